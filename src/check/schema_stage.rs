@@ -1,0 +1,665 @@
+//! Validation against the published schema, with every error turned into a diagnostic at the
+//! exact key or value, in the user's own terms: the closest valid key for a typo, the one branch
+//! the user most likely meant for a `oneOf`, the allowed values for an enum.
+
+use std::sync::OnceLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+use crate::diag::Diagnostic;
+use crate::schema;
+use crate::source::yaml::push_token;
+use crate::source::{PointerIndex, Span};
+
+struct Compiled {
+    schema: Value,
+    validator: Validator,
+}
+
+fn compiled() -> &'static Compiled {
+    static C: OnceLock<Compiled> = OnceLock::new();
+    C.get_or_init(|| {
+        let schema = schema::draft07();
+        let validator = jsonschema::options()
+            .build(&schema)
+            .expect("the generated schema compiles");
+        Compiled { schema, validator }
+    })
+}
+
+/// The draft-07 schema `check` validates with (the same one that is published).
+pub fn schema() -> &'static Value {
+    &compiled().schema
+}
+
+/// Validates `value`; returns diagnostics in document order.
+pub fn validate(value: &Value, index: &PointerIndex) -> Vec<Diagnostic> {
+    let c = compiled();
+    if c.validator.is_valid(value) {
+        return Vec::new();
+    }
+    let mut m = Mapper {
+        root: &c.schema,
+        index,
+        out: Vec::new(),
+    };
+    for e in c.validator.iter_errors(value) {
+        m.map(&e);
+    }
+    let mut seen = std::collections::HashSet::new();
+    m.out.retain(|d| {
+        seen.insert((
+            d.rule,
+            d.primary().map(|s| (s.start, s.end)),
+            d.message.clone(),
+        ))
+    });
+    m.out
+}
+
+struct Mapper<'a> {
+    root: &'a Value,
+    index: &'a PointerIndex,
+    out: Vec<Diagnostic>,
+}
+
+impl<'a> Mapper<'a> {
+    fn key_span(&self, ptr: &str) -> Span {
+        self.index
+            .lookup(ptr)
+            .map(|s| s.key.unwrap_or(s.value))
+            .unwrap_or_default()
+    }
+
+    fn value_span(&self, ptr: &str) -> Span {
+        self.index.lookup(ptr).map(|s| s.value).unwrap_or_default()
+    }
+
+    /// The schema node an error's schema path leads to, following `$ref`s.
+    fn schema_at(&self, path: &str) -> Option<&'a Value> {
+        let mut cur = self.root;
+        for seg in path.split('/').skip(1) {
+            let seg = seg.replace("~1", "/").replace("~0", "~");
+            if seg == "$ref" {
+                cur = self.deref(cur)?;
+                continue;
+            }
+            cur = match cur {
+                Value::Object(o) => o.get(&seg)?,
+                Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+
+    fn deref(&self, node: &'a Value) -> Option<&'a Value> {
+        let r = node.get("$ref")?.as_str()?;
+        let ptr = r.strip_prefix('#')?;
+        self.root.pointer(ptr)
+    }
+
+    /// Resolves a node that is only a `$ref` (or an `anyOf` of a `$ref` and null, the form of an
+    /// optional field) to the object schema behind it.
+    fn object_schema(&self, node: &'a Value) -> &'a Value {
+        let mut cur = node;
+        for _ in 0..8 {
+            if let Some(t) = self.deref(cur) {
+                cur = t;
+                continue;
+            }
+            if let Some(branches) = cur.get("anyOf").and_then(Value::as_array) {
+                if let Some(b) = branches
+                    .iter()
+                    .find(|b| b.get("type") != Some(&Value::from("null")))
+                {
+                    cur = b;
+                    continue;
+                }
+            }
+            break;
+        }
+        cur
+    }
+
+    fn map(&mut self, e: &ValidationError) {
+        let ptr = e.instance_path().as_str().to_string();
+        let schema_path = e.schema_path().as_str().to_string();
+        let instance = e.instance();
+        match e.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let parent_path = schema_path
+                    .strip_suffix("/additionalProperties")
+                    .unwrap_or(&schema_path);
+                let known: Vec<String> = self
+                    .schema_at(parent_path)
+                    .and_then(|s| s.get("properties"))
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default();
+                for key in unexpected {
+                    self.unknown_key(&ptr, key, &known);
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let prop = property.as_str().unwrap_or_default();
+                let what = describe(&ptr);
+                let desc = self
+                    .schema_at(
+                        schema_path
+                            .strip_suffix("/required")
+                            .unwrap_or(&schema_path),
+                    )
+                    .and_then(|s| s.get("properties"))
+                    .and_then(|p| p.get(prop))
+                    .map(|p| self.object_schema(p))
+                    .and_then(|p| p.get("description"))
+                    .and_then(Value::as_str)
+                    .map(first_sentence);
+                let mut d = Diagnostic::new(
+                    "schema/required",
+                    format!("{what} is missing the required key `{prop}`"),
+                )
+                .at(self.key_span(&ptr), format!("needs `{prop}`"));
+                d = d.help(match desc {
+                    Some(desc) => format!("add `{prop}:` ({desc})"),
+                    None => format!("add `{prop}:`"),
+                });
+                self.out.push(d);
+            }
+            ValidationErrorKind::Type { kind } => {
+                let expected = type_names(kind);
+                let found = json_type(instance);
+                let mut d = Diagnostic::new(
+                    "schema/type",
+                    format!(
+                        "{} must be {}, found {}",
+                        describe_value(&ptr),
+                        expected,
+                        found_text(instance, found)
+                    ),
+                )
+                .at(self.value_span(&ptr), format!("expected {expected}"));
+                if let Some(h) = type_hint(instance, &expected) {
+                    d = d.help(h);
+                }
+                self.out.push(d);
+            }
+            ValidationErrorKind::Enum { options } => {
+                let opts: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().map(value_text).collect())
+                    .unwrap_or_default();
+                let got = value_text(instance);
+                let mut d = Diagnostic::new(
+                    "schema/enum",
+                    format!(
+                        "{} is `{}`, not one of the allowed values",
+                        describe_value(&ptr),
+                        got
+                    ),
+                )
+                .at(self.value_span(&ptr), "not an allowed value");
+                let list = opts
+                    .iter()
+                    .map(|o| format!("`{o}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                d = match closest(&got, opts.iter().map(String::as_str)) {
+                    Some(c) => d.help(format!("did you mean `{c}`? allowed: {list}")),
+                    None => d.help(format!("allowed: {list}")),
+                };
+                self.out.push(d);
+            }
+            ValidationErrorKind::OneOfNotValid { context }
+            | ValidationErrorKind::AnyOf { context } => {
+                let node = self.schema_at(&schema_path);
+                if let Some(groups) = node.and_then(required_groups) {
+                    self.exactly_one(&ptr, instance, &groups);
+                    return;
+                }
+                match best_branch(context, &ptr) {
+                    Some(branch) => {
+                        for be in branch {
+                            self.map(be);
+                        }
+                    }
+                    None => self.out.push(
+                        Diagnostic::new(
+                            "schema/one-of",
+                            format!("{} does not have any accepted form", describe_value(&ptr)),
+                        )
+                        .at(self.value_span(&ptr), "here"),
+                    ),
+                }
+            }
+            ValidationErrorKind::OneOfMultipleValid { .. } => {
+                let node = self.schema_at(&schema_path);
+                if let Some(groups) = node.and_then(required_groups) {
+                    self.exactly_one(&ptr, instance, &groups);
+                } else {
+                    self.out.push(
+                        Diagnostic::new(
+                            "schema/one-of",
+                            format!(
+                                "{} matches more than one accepted form",
+                                describe_value(&ptr)
+                            ),
+                        )
+                        .at(self.value_span(&ptr), "ambiguous"),
+                    );
+                }
+            }
+            ValidationErrorKind::Pattern { pattern } => {
+                let got = value_text(instance);
+                let (msg, help) = if pattern == crate::config::DURATION_PATTERN {
+                    (
+                        format!("`{got}` is not a duration"),
+                        "write a duration such as `500ms`, `30s`, `1m30s` or `2h`".to_string(),
+                    )
+                } else if pattern == crate::config::mcp::TARGET_NAME_PATTERN {
+                    (
+                        format!("`{got}` is not a valid MCP target name"),
+                        format!(
+                            "use lowercase letters, digits, `-` and `.` (a DNS name), for example `{}`",
+                            dns_name(&got)
+                        ),
+                    )
+                } else {
+                    (
+                        format!("`{got}` does not have the required form"),
+                        format!("the value must match `{pattern}`"),
+                    )
+                };
+                self.out.push(
+                    Diagnostic::new("schema/value", format!("{}: {msg}", describe_value(&ptr)))
+                        .at(self.value_span(&ptr), "wrong form")
+                        .help(help),
+                );
+            }
+            ValidationErrorKind::Minimum { limit }
+            | ValidationErrorKind::Maximum { limit }
+            | ValidationErrorKind::ExclusiveMinimum { limit }
+            | ValidationErrorKind::ExclusiveMaximum { limit } => {
+                let bound = match e.kind() {
+                    ValidationErrorKind::Minimum { .. } => "at least",
+                    ValidationErrorKind::Maximum { .. } => "at most",
+                    ValidationErrorKind::ExclusiveMinimum { .. } => "more than",
+                    _ => "less than",
+                };
+                self.out.push(
+                    Diagnostic::new(
+                        "schema/value",
+                        format!(
+                            "{} is {}, but must be {bound} {limit}",
+                            describe_value(&ptr),
+                            value_text(instance)
+                        ),
+                    )
+                    .at(self.value_span(&ptr), "out of range"),
+                );
+            }
+            _ => {
+                self.out.push(
+                    Diagnostic::new("schema/value", format!("{}: {}", describe_value(&ptr), e))
+                        .at(self.value_span(&ptr), "here"),
+                );
+            }
+        }
+    }
+
+    fn unknown_key(&mut self, ptr: &str, key: &str, known: &[String]) {
+        let key_ptr = push_token(ptr, key);
+        let span = self.key_span(&key_ptr);
+        let ctx = describe(ptr);
+        let mut d = Diagnostic::new(
+            "schema/unknown-key",
+            format!("unknown key `{key}` in {ctx}"),
+        )
+        .at(span, format!("not a key of {ctx}"));
+        if key == "mcpAuthorization" && ptr.contains("/targets/") {
+            d = d.help("`mcpAuthorization` is not allowed on an MCP target: move it to the policies of the route (or of the `mcp:` shorthand)");
+        } else if let Some(c) = closest(key, known.iter().map(String::as_str)) {
+            d = d.help(format!("did you mean `{c}`?"));
+        } else if !known.is_empty() {
+            let mut list: Vec<&str> = known.iter().map(String::as_str).collect();
+            list.sort_unstable();
+            d = d.help(format!(
+                "valid keys here: {}",
+                list.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        self.out.push(d);
+    }
+
+    fn exactly_one(&mut self, ptr: &str, instance: &Value, groups: &[Vec<String>]) {
+        let present: Vec<&Vec<String>> = groups
+            .iter()
+            .filter(|g| g.iter().all(|k| instance.get(k).is_some()))
+            .collect();
+        let forms = groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let what = describe_value(ptr);
+        if present.len() > 1 {
+            let names: Vec<&str> = present.iter().map(|g| g[0].as_str()).collect();
+            let mut d = Diagnostic::new(
+                "schema/one-of",
+                format!(
+                    "{what} sets {}; only one of them is allowed",
+                    names
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            );
+            for (i, n) in names.iter().enumerate() {
+                let sp = self.key_span(&push_token(ptr, n));
+                d = if i == 0 {
+                    d.at(sp, "this one")
+                } else {
+                    d.label(sp, "and this one")
+                };
+            }
+            self.out
+                .push(d.help(format!("keep exactly one of {forms}")));
+        } else {
+            // The partial group the user started (some keys of a multi-key form) is the one meant.
+            let started = groups
+                .iter()
+                .find(|g| g.iter().any(|k| instance.get(k).is_some()));
+            let help = match started {
+                Some(g) => format!(
+                    "add {}",
+                    g.iter()
+                        .filter(|k| instance.get(k.as_str()).is_none())
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+                None => format!("add one of {forms}"),
+            };
+            self.out.push(
+                Diagnostic::new("schema/one-of", format!("{what} needs one of {forms}"))
+                    .at(self.key_span(ptr), "incomplete")
+                    .help(help),
+            );
+        }
+    }
+}
+
+/// For a `oneOf`/`anyOf` whose branches only require keys (the "exactly one of" idiom), the key
+/// groups; `None` for any other union.
+fn required_groups(node: &Value) -> Option<Vec<Vec<String>>> {
+    let branches = node
+        .get("oneOf")
+        .or_else(|| node.get("anyOf"))
+        .and_then(Value::as_array)?;
+    let mut groups = Vec::new();
+    for b in branches {
+        let o = b.as_object()?;
+        if o.len() != 1 {
+            return None;
+        }
+        let req = o.get("required")?.as_array()?;
+        groups.push(
+            req.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+        );
+    }
+    Some(groups)
+}
+
+/// The branch the user most likely meant: one whose shape (type) fits, with the fewest and
+/// deepest errors.
+fn best_branch<'e>(
+    context: &'e [Vec<ValidationError<'static>>],
+    ptr: &str,
+) -> Option<&'e Vec<ValidationError<'static>>> {
+    context.iter().filter(|b| !b.is_empty()).min_by_key(|b| {
+        let type_miss = b.iter().any(|e| {
+            e.instance_path().as_str() == ptr
+                && matches!(e.kind(), ValidationErrorKind::Type { .. })
+        });
+        let depth: usize = b
+            .iter()
+            .map(|e| e.instance_path().as_str().matches('/').count())
+            .max()
+            .unwrap_or(0);
+        (type_miss, b.len(), usize::MAX - depth)
+    })
+}
+
+/// The closest candidate to a misspelt word, if one is close enough to be a likely typo.
+pub fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    let lower = word.to_ascii_lowercase().replace(['_', '-'], "");
+    let mut best: Option<(&str, f64)> = None;
+    for c in candidates {
+        let cl = c.to_ascii_lowercase();
+        if cl == lower {
+            return Some(c);
+        }
+        let score = strsim::jaro_winkler(&lower, &cl);
+        if score > best.map_or(0.0, |b| b.1) {
+            best = Some((c, score));
+        }
+    }
+    best.filter(|b| b.1 >= 0.84).map(|b| b.0)
+}
+
+/// A human name for the object at a pointer: "route policies", "`mcpAuthentication`", ...
+pub fn describe(ptr: &str) -> String {
+    let segs: Vec<&str> = ptr.split('/').skip(1).collect();
+    let Some(last) = segs.last() else {
+        return "the top level".into();
+    };
+    let prev = segs.len().checked_sub(2).map(|i| segs[i]);
+    if last.parse::<usize>().is_ok() {
+        return match prev {
+            Some("binds") => "bind",
+            Some("listeners") => "listener",
+            Some("routes") => "route",
+            Some("targets") => "MCP target",
+            Some("backends") => "backend",
+            Some("matches") => "route match",
+            Some("rules") => "authorization rule",
+            Some("policies") => "policy entry",
+            Some("headers") | Some("query") => "match condition",
+            Some("localRateLimit") => "rate limit",
+            Some("providers") => "JWT provider",
+            Some(p) => return format!("an item of `{p}`"),
+            None => "item",
+        }
+        .into();
+    }
+    if *last == "policies" {
+        let owner = segs.len().checked_sub(3).map(|i| segs[i]);
+        return match (owner, prev) {
+            (Some("routes"), _) => "route policies".into(),
+            (Some("listeners"), _) => "listener policies".into(),
+            (Some("targets"), _) => "MCP target policies".into(),
+            (Some("backends"), _) => "backend policies".into(),
+            (_, Some("mcp")) => "`mcp` policies".into(),
+            (Some("gateways"), _) => "gateway policies".into(),
+            _ => "`policies`".into(),
+        };
+    }
+    if *last == "policy" {
+        return "policy".into();
+    }
+    if prev == Some("gateways") && segs.len() == 2 {
+        return format!("gateway `{last}`");
+    }
+    format!("`{}`", last.replace("~1", "/").replace("~0", "~"))
+}
+
+/// A name for the value at a pointer: "`port`", "route match path", ...
+fn describe_value(ptr: &str) -> String {
+    let segs: Vec<&str> = ptr.split('/').skip(1).collect();
+    match segs.last() {
+        None => "the top level".into(),
+        Some(l) if l.parse::<usize>().is_ok() => describe(ptr),
+        Some(l) => format!("`{}`", l.replace("~1", "/").replace("~0", "~")),
+    }
+}
+
+fn type_names(kind: &TypeKind) -> String {
+    let one = |t: &jsonschema::JsonType| -> &'static str {
+        use jsonschema::JsonType::*;
+        match t {
+            Array => "a list",
+            Boolean => "`true` or `false`",
+            Integer => "a whole number",
+            Null => "empty",
+            Number => "a number",
+            Object => "a mapping",
+            String => "a string",
+        }
+    };
+    match kind {
+        TypeKind::Single(t) => one(t).to_string(),
+        TypeKind::Multiple(ts) => {
+            let names: Vec<&str> = ts
+                .iter()
+                .filter(|t| !matches!(t, jsonschema::JsonType::Null))
+                .map(|t| one(&t))
+                .collect();
+            names.join(" or ")
+        }
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing (an empty value)",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a decimal number",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn found_text(v: &Value, t: &str) -> String {
+    match v {
+        Value::String(s) if s.len() <= 40 => format!("the string `{s}`"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::Bool(b) => format!("`{b}`"),
+        _ => t.to_string(),
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn type_hint(v: &Value, expected: &str) -> Option<String> {
+    match v {
+        Value::String(s) if expected.contains("true") => {
+            let l = s.to_ascii_lowercase();
+            let b = match l.as_str() {
+                "yes" | "on" | "y" => Some("true"),
+                "no" | "off" | "n" => Some("false"),
+                _ => None,
+            }?;
+            Some(format!("YAML 1.2 reads `{s}` as a string; write `{b}`"))
+        }
+        Value::String(s) if expected.contains("number") && s.trim().parse::<f64>().is_ok() => {
+            Some(format!("remove the quotes: `{}`", s.trim()))
+        }
+        Value::Null if expected == "a list" => Some("write `[]` for an empty list".into()),
+        Value::Null if expected == "a mapping" => Some("write `{}` for an empty mapping".into()),
+        Value::Object(_) if expected == "a list" => {
+            Some("start each item with `- ` to make a list".into())
+        }
+        Value::Array(a) if expected == "a mapping" && a.len() == 1 => {
+            Some("remove the `- `: this takes a mapping, not a list".into())
+        }
+        Value::Number(_) | Value::Bool(_) if expected == "a string" => {
+            Some("quote the value to make it a string".into())
+        }
+        _ => None,
+    }
+}
+
+fn first_sentence(s: &str) -> String {
+    let s = s.split("\n\n").next().unwrap_or(s).replace('\n', " ");
+    match s.find(". ") {
+        Some(i) => s[..i].to_string(),
+        None => s.trim_end_matches('.').to_string(),
+    }
+}
+
+/// A DNS-style rendering of a name, to suggest in place of an invalid target name.
+fn dns_name(s: &str) -> String {
+    let mut out: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    out = out.trim_matches(|c| c == '-' || c == '.').to_string();
+    if out.is_empty() {
+        "tools".into()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_and_case() {
+        let c = ["mcpAuthentication", "mcpAuthorization", "cors"];
+        assert_eq!(
+            closest("mcpAuthentcation", c.iter().copied()),
+            Some("mcpAuthentication")
+        );
+        assert_eq!(
+            closest("MCPAUTHORIZATION", c.iter().copied()),
+            Some("mcpAuthorization")
+        );
+        assert_eq!(closest("zzz", c.iter().copied()), None);
+        assert_eq!(
+            closest("path_prefix", ["pathPrefix", "exact"].iter().copied()),
+            Some("pathPrefix")
+        );
+    }
+
+    #[test]
+    fn describes_places() {
+        assert_eq!(
+            describe("/binds/0/listeners/0/routes/1/policies"),
+            "route policies"
+        );
+        assert_eq!(describe("/binds/0"), "bind");
+        assert_eq!(describe(""), "the top level");
+        assert_eq!(describe("/mcp/policies"), "`mcp` policies");
+        assert_eq!(describe("/a/mcpAuthentication"), "`mcpAuthentication`");
+    }
+}

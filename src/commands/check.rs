@@ -1,0 +1,143 @@
+use std::io::{IsTerminal, Read};
+
+use crate::check::{catalog, check_bytes, CheckOptions};
+use crate::cli::{CheckArgs, ColorChoice, Format};
+use crate::diag::{self, FileReport, Severity};
+use crate::source::EnvOptions;
+
+use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
+
+pub fn run(a: CheckArgs) -> i32 {
+    if a.list_rules {
+        for r in catalog::RULES {
+            println!("{:<28} {:<8} {}", r.id, r.severity.as_str(), r.summary);
+        }
+        return EXIT_OK;
+    }
+    let opts = match options(&a) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("agw: {e}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let (inputs, mut failures) = expand_inputs(&a.files);
+    let mut reports: Vec<FileReport> = Vec::new();
+    for input in inputs {
+        let bytes = if input == "-" {
+            let mut buf = Vec::new();
+            match std::io::stdin()
+                .take(opts.limits.max_file_bytes as u64 + 1)
+                .read_to_end(&mut buf)
+            {
+                Ok(_) => buf,
+                Err(e) => {
+                    failures.push(format!("cannot read standard input: {e}"));
+                    continue;
+                }
+            }
+        } else {
+            match read_bounded(&input, opts.limits.max_file_bytes) {
+                Ok(b) => b,
+                Err(e) => {
+                    failures.push(format!("cannot read {input}: {e}"));
+                    continue;
+                }
+            }
+        };
+        reports.push(check_bytes(&input, bytes, &opts).report);
+    }
+    let color = match a.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let out = match a.format {
+        Format::Human => diag::human::render(&reports, color),
+        Format::Json => diag::json::render(&reports),
+        Format::Sarif => diag::sarif::render(&reports),
+        Format::Github => diag::github::render(&reports),
+    };
+    print!("{out}");
+    for f in &failures {
+        eprintln!("agw: {f}");
+    }
+    if !failures.is_empty() {
+        return EXIT_CANNOT_RUN;
+    }
+    let errors: usize = reports.iter().map(|r| r.count(Severity::Error)).sum();
+    let warnings: usize = reports.iter().map(|r| r.count(Severity::Warning)).sum();
+    if errors > 0 || (a.deny_warnings && warnings > 0) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
+    let mut env = EnvOptions {
+        use_process_env: !a.no_process_env,
+        allow_unset: a.allow_unset_env,
+        ..Default::default()
+    };
+    for f in &a.env_file {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| format!("cannot read env file {}: {e}", f.display()))?;
+        let pairs = EnvOptions::parse_env_file(&text)
+            .map_err(|e| format!("env file {}: {e}", f.display()))?;
+        env.overrides.extend(pairs);
+    }
+    for kv in &a.env {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("`-e {kv}`: expected KEY=VALUE"))?;
+        env.overrides.insert(k.to_string(), v.to_string());
+    }
+    Ok(CheckOptions {
+        env,
+        ..Default::default()
+    })
+}
+
+/// Files as given, with glob patterns expanded (for shells that do not, and for quoted ones).
+fn expand_inputs(args: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut failures = Vec::new();
+    for a in args {
+        let is_pattern = a.contains(['*', '?', '[']) && !std::path::Path::new(a).exists();
+        if !is_pattern {
+            files.push(a.clone());
+            continue;
+        }
+        match glob::glob(a) {
+            Ok(paths) => {
+                let mut matched: Vec<String> = paths
+                    .filter_map(Result::ok)
+                    .filter(|p| p.is_file())
+                    .map(|p| p.display().to_string())
+                    .collect();
+                if matched.is_empty() {
+                    failures.push(format!("no file matches `{a}`"));
+                }
+                matched.sort();
+                files.extend(matched);
+            }
+            Err(e) => failures.push(format!("bad pattern `{a}`: {e}")),
+        }
+    }
+    (files, failures)
+}
+
+/// Reads at most one byte past the limit, so a huge file is refused without reading it all.
+fn read_bounded(path: &str, limit: usize) -> std::io::Result<Vec<u8>> {
+    let f = std::fs::File::open(path)?;
+    if f.metadata()?.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    let mut buf = Vec::new();
+    f.take(limit as u64 + 1).read_to_end(&mut buf)?;
+    Ok(buf)
+}

@@ -1,0 +1,88 @@
+//! The typed configuration model: the single source of truth for the published schema, the
+//! checker and the runtime. Types carry no positions; positions come from the pointer index of
+//! `source/`.
+
+pub mod backend;
+pub mod bind;
+pub mod listener;
+pub mod mcp;
+pub mod policy;
+pub mod route;
+pub mod unchecked;
+pub mod walk;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use backend::{BackendPolicies, NamedBackend, RouteBackend};
+pub use bind::{Bind, BindMode};
+pub use listener::{Gateway, GatewayPolicies, Listener, ListenerProtocol, ServerTls};
+pub use mcp::{McpBackend, McpShorthand, McpTarget};
+pub use policy::RoutePolicies;
+pub use route::{GatewayRefs, Route, RouteMatch, TopLevelRoute};
+pub use unchecked::Unchecked;
+
+/// An agentgateway configuration file (the local, file-based configuration).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "agentgateway configuration (checked by agw)")]
+pub struct Config {
+    /// Process-wide settings (admin, stats and readiness addresses, logging, tracing, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Unchecked>,
+    /// Ports to listen on, each with its listeners and their routes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub binds: Vec<Bind>,
+    /// Named gateways (a port with listeners) that top-level `routes` attach to.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub gateways: IndexMap<String, Gateway>,
+    /// Routes attached to `gateways` by name (`gateways: name` or `name/listener`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<TopLevelRoute>,
+    /// TCP routes attached to gateways.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_routes: Option<Unchecked>,
+    /// Named backends that routes reference with `backend: NAME`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<NamedBackend>,
+    /// Policies attached to gateways, routes or backends by target (advanced; most files use the
+    /// inline `policies` of a route).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<policy::TargetedPolicy>,
+    /// Shorthand for one MCP backend served on its own port (3000 unless `port` or `gateways`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpShorthand>,
+    /// LLM gateway shorthand (models, providers, virtual models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<Unchecked>,
+    /// The admin UI's own policies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui: Option<Unchecked>,
+    /// Policies applied to every incoming connection and request (access logs, tracing, HTTP
+    /// limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontend_policies: Option<Unchecked>,
+    /// Groups of routes that routes can delegate to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_groups: Option<Unchecked>,
+    /// Workloads known to the gateway (service-mesh use).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workloads: Option<Unchecked>,
+    /// Services that `service:` backends reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Unchecked>,
+}
+
+/// Go-style duration, as the gateway parses it (`500ms`, `30s`, `1m30s`, `2h`).
+pub const DURATION_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
+
+pub(crate) fn duration_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let _ = g;
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": DURATION_PATTERN,
+        "description": "A duration such as `500ms`, `30s`, `1m30s` or `2h`.",
+        "examples": ["30s", "1m30s"],
+    })
+}

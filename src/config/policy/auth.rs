@@ -1,0 +1,202 @@
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Validates OAuth access tokens (JWTs) of MCP clients and publishes the protected resource
+/// metadata that tells clients where to get one.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct McpAuthentication {
+    /// The token issuer, compared with the token's `iss` claim exactly (a trailing `/` matters).
+    /// For Okta: `https://YOUR-ORG.okta.com/oauth2/default` (a custom authorization server).
+    #[schemars(example = &"https://your-org.okta.com/oauth2/default")]
+    pub issuer: String,
+    /// Accepted `aud` values; the token must carry at least one. Without it, tokens minted for
+    /// any API of the issuer are accepted (and current gateway releases refuse the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audiences: Option<Vec<String>>,
+    /// Identity-provider adaptations for discovery (`okta: {}`, `keycloak: {}`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
+    /// Extra protected resource metadata (RFC 9728), written in camelCase and published in
+    /// snake_case: `resource`, `scopesSupported`, `bearerMethodsSupported`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_metadata: Option<IndexMap<String, serde_json::Value>>,
+    /// Where the signing keys are. Default: `{issuer}/.well-known/jwks.json`, which is wrong
+    /// for Okta (`{issuer}/v1/keys`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Jwks>,
+    /// `strict` (default) requires a valid token; `optional` lets requests without a token
+    /// through; `permissive` lets everything through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<AuthMode>,
+    /// Where the token is read from. Default: the `Authorization: Bearer` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_location: Option<AuthorizationLocation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_validation_options: Option<JwtValidationOptions>,
+    /// A pre-registered client id handed to clients that try dynamic client registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The secret of `clientId`, injected into token requests proxied to the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+impl McpAuthentication {
+    pub fn mode(&self) -> AuthMode {
+        self.mode.unwrap_or(AuthMode::Strict)
+    }
+}
+
+/// How strictly tokens are required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum AuthMode {
+    /// Missing or invalid tokens are rejected.
+    Strict,
+    /// Missing tokens pass; invalid ones are rejected.
+    Optional,
+    /// Everything passes; valid tokens are still decoded for authorization rules.
+    Permissive,
+}
+
+/// `okta: {}`, `keycloak: {}`, `auth0: {}`, `descope: {}`, `authentik: {}` or `entra: {}`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Provider {
+    Okta(Empty),
+    Keycloak(Empty),
+    Auth0(Empty),
+    Descope(Empty),
+    Authentik(Empty),
+    Entra(Empty),
+}
+
+impl Provider {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Provider::Okta(_) => "okta",
+            Provider::Keycloak(_) => "keycloak",
+            Provider::Auth0(_) => "auth0",
+            Provider::Descope(_) => "descope",
+            Provider::Authentik(_) => "authentik",
+            Provider::Entra(_) => "entra",
+        }
+    }
+}
+
+/// An empty object, `{}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+/// The key set: inline JSON text, `{file: PATH}` or `{url: URL}`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Jwks {
+    /// A JWKS document inline, as a JSON string.
+    Inline(String),
+    File(JwksFile),
+    Url(JwksUrl),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JwksFile {
+    /// Path of a JWKS file, relative to the gateway's working directory.
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JwksUrl {
+    /// URL of the JWKS. For Okta: `{issuer}/v1/keys`.
+    #[schemars(example = &"https://your-org.okta.com/oauth2/default/v1/keys")]
+    pub url: String,
+}
+
+/// Exactly one of `header`, `queryParameter`, `cookie` or `expression`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    {"required": ["header"]}, {"required": ["queryParameter"]},
+    {"required": ["cookie"]}, {"required": ["expression"]}
+]))]
+pub struct AuthorizationLocation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<HeaderLocation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_parameter: Option<NamedLocation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie: Option<NamedLocation>,
+    /// A CEL expression that yields the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeaderLocation {
+    #[schemars(example = &"Authorization")]
+    pub name: String,
+    /// Text before the token, `Bearer ` by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NamedLocation {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JwtValidationOptions {
+    /// Claims that must be present. Default `[exp]`; only `exp`, `nbf`, `aud`, `iss` and `sub`
+    /// have an effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_claims: Option<Vec<String>>,
+}
+
+/// JWT validation for plain HTTP traffic: one provider inline, or several in `providers`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    {"required": ["issuer", "jwks"]}, {"required": ["providers"]}
+]))]
+pub struct JwtAuth {
+    /// `optional` (default here), `strict` or `permissive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<AuthMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<AuthorizationLocation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audiences: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Jwks>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_validation_options: Option<JwtValidationOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub providers: Option<Vec<JwtProvider>>,
+}
+
+impl JwtAuth {
+    pub fn mode(&self) -> AuthMode {
+        self.mode.unwrap_or(AuthMode::Optional)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JwtProvider {
+    pub issuer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audiences: Option<Vec<String>>,
+    pub jwks: Jwks,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_validation_options: Option<JwtValidationOptions>,
+}

@@ -1,0 +1,114 @@
+//! `--format json`: one object per run, stable field names for scripts.
+
+use serde::Serialize;
+
+use super::{FileReport, Severity};
+
+#[derive(Serialize)]
+struct Out<'a> {
+    version: u32,
+    files: Vec<FileOut<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct FileOut<'a> {
+    file: &'a str,
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+    diagnostics: Vec<DiagOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct DiagOut<'a> {
+    rule: &'a str,
+    severity: Severity,
+    message: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: &'a Vec<String>,
+    labels: Vec<LabelOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct LabelOut<'a> {
+    line: usize,
+    column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+}
+
+pub fn render(reports: &[FileReport]) -> String {
+    let files: Vec<FileOut> = reports
+        .iter()
+        .map(|r| {
+            let text = &r.source.text;
+            let lines = &r.source.lines;
+            FileOut {
+                file: &r.source.name,
+                errors: r.count(Severity::Error),
+                warnings: r.count(Severity::Warning),
+                notes: r.count(Severity::Note),
+                diagnostics: r
+                    .diagnostics
+                    .iter()
+                    .map(|d| {
+                        let (line, column) = r.position(d);
+                        let (end_line, end_column) = d
+                            .primary()
+                            .map_or((line, column), |s| lines.line_col(text, s.end));
+                        DiagOut {
+                            rule: d.rule,
+                            severity: d.severity,
+                            message: &d.message,
+                            line,
+                            column,
+                            end_line,
+                            end_column,
+                            help: d.help.as_deref(),
+                            notes: &d.notes,
+                            labels: d
+                                .labels
+                                .iter()
+                                .map(|l| {
+                                    let (line, column) = lines.line_col(text, l.span.start);
+                                    LabelOut {
+                                        line,
+                                        column,
+                                        text: l.text.as_deref(),
+                                    }
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let summary = Summary {
+        errors: files.iter().map(|f| f.errors).sum(),
+        warnings: files.iter().map(|f| f.warnings).sum(),
+        notes: files.iter().map(|f| f.notes).sum(),
+    };
+    let mut s = serde_json::to_string_pretty(&Out {
+        version: 1,
+        files,
+        summary,
+    })
+    .unwrap_or_default();
+    s.push('\n');
+    s
+}

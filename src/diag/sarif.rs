@@ -1,0 +1,118 @@
+//! `--format sarif`: SARIF 2.1.0 for code-scanning tools.
+
+use serde_json::{json, Value};
+
+use super::FileReport;
+use crate::check::catalog;
+
+pub fn render(reports: &[FileReport]) -> String {
+    let mut used: Vec<&'static str> = reports
+        .iter()
+        .flat_map(|r| r.diagnostics.iter().map(|d| d.rule))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let rules: Vec<Value> = catalog::RULES
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": r.id,
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": r.description},
+                "help": {"text": r.help_text(), "markdown": r.help_markdown()},
+                "defaultConfiguration": {"level": sarif_level(r.severity)},
+                "helpUri": format!("{}#{}", catalog::DOCS_BASE, r.id.replace('/', "-")),
+            })
+        })
+        .collect();
+    let index_of = |id: &str| catalog::RULES.iter().position(|r| r.id == id);
+    let mut results = Vec::new();
+    for r in reports {
+        for d in &r.diagnostics {
+            let (line, col) = r.position(d);
+            let (end_line, end_col) = d.primary().map_or((line, col), |s| {
+                r.source.lines.line_col(&r.source.text, s.end)
+            });
+            let mut region = json!({"startLine": line, "startColumn": col});
+            if (end_line, end_col) > (line, col) {
+                region["endLine"] = json!(end_line);
+                region["endColumn"] = json!(end_col);
+            }
+            let mut message = d.message.clone();
+            if let Some(h) = &d.help {
+                message.push_str("\nhelp: ");
+                message.push_str(h);
+            }
+            let mut res = json!({
+                "ruleId": d.rule,
+                "level": sarif_level(d.severity),
+                "message": {"text": message},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri(&r.source.name)},
+                        "region": region,
+                    }
+                }],
+            });
+            if let Some(i) = index_of(d.rule) {
+                res["ruleIndex"] = json!(i);
+            }
+            let related: Vec<Value> = d
+                .labels
+                .iter()
+                .skip(1)
+                .enumerate()
+                .map(|(i, l)| {
+                    let (line, col) = r.source.lines.line_col(&r.source.text, l.span.start);
+                    json!({
+                        "id": i + 1,
+                        "message": {"text": l.text.clone().unwrap_or_default()},
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": uri(&r.source.name)},
+                            "region": {"startLine": line, "startColumn": col},
+                        }
+                    })
+                })
+                .collect();
+            if !related.is_empty() {
+                res["relatedLocations"] = json!(related);
+            }
+            results.push(res);
+        }
+    }
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "agw",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": catalog::DOCS_BASE,
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn sarif_level(s: super::Severity) -> &'static str {
+    match s {
+        super::Severity::Error => "error",
+        super::Severity::Warning => "warning",
+        super::Severity::Note => "note",
+    }
+}
+
+/// SARIF wants a URI reference; a relative path with forward slashes is one.
+fn uri(name: &str) -> String {
+    if name == "-" {
+        return "stdin".into();
+    }
+    name.replace('\\', "/")
+        .replace('%', "%25")
+        .replace(' ', "%20")
+}

@@ -1,0 +1,682 @@
+//! YAML text -> JSON value, with the span of every node and key kept in a JSON-pointer index.
+//!
+//! Built on saphyr-parser's event stream (a state machine, no recursion), with our own tree
+//! builder so that every bound (depth, node count including alias expansion, scalar size) is
+//! checked as the tree grows, and duplicate keys, merges and multi-document files are reported at
+//! their exact place.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
+use serde_json::{Map, Number, Value};
+
+use super::{env::Expanded, limits::Limits, lines::LineIndex, Span};
+use crate::diag::Diagnostic;
+
+/// Where one node sits in the original text: the key that names it (for mapping values) and the
+/// value itself.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeSpans {
+    pub key: Option<Span>,
+    pub value: Span,
+}
+
+/// JSON pointer -> spans. Nodes that came from an alias or a merge are not listed; a look-up
+/// falls back to the nearest listed ancestor, which is the alias or merge itself.
+#[derive(Debug, Default, Clone)]
+pub struct PointerIndex {
+    map: HashMap<String, NodeSpans>,
+}
+
+impl PointerIndex {
+    fn insert(&mut self, ptr: String, spans: NodeSpans) {
+        self.map.insert(ptr, spans);
+    }
+
+    /// The spans of the node at `ptr`, or of its nearest ancestor that has spans.
+    pub fn lookup(&self, ptr: &str) -> Option<NodeSpans> {
+        let mut p = ptr;
+        loop {
+            if let Some(s) = self.map.get(p) {
+                return Some(*s);
+            }
+            let cut = p.rfind('/')?;
+            p = &p[..cut];
+        }
+    }
+
+    /// The exact entry for `ptr`, without falling back.
+    pub fn get(&self, ptr: &str) -> Option<NodeSpans> {
+        self.map.get(ptr).copied()
+    }
+}
+
+/// Appends one reference token to a JSON pointer, escaped per RFC 6901.
+pub fn push_token(ptr: &str, token: &str) -> String {
+    let mut s = String::with_capacity(ptr.len() + token.len() + 1);
+    s.push_str(ptr);
+    s.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => s.push_str("~0"),
+            '/' => s.push_str("~1"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// What parsing produced. `value` is `None` when the text could not be parsed at all.
+#[derive(Debug)]
+pub struct Parsed {
+    pub value: Option<Value>,
+    pub index: PointerIndex,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+enum Frame {
+    Map {
+        map: Map<String, Value>,
+        ptr: String,
+        start: Span,
+        anchor: usize,
+        nodes_before: usize,
+        key: Option<(String, Span, bool)>,
+        merges: Vec<(Value, Span)>,
+        keys: HashMap<String, Span>,
+    },
+    Seq {
+        items: Vec<Value>,
+        ptr: String,
+        start: Span,
+        anchor: usize,
+        nodes_before: usize,
+    },
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    lines: LineIndex,
+    ascii: bool,
+    expanded: &'a Expanded,
+    limits: &'a Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Value, usize)>,
+    nodes: usize,
+    root: Option<Value>,
+    index: PointerIndex,
+    diags: Vec<Diagnostic>,
+}
+
+/// Parses `expanded.text`; every span recorded refers to the original text.
+pub fn parse(expanded: &Expanded, limits: &Limits) -> Parsed {
+    let text = expanded.text.as_str();
+    let mut b = Builder {
+        text,
+        lines: LineIndex::new(text),
+        ascii: text.is_ascii(),
+        expanded,
+        limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        root: None,
+        index: PointerIndex::default(),
+        diags: Vec::new(),
+    };
+    let mut documents = 0usize;
+    let mut fatal = false;
+    for item in Parser::new_from_str(text) {
+        let (ev, span) = match item {
+            Ok(x) => x,
+            Err(e) => {
+                let m = e.marker();
+                let off = b.offset(m.line(), m.col(), m.index());
+                let info = e.info().to_string();
+                let help = syntax_help(&info, text, off);
+                let at = b.expanded.span_to_original(Span::new(off, off + 1));
+                b.diags.push(
+                    Diagnostic::new("yaml/syntax", format!("YAML syntax error: {info}"))
+                        .at(at, "here")
+                        .help(help),
+                );
+                fatal = true;
+                break;
+            }
+        };
+        match ev {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents == 2 {
+                    let s = b.span(&span);
+                    b.diags.push(
+                        Diagnostic::new(
+                            "yaml/multiple-documents",
+                            "the file holds more than one YAML document",
+                        )
+                        .at(s, "a second document starts here")
+                        .help("the gateway reads one document per file: move this part into its own file, or merge it into the first document"),
+                    );
+                }
+            }
+            Event::Scalar(v, style, anchor, tag) => {
+                if documents > 1 {
+                    continue;
+                }
+                let s = b.span(&span);
+                if v.len() > limits.max_scalar_bytes {
+                    b.diags.push(
+                        Diagnostic::new(
+                            "yaml/limit",
+                            format!(
+                                "a value of {} bytes exceeds the {} byte limit for one value",
+                                v.len(),
+                                limits.max_scalar_bytes
+                            ),
+                        )
+                        .at(Span::new(s.start, s.start + 1), "this value")
+                        .help("move large data (JWKS, OpenAPI schemas, certificates) into a file and reference it with `file:`"),
+                    );
+                    fatal = true;
+                    break;
+                }
+                let tag_suffix = tag.as_ref().map(|t| t.suffix.clone());
+                let value = resolve_scalar(&v, style, tag_suffix.as_deref());
+                if !b.count(1, s) {
+                    fatal = true;
+                    break;
+                }
+                if anchor > 0 {
+                    b.anchors.insert(anchor, (value.clone(), 1));
+                }
+                b.attach(value, s, style == ScalarStyle::Plain);
+            }
+            Event::Alias(id) => {
+                if documents > 1 {
+                    continue;
+                }
+                let s = b.span(&span);
+                let Some((value, count)) = b.anchors.get(&id).cloned() else {
+                    b.diags.push(
+                        Diagnostic::new("yaml/syntax", "alias to an unknown anchor").at(s, "here"),
+                    );
+                    continue;
+                };
+                if !b.count(count, s) {
+                    fatal = true;
+                    break;
+                }
+                b.attach(value, s, false);
+            }
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                if documents > 1 {
+                    continue;
+                }
+                let s = b.span(&span);
+                if b.stack.len() >= limits.max_depth {
+                    b.diags.push(
+                        Diagnostic::new(
+                            "yaml/limit",
+                            format!("nesting deeper than {} levels", limits.max_depth),
+                        )
+                        .at(Span::new(s.start, s.start + 1), "too deep here")
+                        .help("real gateway configs nest about 15 levels; check for runaway indentation or generated input"),
+                    );
+                    fatal = true;
+                    break;
+                }
+                if !b.count(1, s) {
+                    fatal = true;
+                    break;
+                }
+                let ptr = b.child_ptr();
+                let nodes_before = b.nodes;
+                let frame = if matches!(ev, Event::MappingStart(..)) {
+                    Frame::Map {
+                        map: Map::new(),
+                        ptr,
+                        start: s,
+                        anchor,
+                        nodes_before,
+                        key: None,
+                        merges: Vec::new(),
+                        keys: HashMap::new(),
+                    }
+                } else {
+                    Frame::Seq {
+                        items: Vec::new(),
+                        ptr,
+                        start: s,
+                        anchor,
+                        nodes_before,
+                    }
+                };
+                b.stack.push(frame);
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                if documents > 1 {
+                    continue;
+                }
+                let end = b.span(&span);
+                let Some(frame) = b.stack.pop() else { continue };
+                let (value, start, anchor, nodes_before) = match frame {
+                    Frame::Map {
+                        mut map,
+                        start,
+                        anchor,
+                        nodes_before,
+                        merges,
+                        ptr,
+                        ..
+                    } => {
+                        for (m, mspan) in merges {
+                            b.apply_merge(&mut map, m, mspan, &ptr);
+                        }
+                        (Value::Object(map), start, anchor, nodes_before)
+                    }
+                    Frame::Seq {
+                        items,
+                        start,
+                        anchor,
+                        nodes_before,
+                        ..
+                    } => (Value::Array(items), start, anchor, nodes_before),
+                };
+                let whole = Span::new(start.start, end.end.max(start.end));
+                if anchor > 0 {
+                    let count = b.nodes - nodes_before + 1;
+                    b.anchors.insert(anchor, (value.clone(), count));
+                }
+                b.attach(value, whole, false);
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+        }
+    }
+    let value = if fatal {
+        None
+    } else {
+        Some(b.root.take().unwrap_or(Value::Null))
+    };
+    Parsed {
+        value,
+        index: b.index,
+        diagnostics: b.diags,
+    }
+}
+
+impl Builder<'_> {
+    fn offset(&self, line: usize, col: usize, char_index: usize) -> usize {
+        if self.ascii {
+            char_index.min(self.text.len())
+        } else {
+            self.lines.offset_of(self.text, line, col)
+        }
+    }
+
+    fn span(&self, s: &YSpan) -> Span {
+        let a = self.offset(s.start.line(), s.start.col(), s.start.index());
+        let z = self.offset(s.end.line(), s.end.col(), s.end.index());
+        self.expanded.span_to_original(Span::new(a, z))
+    }
+
+    fn count(&mut self, n: usize, at: Span) -> bool {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.limits.max_nodes {
+            self.diags.push(
+                Diagnostic::new(
+                    "yaml/limit",
+                    format!(
+                        "the document expands to more than {} nodes",
+                        self.limits.max_nodes
+                    ),
+                )
+                .at(Span::new(at.start, at.start + 1), "limit reached here")
+                .help("aliases that refer to aliases multiply the document (an \"alias bomb\"); expand fewer aliases"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// The pointer the next value will have.
+    fn child_ptr(&self) -> String {
+        match self.stack.last() {
+            None => String::new(),
+            Some(Frame::Seq { items, ptr, .. }) => push_token(ptr, &items.len().to_string()),
+            Some(Frame::Map {
+                key: Some((k, ..)),
+                ptr,
+                ..
+            }) => push_token(ptr, k),
+            // A container used as a mapping key; reported in `attach`.
+            Some(Frame::Map { ptr, .. }) => push_token(ptr, "?"),
+        }
+    }
+
+    fn attach(&mut self, value: Value, span: Span, plain: bool) {
+        let Some(top) = self.stack.last_mut() else {
+            self.root = Some(value);
+            self.index.insert(
+                String::new(),
+                NodeSpans {
+                    key: None,
+                    value: span,
+                },
+            );
+            return;
+        };
+        match top {
+            Frame::Seq { items, ptr, .. } => {
+                let p = push_token(ptr, &items.len().to_string());
+                items.push(value);
+                self.index.insert(
+                    p,
+                    NodeSpans {
+                        key: None,
+                        value: span,
+                    },
+                );
+            }
+            Frame::Map {
+                key: key @ None, ..
+            } => {
+                let k = match value {
+                    Value::String(s) => s,
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Null => "null".to_string(),
+                    Value::Array(_) | Value::Object(_) => {
+                        self.diags.push(
+                            Diagnostic::new("yaml/syntax", "a mapping key must be a plain value")
+                                .at(span, "this key is a list or mapping")
+                                .help("gateway config keys are names such as `port` or `routes`"),
+                        );
+                        "?".to_string()
+                    }
+                };
+                *key = Some((k, span, plain));
+            }
+            Frame::Map {
+                key: key @ Some(_),
+                map,
+                ptr,
+                merges,
+                keys,
+                ..
+            } => {
+                let (k, kspan, kplain) = key.take().unwrap_or_default();
+                if k == "<<" && kplain {
+                    merges.push((value, span));
+                    return;
+                }
+                let p = push_token(ptr, &k);
+                if let Some(first) = keys.get(&k) {
+                    let first = *first;
+                    self.diags.push(
+                        Diagnostic::new("yaml/duplicate-key", format!("duplicate key `{k}`"))
+                            .at(kspan, "repeated here")
+                            .label(first, "first defined here")
+                            .help("the gateway refuses a mapping with a repeated key: keep one of them"),
+                    );
+                    return;
+                }
+                keys.insert(k.clone(), kspan);
+                map.insert(k, value);
+                self.index.insert(
+                    p,
+                    NodeSpans {
+                        key: Some(kspan),
+                        value: span,
+                    },
+                );
+            }
+        }
+    }
+
+    /// `<<: *base` or `<<: [*a, *b]`: keys not set explicitly are taken from the merged
+    /// mappings, earlier ones first.
+    fn apply_merge(&mut self, map: &mut Map<String, Value>, m: Value, mspan: Span, ptr: &str) {
+        let sources = match m {
+            Value::Object(o) => vec![o],
+            Value::Array(items) => {
+                let mut v = Vec::new();
+                for it in items {
+                    match it {
+                        Value::Object(o) => v.push(o),
+                        _ => {
+                            self.diags.push(
+                                Diagnostic::new("yaml/syntax", "`<<` merges only mappings")
+                                    .at(mspan, "not a list of mappings"),
+                            );
+                        }
+                    }
+                }
+                v
+            }
+            _ => {
+                self.diags.push(
+                    Diagnostic::new("yaml/syntax", "`<<` merges only mappings")
+                        .at(mspan, "not a mapping"),
+                );
+                return;
+            }
+        };
+        for src in sources {
+            for (k, v) in src {
+                if !map.contains_key(&k) {
+                    self.index.insert(
+                        push_token(ptr, &k),
+                        NodeSpans {
+                            key: Some(mspan),
+                            value: mspan,
+                        },
+                    );
+                    map.insert(k, v);
+                }
+            }
+        }
+    }
+}
+
+fn syntax_help(info: &str, text: &str, off: usize) -> String {
+    let line_start = text[..off.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = &text[line_start..line_end];
+    if line.contains('\t') || info.contains("tab") {
+        return "YAML does not allow tabs for indentation: indent with spaces".into();
+    }
+    if info.contains("mapping values are not allowed") {
+        return "a value that contains `: ` must be quoted, or a key is indented wrongly".into();
+    }
+    if info.contains("block sequence entries are not allowed") {
+        return "a `- ` list item is indented at a level where a value was expected: check the indentation".into();
+    }
+    "check the indentation and quoting around this place".into()
+}
+
+/// YAML 1.2 core-schema resolution of one scalar, as the gateway's YAML reader does it.
+fn resolve_scalar(v: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
+    match tag {
+        Some("str") => return Value::String(v.to_string()),
+        Some("null") => return Value::Null,
+        Some("bool") | Some("int") | Some("float") => {
+            return resolve_plain(v).unwrap_or_else(|| Value::String(v.to_string()))
+        }
+        _ => {}
+    }
+    if style != ScalarStyle::Plain {
+        return Value::String(v.to_string());
+    }
+    resolve_plain(v).unwrap_or_else(|| Value::String(v.to_string()))
+}
+
+fn resolve_plain(v: &str) -> Option<Value> {
+    match v {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => {
+            // Not representable in JSON; kept as text so that a schema error names it.
+            return Some(Value::String(v.to_string()));
+        }
+        _ => {}
+    }
+    let b = v.as_bytes();
+    let first = b[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return None;
+    }
+    if let Some(hex) = v.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16)
+            .ok()
+            .map(|n| Value::Number(n.into()));
+    }
+    if let Some(oct) = v.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8)
+            .ok()
+            .map(|n| Value::Number(n.into()));
+    }
+    let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
+    if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
+        if let Ok(n) = v.parse::<i64>() {
+            return Some(Value::Number(n.into()));
+        }
+        if let Ok(n) = v.parse::<u64>() {
+            return Some(Value::Number(n.into()));
+        }
+    }
+    if is_yaml_float(digits) {
+        if let Ok(f) = v.parse::<f64>() {
+            return Number::from_f64(f).map(Value::Number);
+        }
+    }
+    None
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, the core schema's float without sign.
+fn is_yaml_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let int_digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        frac_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        i += frac_digits;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let exp = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::env::{expand, EnvOptions};
+    use serde_json::json;
+
+    fn load(t: &str) -> Parsed {
+        parse(&expand(t, &EnvOptions::default()), &Limits::default())
+    }
+
+    #[test]
+    fn values_and_spans() {
+        let t = "binds:\n- port: 3000\n  listeners: []\nx: 'yes'\ny: .5\nz: 0x10\n";
+        let p = load(t);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(
+            p.value.unwrap(),
+            json!({"binds":[{"port":3000,"listeners":[]}],"x":"yes","y":0.5,"z":16})
+        );
+        let s = p.index.get("/binds/0/port").unwrap();
+        assert_eq!(&t[s.key.unwrap().start..s.key.unwrap().end], "port");
+        assert_eq!(&t[s.value.start..s.value.end], "3000");
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_with_both_places() {
+        let p = load("a: 1\nb: 2\na: 3\n");
+        assert_eq!(p.diagnostics.len(), 1);
+        assert_eq!(p.diagnostics[0].rule, "yaml/duplicate-key");
+        assert_eq!(p.diagnostics[0].labels.len(), 2);
+    }
+
+    #[test]
+    fn anchors_and_merges() {
+        let t = "base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\nlist: [*b]\n";
+        let p = load(t);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let v = p.value.unwrap();
+        assert_eq!(v["use"], json!({"y":3,"x":1}));
+        assert_eq!(v["list"][0], json!({"x":1,"y":2}));
+        // a node inside an alias points at the alias use
+        let s = p.index.lookup("/list/0/x").unwrap();
+        assert_eq!(&t[s.value.start..s.value.end], "*b");
+    }
+
+    #[test]
+    fn alias_bomb_is_bounded() {
+        let mut t = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let prev = i - 1;
+            t.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let p = load(&t);
+        assert!(p.value.is_none());
+        assert_eq!(p.diagnostics[0].rule, "yaml/limit");
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let t = "[".repeat(100_000);
+        let p = load(&t);
+        assert!(p.value.is_none());
+        assert!(p.diagnostics[0].rule == "yaml/limit" || p.diagnostics[0].rule == "yaml/syntax");
+        let t2 = (0..200)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect::<String>();
+        let p2 = load(&t2);
+        assert!(p2.value.is_none());
+        assert_eq!(p2.diagnostics[0].rule, "yaml/limit");
+    }
+
+    #[test]
+    fn multiple_documents_are_reported() {
+        let p = load("a: 1\n---\nb: 2\n");
+        assert_eq!(p.diagnostics[0].rule, "yaml/multiple-documents");
+    }
+
+    #[test]
+    fn syntax_errors_have_positions_and_tab_hint() {
+        let t = "a:\n\tb: 1\n";
+        let p = load(t);
+        assert!(p.value.is_none());
+        let d = &p.diagnostics[0];
+        assert_eq!(d.rule, "yaml/syntax");
+        assert!(d.help.as_deref().unwrap().contains("tabs"), "{d:?}");
+    }
+
+    #[test]
+    fn numeric_keys_become_strings() {
+        let p = load("ports:\n  8000: 8000\n");
+        assert_eq!(p.value.unwrap(), json!({"ports":{"8000":8000}}));
+    }
+}
