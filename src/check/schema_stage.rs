@@ -44,10 +44,23 @@ pub fn validate(value: &Value, index: &PointerIndex) -> Vec<Diagnostic> {
         root: &c.schema,
         index,
         out: Vec::new(),
+        suggested: Default::default(),
+        required: Vec::new(),
     };
     for e in c.validator.iter_errors(value) {
         m.map(&e);
     }
+    let explained: std::collections::HashSet<usize> = m
+        .required
+        .iter()
+        .filter(|(_, obj, prop)| m.suggested.contains(&(obj.clone(), prop.clone())))
+        .map(|(i, ..)| *i)
+        .collect();
+    let mut i = 0;
+    m.out.retain(|_| {
+        i += 1;
+        !explained.contains(&(i - 1))
+    });
     let mut seen = std::collections::HashSet::new();
     m.out.retain(|d| {
         seen.insert((
@@ -63,6 +76,10 @@ struct Mapper<'a> {
     root: &'a Value,
     index: &'a PointerIndex,
     out: Vec<Diagnostic>,
+    /// (object pointer, key) pairs that an unknown-key hint suggests.
+    suggested: std::collections::HashSet<(String, String)>,
+    /// (index in `out`, object pointer, key) of every missing-key finding.
+    required: Vec<(usize, String, String)>,
 }
 
 impl<'a> Mapper<'a> {
@@ -163,6 +180,8 @@ impl<'a> Mapper<'a> {
                     format!("{what} is missing the required key `{prop}`"),
                 )
                 .at(self.key_span(&ptr), format!("needs `{prop}`"));
+                self.required
+                    .push((self.out.len(), ptr.clone(), prop.to_string()));
                 d = d.help(match desc {
                     Some(desc) => format!("add `{prop}:` ({desc})"),
                     None => format!("add `{prop}:`"),
@@ -182,7 +201,17 @@ impl<'a> Mapper<'a> {
                     ),
                 )
                 .at(self.value_span(&ptr), format!("expected {expected}"));
-                if let Some(h) = type_hint(instance, &expected) {
+                let keys = self
+                    .schema_at(parent(&schema_path))
+                    .and_then(|n| n.get("properties"))
+                    .and_then(Value::as_object);
+                let as_key = match (instance.as_ref(), keys) {
+                    (Value::String(s), Some(k)) => closest(s, k.keys().map(String::as_str)),
+                    _ => None,
+                };
+                if let Some(k) = as_key {
+                    d = d.help(format!("write it as a mapping: `{{{k}: {{}}}}`"));
+                } else if let Some(h) = type_hint(instance, &expected) {
                     d = d.help(h);
                 }
                 self.out.push(d);
@@ -215,12 +244,12 @@ impl<'a> Mapper<'a> {
             }
             ValidationErrorKind::OneOfNotValid { context }
             | ValidationErrorKind::AnyOf { context } => {
-                let node = self.schema_at(&schema_path);
+                let node = self.schema_at(parent(&schema_path));
                 if let Some(groups) = node.and_then(required_groups) {
                     self.exactly_one(&ptr, instance, &groups);
                     return;
                 }
-                match best_branch(context, &ptr) {
+                match best_branch(context, &ptr, |e| self.near_misses(e)) {
                     Some(branch) => {
                         for be in branch {
                             self.map(be);
@@ -236,7 +265,7 @@ impl<'a> Mapper<'a> {
                 }
             }
             ValidationErrorKind::OneOfMultipleValid { .. } => {
-                let node = self.schema_at(&schema_path);
+                let node = self.schema_at(parent(&schema_path));
                 if let Some(groups) = node.and_then(required_groups) {
                     self.exactly_one(&ptr, instance, &groups);
                 } else {
@@ -310,6 +339,25 @@ impl<'a> Mapper<'a> {
         }
     }
 
+    /// How many unknown keys of an error are likely typos of a key of its schema: a branch
+    /// where `uri` is close to `url` is the one the user meant.
+    fn near_misses(&self, e: &ValidationError) -> usize {
+        let ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() else {
+            return 0;
+        };
+        let sp = e.schema_path().as_str();
+        let known: Vec<&str> = self
+            .schema_at(parent(sp))
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        unexpected
+            .iter()
+            .filter(|k| closest(k, known.iter().copied()).is_some())
+            .count()
+    }
+
     fn unknown_key(&mut self, ptr: &str, key: &str, known: &[String]) {
         let key_ptr = push_token(ptr, key);
         let span = self.key_span(&key_ptr);
@@ -322,6 +370,7 @@ impl<'a> Mapper<'a> {
         if key == "mcpAuthorization" && ptr.contains("/targets/") {
             d = d.help("`mcpAuthorization` is not allowed on an MCP target: move it to the policies of the route (or of the `mcp:` shorthand)");
         } else if let Some(c) = closest(key, known.iter().map(String::as_str)) {
+            self.suggested.insert((ptr.to_string(), c.to_string()));
             d = d.help(format!("did you mean `{c}`?"));
         } else if !known.is_empty() {
             let mut list: Vec<&str> = known.iter().map(String::as_str).collect();
@@ -401,6 +450,11 @@ impl<'a> Mapper<'a> {
     }
 }
 
+/// The schema path of the object that holds the keyword an error names.
+fn parent(schema_path: &str) -> &str {
+    schema_path.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
 /// For a `oneOf`/`anyOf` whose branches only require keys (the "exactly one of" idiom), the key
 /// groups; `None` for any other union.
 fn required_groups(node: &Value) -> Option<Vec<Vec<String>>> {
@@ -429,6 +483,7 @@ fn required_groups(node: &Value) -> Option<Vec<Vec<String>>> {
 fn best_branch<'e>(
     context: &'e [Vec<ValidationError<'static>>],
     ptr: &str,
+    near_misses: impl Fn(&ValidationError) -> usize,
 ) -> Option<&'e Vec<ValidationError<'static>>> {
     context.iter().filter(|b| !b.is_empty()).min_by_key(|b| {
         let type_miss = b.iter().any(|e| {
@@ -440,7 +495,12 @@ fn best_branch<'e>(
             .map(|e| e.instance_path().as_str().matches('/').count())
             .max()
             .unwrap_or(0);
-        (type_miss, b.len(), usize::MAX - depth)
+        let near: usize = b.iter().map(&near_misses).sum();
+        (
+            type_miss,
+            b.len().saturating_sub(2 * near),
+            usize::MAX - depth,
+        )
     })
 }
 
@@ -451,6 +511,10 @@ pub fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Opt
     for c in candidates {
         let cl = c.to_ascii_lowercase();
         if cl == lower {
+            return Some(c);
+        }
+        // One edit away is a typo even in a short word (`uri` for `url`).
+        if lower.len() >= 3 && strsim::levenshtein(&lower, &cl) <= 1 {
             return Some(c);
         }
         let score = strsim::jaro_winkler(&lower, &cl);

@@ -37,15 +37,10 @@ impl miette::Diagnostic for View<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let mut parts: Vec<String> = self.d.notes.iter().map(|n| format!("= {n}")).collect();
-        if let Some(h) = &self.d.help {
-            parts.push(h.clone());
-        }
-        if parts.is_empty() {
-            None
-        } else {
-            Some(Box::new(parts.join("\n")))
-        }
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display + 'b>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         if self.d.labels.is_empty() {
@@ -59,10 +54,13 @@ impl miette::Diagnostic for View<'_> {
             return None;
         }
         let len = self.len;
+        let text = self.src.inner().as_str();
         Some(Box::new(self.d.labels.iter().enumerate().map(
             move |(i, l)| {
                 let start = l.span.start.min(len);
-                let width = l.span.len().min(len - start);
+                // A label over a whole multi-line block reads badly; its first line says where.
+                let first_line = text[start..].find('\n').unwrap_or(len - start);
+                let width = l.span.len().min(len - start).min(first_line.max(1));
                 let span = SourceSpan::new(start.into(), width);
                 if i == 0 {
                     LabeledSpan::new_primary_with_span(l.text.clone(), span)
@@ -90,14 +88,62 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
         let len = r.source.text.len();
         for d in &r.diagnostics {
             let view = View { d, src: &src, len };
-            let mut s = String::new();
-            if handler.render_report(&mut s, &view).is_err() {
-                s = format!("{}[{}]: {}\n", d.severity.as_str(), d.rule, d.message);
+            let mut body = String::new();
+            if handler.render_report(&mut body, &view).is_err() {
+                body.clear();
             }
-            out.push_str(&s);
+            out.push_str(&header(d, color));
+            out.push_str(&frame_and_help(&body, &d.notes));
             out.push('\n');
         }
         out.push_str(&summary_line(r));
+        out.push('\n');
+    }
+    out
+}
+
+/// `warning[auth/audiences-missing]: message`, the first line of every diagnostic.
+fn header(d: &Diagnostic, color: bool) -> String {
+    let sev = d.severity.as_str();
+    if !color {
+        return format!("{sev}[{}]: {}\n", d.rule, d.message);
+    }
+    let code = match d.severity {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
+        Severity::Note => "1;36",
+    };
+    format!(
+        "\x1b[{code}m{sev}[{}]\x1b[0m\x1b[1m: {}\x1b[0m\n",
+        d.rule, d.message
+    )
+}
+
+/// miette's report minus its own heading (the code and the message, which `header` prints in
+/// the compiler-like form), with our notes placed before the help.
+fn frame_and_help(body: &str, notes: &[String]) -> String {
+    let lines: Vec<&str> = body.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| {
+            l.contains("╭─[") || l.trim_start().starts_with("help:") || l.contains("help:")
+        })
+        .unwrap_or(lines.len());
+    let help_at = lines
+        .iter()
+        .position(|l| l.contains("help:"))
+        .unwrap_or(lines.len())
+        .max(start);
+    let mut out = String::new();
+    for l in &lines[start..help_at] {
+        out.push_str(l);
+        out.push('\n');
+    }
+    for n in notes {
+        out.push_str(&format!("  = {n}\n"));
+    }
+    for l in &lines[help_at..] {
+        out.push_str(l);
         out.push('\n');
     }
     out
