@@ -9,8 +9,6 @@ pub mod unchecked;
 
 use std::time::Instant;
 
-use serde_json::Value;
-
 use crate::config::Config;
 use crate::diag::{Diagnostic, FileReport, Severity};
 use crate::source::{self, EnvOptions, Limits, PointerIndex, SourceFile, Span};
@@ -28,7 +26,6 @@ pub struct Loaded {
     pub report: FileReport,
     /// The typed config, present when the file parsed and matched the schema.
     pub config: Option<Config>,
-    pub value: Option<Value>,
     pub index: PointerIndex,
 }
 
@@ -53,7 +50,7 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
             let d = Diagnostic::new(rule, e.message)
                 .at(Span::new(e.offset, e.offset + 1), "here")
                 .help(e.help);
-            return finish(src, vec![d], None, None, PointerIndex::default(), started);
+            return finish(src, vec![d], None, PointerIndex::default(), started);
         }
     };
     let src = SourceFile::new(name, text);
@@ -89,21 +86,23 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
     diags.extend(parsed.diagnostics);
     let index = parsed.index;
     let Some(value) = parsed.value else {
-        return finish(src, diags, None, None, index, started);
+        return finish(src, diags, None, index, started);
     };
     if value.is_null() {
         diags.push(
             Diagnostic::new("yaml/empty", "the file has no configuration")
                 .help("start with `binds:` (or the `mcp:` shorthand); see `agw schema --print-modeline` for editor completion"),
         );
-        return finish(src, diags, None, Some(value), index, started);
+        return finish(src, diags, None, index, started);
     }
     let schema_diags = schema_stage::validate(&value, &index);
     let schema_ok = schema_diags.is_empty();
     diags.extend(schema_diags);
-    diags.extend(unchecked::notes(schema_stage::schema(), &value, &index));
+    diags.extend(unchecked::notes(&value, &index));
     let config = if schema_ok {
-        match serde_json::from_value::<Config>(value.clone()) {
+        // Consuming the value moves its strings into the model instead of copying them, which
+        // keeps the peak memory of a large file to one tree.
+        match <Config as serde::Deserialize>::deserialize(value) {
             Ok(c) => Some(c),
             Err(e) => {
                 diags.push(Diagnostic::new(
@@ -119,14 +118,13 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
     if let Some(cfg) = &config {
         diags.extend(rules::run(cfg, &index));
     }
-    finish(src, diags, config, Some(value), index, started)
+    finish(src, diags, config, index, started)
 }
 
 fn finish(
     source: SourceFile,
     diagnostics: Vec<Diagnostic>,
     config: Option<Config>,
-    value: Option<Value>,
     index: PointerIndex,
     started: Instant,
 ) -> Loaded {
@@ -139,7 +137,6 @@ fn finish(
     Loaded {
         report,
         config,
-        value,
         index,
     }
 }

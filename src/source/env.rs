@@ -86,13 +86,14 @@ pub struct UnsetVar {
 
 /// The text after expansion, with the map back to original offsets.
 #[derive(Debug, Clone)]
-pub struct Expanded {
-    pub text: String,
+pub struct Expanded<'a> {
+    /// Borrowed from the original when nothing was substituted (the common case).
+    pub text: std::borrow::Cow<'a, str>,
     subs: Vec<Substitution>,
     pub unset: Vec<UnsetVar>,
 }
 
-impl Expanded {
+impl Expanded<'_> {
     /// Maps a byte offset of the expanded text to the original text. An offset inside a
     /// substituted value maps to the start of the `$VAR` reference.
     pub fn to_original(&self, offset: usize) -> usize {
@@ -131,7 +132,7 @@ impl Expanded {
 const MODELINE: &str = "# yaml-language-server: ";
 
 /// Expands every variable reference in `text`.
-pub fn expand(text: &str, opts: &EnvOptions) -> Expanded {
+pub fn expand<'a>(text: &'a str, opts: &EnvOptions) -> Expanded<'a> {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut subs = Vec::new();
@@ -191,14 +192,14 @@ pub fn expand(text: &str, opts: &EnvOptions) -> Expanded {
     }
     if subs.is_empty() {
         return Expanded {
-            text: text.to_string(),
+            text: std::borrow::Cow::Borrowed(text),
             subs,
             unset,
         };
     }
     out.push_str(&text[copied..]);
     Expanded {
-        text: out,
+        text: std::borrow::Cow::Owned(out),
         subs,
         unset,
     }

@@ -21,33 +21,133 @@ pub struct NodeSpans {
     pub value: Span,
 }
 
+/// A JSON pointer reduced to a 64-bit hash, built one reference token at a time, so that a
+/// large file's index costs no string per node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PtrKey(u64);
+
+impl PtrKey {
+    pub const ROOT: PtrKey = PtrKey(0xcbf2_9ce4_8422_2325);
+
+    /// The key of a child named by an (unescaped) reference token.
+    pub fn child(self, token: &str) -> PtrKey {
+        // FNV-1a over a separator and the token, chained from the parent.
+        let mut h = (self.0 ^ 0x2f).wrapping_mul(0x0100_0000_01b3);
+        for b in token.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        PtrKey(h)
+    }
+
+    /// The key of the list item at `i` (the token is its decimal form).
+    pub fn item(self, i: usize) -> PtrKey {
+        let mut buf = [0u8; 20];
+        let mut n = i;
+        let mut at = buf.len();
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.child(std::str::from_utf8(&buf[at..]).unwrap_or("0"))
+    }
+
+    /// The keys of every prefix of a JSON pointer, root first.
+    fn prefixes(ptr: &str) -> Vec<PtrKey> {
+        let mut out = vec![PtrKey::ROOT];
+        let mut cur = PtrKey::ROOT;
+        for tok in ptr.split('/').skip(1) {
+            cur = if tok.contains('~') {
+                cur.child(&tok.replace("~1", "/").replace("~0", "~"))
+            } else {
+                cur.child(tok)
+            };
+            out.push(cur);
+        }
+        out
+    }
+}
+
+/// Hashes that are already hashes need no more hashing.
+#[derive(Default)]
+struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | *b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// JSON pointer -> spans. Nodes that came from an alias or a merge are not listed; a look-up
 /// falls back to the nearest listed ancestor, which is the alias or merge itself.
-#[derive(Debug, Default, Clone)]
+#[derive(Default)]
 pub struct PointerIndex {
-    map: HashMap<String, NodeSpans>,
+    map: HashMap<PtrKey, Packed, std::hash::BuildHasherDefault<Identity>>,
+}
+
+/// `NodeSpans` in 16 bytes (files are far below 4 GiB); `u32::MAX` marks "no key".
+#[derive(Clone, Copy)]
+struct Packed([u32; 4]);
+
+impl From<NodeSpans> for Packed {
+    fn from(n: NodeSpans) -> Self {
+        let (ks, ke) = n
+            .key
+            .map_or((u32::MAX, u32::MAX), |k| (k.start as u32, k.end as u32));
+        Packed([ks, ke, n.value.start as u32, n.value.end as u32])
+    }
+}
+
+impl From<Packed> for NodeSpans {
+    fn from(p: Packed) -> Self {
+        let [ks, ke, vs, ve] = p.0;
+        NodeSpans {
+            key: (ks != u32::MAX).then(|| Span::new(ks as usize, ke as usize)),
+            value: Span::new(vs as usize, ve as usize),
+        }
+    }
+}
+
+impl std::fmt::Debug for PointerIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PointerIndex({} nodes)", self.map.len())
+    }
 }
 
 impl PointerIndex {
-    fn insert(&mut self, ptr: String, spans: NodeSpans) {
-        self.map.insert(ptr, spans);
+    fn with_capacity(n: usize) -> Self {
+        PointerIndex {
+            map: HashMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
+    fn insert(&mut self, key: PtrKey, spans: NodeSpans) {
+        self.map.insert(key, spans.into());
     }
 
     /// The spans of the node at `ptr`, or of its nearest ancestor that has spans.
     pub fn lookup(&self, ptr: &str) -> Option<NodeSpans> {
-        let mut p = ptr;
-        loop {
-            if let Some(s) = self.map.get(p) {
-                return Some(*s);
-            }
-            let cut = p.rfind('/')?;
-            p = &p[..cut];
-        }
+        PtrKey::prefixes(ptr)
+            .iter()
+            .rev()
+            .find_map(|k| self.map.get(k).map(|&p| p.into()))
     }
 
     /// The exact entry for `ptr`, without falling back.
     pub fn get(&self, ptr: &str) -> Option<NodeSpans> {
-        self.map.get(ptr).copied()
+        let k = *PtrKey::prefixes(ptr).last()?;
+        self.map.get(&k).map(|&p| p.into())
     }
 }
 
@@ -77,17 +177,16 @@ pub struct Parsed {
 enum Frame {
     Map {
         map: Map<String, Value>,
-        ptr: String,
+        ptr: PtrKey,
         start: Span,
         anchor: usize,
         nodes_before: usize,
         key: Option<(String, Span, bool)>,
         merges: Vec<(Value, Span)>,
-        keys: HashMap<String, Span>,
     },
     Seq {
         items: Vec<Value>,
-        ptr: String,
+        ptr: PtrKey,
         start: Span,
         anchor: usize,
         nodes_before: usize,
@@ -96,9 +195,10 @@ enum Frame {
 
 struct Builder<'a> {
     text: &'a str,
-    lines: LineIndex,
+    /// Only for non-ASCII text, where the parser's character positions need converting.
+    lines: Option<LineIndex>,
     ascii: bool,
-    expanded: &'a Expanded,
+    expanded: &'a Expanded<'a>,
     limits: &'a Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Value, usize)>,
@@ -109,11 +209,11 @@ struct Builder<'a> {
 }
 
 /// Parses `expanded.text`; every span recorded refers to the original text.
-pub fn parse(expanded: &Expanded, limits: &Limits) -> Parsed {
-    let text = expanded.text.as_str();
+pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
+    let text: &str = &expanded.text;
     let mut b = Builder {
         text,
-        lines: LineIndex::new(text),
+        lines: (!text.is_ascii()).then(|| LineIndex::new(text)),
         ascii: text.is_ascii(),
         expanded,
         limits,
@@ -121,7 +221,9 @@ pub fn parse(expanded: &Expanded, limits: &Limits) -> Parsed {
         anchors: HashMap::new(),
         nodes: 0,
         root: None,
-        index: PointerIndex::default(),
+        // About one node per 20 bytes in real files; sizing up front avoids rehashing a large
+        // index (and the double memory that rehashing briefly needs).
+        index: PointerIndex::with_capacity(text.len() / 20),
         diags: Vec::new(),
     };
     let mut documents = 0usize;
@@ -181,7 +283,7 @@ pub fn parse(expanded: &Expanded, limits: &Limits) -> Parsed {
                     break;
                 }
                 let tag_suffix = tag.as_ref().map(|t| t.suffix.clone());
-                let value = resolve_scalar(&v, style, tag_suffix.as_deref());
+                let value = resolve_scalar(v, style, tag_suffix.as_deref());
                 if !b.count(1, s) {
                     fatal = true;
                     break;
@@ -240,7 +342,6 @@ pub fn parse(expanded: &Expanded, limits: &Limits) -> Parsed {
                         nodes_before,
                         key: None,
                         merges: Vec::new(),
-                        keys: HashMap::new(),
                     }
                 } else {
                     Frame::Seq {
@@ -270,7 +371,7 @@ pub fn parse(expanded: &Expanded, limits: &Limits) -> Parsed {
                         ..
                     } => {
                         for (m, mspan) in merges {
-                            b.apply_merge(&mut map, m, mspan, &ptr);
+                            b.apply_merge(&mut map, m, mspan, ptr);
                         }
                         (Value::Object(map), start, anchor, nodes_before)
                     }
@@ -309,7 +410,10 @@ impl Builder<'_> {
         if self.ascii {
             char_index.min(self.text.len())
         } else {
-            self.lines.offset_of(self.text, line, col)
+            match &self.lines {
+                Some(l) => l.offset_of(self.text, line, col),
+                None => char_index.min(self.text.len()),
+            }
         }
     }
 
@@ -339,17 +443,17 @@ impl Builder<'_> {
     }
 
     /// The pointer the next value will have.
-    fn child_ptr(&self) -> String {
+    fn child_ptr(&self) -> PtrKey {
         match self.stack.last() {
-            None => String::new(),
-            Some(Frame::Seq { items, ptr, .. }) => push_token(ptr, &items.len().to_string()),
+            None => PtrKey::ROOT,
+            Some(Frame::Seq { items, ptr, .. }) => ptr.item(items.len()),
             Some(Frame::Map {
                 key: Some((k, ..)),
                 ptr,
                 ..
-            }) => push_token(ptr, k),
+            }) => ptr.child(k),
             // A container used as a mapping key; reported in `attach`.
-            Some(Frame::Map { ptr, .. }) => push_token(ptr, "?"),
+            Some(Frame::Map { ptr, .. }) => ptr.child("?"),
         }
     }
 
@@ -357,7 +461,7 @@ impl Builder<'_> {
         let Some(top) = self.stack.last_mut() else {
             self.root = Some(value);
             self.index.insert(
-                String::new(),
+                PtrKey::ROOT,
                 NodeSpans {
                     key: None,
                     value: span,
@@ -367,7 +471,7 @@ impl Builder<'_> {
         };
         match top {
             Frame::Seq { items, ptr, .. } => {
-                let p = push_token(ptr, &items.len().to_string());
+                let p = ptr.item(items.len());
                 items.push(value);
                 self.index.insert(
                     p,
@@ -401,7 +505,6 @@ impl Builder<'_> {
                 map,
                 ptr,
                 merges,
-                keys,
                 ..
             } => {
                 let (k, kspan, kplain) = key.take().unwrap_or_default();
@@ -409,9 +512,14 @@ impl Builder<'_> {
                     merges.push((value, span));
                     return;
                 }
-                let p = push_token(ptr, &k);
-                if let Some(first) = keys.get(&k) {
-                    let first = *first;
+                let p = ptr.child(&k);
+                if map.contains_key(&k) {
+                    let first = self
+                        .index
+                        .map
+                        .get(&p)
+                        .and_then(|&s| NodeSpans::from(s).key)
+                        .unwrap_or(kspan);
                     self.diags.push(
                         Diagnostic::new("yaml/duplicate-key", format!("duplicate key `{k}`"))
                             .at(kspan, "repeated here")
@@ -420,7 +528,6 @@ impl Builder<'_> {
                     );
                     return;
                 }
-                keys.insert(k.clone(), kspan);
                 map.insert(k, value);
                 self.index.insert(
                     p,
@@ -435,7 +542,7 @@ impl Builder<'_> {
 
     /// `<<: *base` or `<<: [*a, *b]`: keys not set explicitly are taken from the merged
     /// mappings, earlier ones first.
-    fn apply_merge(&mut self, map: &mut Map<String, Value>, m: Value, mspan: Span, ptr: &str) {
+    fn apply_merge(&mut self, map: &mut Map<String, Value>, m: Value, mspan: Span, ptr: PtrKey) {
         let sources = match m {
             Value::Object(o) => vec![o],
             Value::Array(items) => {
@@ -465,7 +572,7 @@ impl Builder<'_> {
             for (k, v) in src {
                 if !map.contains_key(&k) {
                     self.index.insert(
-                        push_token(ptr, &k),
+                        ptr.child(&k),
                         NodeSpans {
                             key: Some(mspan),
                             value: mspan,
@@ -497,19 +604,19 @@ fn syntax_help(info: &str, text: &str, off: usize) -> String {
 }
 
 /// YAML 1.2 core-schema resolution of one scalar, as the gateway's YAML reader does it.
-fn resolve_scalar(v: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
-    match tag {
-        Some("str") => return Value::String(v.to_string()),
+fn resolve_scalar(v: std::borrow::Cow<'_, str>, style: ScalarStyle, tag: Option<&str>) -> Value {
+    let typed = match tag {
+        Some("str") => false,
         Some("null") => return Value::Null,
-        Some("bool") | Some("int") | Some("float") => {
-            return resolve_plain(v).unwrap_or_else(|| Value::String(v.to_string()))
+        Some("bool") | Some("int") | Some("float") => true,
+        _ => style == ScalarStyle::Plain,
+    };
+    if typed {
+        if let Some(resolved) = resolve_plain(&v) {
+            return resolved;
         }
-        _ => {}
     }
-    if style != ScalarStyle::Plain {
-        return Value::String(v.to_string());
-    }
-    resolve_plain(v).unwrap_or_else(|| Value::String(v.to_string()))
+    Value::String(v.into_owned())
 }
 
 fn resolve_plain(v: &str) -> Option<Value> {

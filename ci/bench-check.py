@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Benchmark of `agw check`: wall time and peak memory on the Okta example and on a generated
+file with 5,000 MCP routes (about 4 MB). Prints figures; asserts nothing (machines are noisy).
+
+    python3 ci/bench-check.py [--runs N] [--bin target/release/agw]
+"""
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROUTE = """    - name: route-{i}
+      matches:
+      - path:
+          exact: /t{i}/mcp
+      - path:
+          exact: /.well-known/oauth-protected-resource/t{i}/mcp
+      policies:
+        mcpAuthentication:
+          mode: strict
+          issuer: https://tenant-{i}.okta.com/oauth2/default
+          audiences: [api://tenant-{i}]
+          jwks:
+            url: https://tenant-{i}.okta.com/oauth2/default/v1/keys
+          resourceMetadata:
+            resource: https://gateway.example.com/t{i}/mcp
+            scopesSupported: [agentgateway, "mcp:tools"]
+            bearerMethodsSupported: [header]
+        mcpAuthorization:
+          rules:
+          - 'mcp.tool.name == "echo"'
+          - '"agentgateway" in jwt.scp && jwt.sub == "svc-{i}"'
+        timeout:
+          requestTimeout: 30s
+      backends:
+      - mcp:
+          statefulMode: stateful
+          targets:
+          - name: everything-{i}
+            stdio:
+              cmd: mcp-server-everything
+              args: [stdio]
+"""
+
+
+def generate(path, routes):
+    with open(path, "w") as f:
+        f.write("binds:\n- port: 3000\n  listeners:\n  - routes:\n")
+        for i in range(routes):
+            f.write(ROUTE.format(i=i))
+
+
+def measure(binary, path, runs):
+    walls = []
+    peak_kib = 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", binary, "check", "--format", "json", path],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        walls.append((time.perf_counter() - start) * 1000)
+        if proc.returncode not in (0, 1):
+            sys.exit(f"agw check failed on {path}: exit {proc.returncode}\n{proc.stderr}")
+        peak_kib = max(peak_kib, int(proc.stderr.strip().splitlines()[-1]))
+    return statistics.median(walls), min(walls), peak_kib / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--bin", default="target/release/agw")
+    args = ap.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    os.chdir(root)
+    if args.bin == "target/release/agw":
+        subprocess.run(["cargo", "build", "--release", "--quiet"], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        big = os.path.join(tmp, "routes-5000.yaml")
+        generate(big, 5000)
+        size_mb = os.path.getsize(big) / 1e6
+        cases = [("Okta example", "fixtures/okta/config.yaml", args.runs),
+                 (f"5,000 MCP routes ({size_mb:.1f} MB)", big, max(3, args.runs // 3))]
+        print(f"agw check, {os.cpu_count()} cores, median of N runs (process start to exit)")
+        print(f"{'input':<28} {'median ms':>10} {'best ms':>9} {'peak MiB':>9}")
+        for name, path, runs in cases:
+            med, best, peak = measure(args.bin, path, runs)
+            print(f"{name:<28} {med:>10.1f} {best:>9.1f} {peak:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
