@@ -95,8 +95,18 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         );
         return finish(src, diags, None, index, started);
     }
-    let schema_diags = schema_stage::validate(&value, &index);
+    let mut schema_diags = schema_stage::validate(&value, &index);
     let schema_ok = schema_diags.is_empty();
+    // A value that is an unset variable's placeholder is already reported as `env/unset`; a
+    // second finding about the placeholder's type would only mislead.
+    schema_diags.retain(|d| {
+        !d.primary().is_some_and(|p| {
+            expanded
+                .unset
+                .iter()
+                .any(|u| p.start >= u.span.start && p.start < u.span.end.max(u.span.start + 1))
+        })
+    });
     diags.extend(schema_diags);
     diags.extend(unchecked::notes(&value, &index));
     let config = if schema_ok {
@@ -130,7 +140,7 @@ fn finish(
 ) -> Loaded {
     let mut report = FileReport {
         source,
-        diagnostics,
+        diagnostics: cap_per_rule(diagnostics),
         elapsed: started.elapsed(),
     };
     report.sort();
@@ -139,4 +149,33 @@ fn finish(
         config,
         index,
     }
+}
+
+/// At most this many findings of one rule are shown per file; the rest are counted in a note.
+const MAX_PER_RULE: usize = 50;
+
+fn cap_per_rule(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut counts: std::collections::HashMap<&'static str, usize> = Default::default();
+    let mut out = Vec::with_capacity(diags.len().min(1000));
+    for d in diags {
+        let n = counts.entry(d.rule).or_default();
+        *n += 1;
+        if *n <= MAX_PER_RULE {
+            out.push(d);
+        }
+    }
+    let mut hidden: Vec<(&'static str, usize)> = counts
+        .into_iter()
+        .filter(|(_, n)| *n > MAX_PER_RULE)
+        .map(|(r, n)| (r, n - MAX_PER_RULE))
+        .collect();
+    hidden.sort();
+    for (rule, n) in hidden {
+        if let Some(last) = out.iter_mut().rev().find(|d| d.rule == rule) {
+            last.notes.push(format!(
+                "{n} more `{rule}` finding(s) in this file are not shown"
+            ));
+        }
+    }
+    out
 }

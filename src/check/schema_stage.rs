@@ -13,6 +13,8 @@ use crate::schema;
 use crate::source::yaml::push_token;
 use crate::source::{PointerIndex, Span};
 
+const MAX_ERRORS: usize = 2000;
+
 struct Compiled {
     schema: Value,
     validator: Validator,
@@ -47,7 +49,9 @@ pub fn validate(value: &Value, index: &PointerIndex) -> Vec<Diagnostic> {
         suggested: Default::default(),
         required: Vec::new(),
     };
-    for e in c.validator.iter_errors(value) {
+    // A file with thousands of mistakes is not a file anyone will fix one by one; bounding the
+    // work keeps a hostile input cheap. The per-rule cap in `check` says what was left out.
+    for e in c.validator.iter_errors(value).take(MAX_ERRORS) {
         m.map(&e);
     }
     let explained: std::collections::HashSet<usize> = m
@@ -145,6 +149,16 @@ impl<'a> Mapper<'a> {
         let ptr = e.instance_path().as_str().to_string();
         let schema_path = e.schema_path().as_str().to_string();
         let instance = e.instance();
+        let object_only = matches!(
+            e.kind(),
+            ValidationErrorKind::Required { .. }
+                | ValidationErrorKind::AdditionalProperties { .. }
+                | ValidationErrorKind::OneOfMultipleValid { .. }
+        );
+        if object_only && !instance.is_object() {
+            // Reported as a type error of the same value.
+            return;
+        }
         match e.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let parent_path = schema_path
@@ -156,8 +170,16 @@ impl<'a> Mapper<'a> {
                     .and_then(Value::as_object)
                     .map(|p| p.keys().cloned().collect())
                     .unwrap_or_default();
-                for key in unexpected {
+                for key in unexpected.iter().take(MAX_ERRORS / 10) {
                     self.unknown_key(&ptr, key, &known);
+                }
+                if unexpected.len() > MAX_ERRORS / 10 {
+                    if let Some(last) = self.out.last_mut() {
+                        last.notes.push(format!(
+                            "{} more unknown keys in this mapping were not examined",
+                            unexpected.len() - MAX_ERRORS / 10
+                        ));
+                    }
                 }
             }
             ValidationErrorKind::Required { property } => {
@@ -205,12 +227,37 @@ impl<'a> Mapper<'a> {
                     .schema_at(parent(&schema_path))
                     .and_then(|n| n.get("properties"))
                     .and_then(Value::as_object);
+                // `provider: okta` for `provider: {okta: {}}`: the string names one of the keys.
                 let as_key = match (instance.as_ref(), keys) {
-                    (Value::String(s), Some(k)) => closest(s, k.keys().map(String::as_str)),
+                    (Value::String(s), Some(k)) if !ptr.is_empty() && is_identifier(s) => {
+                        closest(s, k.keys().map(String::as_str))
+                    }
                     _ => None,
                 };
+                let duration = self
+                    .schema_at(parent(&schema_path))
+                    .and_then(|n| n.get("pattern"))
+                    .and_then(Value::as_str)
+                    == Some(crate::config::DURATION_PATTERN);
+                let groups = self
+                    .schema_at(parent(&schema_path))
+                    .and_then(required_groups)
+                    .filter(|g| g.iter().all(|k| k.len() == 1));
                 if let Some(k) = as_key {
                     d = d.help(format!("write it as a mapping: `{{{k}: {{}}}}`"));
+                } else if let (Some(g), Value::String(v)) = (groups, instance.as_ref()) {
+                    let forms: Vec<String> = g
+                        .iter()
+                        .map(|k| format!("`{{{}: {}}}`", k[0], flow_item(v)))
+                        .collect();
+                    d = d.help(format!("write a mapping: {}", forms.join(" or ")));
+                } else if duration {
+                    d = d.help(format!(
+                        "durations are strings with a unit: `{}s`, `{}ms` or `{}m`",
+                        value_text(instance),
+                        value_text(instance),
+                        value_text(instance)
+                    ));
                 } else if let Some(h) = type_hint(instance, &expected) {
                     d = d.help(h);
                 }
@@ -221,30 +268,15 @@ impl<'a> Mapper<'a> {
                     .as_array()
                     .map(|a| a.iter().map(value_text).collect())
                     .unwrap_or_default();
-                let got = value_text(instance);
-                let mut d = Diagnostic::new(
-                    "schema/enum",
-                    format!(
-                        "{} is `{}`, not one of the allowed values",
-                        describe_value(&ptr),
-                        got
-                    ),
-                )
-                .at(self.value_span(&ptr), "not an allowed value");
-                let list = opts
-                    .iter()
-                    .map(|o| format!("`{o}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                d = match closest(&got, opts.iter().map(String::as_str)) {
-                    Some(c) => d.help(format!("did you mean `{c}`? allowed: {list}")),
-                    None => d.help(format!("allowed: {list}")),
-                };
-                self.out.push(d);
+                self.enum_error(&ptr, instance, &opts);
             }
             ValidationErrorKind::OneOfNotValid { context }
             | ValidationErrorKind::AnyOf { context } => {
                 let node = self.schema_at(parent(&schema_path));
+                if let Some(opts) = node.and_then(|n| self.const_values(n, 0)) {
+                    self.enum_error(&ptr, instance, &opts);
+                    return;
+                }
                 if let Some(groups) = node.and_then(required_groups) {
                     self.exactly_one(&ptr, instance, &groups);
                     return;
@@ -339,6 +371,56 @@ impl<'a> Mapper<'a> {
         }
     }
 
+    fn enum_error(&mut self, ptr: &str, instance: &Value, opts: &[String]) {
+        let got = value_text(instance);
+        let mut d = Diagnostic::new(
+            "schema/enum",
+            format!(
+                "{} is `{}`, not one of the allowed values",
+                describe_value(ptr),
+                got
+            ),
+        )
+        .at(self.value_span(ptr), "not an allowed value");
+        let list = opts
+            .iter()
+            .map(|o| format!("`{o}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        d = match closest(&got, opts.iter().map(String::as_str)) {
+            Some(c) => d.help(format!("did you mean `{c}`? allowed: {list}")),
+            None => d.help(format!("allowed: {list}")),
+        };
+        self.out.push(d);
+    }
+
+    /// The allowed values of a union that is really an enum (a `oneOf` of documented `const`s,
+    /// possibly made optional with a `null` branch).
+    fn const_values(&self, node: &'a Value, depth: usize) -> Option<Vec<String>> {
+        if depth > 4 {
+            return None;
+        }
+        let node = self.deref(node).unwrap_or(node);
+        if let Some(e) = node.get("enum").and_then(Value::as_array) {
+            return Some(e.iter().filter(|v| !v.is_null()).map(value_text).collect());
+        }
+        if let Some(c) = node.get("const") {
+            return Some(vec![value_text(c)]);
+        }
+        let branches = node
+            .get("oneOf")
+            .or_else(|| node.get("anyOf"))
+            .and_then(Value::as_array)?;
+        let mut out = Vec::new();
+        for b in branches {
+            if b.get("type") == Some(&Value::from("null")) {
+                continue;
+            }
+            out.extend(self.const_values(b, depth + 1)?);
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
     /// How many unknown keys of an error are likely typos of a key of its schema: a branch
     /// where `uri` is close to `url` is the one the user meant.
     fn near_misses(&self, e: &ValidationError) -> usize {
@@ -367,8 +449,21 @@ impl<'a> Mapper<'a> {
             format!("unknown key `{key}` in {ctx}"),
         )
         .at(span, format!("not a key of {ctx}"));
+        let synonym = SYNONYMS
+            .iter()
+            .find(|(alias, real)| *alias == key && known.iter().any(|k| k == real))
+            .map(|(_, real)| *real);
+        let homes = homes(key, known);
         if key == "mcpAuthorization" && ptr.contains("/targets/") {
             d = d.help("`mcpAuthorization` is not allowed on an MCP target: move it to the policies of the route (or of the `mcp:` shorthand)");
+        } else if let Some(c) = synonym {
+            self.suggested.insert((ptr.to_string(), c.to_string()));
+            d = d.help(format!("the gateway calls this `{c}`"));
+        } else if !homes.is_empty() {
+            d = d.help(format!(
+                "`{key}` is a key of {}, not of {ctx}: move it there",
+                homes.join(", ")
+            ));
         } else if let Some(c) = closest(key, known.iter().map(String::as_str)) {
             self.suggested.insert((ptr.to_string(), c.to_string()));
             d = d.help(format!("did you mean `{c}`?"));
@@ -441,6 +536,10 @@ impl<'a> Mapper<'a> {
                 ),
                 None => format!("add one of {forms}"),
             };
+            for k in groups.iter().flatten() {
+                self.required
+                    .push((self.out.len(), ptr.to_string(), k.clone()));
+            }
             self.out.push(
                 Diagnostic::new("schema/one-of", format!("{what} needs one of {forms}"))
                     .at(self.key_span(ptr), "incomplete")
@@ -448,6 +547,76 @@ impl<'a> Mapper<'a> {
             );
         }
     }
+}
+
+/// Words other MCP and gateway configs use for the same thing.
+const SYNONYMS: &[(&str, &str)] = &[
+    ("command", "cmd"),
+    ("arguments", "args"),
+    ("environment", "env"),
+    ("url", "host"),
+    ("uri", "url"),
+    ("audience", "audiences"),
+    ("scopes", "scopesSupported"),
+    ("clearEnv", "clear_env"),
+];
+
+/// Where else in the model a key exists, as places a user recognises; empty when the key is
+/// unknown everywhere (a typo, not a misplaced key) or is known here under another spelling.
+fn homes(key: &str, known_here: &[String]) -> Vec<&'static str> {
+    static HOMES: OnceLock<std::collections::HashMap<String, Vec<&'static str>>> = OnceLock::new();
+    let map = HOMES.get_or_init(|| {
+        let mut m: std::collections::HashMap<String, Vec<&'static str>> = Default::default();
+        let defs = schema().get("definitions").and_then(Value::as_object);
+        let root = std::iter::once(("Config", schema()));
+        let all = root.chain(defs.into_iter().flatten().map(|(k, v)| (k.as_str(), v)));
+        for (name, def) in all {
+            let Some(place) = place_name(name) else {
+                continue;
+            };
+            for k in def
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|p| p.0)
+            {
+                let v = m.entry(k.clone()).or_default();
+                if !v.contains(&place) {
+                    v.push(place);
+                }
+            }
+        }
+        m
+    });
+    if known_here.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+        return Vec::new();
+    }
+    map.get(key).cloned().unwrap_or_default()
+}
+
+fn place_name(definition: &str) -> Option<&'static str> {
+    Some(match definition {
+        "Config" => "the top level",
+        "Bind" => "a bind (`binds:` item)",
+        "Listener" => "a listener (`listeners:` item)",
+        "Route" => "a route (`routes:` item)",
+        "RouteMatch" => "a route match (`matches:` item)",
+        "PathMatch" => "a match `path:` (for example `path: {pathPrefix: /mcp}`)",
+        "RoutePolicies" => "route `policies`",
+        "GatewayPolicies" => "listener `policies`",
+        "RouteBackend" => "a route backend (`backends:` item)",
+        "BackendPolicies" => "backend `policies`",
+        "McpBackend" => "an `mcp:` backend",
+        "McpTarget" => "an MCP target (`targets:` item)",
+        "StdioTarget" => "a `stdio:` target",
+        "HttpTarget" => "an `mcp:` or `sse:` target",
+        "McpAuthentication" => "`mcpAuthentication`",
+        "JwtAuth" => "`jwtAuth`",
+        "Cors" => "`cors`",
+        "Gateway" => "a gateway (`gateways:` entry)",
+        _ => return None,
+    })
 }
 
 /// The schema path of the object that holds the keyword an error names.
@@ -485,7 +654,19 @@ fn best_branch<'e>(
     ptr: &str,
     near_misses: impl Fn(&ValidationError) -> usize,
 ) -> Option<&'e Vec<ValidationError<'static>>> {
+    // An optional value's `null` branch is never what the user meant.
+    let only_null = |b: &Vec<ValidationError<'static>>| {
+        b.iter().all(|e| {
+            matches!(
+                e.kind(),
+                ValidationErrorKind::Type {
+                    kind: TypeKind::Single(jsonschema::JsonType::Null)
+                }
+            )
+        })
+    };
     context.iter().filter(|b| !b.is_empty()).min_by_key(|b| {
+        let null_branch = only_null(b);
         let type_miss = b.iter().any(|e| {
             e.instance_path().as_str() == ptr
                 && matches!(e.kind(), ValidationErrorKind::Type { .. })
@@ -497,6 +678,7 @@ fn best_branch<'e>(
             .unwrap_or(0);
         let near: usize = b.iter().map(&near_misses).sum();
         (
+            null_branch,
             type_miss,
             b.len().saturating_sub(2 * near),
             usize::MAX - depth,
@@ -646,6 +828,15 @@ fn type_hint(v: &Value, expected: &str) -> Option<String> {
             }?;
             Some(format!("YAML 1.2 reads `{s}` as a string; write `{b}`"))
         }
+        Value::String(s) if expected == "a list" => {
+            let items: Vec<String> = if s.contains(',') {
+                s.split(',').map(|x| x.trim().to_string()).collect()
+            } else {
+                s.split_whitespace().map(String::from).collect()
+            };
+            let items: Vec<String> = items.iter().map(|i| flow_item(i)).collect();
+            Some(format!("write a list: `[{}]`", items.join(", ")))
+        }
         Value::String(s) if expected.contains("number") && s.trim().parse::<f64>().is_ok() => {
             Some(format!("remove the quotes: `{}`", s.trim()))
         }
@@ -661,6 +852,26 @@ fn type_hint(v: &Value, expected: &str) -> Option<String> {
             Some("quote the value to make it a string".into())
         }
         _ => None,
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// One item of a YAML flow list, quoted when YAML would read it otherwise.
+fn flow_item(s: &str) -> String {
+    let plain = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
+        && !s.starts_with(['-', ':'])
+        && !s.is_empty();
+    if plain {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('"', "\\\""))
     }
 }
 

@@ -56,6 +56,7 @@ pub enum ListenerProtocol {
 /// Certificates and versions for terminating TLS.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(transform = tls_version_aliases)]
 pub struct ServerTls {
     /// PEM certificate chain file (relative to the gateway's working directory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +93,29 @@ pub struct ServerTls {
     /// Use SPIFFE workload certificates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spiffe: Option<Unchecked>,
+}
+
+/// The gateway also accepts `minTlsVersion`/`maxTlsVersion`; serde's aliases do not reach the
+/// schema, so they are added here.
+fn tls_version_aliases(schema: &mut schemars::Schema) {
+    let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for (canonical, alias) in [
+        ("minTLSVersion", "minTlsVersion"),
+        ("maxTLSVersion", "maxTlsVersion"),
+    ] {
+        if let Some(v) = props.get(canonical).cloned() {
+            let mut v = v;
+            if let Some(o) = v.as_object_mut() {
+                o.insert(
+                    "description".into(),
+                    format!("Same as `{canonical}`.").into(),
+                );
+            }
+            props.insert(alias.into(), v);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

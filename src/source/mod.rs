@@ -81,6 +81,22 @@ pub fn decode(bytes: Vec<u8>, limits: &Limits) -> Result<String, (String, Decode
             },
         ));
     }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        let shown: String = bytes
+            .iter()
+            .skip(2)
+            .filter(|b| **b != 0)
+            .map(|b| *b as char)
+            .collect();
+        return Err((
+            shown,
+            DecodeError {
+                message: "the file is UTF-16, not UTF-8".into(),
+                help: "save it as UTF-8 (Windows PowerShell 5 writes UTF-16 with `>`; use `Out-File -Encoding utf8`)".into(),
+                offset: 0,
+            },
+        ));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => {
             if let Some(pos) = text.find('\0') {
@@ -98,14 +114,19 @@ pub fn decode(bytes: Vec<u8>, limits: &Limits) -> Result<String, (String, Decode
         }
         Err(e) => {
             let pos = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes()[pos];
             let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
             // The lossy text has U+FFFD where the bad byte was; its offset equals `pos`
             // because everything before it was valid.
             Err((
                 lossy,
                 DecodeError {
-                    message: "the file is not valid UTF-8".into(),
-                    help: "save the file as UTF-8 (the gateway reads only UTF-8)".into(),
+                    message: format!("the file is not valid UTF-8: byte 0x{byte:02X} here"),
+                    help: if byte >= 0xA0 {
+                        "this looks like Latin-1 or Windows-1252 text; convert it to UTF-8 (for example `iconv -f WINDOWS-1252 -t UTF-8`)".into()
+                    } else {
+                        "save the file as UTF-8 (the gateway reads only UTF-8)".into()
+                    },
                     offset: pos,
                 },
             ))

@@ -234,14 +234,8 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
             Err(e) => {
                 let m = e.marker();
                 let off = b.offset(m.line(), m.col(), m.index());
-                let info = e.info().to_string();
-                let help = syntax_help(&info, text, off);
-                let at = b.expanded.span_to_original(Span::new(off, off + 1));
-                b.diags.push(
-                    Diagnostic::new("yaml/syntax", format!("YAML syntax error: {info}"))
-                        .at(at, "here")
-                        .help(help),
-                );
+                b.diags
+                    .push(syntax_error(e.info(), text, off, b.expanded, limits));
                 fatal = true;
                 break;
             }
@@ -298,16 +292,16 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
                     continue;
                 }
                 let s = b.span(&span);
-                let Some((value, count)) = b.anchors.get(&id).cloned() else {
-                    b.diags.push(
-                        Diagnostic::new("yaml/syntax", "alias to an unknown anchor").at(s, "here"),
-                    );
+                let Some(count) = b.anchors.get(&id).map(|a| a.1) else {
+                    b.diags.push(unknown_alias(text, s.start, b.expanded));
                     continue;
                 };
+                // Count before copying: an alias bomb must fail before it allocates.
                 if !b.count(count, s) {
                     fatal = true;
                     break;
                 }
+                let value = b.anchors.get(&id).map(|a| a.0.clone()).unwrap_or_default();
                 b.attach(value, s, false);
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
@@ -585,6 +579,70 @@ impl Builder<'_> {
     }
 }
 
+/// A parser error in our words. The parser's own nesting limit is ours too.
+fn syntax_error(
+    info: &str,
+    text: &str,
+    off: usize,
+    expanded: &Expanded,
+    limits: &Limits,
+) -> Diagnostic {
+    if info.contains("recursion limit") {
+        let at = expanded.span_to_original(Span::new(off, off + 1));
+        return Diagnostic::new(
+            "yaml/limit",
+            format!("nesting deeper than {} levels", limits.max_depth),
+        )
+        .at(at, "too deep here")
+        .help("real gateway configs nest about 15 levels; check for runaway brackets or generated input");
+    }
+    if info.contains("unknown anchor") {
+        return unknown_alias(text, off, expanded);
+    }
+    let line_start = text[..off.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = &text[line_start..line_end];
+    // A tab in the indentation: point at the first tab, where the problem starts.
+    let (off, message) = match line.find('\t') {
+        Some(t) if line[..t].trim().is_empty() => {
+            (line_start + t, "a tab is used for indentation".to_string())
+        }
+        _ if info.contains("quoted scalar") => {
+            let q = text[..off.min(text.len())]
+                .rfind(['"', '\''])
+                .unwrap_or(off);
+            (q, "a quoted string is not closed".to_string())
+        }
+        _ => (off, format!("YAML syntax error: {info}")),
+    };
+    let at = expanded.span_to_original(Span::new(off, off + 1));
+    let mut d = Diagnostic::new("yaml/syntax", message).at(at, "here");
+    d = d.help(syntax_help(info, text, off));
+    d
+}
+
+/// `*name` with no `&name` before it.
+fn unknown_alias(text: &str, off: usize, expanded: &Expanded) -> Diagnostic {
+    let name: String = text
+        .get(off..)
+        .unwrap_or("")
+        .trim_start_matches('*')
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !",]}".contains(*c))
+        .collect();
+    let at = expanded.span_to_original(Span::new(off, off + 1 + name.len()));
+    Diagnostic::new(
+        "yaml/syntax",
+        format!("alias `*{name}` refers to an anchor that is not defined"),
+    )
+    .at(at, "unknown anchor")
+    .help(format!(
+        "define `&{name}` on a value before this line (an anchor must come before its aliases)"
+    ))
+}
+
 fn syntax_help(info: &str, text: &str, off: usize) -> String {
     let line_start = text[..off.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[line_start..]
@@ -593,6 +651,9 @@ fn syntax_help(info: &str, text: &str, off: usize) -> String {
     let line = &text[line_start..line_end];
     if line.contains('\t') || info.contains("tab") {
         return "YAML does not allow tabs for indentation: indent with spaces".into();
+    }
+    if info.contains("quoted scalar") {
+        return "close the string with the same quote it opens with, on the same value".into();
     }
     if info.contains("mapping values are not allowed") {
         return "a value that contains `: ` must be quoted, or a key is indented wrongly".into();
