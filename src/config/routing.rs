@@ -49,7 +49,7 @@ impl Selected<'_> {
     pub fn label(&self) -> String {
         match self {
             Selected::Route(r) => match &r.route.name {
-                Some(n) => format!("route `{n}` ({})", r.ptr),
+                Some(n) => format!("route `{n}` at {}", r.ptr),
                 None => format!("route {}", r.ptr),
             },
             Selected::Shorthand(_) => "the `mcp:` shorthand".into(),

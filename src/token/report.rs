@@ -262,7 +262,7 @@ pub fn render_human(r: &Report, color: bool) -> String {
     }
     let mut pol = format!("policy {}", r.policy.origin);
     if let Some(route) = &r.route {
-        pol.push_str(&format!(" ({route})"));
+        pol.push_str(&format!("\n       for {route}"));
     }
     out.push_str(&pol);
     out.push('\n');
@@ -270,7 +270,7 @@ pub fn render_human(r: &Report, color: bool) -> String {
         out.push_str(&format!("       {n}\n"));
     }
     out.push('\n');
-    let name_w = 10;
+    let name_w = 11;
     let body_indent = 2 + 4 + 2 + name_w + 1;
     let mut line = |outcome: Outcome, name: &str, msg: &str| {
         let msg = safe(msg);
