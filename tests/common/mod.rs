@@ -1,6 +1,8 @@
 //! Test keys and tokens made on the fly (no key material is committed).
 #![allow(dead_code)]
 
+pub mod procs;
+
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, KeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
