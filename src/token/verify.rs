@@ -175,17 +175,32 @@ pub async fn verify_with_cache(token: &str, policy: &Policy, cache: &JwksCache, 
     verify(token, policy, now, &mut |_kid| {
         resolved
             .take()
-            .unwrap_or_else(|| Err(JwksError::File {
-                path: String::new(),
-                reason: "no key resolved".into(),
-            }))
+            .unwrap_or_else(|| {
+                Err(JwksError::UnknownKid {
+                    kid: kid.clone().unwrap_or_default(),
+                    source_name: policy.jwks.to_string(),
+                    known: Vec::new(),
+                    refetched: false,
+                    retry_in: None,
+                })
+            })
     })
 }
 
-/// The `kid` of a token's header, if it parses.
+/// The `kid` of a token's header, if it parses (only the header segment is decoded).
 pub fn peek_kid(token: &str, max: usize) -> Option<String> {
-    let c = jws::parse_compact(token.trim(), max).ok()?;
-    c.header.get("kid").and_then(Value::as_str).map(str::to_string)
+    use base64::Engine;
+    let token = token.trim();
+    if token.len() > max {
+        return None;
+    }
+    let h = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).ok()?;
+    #[derive(serde::Deserialize)]
+    struct Kid {
+        kid: Option<String>,
+    }
+    serde_json::from_slice::<Kid>(&bytes).ok()?.kid
 }
 
 /// Verifies `token` against `policy` at time `now` (seconds since the epoch). `resolve` is

@@ -1,0 +1,117 @@
+//! Verifications per second with a warm JWKS cache, next to the raw signature-verify rate of
+//! aws-lc-rs (the crypto library behind jsonwebtoken here) on the same machine.
+//!
+//! `cargo bench --bench verify` measures; under `cargo test` it only runs a few iterations.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agw::oidc::{CachePolicy, HttpClient, HttpOptions, JwksCache, JwksSource};
+use agw::token::verify::{verify_with_cache, Policy};
+use aws_lc_rs::signature::{self as sig, UnparsedPublicKey};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use common::{good_claims, jwks, now, TestKey, AUDIENCE, ISSUER};
+
+fn rate(min_time: Duration, mut f: impl FnMut()) -> f64 {
+    // warm up
+    for _ in 0..50 {
+        f();
+    }
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < min_time {
+        for _ in 0..100 {
+            f();
+        }
+        n += 100;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let bench = std::env::args().any(|a| a == "--bench");
+    let min_time = if bench {
+        Duration::from_secs(3)
+    } else {
+        Duration::from_millis(20)
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "{:<7} {:>14} {:>14} {:>16} {:>9}",
+        "alg", "agw verify/s", "raw verify/s", "raw parsed/s", "overhead"
+    );
+    for key in [TestKey::rsa("bench-rsa"), TestKey::ec256("bench-ec")] {
+        let alg = key.alg();
+        let token = key.token(&good_claims());
+        let set = jwks(&[&key], true);
+        let mut policy = Policy::new(ISSUER, JwksSource::Inline(Arc::from(set.as_str())));
+        policy.audiences = vec![AUDIENCE.into()];
+        let cache = JwksCache::new(
+            HttpClient::new(HttpOptions::default()).unwrap(),
+            CachePolicy::default(),
+        );
+        let t = now();
+        // warm the cache
+        let v = rt.block_on(verify_with_cache(&token, &policy, &cache, t));
+        assert!(v.token_valid, "{:#?}", v.checks);
+
+        let agw = rt.block_on(async {
+            let start = Instant::now();
+            let mut n = 0u64;
+            while start.elapsed() < min_time {
+                for _ in 0..100 {
+                    let v = verify_with_cache(black_box(&token), &policy, &cache, t).await;
+                    assert!(v.gateway_accepts);
+                }
+                n += 100;
+            }
+            n as f64 / start.elapsed().as_secs_f64()
+        });
+
+        // raw: the same signature over the same bytes, straight to aws-lc-rs
+        let (input, s) = token.rsplit_once('.').unwrap();
+        let signature = URL_SAFE_NO_PAD.decode(s).unwrap();
+        let (public, verify_alg): (Vec<u8>, &'static dyn sig::VerificationAlgorithm) =
+            match &key.kind {
+                common::Kind::Rsa(k) => (
+                    sig::KeyPair::public_key(k).as_ref().to_vec(),
+                    &sig::RSA_PKCS1_2048_8192_SHA256,
+                ),
+                common::Kind::Ec256(k) => (
+                    sig::KeyPair::public_key(k).as_ref().to_vec(),
+                    &sig::ECDSA_P256_SHA256_FIXED,
+                ),
+                _ => unreachable!(),
+            };
+        let unparsed = UnparsedPublicKey::new(verify_alg, public.clone());
+        let raw = rate(min_time, || {
+            unparsed
+                .verify(black_box(input.as_bytes()), &signature)
+                .unwrap();
+        });
+        let parsed = sig::ParsedPublicKey::new(verify_alg, &public).unwrap();
+        let raw_parsed = rate(min_time, || {
+            parsed
+                .verify_sig(black_box(input.as_bytes()), &signature)
+                .unwrap();
+        });
+        println!(
+            "{alg:<7} {agw:>14.0} {raw:>14.0} {raw_parsed:>16.0} {:>8.1}%",
+            (raw / agw - 1.0) * 100.0
+        );
+    }
+    println!(
+        "agw verify: parse, key lookup in the warm cache, signature (jsonwebtoken on aws-lc-rs), \
+         claims and report lines.\nraw verify: aws-lc-rs UnparsedPublicKey::verify (key parsed per \
+         call, as jsonwebtoken does); raw parsed: ParsedPublicKey (key parsed once).\noverhead = \
+         agw time per verification over the raw UnparsedPublicKey time."
+    );
+}
