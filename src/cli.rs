@@ -28,7 +28,7 @@ pub enum Command {
     #[command(
         long_about = "Verifies an access token the way the gateway would for a route of a configuration file (or for a policy given with --issuer/--audience/--jwks), and prints one line per check: key, algorithm, signature, issuer, audience, expiry, not-before, issued-at, required claims, scopes and mode. With --tool/--prompt/--resource it also evaluates the route's mcpAuthorization rules.\n\nThe token is read from the argument, from --token-file, or from standard input (absent or `-`); prefer standard input, since arguments are visible to other users of the machine. It is never printed whole.\n\nExit codes: 0 the gateway would accept the token (and allow the call), 1 it would reject it, 2 agw could not decide (invalid config, unreachable or refused JWKS)."
     )]
-    VerifyToken(VerifyTokenArgs),
+    VerifyToken(Box<VerifyTokenArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,7 +125,12 @@ pub struct VerifyTokenArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "token")]
     pub token_file: Option<PathBuf>,
     /// The gateway configuration whose route policy applies
-    #[arg(long, short = 'c', value_name = "FILE", required_unless_present = "issuer")]
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "FILE",
+        required_unless_present = "issuer"
+    )]
     pub config: Option<PathBuf>,
     /// Request path that selects the route (as the router matches it), or a route name
     #[arg(long, value_name = "PATH", requires = "config")]

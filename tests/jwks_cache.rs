@@ -110,7 +110,10 @@ async fn status_content_type_and_size_are_checked() {
     let e = cache(Duration::ZERO).key_for(&src, "a").await.unwrap_err();
     assert!(e.to_string().contains("not JSON"), "{e}");
 
-    *s.answer.lock().unwrap() = ok(format!("{{\"keys\":[], \"pad\":\"{}\"}}", "x".repeat(100_000)));
+    *s.answer.lock().unwrap() = ok(format!(
+        "{{\"keys\":[], \"pad\":\"{}\"}}",
+        "x".repeat(100_000)
+    ));
     let e = cache(Duration::ZERO).key_for(&src, "a").await.unwrap_err();
     assert!(e.to_string().contains("more than 65536 bytes"), "{e}");
 
@@ -131,7 +134,11 @@ async fn unknown_kid_refetches_once_then_cools_down() {
     let c = cache(Duration::from_millis(300));
     c.key_for(&src, "a").await.unwrap();
     c.key_for(&src, "a").await.unwrap();
-    assert_eq!(s.hits.load(Ordering::SeqCst), 1, "a warm cache does not fetch");
+    assert_eq!(
+        s.hits.load(Ordering::SeqCst),
+        1,
+        "a warm cache does not fetch"
+    );
 
     // rotation: the issuer now also serves b
     *s.answer.lock().unwrap() = ok(jwks(&[&a, &b], false));
@@ -146,7 +153,10 @@ async fn unknown_kid_refetches_once_then_cools_down() {
     assert_eq!(s.hits.load(Ordering::SeqCst), 2);
     tokio::time::sleep(Duration::from_millis(350)).await;
     let e = c.key_for(&src, "zz2").await.unwrap_err();
-    assert!(e.to_string().contains("refetched once, still missing"), "{e}");
+    assert!(
+        e.to_string().contains("refetched once, still missing"),
+        "{e}"
+    );
     assert_eq!(s.hits.load(Ordering::SeqCst), 3);
     // ...and a burst of them costs nothing more
     for i in 0..20 {

@@ -172,7 +172,11 @@ fn malformed_tokens() {
         "signature is not base64url",
     );
     // JSON serialization
-    assert_rejected(&run(r#"{"payload":"e30"}"#, &p), "format", "JSON serialization");
+    assert_rejected(
+        &run(r#"{"payload":"e30"}"#, &p),
+        "format",
+        "JSON serialization",
+    );
     // oversized
     let huge = k.token(&json!({"iss": ISSUER, "pad": "x".repeat(20_000)}));
     assert_rejected(&run(&huge, &p), "format", "refuses tokens over");
@@ -182,9 +186,11 @@ fn malformed_tokens() {
     let t = format!("{input}.{}", b64(&k.sign("RS256", input.as_bytes())));
     assert_rejected(&run(&t, &p), "claims", "not a JSON object");
     // a tampered payload
-    let evil = b64(json!({"iss": ISSUER, "aud": AUDIENCE, "exp": now() + 99999, "sub": "admin"})
-        .to_string()
-        .as_bytes());
+    let evil = b64(
+        json!({"iss": ISSUER, "aud": AUDIENCE, "exp": now() + 99999, "sub": "admin"})
+            .to_string()
+            .as_bytes(),
+    );
     assert_rejected(
         &run(&format!("{}.{evil}.{}", parts[0], parts[2]), &p),
         "signature",
@@ -228,22 +234,46 @@ fn claims_checks() {
         }
         k.token(&c)
     };
-    assert_rejected(&run(&with(json!({"exp": n - 3600})), &p), "expiry", "expired 1h0m ago");
+    assert_rejected(
+        &run(&with(json!({"exp": n - 3600})), &p),
+        "expiry",
+        "expired 1h0m ago",
+    );
     // within leeway
     assert!(run(&with(json!({"exp": n - 30})), &p).token_valid);
     assert_rejected(&run(&with(json!({"exp": null})), &p), "expiry", "no `exp`");
-    assert_rejected(&run(&with(json!({"exp": "soon"})), &p), "expiry", "not a number");
-    assert_rejected(&run(&with(json!({"nbf": n + 600})), &p), "not-before", "another 10m");
-    assert_rejected(&run(&with(json!({"iat": n + 600})), &p), "issued-at", "in the future");
+    assert_rejected(
+        &run(&with(json!({"exp": "soon"})), &p),
+        "expiry",
+        "not a number",
+    );
+    assert_rejected(
+        &run(&with(json!({"nbf": n + 600})), &p),
+        "not-before",
+        "another 10m",
+    );
+    assert_rejected(
+        &run(&with(json!({"iat": n + 600})), &p),
+        "issued-at",
+        "in the future",
+    );
     assert_rejected(
         &run(&with(json!({"iss": format!("{ISSUER}/")})), &p),
         "issuer",
         "trailing `/`",
     );
     assert_rejected(&run(&with(json!({"iss": null})), &p), "issuer", "no `iss`");
-    assert_rejected(&run(&with(json!({"aud": "api://default"})), &p), "audience", "api://default");
+    assert_rejected(
+        &run(&with(json!({"aud": "api://default"})), &p),
+        "audience",
+        "api://default",
+    );
     assert!(run(&with(json!({"aud": ["x", AUDIENCE]})), &p).token_valid);
-    assert_rejected(&run(&with(json!({"aud": null})), &p), "audience", "no `aud`");
+    assert_rejected(
+        &run(&with(json!({"aud": null})), &p),
+        "audience",
+        "no `aud`",
+    );
     // no audiences configured: skipped, with the risk said
     let mut open = p.clone();
     open.audiences.clear();
@@ -279,12 +309,18 @@ fn modes_and_scopes() {
     let v = run(&good, &p);
     let s = v.check("scopes").unwrap();
     assert_eq!(s.outcome, Outcome::Note);
-    assert!(s.message.contains("does not enforce scopes"), "{}", s.message);
+    assert!(
+        s.message.contains("does not enforce scopes"),
+        "{}",
+        s.message
+    );
     assert!(s.message.contains("lacks mcp:admin"), "{}", s.message);
     p.required_scopes = vec!["mcp:admin".into()];
     let v = run(&good, &p);
     assert!(v.token_valid && v.gateway_accepts && !v.requirements_met);
-    let scope_token = k.token(&json!({"iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60, "scope": "mcp:admin openid"}));
+    let scope_token = k.token(
+        &json!({"iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60, "scope": "mcp:admin openid"}),
+    );
     assert!(run(&scope_token, &p).requirements_met);
 }
 
@@ -301,5 +337,9 @@ fn unusable_keys_give_their_reason() {
     jwk["d"] = json!("AAAA");
     let set = json!({"keys": [jwk]}).to_string();
     let v = run(&k.token(&good_claims()), &policy(&set));
-    assert!(v.undecided.as_deref().unwrap().contains("private member `d`"));
+    assert!(v
+        .undecided
+        .as_deref()
+        .unwrap()
+        .contains("private member `d`"));
 }

@@ -6,7 +6,7 @@
 //! stops differing (so the list cannot rot).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use agw::oidc::jwks::{Key, KeySet};
 use agw::token::jws::{self, FormatError};
@@ -60,7 +60,7 @@ fn vectors_dir() -> Option<PathBuf> {
     }
 }
 
-fn load(dir: &PathBuf, rel: &str) -> Value {
+fn load(dir: &Path, rel: &str) -> Value {
     let p = dir.join(rel);
     serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .unwrap()
@@ -68,7 +68,8 @@ fn load(dir: &PathBuf, rel: &str) -> Value {
 
 fn with_kid(v: &Value) -> Map<String, Value> {
     let mut m = v.as_object().cloned().unwrap_or_default();
-    m.entry("kid").or_insert_with(|| Value::String("vector".into()));
+    m.entry("kid")
+        .or_insert_with(|| Value::String("vector".into()));
     m
 }
 
@@ -137,7 +138,7 @@ struct Tally {
     unexpected: Vec<String>,
 }
 
-fn run_file(dir: &PathBuf, file: &str, tag: &str, t: &mut Tally) {
+fn run_file(dir: &Path, file: &str, tag: &str, t: &mut Tally) {
     let doc = load(dir, file);
     for g in doc["testGroups"].as_array().unwrap() {
         let public = g.get("public");
@@ -164,9 +165,7 @@ fn run_file(dir: &PathBuf, file: &str, tag: &str, t: &mut Tally) {
                 )),
                 (false, None) => t.unexpected.push(format!(
                     "{tag} #{id} ({}): vector says {}, agw says {:?}",
-                    case["comment"],
-                    case["result"],
-                    got
+                    case["comment"], case["result"], got
                 )),
             }
             // For symmetric groups, check the strict parser through a plain HMAC.
@@ -198,9 +197,19 @@ fn wycheproof_vectors() {
         expected_differences: BTreeMap::new(),
         unexpected: Vec::new(),
     };
-    run_file(&dir, "wycheproof/json_web_signature_test.json", "sig", &mut t);
+    run_file(
+        &dir,
+        "wycheproof/json_web_signature_test.json",
+        "sig",
+        &mut t,
+    );
     run_file(&dir, "wycheproof/json_web_key_test.json", "key", &mut t);
-    run_file(&dir, "wycheproof/json_web_crypto_test.json", "crypto", &mut t);
+    run_file(
+        &dir,
+        "wycheproof/json_web_crypto_test.json",
+        "crypto",
+        &mut t,
+    );
     println!(
         "wycheproof: {} cases agree, {} policy-dependent as listed",
         t.agree,
@@ -232,10 +241,26 @@ fn rfc7520_cookbook() {
     // (file, accepted by agw, why)
     let cases = [
         ("jws_4_1.rsa_v15_signature.json", true, "RS256"),
-        ("jws_4_2.rsa-pss_signature.json", true, "PS384 with a key without `alg`"),
-        ("jws_4_3.ecdsa_signature.json", false, "ES512 on P-521: not supported by the gateway"),
-        ("jws_4_4.hmac-sha2_integrity_protection.json", false, "HS256: HMAC never accepted"),
-        ("jws_4_5.signature_with_detached_content.json", false, "detached payload: a token always carries its claims"),
+        (
+            "jws_4_2.rsa-pss_signature.json",
+            true,
+            "PS384 with a key without `alg`",
+        ),
+        (
+            "jws_4_3.ecdsa_signature.json",
+            false,
+            "ES512 on P-521: not supported by the gateway",
+        ),
+        (
+            "jws_4_4.hmac-sha2_integrity_protection.json",
+            false,
+            "HS256: HMAC never accepted",
+        ),
+        (
+            "jws_4_5.signature_with_detached_content.json",
+            false,
+            "detached payload: a token always carries its claims",
+        ),
     ];
     for (file, accepted, why) in cases {
         let doc = load(&dir, &format!("jose-cookbook/{file}"));
@@ -248,7 +273,10 @@ fn rfc7520_cookbook() {
             let mut parts: Vec<String> = compact.split('.').map(str::to_string).collect();
             let flip = if parts[1].starts_with('S') { "T" } else { "S" };
             parts[1].replace_range(0..1, flip);
-            assert!(agw_accepts(&parts.join("."), Some(&key)).is_err(), "{file} tampered");
+            assert!(
+                agw_accepts(&parts.join("."), Some(&key)).is_err(),
+                "{file} tampered"
+            );
         }
     }
     // JSON serializations (flattened and general) are refused: access tokens are compact.

@@ -85,38 +85,81 @@ fn route_is_selected_by_request_path() {
     let t = s.key.token(&good_claims());
     let r = root(&s);
     let (code, out, err) = agw(
-        &["verify-token", "--config", &s.cfg, "--root", &r, "--route", "/mcp/x"],
+        &[
+            "verify-token",
+            "--config",
+            &s.cfg,
+            "--root",
+            &r,
+            "--route",
+            "/mcp/x",
+        ],
         &t,
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("route `tools`"), "{out}");
     // the admin route wants another issuer
     let (code, out, _) = agw(
-        &["verify-token", "--config", &s.cfg, "--root", &r, "--route", "/admin"],
+        &[
+            "verify-token",
+            "--config",
+            &s.cfg,
+            "--root",
+            &r,
+            "--route",
+            "/admin",
+        ],
         &t,
     );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL  issuer"), "{out}");
     // by name
     let (code, _, _) = agw(
-        &["verify-token", "--config", &s.cfg, "--root", &r, "--route", "tools"],
+        &[
+            "verify-token",
+            "--config",
+            &s.cfg,
+            "--root",
+            &r,
+            "--route",
+            "tools",
+        ],
         &t,
     );
     assert_eq!(code, 0);
     // several protected routes and no --route: exit 2, listing them
     let (code, _, err) = agw(&["verify-token", "--config", &s.cfg, "--root", &r], &t);
     assert_eq!(code, 2);
-    assert!(err.contains("--route") && err.contains("/mcp*") && err.contains("/admin*"), "{err}");
+    assert!(
+        err.contains("--route") && err.contains("/mcp*") && err.contains("/admin*"),
+        "{err}"
+    );
     // a route without authentication: the gateway does not look at tokens
     let (code, out, _) = agw(
-        &["verify-token", "--config", &s.cfg, "--root", &r, "--route", "/open"],
+        &[
+            "verify-token",
+            "--config",
+            &s.cfg,
+            "--root",
+            &r,
+            "--route",
+            "/open",
+        ],
         "garbage",
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("does not look at tokens"), "{out}");
     // no route at all
     let (code, _, err) = agw(
-        &["verify-token", "--config", &s.cfg, "--root", &r, "--route", "/nothing"],
+        &[
+            "verify-token",
+            "--config",
+            &s.cfg,
+            "--root",
+            &r,
+            "--route",
+            "/nothing",
+        ],
         &t,
     );
     assert_eq!(code, 2, "{err}");
@@ -127,7 +170,15 @@ fn tools_are_authorized_with_prefixes_and_targets() {
     let s = setup();
     let t = s.key.token(&good_claims());
     let r = root(&s);
-    let base = ["verify-token", "--config", &s.cfg, "--root", &r, "--route", "/mcp"];
+    let base = [
+        "verify-token",
+        "--config",
+        &s.cfg,
+        "--root",
+        &r,
+        "--route",
+        "/mcp",
+    ];
     let run = |extra: &[&str]| {
         let mut a: Vec<&str> = base.to_vec();
         a.extend_from_slice(extra);
@@ -154,7 +205,15 @@ fn flags_instead_of_a_config_and_token_sources() {
     let tf = dir.path().join("tok");
     std::fs::write(&tf, format!("Bearer {t}\n")).unwrap();
     let tf = tf.display().to_string();
-    let flags = ["verify-token", "--issuer", ISSUER, "--audience", AUDIENCE, "--jwks", &s.jwks];
+    let flags = [
+        "verify-token",
+        "--issuer",
+        ISSUER,
+        "--audience",
+        AUDIENCE,
+        "--jwks",
+        &s.jwks,
+    ];
     let mut a = flags.to_vec();
     a.extend_from_slice(&["--token-file", &tf]);
     let (code, out, err) = agw(&a, "");
@@ -197,7 +256,10 @@ fn an_invalid_config_cannot_decide() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.yaml");
     std::fs::write(&p, "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentcation: {}\n").unwrap();
-    let (code, _, err) = agw(&["verify-token", "--config", &p.display().to_string()], "x.y.z");
+    let (code, _, err) = agw(
+        &["verify-token", "--config", &p.display().to_string()],
+        "x.y.z",
+    );
     assert_eq!(code, 2);
     assert!(err.contains("mcpAuthentcation"), "{err}");
     assert!(err.contains("has errors"), "{err}");
@@ -210,7 +272,15 @@ fn hostile_claims_cannot_drive_the_terminal() {
     c["sub"] = json!("evil\u{1b}[2J\u{7}");
     let t = s.key.token(&c);
     let (code, out, _) = agw(
-        &["verify-token", "--issuer", ISSUER, "--audience", AUDIENCE, "--jwks", &s.jwks],
+        &[
+            "verify-token",
+            "--issuer",
+            ISSUER,
+            "--audience",
+            AUDIENCE,
+            "--jwks",
+            &s.jwks,
+        ],
         &t,
     );
     assert_eq!(code, 0);

@@ -135,15 +135,28 @@ fn oidc_provider_rs256_es256_and_audiences() {
 
     let dir = tempfile::tempdir().unwrap();
     let keys = format!("{issuer}/v1/keys");
-    let cfg = write(&dir, "gw.yaml", &config(&issuer, audience, Some(&keys), &[]));
+    let cfg = write(
+        &dir,
+        "gw.yaml",
+        &config(&issuer, audience, Some(&keys), &[]),
+    );
 
     for (name, token) in [("RS256", &rs), ("ES256", &es)] {
-        let (code, out, err) = agw(&["verify-token", "--config", &cfg, "--route", "/mcp"], token);
+        let (code, out, err) = agw(
+            &["verify-token", "--config", &cfg, "--route", "/mcp"],
+            token,
+        );
         assert_eq!(code, 0, "{name}: {out}{err}");
         assert!(out.contains("pass  signature"), "{out}");
-        assert!(out.contains(&format!("{name}, pinned by the key's `alg`")), "{out}");
+        assert!(
+            out.contains(&format!("{name}, pinned by the key's `alg`")),
+            "{out}"
+        );
         assert!(out.contains("ACCEPTED"), "{out}");
-        assert!(!out.contains(token.as_str()), "the token must never be printed whole");
+        assert!(
+            !out.contains(token.as_str()),
+            "the token must never be printed whole"
+        );
     }
     let (code, out, _) = agw(
         &["verify-token", "--config", &cfg, "--format", "json"],
@@ -165,7 +178,11 @@ fn oidc_provider_rs256_es256_and_audiences() {
 
     // An unreachable JWKS: exit 2 as well.
     let dead = format!("http://127.0.0.1:{}/keys", common::procs::free_port());
-    let unreachable = write(&dir, "dead.yaml", &config(&issuer, audience, Some(&dead), &[]));
+    let unreachable = write(
+        &dir,
+        "dead.yaml",
+        &config(&issuer, audience, Some(&dead), &[]),
+    );
     let (code, out, _) = agw(&["verify-token", "--config", &unreachable], &rs);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("UNDECIDED"), "{out}");
@@ -179,9 +196,9 @@ fn oidc_provider_rs256_es256_and_audiences() {
     );
     let by: std::collections::HashMap<_, _> =
         answers.iter().map(|(n, ok, _)| (n.as_str(), *ok)).collect();
-    assert_eq!(by["rs"], true);
-    assert_eq!(by["es"], true);
-    assert_eq!(by["wrong_aud"], false);
+    assert!(by["rs"]);
+    assert!(by["es"]);
+    assert!(!by["wrong_aud"]);
 }
 
 #[test]
@@ -224,7 +241,15 @@ fn mock_server_okta_shaped_expired_wrong_issuer() {
     // the same token without the scope the rule needs: 403 from authorization
     let narrow = token(&[("scope", "agentgateway")]);
     let (code, out, _) = agw(
-        &["verify-token", "--config", &cfg, "--tool", "echo", "--format", "json"],
+        &[
+            "verify-token",
+            "--config",
+            &cfg,
+            "--tool",
+            "echo",
+            "--format",
+            "json",
+        ],
         &narrow,
     );
     assert_eq!(code, 1, "{out}");
@@ -234,7 +259,13 @@ fn mock_server_okta_shaped_expired_wrong_issuer() {
 
     // --require-scope: agw enforces what the gateway does not
     let (code, out, _) = agw(
-        &["verify-token", "--config", &cfg, "--require-scope", "mcp:admin"],
+        &[
+            "verify-token",
+            "--config",
+            &cfg,
+            "--require-scope",
+            "mcp:admin",
+        ],
         &good,
     );
     assert_eq!(code, 1, "{out}");
@@ -329,9 +360,21 @@ fn key_rotation_while_the_verifier_runs() {
     let f1 = forged.token(&claims);
     std::thread::sleep(Duration::from_millis(450));
     let v = verify(&f1);
-    assert!(v.reason.as_ref().unwrap().1.contains("refetched once, still missing"), "{:?}", v.reason);
+    assert!(
+        v.reason
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("refetched once, still missing"),
+        "{:?}",
+        v.reason
+    );
     let v = verify(&TestKey::rsa("random-kid-2").token(&claims));
-    assert!(v.reason.as_ref().unwrap().1.contains("cooldown"), "{:?}", v.reason);
+    assert!(
+        v.reason.as_ref().unwrap().1.contains("cooldown"),
+        "{:?}",
+        v.reason
+    );
     assert!(v.undecided.is_none());
 }
 
@@ -377,7 +420,10 @@ fn differential_against_jose() {
         ("rs384", rsa.token_with(json!({"alg": "RS384"}), &good)),
         ("ps256", rsa.token_with(json!({"alg": "PS256"}), &good)),
         ("ps512", rsa.token_with(json!({"alg": "PS512"}), &good)),
-        ("ps256_on_rs256_pinned_key", rsa_pinned.token_with(json!({"alg": "PS256"}), &good)),
+        (
+            "ps256_on_rs256_pinned_key",
+            rsa_pinned.token_with(json!({"alg": "PS256"}), &good),
+        ),
         ("es256", ec.token(&good)),
         ("es384", ec384.token(&good)),
         ("eddsa", ed.token(&good)),
@@ -387,19 +433,52 @@ fn differential_against_jose() {
         ("nbf_in_leeway", ec.token(&with(json!({"nbf": n + 30})))),
         ("no_exp", ec.token(&with(json!({"exp": null})))),
         ("exp_string", ec.token(&with(json!({"exp": "tomorrow"})))),
-        ("wrong_iss", ec.token(&with(json!({"iss": "https://evil.example"})))),
-        ("iss_trailing_slash", ec.token(&with(json!({"iss": format!("{ISSUER}/")})))),
-        ("wrong_aud", ec.token(&with(json!({"aud": "api://default"})))),
+        (
+            "wrong_iss",
+            ec.token(&with(json!({"iss": "https://evil.example"}))),
+        ),
+        (
+            "iss_trailing_slash",
+            ec.token(&with(json!({"iss": format!("{ISSUER}/")}))),
+        ),
+        (
+            "wrong_aud",
+            ec.token(&with(json!({"aud": "api://default"}))),
+        ),
         ("aud_list", ec.token(&with(json!({"aud": ["x", AUDIENCE]})))),
         ("no_aud", ec.token(&with(json!({"aud": null})))),
         ("unknown_kid", TestKey::ec256("nope").token(&good)),
         ("wrong_key_same_kid", TestKey::ec256("ec-1").token(&good)),
-        ("crit", ec.token_with(json!({"crit": ["urn:x"], "urn:x": 1}), &good)),
-        ("jku_ignored", ec.token_with(json!({"jku": "https://evil.example/k"}), &good)),
-        ("hs256_public_key", hs256_token(rsa.jwk(None).to_string().as_bytes(), json!({"alg": "HS256", "kid": "rsa-1"}), &good)),
-        ("alg_none", format!("{}.{}.", b(&json!({"alg": "none", "kid": "ec-1"})), b(&good))),
+        (
+            "crit",
+            ec.token_with(json!({"crit": ["urn:x"], "urn:x": 1}), &good),
+        ),
+        (
+            "jku_ignored",
+            ec.token_with(json!({"jku": "https://evil.example/k"}), &good),
+        ),
+        (
+            "hs256_public_key",
+            hs256_token(
+                rsa.jwk(None).to_string().as_bytes(),
+                json!({"alg": "HS256", "kid": "rsa-1"}),
+                &good,
+            ),
+        ),
+        (
+            "alg_none",
+            format!(
+                "{}.{}.",
+                b(&json!({"alg": "none", "kid": "ec-1"})),
+                b(&good)
+            ),
+        ),
         ("es384_on_p256", {
-            let input = format!("{}.{}", b(&json!({"alg": "ES384", "kid": "ec-1"})), b(&good));
+            let input = format!(
+                "{}.{}",
+                b(&json!({"alg": "ES384", "kid": "ec-1"})),
+                b(&good)
+            );
             format!("{input}.{}", b64(&ec.sign("ES256", input.as_bytes())))
         }),
         ("tampered", {
@@ -413,7 +492,10 @@ fn differential_against_jose() {
             let input = format!("{}.{}", b(&json!({"alg": "ES256"})), b(&good));
             format!("{input}.{}", b64(&ec.sign("ES256", input.as_bytes())))
         }),
-        ("oversized", ec.token(&with(json!({"pad": "x".repeat(20_000)})))),
+        (
+            "oversized",
+            ec.token(&with(json!({"pad": "x".repeat(20_000)}))),
+        ),
     ];
     cases.push(("duplicate_header_member", {
         let raw = r#"{"alg":"ES256","kid":"ec-1","kid":"ec-1"}"#;
@@ -422,10 +504,19 @@ fn differential_against_jose() {
     }));
     // Where agw goes further than a general JOSE library, on purpose.
     let expected_divergence: &[(&str, &str)] = &[
-        ("iat_future", "agw rejects tokens issued in the future (SPEC 5: agw goes further)"),
-        ("no_kid", "the gateway requires a kid; jose picks the only key that fits"),
+        (
+            "iat_future",
+            "agw rejects tokens issued in the future (SPEC 5: agw goes further)",
+        ),
+        (
+            "no_kid",
+            "the gateway requires a kid; jose picks the only key that fits",
+        ),
         ("oversized", "agw refuses tokens over 16 KiB"),
-        ("duplicate_header_member", "agw refuses duplicate header members (RFC 7515 4)"),
+        (
+            "duplicate_header_member",
+            "agw refuses duplicate header members (RFC 7515 4)",
+        ),
     ];
 
     let answers = jose(
@@ -455,7 +546,9 @@ fn differential_against_jose() {
             "{name:<28} agw={} jose={}{}",
             if agw_ok { "accept" } else { "reject" },
             if *jose_ok { "accept" } else { "reject" },
-            listed.map(|(_, w)| format!("  (differs on purpose: {w})")).unwrap_or_default()
+            listed
+                .map(|(_, w)| format!("  (differs on purpose: {w})"))
+                .unwrap_or_default()
         ));
         match (agw_ok == *jose_ok, listed) {
             (true, None) => {}

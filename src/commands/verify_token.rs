@@ -53,7 +53,10 @@ fn run_inner(a: &VerifyTokenArgs) -> Result<i32, String> {
             select_policies(a, &loaded_cfg, &opts)?
         }
         None => {
-            let issuer = a.issuer.as_deref().ok_or("give --config FILE or --issuer URL")?;
+            let issuer = a
+                .issuer
+                .as_deref()
+                .ok_or("give --config FILE or --issuer URL")?;
             let mode = match a.mode {
                 ModeArg::Strict => AuthMode::Strict,
                 ModeArg::Optional => AuthMode::Optional,
@@ -156,8 +159,8 @@ fn read_token(a: &VerifyTokenArgs) -> Result<(String, Vec<String>), String> {
     let raw = match (&a.token, &a.token_file) {
         (Some(t), _) if t != "-" => t.clone(),
         (_, Some(f)) => {
-            let file = std::fs::File::open(f)
-                .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            let file =
+                std::fs::File::open(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
             let mut buf = Vec::new();
             file.take(limit as u64)
                 .read_to_end(&mut buf)
@@ -217,14 +220,18 @@ fn load_config(a: &VerifyTokenArgs, path: &std::path::Path) -> Result<Config, St
         env,
         ..Default::default()
     };
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(opts.limits.max_file_bytes as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let loaded = check_bytes(&path.display().to_string(), bytes, &opts);
     if loaded.has_errors() {
-        eprint!("{}", diag::human::render(std::slice::from_ref(&loaded.report), false));
+        eprint!(
+            "{}",
+            diag::human::render(std::slice::from_ref(&loaded.report), false)
+        );
         return Err(format!(
             "{} has errors, so the gateway would not start with it; fix them first (see above)",
             path.display()
@@ -283,7 +290,11 @@ fn front_jwt_auth<'a>(cfg: &'a Config, sel: &Selected<'a>) -> Option<(&'a JwtAut
     }
 }
 
-fn policies_of<'a>(cfg: &'a Config, sel: &Selected<'a>, opts: &PolicyOptions) -> (Vec<Policy>, Vec<String>) {
+fn policies_of<'a>(
+    cfg: &'a Config,
+    sel: &Selected<'a>,
+    opts: &PolicyOptions,
+) -> (Vec<Policy>, Vec<String>) {
     let ptr = sel.ptr();
     let pol_ptr = match sel {
         Selected::Route(_) => format!("{ptr}/policies"),
@@ -326,7 +337,10 @@ fn select_policies<'a>(
                 format!(
                     "no route serves {} {r}{}; routes: {}",
                     a.method,
-                    a.host.as_deref().map(|h| format!(" on host {h}")).unwrap_or_default(),
+                    a.host
+                        .as_deref()
+                        .map(|h| format!(" on host {h}"))
+                        .unwrap_or_default(),
                     describe_routes(cfg)
                 )
             })?,
@@ -335,7 +349,7 @@ fn select_policies<'a>(
             walk::routes(cfg)
                 .into_iter()
                 .find(|s| s.route.name.as_deref() == Some(name.as_str()))
-                .map(Selected::Route)
+                .map(|s| Selected::Route(Box::new(s)))
                 .ok_or_else(|| {
                     format!(
                         "no route is named `{name}` (a path must start with `/`); routes: {}",
@@ -355,7 +369,10 @@ fn select_policies<'a>(
         });
     }
     // No --route: the file must protect exactly one route.
-    let mut candidates: Vec<Selected<'a>> = walk::routes(cfg).into_iter().map(Selected::Route).collect();
+    let mut candidates: Vec<Selected<'a>> = walk::routes(cfg)
+        .into_iter()
+        .map(|s| Selected::Route(Box::new(s)))
+        .collect();
     if let Some(m) = &cfg.mcp {
         candidates.push(Selected::Shorthand(m));
     }
@@ -414,7 +431,7 @@ fn describe_routes(cfg: &Config) -> String {
     let all: Vec<String> = walk::routes(cfg)
         .into_iter()
         .map(|s| {
-            let sel = Selected::Route(s);
+            let sel = Selected::Route(Box::new(s));
             format!("{} [{}]", sel.label(), paths_of(&sel))
         })
         .collect();
@@ -438,8 +455,9 @@ fn evaluate_call(
         _ => return Ok(None),
     };
     let arguments = match &a.arguments {
-        Some(j) => serde_json::from_str::<Value>(j)
-            .map_err(|e| format!("--arguments is not JSON: {e}"))?,
+        Some(j) => {
+            serde_json::from_str::<Value>(j).map_err(|e| format!("--arguments is not JSON: {e}"))?
+        }
         None => Value::Object(Default::default()),
     };
     let targets = applied
@@ -455,10 +473,16 @@ fn evaluate_call(
                 .find(|t| name.starts_with(&format!("{t}_")) && targets.len() > 1)
             {
                 Some(t) => (Some(t.clone()), name[t.len() + 1..].to_string()),
-                None => (targets.first().filter(|_| targets.len() == 1).cloned(), name),
+                None => (
+                    targets.first().filter(|_| targets.len() == 1).cloned(),
+                    name,
+                ),
             }
         }
-        None => (targets.first().filter(|_| targets.len() == 1).cloned(), name),
+        None => (
+            targets.first().filter(|_| targets.len() == 1).cloned(),
+            name,
+        ),
     };
     let call = match kind {
         "tool" => McpCall::Tool {
@@ -482,7 +506,11 @@ fn evaluate_call(
         .unwrap_or_default();
     let request = RequestInfo {
         method: a.method.clone(),
-        path: a.route.clone().filter(|r| r.starts_with('/')).unwrap_or_else(|| "/mcp".into()),
+        path: a
+            .route
+            .clone()
+            .filter(|r| r.starts_with('/'))
+            .unwrap_or_else(|| "/mcp".into()),
         host: a.host.clone(),
         headers: Default::default(),
     };

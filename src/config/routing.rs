@@ -24,7 +24,7 @@ pub struct Request<'a> {
 /// Where a request lands.
 #[derive(Debug, Clone)]
 pub enum Selected<'a> {
-    Route(RouteSite<'a>),
+    Route(Box<RouteSite<'a>>),
     /// The top-level `mcp:` shorthand.
     Shorthand(&'a McpShorthand),
 }
@@ -190,7 +190,7 @@ pub fn select<'a>(cfg: &'a Config, req: &Request) -> Option<Selected<'a>> {
         }
     }
     if let Some((_, _, site)) = best {
-        return Some(Selected::Route(site));
+        return Some(Selected::Route(Box::new(site)));
     }
     let m = cfg.mcp.as_ref()?;
     let ok = m.gateways.is_none()
@@ -260,7 +260,10 @@ mod tests {
         let c = cfg(serde_json::json!([
             {"name": "re", "matches": [{"path": {"regex": "/a[0-9]"}}]},
         ]));
-        assert_eq!(name(select_route(&c, None, "/a1", "GET")).as_deref(), Some("re"));
+        assert_eq!(
+            name(select_route(&c, None, "/a1", "GET")).as_deref(),
+            Some("re")
+        );
         assert_eq!(name(select_route(&c, None, "/a1/x", "GET")), None);
     }
 
@@ -280,6 +283,9 @@ mod tests {
             "mcp": {"targets": [{"name": "t", "stdio": {"cmd": "x"}}]}
         }))
         .unwrap();
-        assert_eq!(name(select_route(&c, None, "/anything", "POST")).as_deref(), Some("shorthand"));
+        assert_eq!(
+            name(select_route(&c, None, "/anything", "POST")).as_deref(),
+            Some("shorthand")
+        );
     }
 }

@@ -319,12 +319,13 @@ impl JwksCache {
         let (bytes, max_age_v, final_url) = match source {
             JwksSource::Inline(text) => (text.as_bytes().to_vec(), None, None),
             JwksSource::File(path) => {
-                let bytes = read_capped(path, self.client.options().max_body_bytes).map_err(
-                    |reason| JwksError::File {
-                        path: path.display().to_string(),
-                        reason,
-                    },
-                )?;
+                let bytes =
+                    read_capped(path, self.client.options().max_body_bytes).map_err(|reason| {
+                        JwksError::File {
+                            path: path.display().to_string(),
+                            reason,
+                        }
+                    })?;
                 (bytes, None, None)
             }
             JwksSource::Url(url) => {
@@ -360,9 +361,10 @@ impl JwksCache {
             source_name: source.to_string(),
             error,
         })?;
-        let ttl = max_age_v
-            .unwrap_or(self.policy.default_ttl)
-            .clamp(self.policy.min_ttl, self.policy.max_ttl.max(self.policy.min_ttl));
+        let ttl = max_age_v.unwrap_or(self.policy.default_ttl).clamp(
+            self.policy.min_ttl,
+            self.policy.max_ttl.max(self.policy.min_ttl),
+        );
         Ok(Snapshot {
             set,
             info: FetchInfo {

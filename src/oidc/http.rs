@@ -66,9 +66,13 @@ pub struct Fetched {
 impl Fetched {
     /// The media type without parameters, lowercased (`application/json`).
     pub fn media_type(&self) -> Option<String> {
-        self.content_type
-            .as_deref()
-            .map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        self.content_type.as_deref().map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
     }
 }
 

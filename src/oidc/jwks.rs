@@ -180,14 +180,26 @@ impl Key {
             }
             "EC" => {
                 let crv = obj.get("crv").and_then(Value::as_str).unwrap_or("");
-                let (kt, len, lc_alg): (_, _, &'static aws_lc_rs::signature::EcdsaVerificationAlgorithm) = match crv {
-                    "P-256" => (KeyType::EcP256, 32, &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED),
-                    "P-384" => (KeyType::EcP384, 48, &aws_lc_rs::signature::ECDSA_P384_SHA384_FIXED),
+                let (kt, len, lc_alg): (
+                    _,
+                    _,
+                    &'static aws_lc_rs::signature::EcdsaVerificationAlgorithm,
+                ) = match crv {
+                    "P-256" => (
+                        KeyType::EcP256,
+                        32,
+                        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
+                    ),
+                    "P-384" => (
+                        KeyType::EcP384,
+                        48,
+                        &aws_lc_rs::signature::ECDSA_P384_SHA384_FIXED,
+                    ),
                     "" => return Err("an EC key needs `crv`".into()),
                     other => {
                         return Err(format!(
-                            "curve `{other}` is not supported (the gateway verifies P-256 and P-384)"
-                        ))
+                        "curve `{other}` is not supported (the gateway verifies P-256 and P-384)"
+                    ))
                     }
                 };
                 let x = b64("x")?;
@@ -306,7 +318,9 @@ pub enum JwksParseError {
     MissingKid { index: usize },
     #[error("two keys have the kid `{kid}`; a token naming it would be ambiguous")]
     DuplicateKid { kid: String },
-    #[error("key `{kid}` contains the private member `{member}`; a JWKS must publish public keys only")]
+    #[error(
+        "key `{kid}` contains the private member `{member}`; a JWKS must publish public keys only"
+    )]
     PrivateKey { kid: String, member: String },
 }
 
@@ -410,7 +424,9 @@ fn roca_fingerprint(n: &[u8]) -> bool {
         97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
     ];
     PRIMES.iter().all(|&p| {
-        let r = n.iter().fold(0u32, |acc, b| (acc * 256 + u32::from(*b)) % p);
+        let r = n
+            .iter()
+            .fold(0u32, |acc, b| (acc * 256 + u32::from(*b)) % p);
         let g = 65537 % p;
         let mut x = 1u32;
         for _ in 0..p {
@@ -439,11 +455,15 @@ mod tests {
             JwksParseError::MissingKid { index: 0 }
         );
         assert!(matches!(
-            KeySet::parse(br#"{"keys":[{"kid":"a","kty":"oct","k":"AA"},{"kid":"a","kty":"oct","k":"AA"}]}"#),
+            KeySet::parse(
+                br#"{"keys":[{"kid":"a","kty":"oct","k":"AA"},{"kid":"a","kty":"oct","k":"AA"}]}"#
+            ),
             Err(JwksParseError::DuplicateKid { .. })
         ));
         assert!(matches!(
-            KeySet::parse(br#"{"keys":[{"kid":"a","kty":"EC","crv":"P-256","x":"","y":"","d":"AA"}]}"#),
+            KeySet::parse(
+                br#"{"keys":[{"kid":"a","kty":"EC","crv":"P-256","x":"","y":"","d":"AA"}]}"#
+            ),
             Err(JwksParseError::PrivateKey { .. })
         ));
     }

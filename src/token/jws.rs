@@ -177,7 +177,10 @@ pub fn header_algorithm(header: &Map<String, Value>) -> Result<Algorithm, Signat
 
 /// The algorithm the token may be verified with: the header's, if the key allows it. The key
 /// chooses; a token never picks an algorithm its key does not allow.
-pub fn pinned_algorithm(header: &Map<String, Value>, key: &Key) -> Result<Algorithm, SignatureError> {
+pub fn pinned_algorithm(
+    header: &Map<String, Value>,
+    key: &Key,
+) -> Result<Algorithm, SignatureError> {
     let alg = header_algorithm(header)?;
     let allowed = key.allowed_algorithms();
     if allowed.contains(&alg) {
@@ -227,7 +230,10 @@ mod tests {
             .contains("JWE"));
         assert!(matches!(
             parse_compact("eyJhbGciOiJSUzI1NiJ9.e30=.AAAA", 100).unwrap_err(),
-            FormatError::Base64 { part: "payload", .. }
+            FormatError::Base64 {
+                part: "payload",
+                ..
+            }
         ));
         assert!(matches!(
             parse_compact("eyJhbGciOiJSUzI1NiJ9.e30.AA AA", 100).unwrap_err(),
@@ -267,6 +273,9 @@ mod tests {
             Err(SignatureError::AlgRefused(_))
         ));
         assert_eq!(header_algorithm(&h("ES256")), Ok(Algorithm::ES256));
-        assert_eq!(header_algorithm(&Map::new()), Err(SignatureError::AlgMissing));
+        assert_eq!(
+            header_algorithm(&Map::new()),
+            Err(SignatureError::AlgMissing)
+        );
     }
 }

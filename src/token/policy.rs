@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::verify::Policy;
-use crate::config::policy::auth::{AuthMode, Jwks, JwtAuth, JwtValidationOptions, McpAuthentication};
+use crate::config::policy::auth::{
+    AuthMode, Jwks, JwtAuth, JwtValidationOptions, McpAuthentication,
+};
 use crate::oidc::JwksSource;
 
 /// What the configuration does not say.
@@ -60,12 +62,19 @@ fn required_claims(o: Option<&JwtValidationOptions>) -> Vec<String> {
 }
 
 /// The policy of an `mcpAuthentication` block.
-pub fn from_mcp_authentication(a: &McpAuthentication, origin: &str, opts: &PolicyOptions) -> Policy {
+pub fn from_mcp_authentication(
+    a: &McpAuthentication,
+    origin: &str,
+    opts: &PolicyOptions,
+) -> Policy {
     let (jwks, derived) = jwks_source(a.jwks.as_ref(), &a.issuer, &opts.root);
     let scopes_supported = a
         .resource_metadata
         .as_ref()
-        .and_then(|m| m.get("scopesSupported").or_else(|| m.get("scopes_supported")))
+        .and_then(|m| {
+            m.get("scopesSupported")
+                .or_else(|| m.get("scopes_supported"))
+        })
         .and_then(Value::as_array)
         .map(|l| {
             l.iter()

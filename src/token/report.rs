@@ -287,7 +287,11 @@ pub fn render_human(r: &Report, color: bool) -> String {
     }
     if let Some(a) = &r.authz {
         line(
-            if a.allowed { Outcome::Pass } else { Outcome::Fail },
+            if a.allowed {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            },
             "authz",
             &a.reason,
         );
@@ -344,7 +348,10 @@ pub fn render_json(r: &Report) -> String {
     let v = r.verdict;
     let d = r.decision();
     let mut obj = Map::new();
-    obj.insert("decision".into(), serde_json::to_value(&d).unwrap_or(Value::Null));
+    obj.insert(
+        "decision".into(),
+        serde_json::to_value(&d).unwrap_or(Value::Null),
+    );
     obj.insert("exit_code".into(), json!(d.exit_code()));
     obj.insert(
         "token".into(),

@@ -165,7 +165,12 @@ impl Builder {
 }
 
 /// Verifies `token` against `policy`, with the JWKS cache resolving the key.
-pub async fn verify_with_cache(token: &str, policy: &Policy, cache: &JwksCache, now: i64) -> Verdict {
+pub async fn verify_with_cache(
+    token: &str,
+    policy: &Policy,
+    cache: &JwksCache,
+    now: i64,
+) -> Verdict {
     let kid = peek_kid(token, policy.max_token_bytes);
     let resolved = match &kid {
         Some(k) => Some(cache.key_for(&policy.jwks, k).await),
@@ -173,17 +178,15 @@ pub async fn verify_with_cache(token: &str, policy: &Policy, cache: &JwksCache, 
     };
     let mut resolved = resolved;
     verify(token, policy, now, &mut |_kid| {
-        resolved
-            .take()
-            .unwrap_or_else(|| {
-                Err(JwksError::UnknownKid {
-                    kid: kid.clone().unwrap_or_default(),
-                    source_name: policy.jwks.to_string(),
-                    known: Vec::new(),
-                    refetched: false,
-                    retry_in: None,
-                })
+        resolved.take().unwrap_or_else(|| {
+            Err(JwksError::UnknownKid {
+                kid: kid.clone().unwrap_or_default(),
+                source_name: policy.jwks.to_string(),
+                known: Vec::new(),
+                refetched: false,
+                retry_in: None,
             })
+        })
     })
 }
 
@@ -195,7 +198,9 @@ pub fn peek_kid(token: &str, max: usize) -> Option<String> {
         return None;
     }
     let h = token.split('.').next()?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(h)
+        .ok()?;
     #[derive(serde::Deserialize)]
     struct Kid {
         kid: Option<String>,
@@ -476,9 +481,11 @@ fn check_signature(
 /// Reads a NumericDate (seconds; fractions allowed).
 fn numeric_date(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64)),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.floor() as i64)
+        }),
         _ => None,
     }
 }
@@ -592,7 +599,10 @@ fn check_claims(b: &mut Builder, claims: &Map<String, Value>, policy: &Policy, n
         Some(e) => match numeric_date(e) {
             Some(exp) if exp + leeway >= now => {
                 let msg = if exp >= now {
-                    format!("valid for {} (leeway {leeway}s)", human_duration((exp - now) as u64))
+                    format!(
+                        "valid for {} (leeway {leeway}s)",
+                        human_duration((exp - now) as u64)
+                    )
                 } else {
                     format!(
                         "expired {} ago, within the leeway of {leeway}s",
@@ -626,7 +636,11 @@ fn check_claims(b: &mut Builder, claims: &Map<String, Value>, policy: &Policy, n
             b.push(
                 8,
                 "expiry",
-                if required { Outcome::Fail } else { Outcome::Skip },
+                if required {
+                    Outcome::Fail
+                } else {
+                    Outcome::Skip
+                },
                 required.then(|| "an `exp` claim".into()),
                 None,
                 if required {
@@ -731,7 +745,11 @@ fn check_claims(b: &mut Builder, claims: &Map<String, Value>, policy: &Policy, n
     let mut msg = if missing.is_empty() {
         format!(
             "[{}] present",
-            known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            known
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     } else {
         format!("missing {}", missing.join(", "))
@@ -758,7 +776,11 @@ fn check_claims(b: &mut Builder, claims: &Map<String, Value>, policy: &Policy, n
         },
         Some(format!(
             "[{}]",
-            known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            known
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         None,
         msg,
@@ -887,7 +909,12 @@ fn format_list(l: &[String]) -> String {
 
 /// `54m12s`, `2h3m`, `3d4h`, `42s`.
 pub fn human_duration(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86400, secs % 86400 / 3600, secs % 3600 / 60, secs % 60);
+    let (d, h, m, s) = (
+        secs / 86400,
+        secs % 86400 / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+    );
     if d > 0 {
         format!("{d}d{h}h")
     } else if h > 0 {
@@ -979,7 +1006,10 @@ mod tests {
             serde_json::from_str(r#"{"scp":["a","b"],"scope":"b c"}"#).unwrap();
         assert_eq!(token_scopes(&m).unwrap().0, vec!["a", "b", "c"]);
         let m: Map<String, Value> = serde_json::from_str(r#"{"scope":"x y"}"#).unwrap();
-        assert_eq!(token_scopes(&m).unwrap(), (vec!["x".into(), "y".into()], "scope"));
+        assert_eq!(
+            token_scopes(&m).unwrap(),
+            (vec!["x".into(), "y".into()], "scope")
+        );
         assert!(token_scopes(&Map::new()).is_none());
     }
 }

@@ -78,7 +78,9 @@ impl TestKey {
                 let crv = if n == 32 { "P-256" } else { "P-384" };
                 json!({"kty": "EC", "crv": crv, "x": b64(&p[1..1 + n]), "y": b64(&p[1 + n..])})
             }
-            Kind::Ed(k) => json!({"kty": "OKP", "crv": "Ed25519", "x": b64(k.public_key().as_ref())}),
+            Kind::Ed(k) => {
+                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(k.public_key().as_ref())})
+            }
         };
         v["kid"] = json!(self.kid);
         v["use"] = json!("sig");

@@ -155,7 +155,11 @@ pub fn agw(args: &[&str], stdin: &str) -> (i32, String, String) {
 }
 
 /// A form POST to `url` (bounded); returns the JSON answer.
-pub fn post_form(url: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> serde_json::Value {
+pub fn post_form(
+    url: &str,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> serde_json::Value {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
