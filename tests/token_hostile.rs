@@ -237,7 +237,7 @@ fn claims_checks() {
     assert_rejected(
         &run(&with(json!({"exp": n - 3600})), &p),
         "expiry",
-        "expired 1h0m ago",
+        "expired 1h0m",
     );
     // within leeway
     assert!(run(&with(json!({"exp": n - 30})), &p).token_valid);
@@ -250,7 +250,7 @@ fn claims_checks() {
     assert_rejected(
         &run(&with(json!({"nbf": n + 600})), &p),
         "not-before",
-        "another 10m",
+        "not valid for another",
     );
     assert_rejected(
         &run(&with(json!({"iat": n + 600})), &p),
