@@ -11,17 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use agw::oidc::{CachePolicy, HttpClient, HttpOptions, JwksCache, JwksSource};
-use agw::token::verify::{verify_with_cache, Policy};
+use agw::token::verify::{accept, verify_with_cache, Policy};
 use aws_lc_rs::signature::{self as sig, UnparsedPublicKey};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::{good_claims, jwks, now, TestKey, AUDIENCE, ISSUER};
 
+/// Calls per second of `f` over `min_time`.
 fn rate(min_time: Duration, mut f: impl FnMut()) -> f64 {
-    // warm up
-    for _ in 0..50 {
-        f();
-    }
     let start = Instant::now();
     let mut n = 0u64;
     while start.elapsed() < min_time {
@@ -33,20 +30,43 @@ fn rate(min_time: Duration, mut f: impl FnMut()) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// The best rate of each of `fs` over `rounds` interleaved rounds: on a shared machine the best
+/// round is the one least disturbed by other work.
+fn best_of(rounds: usize, min_time: Duration, fs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let mut best = vec![0f64; fs.len()];
+    for f in fs.iter_mut() {
+        for _ in 0..50 {
+            f();
+        }
+    }
+    for _ in 0..rounds {
+        for (i, f) in fs.iter_mut().enumerate() {
+            best[i] = best[i].max(rate(min_time, f));
+        }
+    }
+    best
+}
+
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
-    let min_time = if bench {
-        Duration::from_secs(3)
+    let (rounds, min_time) = if bench {
+        (5, Duration::from_secs(1))
     } else {
-        Duration::from_millis(20)
+        (1, Duration::from_millis(20))
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     println!(
-        "{:<7} {:>14} {:>14} {:>16} {:>9}",
-        "alg", "agw verify/s", "raw verify/s", "raw parsed/s", "overhead"
+        "{:<7} {:>14} {:>9} {:>14} {:>9} {:>14} {:>16}",
+        "alg",
+        "agw verify/s",
+        "overhead",
+        "with report/s",
+        "overhead",
+        "raw verify/s",
+        "raw parsed/s"
     );
     for key in [TestKey::rsa("bench-rsa"), TestKey::ec256("bench-ec")] {
         let alg = key.alg();
@@ -63,18 +83,16 @@ fn main() {
         let v = rt.block_on(verify_with_cache(&token, &policy, &cache, t));
         assert!(v.token_valid, "{:#?}", v.checks);
 
-        let agw = rt.block_on(async {
-            let start = Instant::now();
-            let mut n = 0u64;
-            while start.elapsed() < min_time {
-                for _ in 0..100 {
-                    let v = verify_with_cache(black_box(&token), &policy, &cache, t).await;
-                    assert!(v.gateway_accepts);
-                }
-                n += 100;
-            }
-            n as f64 / start.elapsed().as_secs_f64()
-        });
+        // the runtime's path: the decision and the claims
+        let mut agw_once = || {
+            let claims = rt.block_on(accept(black_box(&token), &policy, &cache, t));
+            assert!(claims.is_ok());
+        };
+        // verify-token's path: the same decision plus every report line
+        let mut report_once = || {
+            let v = rt.block_on(verify_with_cache(black_box(&token), &policy, &cache, t));
+            assert!(v.gateway_accepts);
+        };
 
         // raw: the same signature over the same bytes, straight to aws-lc-rs
         let (input, s) = token.rsplit_once('.').unwrap();
@@ -92,20 +110,32 @@ fn main() {
                 _ => unreachable!(),
             };
         let unparsed = UnparsedPublicKey::new(verify_alg, public.clone());
-        let raw = rate(min_time, || {
+        let mut raw_once = || {
             unparsed
                 .verify(black_box(input.as_bytes()), &signature)
                 .unwrap();
-        });
+        };
         let parsed = sig::ParsedPublicKey::new(verify_alg, &public).unwrap();
-        let raw_parsed = rate(min_time, || {
+        let mut parsed_once = || {
             parsed
                 .verify_sig(black_box(input.as_bytes()), &signature)
                 .unwrap();
-        });
+        };
+        let rates = best_of(
+            rounds,
+            min_time,
+            &mut [
+                &mut agw_once,
+                &mut report_once,
+                &mut raw_once,
+                &mut parsed_once,
+            ],
+        );
+        let (agw, report, raw, raw_parsed) = (rates[0], rates[1], rates[2], rates[3]);
         println!(
-            "{alg:<7} {agw:>14.0} {raw:>14.0} {raw_parsed:>16.0} {:>8.1}%",
-            (raw / agw - 1.0) * 100.0
+            "{alg:<7} {agw:>14.0} {:>8.1}% {report:>14.0} {:>8.1}% {raw:>14.0} {raw_parsed:>16.0}",
+            (raw / agw - 1.0) * 100.0,
+            (raw / report - 1.0) * 100.0
         );
     }
     if !bench {
@@ -114,9 +144,10 @@ fn main() {
         return;
     }
     println!(
-        "agw verify: parse, key lookup in the warm cache, signature (jsonwebtoken on aws-lc-rs), \
-         claims and report lines.\nraw verify: aws-lc-rs UnparsedPublicKey::verify (key parsed per \
+        "figures: best of 5 interleaved rounds of 1 s each.\nagw verify: token::accept, the runtime's path: strict parse, key lookup in the warm cache, \
+         signature (jsonwebtoken on aws-lc-rs), claim checks.\nwith report: token::verify_with_cache, \
+         verify-token's path: the same plus every report line.\nraw verify: aws-lc-rs UnparsedPublicKey::verify (key parsed per \
          call, as jsonwebtoken does); raw parsed: ParsedPublicKey (key parsed once).\noverhead = \
-         agw time per verification over the raw UnparsedPublicKey time."
+         time per verification over the raw UnparsedPublicKey time."
     );
 }

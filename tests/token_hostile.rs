@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use agw::config::policy::auth::AuthMode;
 use agw::oidc::{CachePolicy, HttpClient, HttpOptions, JwksCache, JwksSource};
-use agw::token::verify::{verify_with_cache, Outcome, Policy, Verdict};
+use agw::token::verify::{accept, verify_with_cache, Outcome, Policy, Verdict};
 use common::*;
 use serde_json::json;
 
@@ -25,7 +25,17 @@ fn run(token: &str, p: &Policy) -> Verdict {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(verify_with_cache(token, p, &cache, now()))
+    let t = now();
+    let v = rt.block_on(verify_with_cache(token, p, &cache, t));
+    // the runtime's fast path must decide the same
+    let fast = rt.block_on(accept(token, p, &cache, t));
+    assert_eq!(
+        fast.is_ok(),
+        v.token_valid && v.requirements_met,
+        "accept() and verify() disagree: {fast:?} vs {:?}",
+        v.reason
+    );
+    v
 }
 
 fn assert_rejected(v: &Verdict, check: &str, contains: &str) {

@@ -173,9 +173,11 @@ impl Key {
                             .into(),
                     );
                 }
+                // PKCS#1 DER: jsonwebtoken hands it to aws-lc-rs as is, which verifies faster
+                // than rebuilding the key from its components on every token.
                 (
                     KeyType::Rsa { bits },
-                    DecodingKey::from_rsa_raw_components(&n, &e),
+                    DecodingKey::from_rsa_der(&rsa_public_key_der(&n, &e)),
                 )
             }
             "EC" => {
@@ -403,6 +405,41 @@ impl KeySet {
     }
 }
 
+/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` (RFC 8017 A.1.1).
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn len(out: &mut Vec<u8>, l: usize) {
+        if l < 0x80 {
+            out.push(l as u8);
+        } else {
+            let bytes: Vec<u8> = l
+                .to_be_bytes()
+                .iter()
+                .copied()
+                .skip_while(|b| *b == 0)
+                .collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend_from_slice(&bytes);
+        }
+    }
+    fn int(out: &mut Vec<u8>, v: &[u8]) {
+        let pad = v.first().is_none_or(|b| b & 0x80 != 0);
+        out.push(0x02);
+        len(out, v.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(v);
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+    int(&mut body, n);
+    int(&mut body, e);
+    let mut out = Vec::with_capacity(body.len() + 8);
+    out.push(0x30);
+    len(&mut out, body.len());
+    out.extend_from_slice(&body);
+    out
+}
+
 fn strip_zeros(b: &[u8]) -> &[u8] {
     let i = b.iter().position(|x| *x != 0).unwrap_or(b.len());
     &b[i..]
@@ -490,6 +527,18 @@ mod tests {
         assert!(parse_alg("HS256").unwrap_err().contains("HMAC"));
         assert!(parse_alg("ES512").unwrap_err().contains("not supported"));
         assert_eq!(parse_alg("PS384").unwrap(), Algorithm::PS384);
+    }
+
+    #[test]
+    fn rsa_der() {
+        // SEQUENCE { INTEGER 0x00 0x80, INTEGER 3 }
+        assert_eq!(
+            rsa_public_key_der(&[0x80], &[3]),
+            vec![0x30, 0x07, 0x02, 0x02, 0x00, 0x80, 0x02, 0x01, 0x03]
+        );
+        let big = vec![0xC1; 256];
+        let der = rsa_public_key_der(&big, &[1, 0, 1]);
+        assert_eq!(&der[..4], &[0x30, 0x82, 0x01, 0x0A]);
     }
 
     #[test]

@@ -10,4 +10,4 @@ pub mod verify;
 
 pub use authz::{evaluate, AuthzDecision, McpCall};
 pub use policy::{from_jwt_auth, from_mcp_authentication, PolicyOptions};
-pub use verify::{verify, verify_with_cache, Check, Outcome, Policy, Verdict};
+pub use verify::{accept, verify, verify_with_cache, Check, Outcome, Policy, Refused, Verdict};

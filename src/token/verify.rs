@@ -171,16 +171,21 @@ pub async fn verify_with_cache(
     cache: &JwksCache,
     now: i64,
 ) -> Verdict {
-    let kid = peek_kid(token, policy.max_token_bytes);
-    let resolved = match &kid {
+    let token = token.trim();
+    let parsed = jws::parse_compact(token, policy.max_token_bytes);
+    let kid = parsed
+        .as_ref()
+        .ok()
+        .and_then(|c| c.header.get("kid"))
+        .and_then(Value::as_str);
+    let mut resolved = match kid {
         Some(k) => Some(cache.key_for(&policy.jwks, k).await),
         None => None,
     };
-    let mut resolved = resolved;
-    verify(token, policy, now, &mut |_kid| {
+    verify_parsed(token, parsed, policy, now, &mut |kid| {
         resolved.take().unwrap_or_else(|| {
             Err(JwksError::UnknownKid {
-                kid: kid.clone().unwrap_or_default(),
+                kid: kid.to_string(),
                 source_name: policy.jwks.to_string(),
                 known: Vec::new(),
                 refetched: false,
@@ -217,7 +222,25 @@ pub fn verify(
     resolve: &mut dyn FnMut(&str) -> Result<KeyHit, JwksError>,
 ) -> Verdict {
     let token = token.trim();
-    let mut b = Builder { checks: Vec::new() };
+    verify_parsed(
+        token,
+        jws::parse_compact(token, policy.max_token_bytes),
+        policy,
+        now,
+        resolve,
+    )
+}
+
+fn verify_parsed(
+    token: &str,
+    parsed: Result<Compact<'_>, FormatError>,
+    policy: &Policy,
+    now: i64,
+    resolve: &mut dyn FnMut(&str) -> Result<KeyHit, JwksError>,
+) -> Verdict {
+    let mut b = Builder {
+        checks: Vec::with_capacity(16),
+    };
     let mut v = Verdict {
         token_prefix: token_prefix(token),
         token_bytes: token.len(),
@@ -233,7 +256,7 @@ pub fn verify(
         key: None,
         now,
     };
-    let compact = match jws::parse_compact(token, policy.max_token_bytes) {
+    let compact = match parsed {
         Ok(c) => Some(c),
         Err(e) => {
             let missing = e == FormatError::Empty;
@@ -254,7 +277,7 @@ pub fn verify(
             None
         }
     };
-    if let Some(c) = &compact {
+    if let Some(mut c) = compact {
         b.push(
             0,
             "format",
@@ -264,8 +287,8 @@ pub fn verify(
             format!("compact JWS, {} bytes", token.len()),
         );
         inspect_header(&mut b, &c.header);
-        check_signature(&mut b, &mut v, c, policy, resolve);
-        v.header = Some(c.header.clone());
+        check_signature(&mut b, &mut v, &c, policy, resolve);
+        v.header = Some(std::mem::take(&mut c.header));
         match jws::object_without_duplicates(&c.payload) {
             Ok(claims) => {
                 check_claims(&mut b, &claims, policy, now);
@@ -1012,4 +1035,98 @@ mod tests {
         );
         assert!(token_scopes(&Map::new()).is_none());
     }
+}
+
+/// Why [`accept`] refused a token: the name of the failing check (the same names as
+/// [`Verdict::checks`]); [`verify`] says more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused(pub &'static str);
+
+/// The runtime's hot path: the same decision as [`verify`] for a present token (`token_valid`
+/// and `requirements_met`), without building the report. Returns the claims of an accepted
+/// token. The mode is the caller's business (a missing token, `optional`, `permissive`).
+pub async fn accept(
+    token: &str,
+    policy: &Policy,
+    cache: &JwksCache,
+    now: i64,
+) -> Result<Map<String, Value>, Refused> {
+    let token = token.trim();
+    let c = jws::parse_compact(token, policy.max_token_bytes).map_err(|_| Refused("format"))?;
+    if c.header.contains_key("crit") {
+        return Err(Refused("header"));
+    }
+    jws::header_algorithm(&c.header).map_err(|_| Refused("algorithm"))?;
+    let kid = match c.header.get("kid") {
+        Some(Value::String(k)) => k,
+        _ => return Err(Refused("key")),
+    };
+    let hit = cache
+        .key_for(&policy.jwks, kid)
+        .await
+        .map_err(|_| Refused("key"))?;
+    match jws::verify_signature(&c, &hit.key) {
+        Ok(_) => {}
+        Err(SignatureError::AlgNotAllowed { .. }) => return Err(Refused("algorithm")),
+        Err(_) => return Err(Refused("signature")),
+    }
+    let claims = jws::object_without_duplicates(&c.payload).map_err(|_| Refused("claims"))?;
+    accept_claims(&claims, policy, now)?;
+    Ok(claims)
+}
+
+/// The claim checks of [`verify`], without the report.
+fn accept_claims(claims: &Map<String, Value>, policy: &Policy, now: i64) -> Result<(), Refused> {
+    let leeway = policy.leeway.as_secs() as i64;
+    if claims.get("iss").and_then(Value::as_str) != Some(policy.issuer.as_str()) {
+        return Err(Refused("issuer"));
+    }
+    if !policy.audiences.is_empty() {
+        let ok = match claims.get("aud") {
+            Some(Value::String(s)) => policy.audiences.iter().any(|a| a == s),
+            Some(Value::Array(l)) => l
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|s| policy.audiences.iter().any(|a| a == s)),
+            _ => false,
+        };
+        if !ok {
+            return Err(Refused("audience"));
+        }
+    }
+    match claims.get("exp") {
+        Some(e) => match numeric_date(e) {
+            Some(exp) if exp + leeway >= now => {}
+            _ => return Err(Refused("expiry")),
+        },
+        None if policy.required_claims.iter().any(|c| c == "exp") => return Err(Refused("expiry")),
+        None => {}
+    }
+    if let Some(n) = claims.get("nbf") {
+        match numeric_date(n) {
+            Some(nbf) if nbf <= now + leeway => {}
+            _ => return Err(Refused("not-before")),
+        }
+    }
+    if let Some(i) = claims.get("iat") {
+        match numeric_date(i) {
+            Some(iat) if iat <= now + leeway => {}
+            _ => return Err(Refused("issued-at")),
+        }
+    }
+    const MEANINGFUL: &[&str] = &["exp", "nbf", "aud", "iss", "sub"];
+    if policy
+        .required_claims
+        .iter()
+        .any(|c| MEANINGFUL.contains(&c.as_str()) && !claims.contains_key(c.as_str()))
+    {
+        return Err(Refused("required"));
+    }
+    if !policy.required_scopes.is_empty() {
+        let have = token_scopes(claims).map(|s| s.0).unwrap_or_default();
+        if !policy.required_scopes.iter().all(|s| have.contains(s)) {
+            return Err(Refused("scopes"));
+        }
+    }
+    Ok(())
 }
