@@ -77,7 +77,7 @@ fn alg_none_is_refused() {
     for t in [format!("{h}.{c}."), format!("{h}.{c}.AAAA")] {
         let v = run(&t, &policy(&set));
         if t.ends_with('.') {
-            assert_rejected(&v, "format", "signature is empty");
+            assert_rejected(&v, "format", "unsigned (`alg: none`)");
         } else {
             assert_rejected(&v, "algorithm", "unsigned");
         }

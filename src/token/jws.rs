@@ -115,6 +115,24 @@ fn b64(part: &'static str, s: &str) -> Result<Vec<u8>, FormatError> {
     })
 }
 
+/// Best effort, for display only: the header and claims of a token that did not parse as a whole
+/// (each segment decoded on its own).
+pub fn decode_for_display(token: &str) -> (Option<Map<String, Value>>, Option<Map<String, Value>>) {
+    if token.len() > MAX_TOKEN_BYTES || token.starts_with('{') {
+        return (None, None);
+    }
+    let mut parts = token.split('.');
+    let mut part = || {
+        parts
+            .next()
+            .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+            .and_then(|b| object_without_duplicates(&b).ok())
+    };
+    let header = part();
+    let claims = part();
+    (header, claims)
+}
+
 /// Parses a JSON object, refusing duplicate member names (RFC 7515 §4: a duplicate `alg` could
 /// mean one thing to the verifier and another to the issuer).
 pub fn object_without_duplicates(bytes: &[u8]) -> Result<Map<String, Value>, String> {

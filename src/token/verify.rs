@@ -260,14 +260,27 @@ fn verify_parsed(
         Ok(c) => Some(c),
         Err(e) => {
             let missing = e == FormatError::Empty;
+            let (header, claims) = jws::decode_for_display(token);
+            let unsigned = header
+                .as_ref()
+                .and_then(|h| h.get("alg"))
+                .and_then(Value::as_str)
+                .is_some_and(|a| a.eq_ignore_ascii_case("none"));
+            let message = if unsigned {
+                format!("{e}: the token is unsigned (`alg: none`); never accepted")
+            } else {
+                e.to_string()
+            };
             b.push(
                 0,
                 "format",
                 Outcome::Fail,
                 Some("header.payload.signature".into()),
                 None,
-                e.to_string(),
+                message,
             );
+            v.header = header;
+            v.claims = claims;
             if missing {
                 // No token at all: the mode decides.
                 v.checks = b.checks;
