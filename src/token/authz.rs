@@ -390,3 +390,30 @@ mod tests {
         assert!(evaluate(&rules, None, &r).allowed);
     }
 }
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+
+    #[test]
+    fn numeric_claims_compare_with_literals() {
+        let c: Map<String, Value> =
+            serde_json::from_str(r#"{"exp": 1800000000, "level": 3, "ratio": 0.5, "neg": -2}"#)
+                .unwrap();
+        let call = McpCall::Tool {
+            name: "x".into(),
+            target: None,
+            arguments: serde_json::json!({"n": 5}),
+        };
+        for rule in [
+            "jwt.exp > 100",
+            "jwt.level == 3",
+            "jwt.level >= 3 && jwt.neg < 0",
+            "jwt.ratio < 1.0",
+            "mcp.tool.arguments.n == 5",
+        ] {
+            let d = evaluate(&[AuthzRule::Allow(rule.into())], Some(&c), &call);
+            assert!(d.allowed, "{rule}: {:?}", d.rules[0].result);
+        }
+    }
+}
