@@ -115,9 +115,12 @@ fn b64(part: &'static str, s: &str) -> Result<Vec<u8>, FormatError> {
     })
 }
 
+/// A decoded JSON object (a header or a claims set).
+pub type JsonObject = Map<String, Value>;
+
 /// Best effort, for display only: the header and claims of a token that did not parse as a whole
 /// (each segment decoded on its own).
-pub fn decode_for_display(token: &str) -> (Option<Map<String, Value>>, Option<Map<String, Value>>) {
+pub fn decode_for_display(token: &str) -> (Option<JsonObject>, Option<JsonObject>) {
     if token.len() > MAX_TOKEN_BYTES || token.starts_with('{') {
         return (None, None);
     }
