@@ -8,5 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
+pub mod oidc;
 pub mod schema;
 pub mod source;
+pub mod token;

@@ -3,6 +3,7 @@
 mod check;
 mod explain;
 mod schema;
+mod verify_token;
 
 use crate::cli::{Cli, Command};
 
@@ -16,5 +17,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(a) => check::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::VerifyToken(a) => verify_token::run(*a),
     }
 }
