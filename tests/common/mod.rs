@@ -1,6 +1,7 @@
 //! Test keys and tokens made on the fly (no key material is committed).
 #![allow(dead_code)]
 
+pub mod fault;
 pub mod procs;
 
 use aws_lc_rs::rand::SystemRandom;
