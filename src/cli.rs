@@ -79,6 +79,15 @@ pub struct CheckArgs {
     /// List every rule with its id, severity and summary, then exit
     #[arg(long)]
     pub list_rules: bool,
+    /// Also fetch every issuer's discovery document and every JWKS the file names
+    #[arg(long)]
+    pub online: bool,
+    /// With --online: seconds allowed for one request, body included
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub timeout: f64,
+    /// With --online: seconds allowed to connect
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub connect_timeout: f64,
 }
 
 #[derive(Debug, clap::Args)]

@@ -12,9 +12,11 @@
 //! ```
 
 pub mod cache;
+pub mod discovery;
 pub mod http;
 pub mod jwks;
 
 pub use cache::{CachePolicy, FetchInfo, JwksCache, JwksError, JwksSource, KeyHit, Snapshot};
+pub use discovery::{discover, Attempt, AttemptOutcome, Discovery};
 pub use http::{Fetched, HttpClient, HttpError, HttpOptions};
 pub use jwks::{JwksParseError, Key, KeySet, KeyType};
