@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "agw",
-    version,
+    version = crate::VERSION,
     about = "Lint, explain and serve agentgateway configuration files",
     long_about = "agw checks agentgateway configuration files (the YAML that puts MCP servers behind a gateway and protects them with OAuth access tokens) against a published schema and semantic rules, and reports every problem with its exact line.\n\nExit codes: 0 no error, 1 findings (errors, or warnings with --deny-warnings), 2 could not run."
 )]
@@ -29,6 +29,10 @@ pub enum Command {
         long_about = "Verifies an access token the way the gateway would for a route of a configuration file (or for a policy given with --issuer/--audience/--jwks), and prints one line per check: key, algorithm, signature, issuer, audience, expiry, not-before, issued-at, required claims, scopes and mode. With --tool/--prompt/--resource it also evaluates the route's mcpAuthorization rules.\n\nThe token is read from the argument, from --token-file, or from standard input (absent or `-`); prefer standard input, since arguments are visible to other users of the machine. It is never printed whole.\n\nExit codes: 0 the gateway would accept the token (and allow the call), 1 it would reject it, 2 agw could not decide (invalid config, unreachable or refused JWKS)."
     )]
     VerifyToken(Box<VerifyTokenArgs>),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command with --out
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,6 +45,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow annotations
     Github,
+    /// Markdown, only with --list-rules: the rule reference (docs/rules.md)
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,6 +107,10 @@ pub struct SchemaArgs {
     /// Print the `# yaml-language-server: $schema=...` line for this version and exit
     #[arg(long)]
     pub print_modeline: bool,
+    /// With --print-modeline: point at this local schema file instead of the published URL (a
+    /// directory, or a path ending in `/`, gets the schema file name appended)
+    #[arg(long, value_name = "PATH", requires = "print_modeline")]
+    pub schema_path: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -207,4 +217,18 @@ pub struct VerifyTokenArgs {
     /// Verify as if it were this time (seconds since the epoch)
     #[arg(long, value_name = "UNIX", hide = true)]
     pub now: Option<i64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write agw.1 and one page per command (agw-check.1, ...) to this directory instead
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
