@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod rules;
 pub mod schema_stage;
+pub mod suppress;
 pub mod unchecked;
 
 use std::time::Instant;
@@ -20,6 +21,10 @@ use crate::source::{self, EnvOptions, Limits, PointerIndex, SourceFile, Span};
 pub struct CheckOptions {
     pub env: EnvOptions,
     pub limits: Limits,
+    /// Where referenced files are looked up, and how strictly.
+    pub rules: rules::RuleOptions,
+    /// Rules silenced or raised to errors on the command line.
+    pub policy: suppress::RulePolicy,
 }
 
 /// A file taken through every stage it could pass.
@@ -53,7 +58,7 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
             let d = Diagnostic::new(rule, e.message)
                 .at(Span::new(e.offset, e.offset + 1), "here")
                 .help(e.help);
-            return finish(src, vec![d], None, None, PointerIndex::default(), started);
+            return finish(src, vec![d], None, None, PointerIndex::default(), started, opts);
         }
     };
     let src = SourceFile::new(name, text);
@@ -89,14 +94,14 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
     diags.extend(parsed.diagnostics);
     let index = parsed.index;
     let Some(value) = parsed.value else {
-        return finish(src, diags, None, None, index, started);
+        return finish(src, diags, None, None, index, started, opts);
     };
     if value.is_null() {
         diags.push(
             Diagnostic::new("yaml/empty", "the file has no configuration")
                 .help("start with `binds:` (or the `mcp:` shorthand); see `agw schema --print-modeline` for editor completion"),
         );
-        return finish(src, diags, None, Some(value), index, started);
+        return finish(src, diags, None, Some(value), index, started, opts);
     }
     let schema_diags = schema_stage::validate(&value, &index);
     let schema_ok = schema_diags.is_empty();
@@ -117,9 +122,9 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         None
     };
     if let Some(cfg) = &config {
-        diags.extend(rules::run(cfg, &index));
+        diags.extend(rules::run(cfg, &index, &src.text, &opts.rules));
     }
-    finish(src, diags, config, Some(value), index, started)
+    finish(src, diags, config, Some(value), index, started, opts)
 }
 
 fn finish(
@@ -129,7 +134,9 @@ fn finish(
     value: Option<Value>,
     index: PointerIndex,
     started: Instant,
+    opts: &CheckOptions,
 ) -> Loaded {
+    let diagnostics = suppress::apply(&source, diagnostics, &opts.policy);
     let mut report = FileReport {
         source,
         diagnostics,

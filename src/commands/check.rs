@@ -1,5 +1,7 @@
 use std::io::{IsTerminal, Read};
 
+use crate::check::rules::RuleOptions;
+use crate::check::suppress::RulePolicy;
 use crate::check::{catalog, check_bytes, CheckOptions};
 use crate::cli::{CheckArgs, ColorChoice, Format};
 use crate::diag::{self, FileReport, Severity};
@@ -96,8 +98,23 @@ fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
             .ok_or_else(|| format!("`-e {kv}`: expected KEY=VALUE"))?;
         env.overrides.insert(k.to_string(), v.to_string());
     }
+    let policy = RulePolicy {
+        allow: a.allow.clone(),
+        deny: a.deny.clone(),
+    };
+    policy.validate()?;
+    if let Some(root) = &a.root {
+        if !root.is_dir() {
+            return Err(format!("--root {}: not a directory", root.display()));
+        }
+    }
     Ok(CheckOptions {
         env,
+        rules: RuleOptions {
+            root: a.root.clone(),
+            strict_files: a.strict_files,
+        },
+        policy,
         ..Default::default()
     })
 }
