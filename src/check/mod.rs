@@ -58,7 +58,15 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
             let d = Diagnostic::new(rule, e.message)
                 .at(Span::new(e.offset, e.offset + 1), "here")
                 .help(e.help);
-            return finish(src, vec![d], None, None, PointerIndex::default(), started, opts);
+            return finish(
+                src,
+                vec![d],
+                None,
+                None,
+                PointerIndex::default(),
+                started,
+                opts,
+            );
         }
     };
     let src = SourceFile::new(name, text);

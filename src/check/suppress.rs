@@ -85,7 +85,13 @@ fn comments(text: &str) -> Vec<AllowComment> {
             match quote {
                 Some(q) if b == q => quote = None,
                 Some(_) => {}
-                None if (b == b'"' || b == b'\'') && (i == 0 || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == b':' || bytes[i - 1] == b'[' || bytes[i - 1] == b',') => {
+                None if (b == b'"' || b == b'\'')
+                    && (i == 0
+                        || bytes[i - 1].is_ascii_whitespace()
+                        || bytes[i - 1] == b':'
+                        || bytes[i - 1] == b'['
+                        || bytes[i - 1] == b',') =>
+                {
                     quote = Some(b)
                 }
                 None if b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) => {
@@ -108,7 +114,11 @@ fn comments(text: &str) -> Vec<AllowComment> {
         if !list.starts_with(char::is_whitespace) {
             continue;
         }
-        let list_start = line_start + h + 1 + (body.len() - trimmed.len()) + MARKER.len()
+        let list_start = line_start
+            + h
+            + 1
+            + (body.len() - trimmed.len())
+            + MARKER.len()
             + (rest.len() - rest_t.len())
             + "allow".len();
         // the ids end where a free-text reason starts (` -- reason` or `: reason`)
@@ -147,8 +157,11 @@ fn comments(text: &str) -> Vec<AllowComment> {
 pub fn apply(source: &SourceFile, diags: Vec<Diagnostic>, policy: &RulePolicy) -> Vec<Diagnostic> {
     let mut allows = comments(&source.text);
     // line -> index in `allows`
-    let by_line: std::collections::HashMap<usize, usize> =
-        allows.iter().enumerate().map(|(i, c)| (c.line, i)).collect();
+    let by_line: std::collections::HashMap<usize, usize> = allows
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.line, i))
+        .collect();
     let mut out = Vec::with_capacity(diags.len());
     'diag: for mut d in diags {
         if policy.allows(d.rule) {
@@ -175,7 +188,11 @@ pub fn apply(source: &SourceFile, diags: Vec<Diagnostic>, policy: &RulePolicy) -
                 }
             }
             for i in candidates {
-                if let Some(a) = allows[i].ids.iter_mut().find(|a| pattern_matches(&a.id, d.rule)) {
+                if let Some(a) = allows[i]
+                    .ids
+                    .iter_mut()
+                    .find(|a| pattern_matches(&a.id, d.rule))
+                {
                     a.used = true;
                     continue 'diag;
                 }
@@ -235,7 +252,10 @@ mod tests {
         let c = comments(t);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].ids.len(), 2);
-        assert_eq!(&t[c[0].ids[1].span.start..c[0].ids[1].span.end], "auth/audiences-missing");
+        assert_eq!(
+            &t[c[0].ids[1].span.start..c[0].ids[1].span.end],
+            "auth/audiences-missing"
+        );
         assert!(c[0].own_line);
         assert!(!c[1].own_line);
         assert_eq!(c[1].ids[0].id, "ports/conflict");

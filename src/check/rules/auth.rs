@@ -369,10 +369,10 @@ fn strips_token(ctx: &mut Ctx) {
     };
     let mut found: Vec<(String, String)> = Vec::new();
     let check = |found: &mut Vec<(String, String)>,
-                     mptr: String,
-                     m: &McpAuthentication,
-                     jptr: String,
-                     j: &JwtAuth| {
+                 mptr: String,
+                 m: &McpAuthentication,
+                 jptr: String,
+                 j: &JwtAuth| {
         if location_key(m.authorization_location.as_ref()) == location_key(j.location.as_ref()) {
             found.push((mptr, jptr));
         }
@@ -383,7 +383,11 @@ fn strips_token(ctx: &mut Ctx) {
                 continue;
             };
             for (ri, r) in l.routes.iter().flatten().enumerate() {
-                if let Some(m) = r.policies.as_ref().and_then(|p| p.mcp_authentication.as_ref()) {
+                if let Some(m) = r
+                    .policies
+                    .as_ref()
+                    .and_then(|p| p.mcp_authentication.as_ref())
+                {
                     let mptr = format!(
                         "/binds/{bi}/listeners/{li}/routes/{ri}/policies/mcpAuthentication"
                     );
@@ -393,7 +397,11 @@ fn strips_token(ctx: &mut Ctx) {
         }
     }
     for (ri, r) in ctx.cfg.routes.iter().enumerate() {
-        let Some(m) = r.policies.as_ref().and_then(|p| p.mcp_authentication.as_ref()) else {
+        let Some(m) = r
+            .policies
+            .as_ref()
+            .and_then(|p| p.mcp_authentication.as_ref())
+        else {
             continue;
         };
         if let Some((jptr, j)) = r.gateways.refs().into_iter().find_map(gateway_jwt_for) {
@@ -407,12 +415,20 @@ fn strips_token(ctx: &mut Ctx) {
         }
     }
     if let Some(sh) = &ctx.cfg.mcp {
-        if let (Some(g), Some(m)) = (
-            &sh.gateways,
-            sh.policies.as_ref().and_then(|p| p.mcp_authentication.as_ref()),
+        if let (Some(refs), Some(m)) = (
+            shorthand_gateways(ctx),
+            sh.policies
+                .as_ref()
+                .and_then(|p| p.mcp_authentication.as_ref()),
         ) {
-            if let Some((jptr, j)) = g.refs().into_iter().find_map(gateway_jwt_for) {
-                check(&mut found, "/mcp/policies/mcpAuthentication".into(), m, jptr, j);
+            if let Some((jptr, j)) = refs.iter().map(String::as_str).find_map(gateway_jwt_for) {
+                check(
+                    &mut found,
+                    "/mcp/policies/mcpAuthentication".into(),
+                    m,
+                    jptr,
+                    j,
+                );
             }
         }
     }
@@ -496,7 +512,12 @@ fn discovery(ctx: &mut Ctx) {
         }
     };
     for r in &routes {
-        if r.route.policies.as_ref().and_then(|p| p.mcp_authentication.as_ref()).is_none() {
+        if r.route
+            .policies
+            .as_ref()
+            .and_then(|p| p.mcp_authentication.as_ref())
+            .is_none()
+        {
             continue;
         }
         let matches = r.route.effective_matches();
@@ -505,7 +526,11 @@ fn discovery(ctx: &mut Ctx) {
         }
     }
     for r in &routes {
-        let Some(auth) = r.route.policies.as_ref().and_then(|p| p.mcp_authentication.as_ref())
+        let Some(auth) = r
+            .route
+            .policies
+            .as_ref()
+            .and_then(|p| p.mcp_authentication.as_ref())
         else {
             continue;
         };
@@ -574,12 +599,27 @@ fn discovery(ctx: &mut Ctx) {
     // The shorthand attached to gateways matches `/mcp`, `/sse` and `/.well-known` prefixes.
     if let Some(sh) = &ctx.cfg.mcp {
         if let (Some(_), Some(auth)) = (
-            &sh.gateways,
-            sh.policies.as_ref().and_then(|p| p.mcp_authentication.as_ref()),
+            shorthand_gateways(ctx),
+            sh.policies
+                .as_ref()
+                .and_then(|p| p.mcp_authentication.as_ref()),
         ) {
             shorthand_resource(ctx, auth);
         }
     }
+}
+
+/// The gateways the `mcp:` shorthand attaches to: its `gateways`, or every gateway of the file
+/// when it has neither `gateways` nor a `port`. `None` when it listens on a port of its own.
+pub fn shorthand_gateways(ctx: &Ctx) -> Option<Vec<String>> {
+    let sh = ctx.cfg.mcp.as_ref()?;
+    if let Some(g) = &sh.gateways {
+        return Some(g.refs().into_iter().map(String::from).collect());
+    }
+    if sh.port.is_none() && !ctx.cfg.gateways.is_empty() {
+        return Some(ctx.cfg.gateways.keys().cloned().collect());
+    }
+    None
 }
 
 fn resource_value(auth: &McpAuthentication) -> Option<&str> {
@@ -597,7 +637,9 @@ fn resource_path(
     matches: &[RouteMatch],
     paths: &[String],
 ) {
-    let Some(resource) = resource_value(auth) else { return };
+    let Some(resource) = resource_value(auth) else {
+        return;
+    };
     let Some(u) = parse_url(resource) else { return };
     let path = if u.path.is_empty() { "/" } else { u.path };
     let served: Vec<&RouteMatch> = matches
@@ -645,7 +687,9 @@ fn resource_path(
 }
 
 fn shorthand_resource(ctx: &mut Ctx, auth: &McpAuthentication) {
-    let Some(resource) = resource_value(auth) else { return };
+    let Some(resource) = resource_value(auth) else {
+        return;
+    };
     let Some(u) = parse_url(resource) else { return };
     let path = if u.path.is_empty() { "/" } else { u.path };
     if prefix_covers("/mcp", path) || prefix_covers("/sse", path) {

@@ -47,8 +47,7 @@ fn okta_block(p: &RoutePolicies) -> bool {
     }
     if let Some(j) = &p.jwt_auth {
         return j.issuer.as_deref().is_some_and(|i| is_okta_issuer(i, None))
-            || j
-                .providers
+            || j.providers
                 .iter()
                 .flatten()
                 .any(|p| is_okta_issuer(&p.issuer, None));
@@ -97,10 +96,22 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
         let p = site.policies;
         let okta = okta_block(p);
         if let Some(a) = &p.mcp_authorization {
-            rules_of(&mut out, &format!("{}/mcpAuthorization", site.ptr), a, Where::McpAuthz, okta);
+            rules_of(
+                &mut out,
+                &format!("{}/mcpAuthorization", site.ptr),
+                a,
+                Where::McpAuthz,
+                okta,
+            );
         }
         if let Some(a) = &p.authorization {
-            rules_of(&mut out, &format!("{}/authorization", site.ptr), a, Where::HttpAuthz, okta);
+            rules_of(
+                &mut out,
+                &format!("{}/authorization", site.ptr),
+                a,
+                Where::HttpAuthz,
+                okta,
+            );
         }
         if let Some(l) = p
             .mcp_authentication
@@ -109,7 +120,10 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
         {
             location(
                 &mut out,
-                format!("{}/mcpAuthentication/authorizationLocation/expression", site.ptr),
+                format!(
+                    "{}/mcpAuthentication/authorizationLocation/expression",
+                    site.ptr
+                ),
                 &l.expression,
             );
         }
@@ -120,7 +134,11 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
                 &l.expression,
             );
         }
-        if let Some(b) = p.direct_response.as_ref().and_then(|d| d.body_expression.as_ref()) {
+        if let Some(b) = p
+            .direct_response
+            .as_ref()
+            .and_then(|d| d.body_expression.as_ref())
+        {
             out.push(Expression {
                 ptr: format!("{}/directResponse/bodyExpression", site.ptr),
                 text: b.clone(),
@@ -133,7 +151,11 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
     for site in walk::routes(ctx.cfg) {
         let okta = site.route.policies.as_ref().is_some_and(okta_block);
         for (i, b) in site.route.backends.iter().enumerate() {
-            if let Some(a) = b.policies.as_ref().and_then(|p| p.mcp_authorization.as_ref()) {
+            if let Some(a) = b
+                .policies
+                .as_ref()
+                .and_then(|p| p.mcp_authorization.as_ref())
+            {
                 rules_of(
                     &mut out,
                     &format!("{}/backends/{i}/policies/mcpAuthorization", site.ptr),
@@ -145,7 +167,11 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
         }
     }
     for (i, b) in ctx.cfg.backends.iter().enumerate() {
-        if let Some(a) = b.policies.as_ref().and_then(|p| p.mcp_authorization.as_ref()) {
+        if let Some(a) = b
+            .policies
+            .as_ref()
+            .and_then(|p| p.mcp_authorization.as_ref())
+        {
             rules_of(
                 &mut out,
                 &format!("/backends/{i}/policies/mcpAuthorization"),
@@ -157,7 +183,11 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
     }
     for (ptr, j) in super::auth::gateway_jwt(ctx) {
         if let Some(l) = &j.location {
-            location(&mut out, format!("{ptr}/location/expression"), &l.expression);
+            location(
+                &mut out,
+                format!("{ptr}/location/expression"),
+                &l.expression,
+            );
         }
     }
     out
@@ -189,7 +219,9 @@ fn explain(msg: &str) -> String {
         let b = s[a + 1..].find('\'')? + a + 1;
         Some(s[a + 1..b].to_string())
     };
-    if m.starts_with("mismatched input '<EOF>'") || m.contains("at '<EOF>'") && !m.starts_with("missing") {
+    if m.starts_with("mismatched input '<EOF>'")
+        || m.contains("at '<EOF>'") && !m.starts_with("missing")
+    {
         return "the expression ends too early".into();
     }
     if let Some(rest) = m.strip_prefix("missing ") {
@@ -203,10 +235,7 @@ fn explain(msg: &str) -> String {
         }
     }
     if let Some(rest) = m.strip_prefix("token recognition error at: ") {
-        return format!(
-            "unexpected character `{}`",
-            rest.trim_matches('\'')
-        );
+        return format!("unexpected character `{}`", rest.trim_matches('\'').trim());
     }
     if m.starts_with("no viable alternative") {
         if let Some(t) = token(m) {
@@ -278,7 +307,10 @@ fn hint(text: &str, what: &str) -> String {
     let opens = text.matches('(').count();
     let closes = text.matches(')').count();
     if opens > closes {
-        return format!("{} `(` not closed; CEL needs balanced parentheses", opens - closes);
+        return format!(
+            "{} `(` not closed; CEL needs balanced parentheses",
+            opens - closes
+        );
     }
     if text.contains(" = ") && !text.contains("==") {
         return "compare with `==`, not `=`".into();
@@ -318,7 +350,12 @@ fn chain(e: &IdedExpr, info: &SourceInfo) -> Option<(Vec<String>, usize, usize, 
             let (mut path, s, _, _) = chain(&sel.operand, info)?;
             let (dot, _) = info.offset_for(e.id)?;
             path.push(sel.field.clone());
-            Some((path, s, dot as usize + 1 + sel.field.chars().count(), sel.test))
+            Some((
+                path,
+                s,
+                dot as usize + 1 + sel.field.chars().count(),
+                sel.test,
+            ))
         }
         Expr::Call(c) if c.func_name == "_[_]" && c.args.len() == 2 => {
             let (mut path, s, _, _) = chain(&c.args[0], info)?;
@@ -355,7 +392,11 @@ fn collect(e: &IdedExpr, info: &SourceInfo, out: &mut Vec<Ref>) {
             for a in &c.args {
                 collect(a, info, out);
             }
-            if eq && c.args.iter().any(|a| matches!(a.expr, Expr::Literal(LiteralValue::String(_)))) {
+            if eq
+                && c.args
+                    .iter()
+                    .any(|a| matches!(a.expr, Expr::Literal(LiteralValue::String(_))))
+            {
                 for r in &mut out[n..] {
                     r.eq_string = true;
                 }
@@ -396,7 +437,18 @@ fn collect(e: &IdedExpr, info: &SourceInfo, out: &mut Vec<Ref>) {
 
 /// Claims Okta puts in every access token of a custom authorization server.
 const OKTA_ACCESS_TOKEN_CLAIMS: &[&str] = &[
-    "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "cid", "uid", "scp", "ver", "auth_time",
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "cid",
+    "uid",
+    "scp",
+    "ver",
+    "auth_time",
 ];
 /// Claims that most issuers emit only when configured to.
 const CONDITIONAL_CLAIMS: &[&str] = &["groups", "roles", "role", "permissions"];
@@ -428,7 +480,10 @@ fn semantics(ctx: &mut Ctx, e: &Expression, refs: &[Ref]) {
                     "okta/scope-claim",
                     "Okta access tokens have no `scope` claim: their scopes are the list `scp`",
                 )
-                .at(ctx.inner(&e.ptr, &e.text, a, z), "always absent in Okta tokens")
+                .at(
+                    ctx.inner(&e.ptr, &e.text, a, z),
+                    "always absent in Okta tokens",
+                )
                 .help("test a scope with `\"SCOPE\" in jwt.scp`"),
             );
             continue;
@@ -490,17 +545,25 @@ fn mcp_field(ctx: &mut Ctx, e: &Expression, r: &Ref, (a, _): (usize, usize)) {
     };
     // locate the bad segment in the text of the chain
     let chain_text: String = e.text[a..].chars().take(r.chars.1 - r.chars.0).collect();
-    let seg_start = chain_text
-        .rfind(&format!(".{bad}"))
-        .map_or(0, |i| i + 1);
+    let seg_start = chain_text.rfind(&format!(".{bad}")).map_or(0, |i| i + 1);
     let s = a + seg_start;
     let prefix = r.path[..r.path.iter().position(|p| p == bad).unwrap_or(1)].join(".");
     let suggestion = crate::check::schema_stage::closest(bad, known.iter().copied());
     let mut d = Diagnostic::new(
         "cel/unknown-field",
-        format!("`{prefix}.{bad}` does not exist: `{prefix}` has {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
+        format!(
+            "`{prefix}.{bad}` does not exist: `{prefix}` has {}",
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     )
-    .at(ctx.inner(&e.ptr, &e.text, s, s + bad.len()), "unknown field");
+    .at(
+        ctx.inner(&e.ptr, &e.text, s, s + bad.len()),
+        "unknown field",
+    );
     d = match suggestion {
         Some(c) => d.help(format!("did you mean `{prefix}.{c}`?")),
         None => d.help(format!("use one of: {}", known.join(", "))),

@@ -32,7 +32,9 @@ pub fn check(ctx: &mut Ctx) {
     let mut inline: Vec<(String, String)> = Vec::new();
     for a in auth_configs(ctx) {
         match a.jwks {
-            Some(Jwks::File(f)) => refs.push((format!("{}/jwks/file", a.ptr), f.file.clone(), Kind::Jwks)),
+            Some(Jwks::File(f)) => {
+                refs.push((format!("{}/jwks/file", a.ptr), f.file.clone(), Kind::Jwks))
+            }
             Some(Jwks::Inline(s)) => inline.push((format!("{}/jwks", a.ptr), s.clone())),
             _ => {}
         }
@@ -63,8 +65,13 @@ pub fn check(ctx: &mut Ctx) {
     }
     for (ptr, b) in mcp_backends(ctx) {
         for (ti, t) in b.targets.iter().enumerate() {
-            if let Some(Value::String(f)) = t.openapi.as_ref().and_then(|o| o.schema.0.get("file")) {
-                refs.push((format!("{ptr}/targets/{ti}/openapi/schema/file"), f.clone(), Kind::OpenApi));
+            if let Some(Value::String(f)) = t.openapi.as_ref().and_then(|o| o.schema.0.get("file"))
+            {
+                refs.push((
+                    format!("{ptr}/targets/{ti}/openapi/schema/file"),
+                    f.clone(),
+                    Kind::OpenApi,
+                ));
             }
         }
     }
@@ -81,7 +88,7 @@ pub fn check(ctx: &mut Ctx) {
         let full = if Path::new(&path).is_absolute() {
             PathBuf::from(&path)
         } else {
-            root.join(&path)
+            root.join(path.strip_prefix("./").unwrap_or(&path))
         };
         match read(&full) {
             Err(why) => missing(ctx, &ptr, &path, &full, &why),
@@ -90,10 +97,13 @@ pub fn check(ctx: &mut Ctx) {
                     let text = String::from_utf8_lossy(&bytes);
                     if let Err((msg, help)) = jwks_problem(&text) {
                         ctx.push(
-                            Diagnostic::new("jwks/invalid", format!("the JWKS file `{path}` {msg}"))
-                                .at(ctx.value(&ptr), "read from here")
-                                .help(help)
-                                .note(format!("read {}", full.display())),
+                            Diagnostic::new(
+                                "jwks/invalid",
+                                format!("the JWKS file `{path}` {msg}"),
+                            )
+                            .at(ctx.value(&ptr), "read from here")
+                            .help(help)
+                            .note(format!("read {}", full.display())),
                         );
                     }
                 }
@@ -133,7 +143,9 @@ fn read(p: &Path) -> Result<Vec<u8>, String> {
         return Err("is a directory".into());
     }
     let mut buf = Vec::new();
-    f.take(MAX_FILE).read_to_end(&mut buf).map_err(|e| e.to_string())?;
+    f.take(MAX_FILE)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
     Ok(buf)
 }
 
@@ -162,7 +174,8 @@ pub fn jwks_problem(text: &str) -> Result<(), Problem> {
     let v: Value = serde_json::from_str(text.trim()).map_err(|e| {
         (
             format!("is not JSON: {e}"),
-            "a JWKS is a JSON document `{\"keys\": [...]}`; a PEM public key is not accepted here".to_string(),
+            "a JWKS is a JSON document `{\"keys\": [...]}`; a PEM public key is not accepted here"
+                .to_string(),
         )
     })?;
     let keys = match v.get("keys") {
@@ -247,7 +260,7 @@ fn pem_problem(text: &str, kind: Kind) -> Result<(), Problem> {
                 "the file is truncated; re-export it".into(),
             ));
         }
-        if body.is_empty() || body.len() % 4 != 0 {
+        if body.is_empty() || !body.len().is_multiple_of(4) {
             return Err((
                 format!("has a `{label}` block whose base64 body is truncated"),
                 "re-export the file".into(),

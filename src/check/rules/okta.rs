@@ -40,7 +40,10 @@ fn trailing_slash(ctx: &mut Ctx, a: &AuthCfg) {
     ctx.push(
         Diagnostic::new(
             "okta/issuer-trailing-slash",
-            format!("issuer `{}` ends with `/`, but Okta tokens carry `.../{tail}` without it", a.issuer),
+            format!(
+                "issuer `{}` ends with `/`, but Okta tokens carry `.../{tail}` without it",
+                a.issuer
+            ),
         )
         .at(
             ctx.inner(&ptr, a.issuer, trimmed.len(), a.issuer.len()),
@@ -86,9 +89,15 @@ fn jwks(ctx: &mut Ctx, a: &AuthCfg) {
             ctx.push(
                 Diagnostic::new(
                     "okta/jwks-url",
-                    format!("`{}` is not where Okta serves the keys of `{}`", j.url, a.issuer),
+                    format!(
+                        "`{}` is not where Okta serves the keys of `{}`",
+                        j.url, a.issuer
+                    ),
                 )
-                .at(ctx.value(&format!("{}/jwks/url", a.ptr)), format!("Okta serves them at {keys}"))
+                .at(
+                    ctx.value(&format!("{}/jwks/url", a.ptr)),
+                    format!("Okta serves them at {keys}"),
+                )
                 .help(format!("write `url: {keys}`"))
                 .note(if got.path.ends_with("/.well-known/jwks.json") {
                     "Okta has no `/.well-known/jwks.json`; its discovery document names `/v1/keys`"
@@ -133,9 +142,15 @@ fn auth0(ctx: &mut Ctx, a: &AuthCfg) {
     ctx.push(
         Diagnostic::new(
             "auth0/issuer-trailing-slash",
-            format!("issuer `{}` has no trailing `/`, but Auth0 tokens carry `{}/`", a.issuer, a.issuer),
+            format!(
+                "issuer `{}` has no trailing `/`, but Auth0 tokens carry `{}/`",
+                a.issuer, a.issuer
+            ),
         )
-        .at(ctx.value(&format!("{}/issuer", a.ptr)), "Auth0's `iss` ends with `/`")
+        .at(
+            ctx.value(&format!("{}/issuer", a.ptr)),
+            "Auth0's `iss` ends with `/`",
+        )
         .help(format!("write `issuer: {}/`", a.issuer))
         .note("the gateway compares `iss` with `issuer` exactly"),
     );

@@ -22,7 +22,9 @@ pub fn check(ctx: &mut Ctx) {
         }
     }
     for site in walk::route_policies(ctx.cfg) {
-        let Some(m) = &site.policies.mcp_authentication else { continue };
+        let Some(m) = &site.policies.mcp_authentication else {
+            continue;
+        };
         let ptr = format!("{}/mcpAuthentication", site.ptr);
         if let Some(c) = &m.client_id {
             values.push((format!("{ptr}/clientId"), c.clone(), "client id"));
@@ -62,12 +64,20 @@ pub fn check(ctx: &mut Ctx) {
     for site in walk::routes(ctx.cfg) {
         for (i, b) in site.route.backends.iter().enumerate() {
             if let Some(h) = &b.host {
-                values.push((format!("{}/backends/{i}/host", site.ptr), h.clone(), "backend host"));
+                values.push((
+                    format!("{}/backends/{i}/host", site.ptr),
+                    h.clone(),
+                    "backend host",
+                ));
             }
         }
     }
     for (i, b) in ctx.cfg.backends.iter().enumerate() {
-        values.push((format!("/backends/{i}/host"), b.host.clone(), "backend host"));
+        values.push((
+            format!("/backends/{i}/host"),
+            b.host.clone(),
+            "backend host",
+        ));
     }
     for (ptr, v, what) in values {
         if let Some((a, z, why)) = placeholder(&v) {
@@ -196,10 +206,19 @@ mod tests {
     #[test]
     fn finds_placeholders() {
         let p = |s: &str| placeholder(s).map(|(a, z, _)| s[a..z].to_string());
-        assert_eq!(p("https://your-org.okta.com/oauth2/default").as_deref(), Some("your-org"));
+        assert_eq!(
+            p("https://your-org.okta.com/oauth2/default").as_deref(),
+            Some("your-org")
+        );
         assert_eq!(p("YOUR_CLIENT_ID").as_deref(), Some("YOUR_CLIENT_ID"));
-        assert_eq!(p("https://login.microsoftonline.com/<tenant-id>/v2.0").as_deref(), Some("<tenant-id>"));
-        assert_eq!(p("https://gateway.example.com/mcp").as_deref(), Some("gateway.example.com"));
+        assert_eq!(
+            p("https://login.microsoftonline.com/<tenant-id>/v2.0").as_deref(),
+            Some("<tenant-id>")
+        );
+        assert_eq!(
+            p("https://gateway.example.com/mcp").as_deref(),
+            Some("gateway.example.com")
+        );
         assert_eq!(p("api://default"), None);
         assert_eq!(p("https://acme.okta.com/oauth2/default"), None);
         assert_eq!(p("http://localhost:3000/mcp"), None);

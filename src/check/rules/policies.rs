@@ -89,8 +89,15 @@ fn credentials(ctx: &mut Ctx, ptr: &str, c: &Cors) {
 fn mcp_cors(ctx: &mut Ctx) {
     let mut sites: Vec<(String, RoutePolicies, bool)> = Vec::new();
     for site in walk::routes(ctx.cfg) {
-        let Some(p) = &site.route.policies else { continue };
-        let mcp: Vec<_> = site.route.backends.iter().filter_map(|b| b.mcp.as_ref()).collect();
+        let Some(p) = &site.route.policies else {
+            continue;
+        };
+        let mcp: Vec<_> = site
+            .route
+            .backends
+            .iter()
+            .filter_map(|b| b.mcp.as_ref())
+            .collect();
         if mcp.is_empty() || p.cors.is_none() {
             continue;
         }
@@ -112,7 +119,8 @@ fn mcp_cors(ctx: &mut Ctx) {
         if c.allow_origins.is_empty() {
             continue;
         }
-        let has = |list: &[String], h: &str| list.iter().any(|x| x == "*" || x.eq_ignore_ascii_case(h));
+        let has =
+            |list: &[String], h: &str| list.iter().any(|x| x == "*" || x.eq_ignore_ascii_case(h));
         let mut missing_allow: Vec<&str> = Vec::new();
         for h in ["content-type", "mcp-protocol-version"] {
             if !has(&c.allow_headers, h) {
@@ -135,7 +143,11 @@ fn mcp_cors(ctx: &mut Ctx) {
         if !missing_allow.is_empty() {
             parts.push(format!(
                 "`allowHeaders` lacks {}",
-                missing_allow.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")
+                missing_allow
+                    .iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if missing_expose {

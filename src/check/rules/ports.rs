@@ -78,13 +78,18 @@ fn conflicts(ctx: &mut Ctx) {
         ));
     }
     if let Some(m) = &ctx.cfg.mcp {
-        if m.gateways.is_none() {
+        // With top-level gateways and no port of its own, the shorthand attaches to them.
+        if m.gateways.is_none() && (m.port.is_some() || ctx.cfg.gateways.is_empty()) {
             let written = m.port.is_some();
             owners.push((
                 m.port.unwrap_or(3000),
                 PortOwner {
                     what: "the `mcp:` shorthand".into(),
-                    ptr: if written { "/mcp/port".into() } else { "/mcp".into() },
+                    ptr: if written {
+                        "/mcp/port".into()
+                    } else {
+                        "/mcp".into()
+                    },
                     written,
                 },
             ));
@@ -143,8 +148,16 @@ fn conflicts(ctx: &mut Ctx) {
             }
         };
         let (span_a, span_b) = (
-            if a.written { ctx.value(&a.ptr) } else { ctx.key(&a.ptr) },
-            if b.written { ctx.value(&b.ptr) } else { ctx.key(&b.ptr) },
+            if a.written {
+                ctx.value(&a.ptr)
+            } else {
+                ctx.key(&a.ptr)
+            },
+            if b.written {
+                ctx.value(&b.ptr)
+            } else {
+                ctx.key(&b.ptr)
+            },
         );
         let mut d = Diagnostic::new(
             "ports/conflict",
@@ -156,7 +169,7 @@ fn conflicts(ctx: &mut Ctx) {
             "the gateway cannot bind port {port} twice and refuses to start; give one of them another port, or put both sets of listeners under one bind"
         ));
         if !b.written && b.what.contains("mcp") {
-            d = d.note("the `mcp:` shorthand listens on 3000 unless it has `port:` or `gateways:`");
+            d = d.note("the `mcp:` shorthand listens on 3000 unless it has `port:`, or attaches to gateways");
         }
         ctx.push(d);
     }
@@ -196,15 +209,32 @@ fn protocol_mix(ctx: &mut Ctx, base: &str, listeners: &[Listener], default: List
         first.entry(f as u8).or_insert((i, p));
     }
     let pairs = [
-        (Family::PlainHttp, Family::PlainTcp, "plain HTTP and plain TCP cannot be told apart on one port"),
-        (Family::Tls, Family::PlainHttp, "TLS and plaintext cannot share a port"),
-        (Family::Tls, Family::PlainTcp, "TLS and plaintext cannot share a port"),
+        (
+            Family::PlainHttp,
+            Family::PlainTcp,
+            "plain HTTP and plain TCP cannot be told apart on one port",
+        ),
+        (
+            Family::Tls,
+            Family::PlainHttp,
+            "TLS and plaintext cannot share a port",
+        ),
+        (
+            Family::Tls,
+            Family::PlainTcp,
+            "TLS and plaintext cannot share a port",
+        ),
     ];
     for (x, y, why) in pairs {
-        let (Some(&(i, pi)), Some(&(j, pj))) = (first.get(&(x as u8)), first.get(&(y as u8))) else {
+        let (Some(&(i, pi)), Some(&(j, pj))) = (first.get(&(x as u8)), first.get(&(y as u8)))
+        else {
             continue;
         };
-        let (a, b) = if i < j { ((i, pi), (j, pj)) } else { ((j, pj), (i, pi)) };
+        let (a, b) = if i < j {
+            ((i, pi), (j, pj))
+        } else {
+            ((j, pj), (i, pi))
+        };
         let span = |ctx: &Ctx, idx: usize| {
             let p = format!("{base}/listeners/{idx}/protocol");
             if ctx.has(&p) {
@@ -213,7 +243,13 @@ fn protocol_mix(ctx: &mut Ctx, base: &str, listeners: &[Listener], default: List
                 ctx.value(&format!("{base}/listeners/{idx}"))
             }
         };
-        let implicit = |l: &Listener| if l.protocol.is_none() { " (the default)" } else { "" };
+        let implicit = |l: &Listener| {
+            if l.protocol.is_none() {
+                " (the default)"
+            } else {
+                ""
+            }
+        };
         ctx.push(
             Diagnostic::new(
                 "ports/protocol-mix",
@@ -261,7 +297,10 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener, inherited_tls: bool) {
             "listeners/http-with-tls",
             "a plain HTTP listener has `tls`: the gateway does not use it for HTTP",
         )
-        .at(ctx.key(&format!("{ptr}/tls")), "TLS settings on an HTTP listener");
+        .at(
+            ctx.key(&format!("{ptr}/tls")),
+            "TLS settings on an HTTP listener",
+        );
         if l.protocol.is_some() {
             d = d.label(proto_span(ctx), "protocol HTTP");
         } else {
@@ -297,7 +336,10 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener, inherited_tls: bool) {
     } else if has_tcp && matches!(p, ListenerProtocol::HTTP | ListenerProtocol::HTTPS) {
         let mut d = Diagnostic::new(
             "listeners/routes-and-tcp-routes",
-            format!("an {} listener has `tcpRoutes`: they are never used", proto_name(p)),
+            format!(
+                "an {} listener has `tcpRoutes`: they are never used",
+                proto_name(p)
+            ),
         )
         .at(ctx.key(&format!("{ptr}/tcpRoutes")), "TCP routes");
         if l.protocol.is_some() {
@@ -333,9 +375,7 @@ fn cert_key(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
 fn gateway_without_listeners(ctx: &mut Ctx) {
     let mut found = Vec::new();
     for (name, g) in &ctx.cfg.gateways {
-        if g.listeners.is_empty()
-            && g.protocol == Some(ListenerProtocol::HTTPS)
-            && g.tls.is_none()
+        if g.listeners.is_empty() && g.protocol == Some(ListenerProtocol::HTTPS) && g.tls.is_none()
         {
             found.push(format!("/gateways/{}/protocol", ptr_token(name)));
         }

@@ -35,17 +35,35 @@ fn check_one(ctx: &mut Ctx, ptr: &str, pattern: &str, what: &str) {
     let (kind, start, end) = match Parser::new().parse(pattern) {
         Ok(ast) => match Translator::new().translate(pattern, &ast) {
             Ok(_) => return,
-            Err(e) => (e.kind().to_string(), e.span().start.offset, e.span().end.offset),
+            Err(e) => (
+                e.kind().to_string(),
+                e.span().start.offset,
+                e.span().end.offset,
+            ),
         },
-        Err(e) => (e.kind().to_string(), e.span().start.offset, e.span().end.offset),
+        Err(e) => (
+            e.kind().to_string(),
+            e.span().start.offset,
+            e.span().end.offset,
+        ),
     };
     let start = start.min(pattern.len());
     let end = end.max(start).min(pattern.len());
     let offending = pattern[start..].chars().next();
     let (shown_end, name) = match offending {
         Some(c) => {
-            let e = if end > start { end } else { start + c.len_utf8() };
-            (e, format!(" at `{c}` (character {})", pattern[..start].chars().count() + 1))
+            let e = if end > start {
+                end
+            } else {
+                start + c.len_utf8()
+            };
+            (
+                e,
+                format!(
+                    " at `{c}` (character {})",
+                    pattern[..start].chars().count() + 1
+                ),
+            )
         }
         None => (start, " at the end of the pattern".to_string()),
     };

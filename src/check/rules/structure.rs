@@ -28,14 +28,14 @@ fn backend_refs(ctx: &Ctx) -> Vec<(String, String)> {
             let forms = [
                 ("mcp", t.mcp.as_ref().and_then(|h| h.backend.as_ref())),
                 ("sse", t.sse.as_ref().and_then(|h| h.backend.as_ref())),
-                ("openapi", t.openapi.as_ref().and_then(|h| h.backend.as_ref())),
+                (
+                    "openapi",
+                    t.openapi.as_ref().and_then(|h| h.backend.as_ref()),
+                ),
             ];
             for (kind, name) in forms {
                 if let Some(name) = name {
-                    out.push((
-                        name.clone(),
-                        format!("{base}/targets/{ti}/{kind}/backend"),
-                    ));
+                    out.push((name.clone(), format!("{base}/targets/{ti}/{kind}/backend")));
                 }
             }
         }
@@ -78,9 +78,7 @@ fn unknown_backends(ctx: &mut Ctx) {
                 d.help(format!("the file defines: {}", known.join(", ")))
             }
         };
-        ctx.push(d.note(
-            "the gateway starts anyway and fails every request sent to this backend",
-        ));
+        ctx.push(d.note("the gateway starts anyway and fails every request sent to this backend"));
     }
 }
 
@@ -152,7 +150,11 @@ fn unknown_gateways(ctx: &mut Ctx) {
         if g.listeners.is_empty() {
             continue;
         }
-        let names: Vec<&str> = g.listeners.iter().filter_map(|l| l.name.as_deref()).collect();
+        let names: Vec<&str> = g
+            .listeners
+            .iter()
+            .filter_map(|l| l.name.as_deref())
+            .collect();
         if names.contains(&l) {
             continue;
         }
@@ -161,16 +163,16 @@ fn unknown_gateways(ctx: &mut Ctx) {
             format!("`{r}`: gateway `{gw}` has no listener named `{l}`"),
         )
         .at(ctx.value(&ptr), "unknown listener")
-        .label(ctx.key(&format!("/gateways/{}", ptr_token(gw))), format!("gateway `{gw}`"));
+        .label(
+            ctx.key(&format!("/gateways/{}", ptr_token(gw))),
+            format!("gateway `{gw}`"),
+        );
         d = match closest(l, names.iter().copied()) {
             Some(c) => d.help(format!("did you mean `{gw}/{c}`?")),
-            None if names.is_empty() => {
-                d.help(format!("give one of the listeners of `{gw}` the name `{l}`"))
-            }
-            None => d.help(format!(
-                "the listeners of `{gw}` are: {}",
-                names.join(", ")
+            None if names.is_empty() => d.help(format!(
+                "give one of the listeners of `{gw}` the name `{l}`"
             )),
+            None => d.help(format!("the listeners of `{gw}` are: {}", names.join(", "))),
         };
         ctx.push(d);
     }
@@ -210,7 +212,12 @@ fn duplicate_routes(ctx: &mut Ctx) {
             );
             match seen.get(&key) {
                 Some(first) => {
-                    found.push((name.clone(), ptr.clone(), first.clone(), Some(g.to_string())));
+                    found.push((
+                        name.clone(),
+                        ptr.clone(),
+                        first.clone(),
+                        Some(g.to_string()),
+                    ));
                     break;
                 }
                 None => {
@@ -254,7 +261,10 @@ fn duplicate_backends(ctx: &mut Ctx) {
                 "names/duplicate-backend",
                 format!("two entries of `backends` are named `{name}`"),
             )
-            .at(ctx.value(&format!("/backends/{i}/name")), "second backend with this name")
+            .at(
+                ctx.value(&format!("/backends/{i}/name")),
+                "second backend with this name",
+            )
             .label(
                 ctx.value(&format!("/backends/{first}/name")),
                 "first backend with this name",

@@ -97,7 +97,11 @@ impl Url<'_> {
 
 pub fn parse_url(s: &str) -> Option<Url<'_>> {
     let (scheme, rest) = s.split_once("://")?;
-    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
         return None;
     }
     let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -146,9 +150,14 @@ pub fn is_local_host(host: &str) -> bool {
 
 pub fn is_okta_host(host: &str) -> bool {
     let h = host.to_ascii_lowercase();
-    [".okta.com", ".oktapreview.com", ".okta-emea.com", ".okta-gov.com"]
-        .iter()
-        .any(|d| h.ends_with(d))
+    [
+        ".okta.com",
+        ".oktapreview.com",
+        ".okta-emea.com",
+        ".okta-gov.com",
+    ]
+    .iter()
+    .any(|d| h.ends_with(d))
 }
 
 /// The id of an Okta custom authorization server in an issuer path (`/oauth2/default`).
@@ -283,7 +292,7 @@ mod tests {
         // a block scalar: `|` header, newline, indentation
         let written = "|\n    jwt.sub == \"x\" &&\n    y\n";
         let decoded = "jwt.sub == \"x\" &&\ny\n";
-        let (a, z) = align(written, decoded, 19, 20).unwrap();
+        let (a, z) = align(written, decoded, 18, 19).unwrap();
         assert_eq!(&written[a..z], "y");
         // escapes in double quotes
         let written = r#""a == \"b\" (""#;
@@ -308,9 +317,15 @@ mod tests {
     #[test]
     fn okta_shapes() {
         assert!(is_okta_issuer("https://acme.okta.com/oauth2/default", None));
-        assert!(is_okta_issuer("https://login.acme.com/oauth2/aus1a2b3c", None));
+        assert!(is_okta_issuer(
+            "https://login.acme.com/oauth2/aus1a2b3c",
+            None
+        ));
         assert!(is_okta_issuer("https://acme.okta.com", None));
-        assert!(!is_okta_issuer("https://login.microsoftonline.com/t/oauth2/v2.0", None));
+        assert!(!is_okta_issuer(
+            "https://login.microsoftonline.com/t/oauth2/v2.0",
+            None
+        ));
         assert!(!is_okta_issuer("http://localhost:9000", None));
     }
 
