@@ -69,15 +69,19 @@ const MARKER: &str = "agw:";
 
 /// Finds `# agw: allow ...` comments. A `#` starts a comment at the start of a line or after a
 /// blank, as in YAML.
-fn comments(text: &str) -> Vec<AllowComment> {
+fn comments(source: &SourceFile) -> Vec<AllowComment> {
+    let text: &str = &source.text;
     let mut out = Vec::new();
-    let mut offset = 0;
-    for (line_no, line) in text.split('\n').enumerate() {
-        let line_start = offset;
-        offset += line.len() + 1;
-        if !line.contains(MARKER) {
+    let mut last_line: Option<usize> = None;
+    for at in memchr::memmem::find_iter(text.as_bytes(), MARKER.as_bytes()) {
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        if last_line == Some(line_start) {
             continue;
         }
+        last_line = Some(line_start);
+        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let line = &text[line_start..line_end];
+        let line_no = source.lines.line_col(text, line_start).0 - 1;
         let bytes = line.as_bytes();
         let mut hash = None;
         let mut quote: Option<u8> = None;
@@ -155,7 +159,7 @@ fn comments(text: &str) -> Vec<AllowComment> {
 
 /// Applies the command-line policy and the allow comments of the file.
 pub fn apply(source: &SourceFile, diags: Vec<Diagnostic>, policy: &RulePolicy) -> Vec<Diagnostic> {
-    let mut allows = comments(&source.text);
+    let mut allows = comments(source);
     // line -> index in `allows`
     let by_line: std::collections::HashMap<usize, usize> = allows
         .iter()
@@ -249,7 +253,7 @@ mod tests {
     #[test]
     fn parses_comments() {
         let t = "a: 1\n  # agw: allow okta/jwks-derived, auth/audiences-missing -- known\nb: 2 # agw: allow ports/conflict\nc: '# agw: allow x/y'\n";
-        let c = comments(t);
+        let c = comments(&SourceFile::new("t.yaml", t));
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].ids.len(), 2);
         assert_eq!(

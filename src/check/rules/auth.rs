@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::util::{
-    self, is_local_host, match_covers, parse_url, prefix_covers, served_paths, WK_AUTH_SERVER,
+    self, is_local_host, match_covers, parse_url, prefix_covers, served_paths, Url, WK_AUTH_SERVER,
     WK_RESOURCE,
 };
 use super::Ctx;
@@ -13,8 +13,8 @@ use crate::config::policy::auth::{
     Provider,
 };
 use crate::config::route::RouteMatch;
-use crate::config::walk::{self, RouteHome};
-use crate::config::{GatewayPolicies, RoutePolicies};
+use crate::config::walk::{PolicySite, RouteHome};
+use crate::config::{Config, GatewayPolicies, RoutePolicies};
 use crate::diag::Diagnostic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,59 +35,95 @@ pub struct AuthCfg<'a> {
     pub audiences: Option<&'a [String]>,
     pub provider: Option<&'a Provider>,
     pub options: Option<&'a JwtValidationOptions>,
+    /// `issuer` and `jwks.url` parsed once, for the rules that compare them.
+    pub iss: Option<Url<'a>>,
+    pub keys: Option<Url<'a>>,
+    /// The issuer is (most likely) Okta's.
+    pub okta: bool,
+}
+
+impl<'a> AuthCfg<'a> {
+    fn new(
+        kind: AuthKind,
+        ptr: String,
+        issuer: &'a str,
+        jwks: Option<&'a Jwks>,
+        audiences: Option<&'a [String]>,
+        provider: Option<&'a Provider>,
+        options: Option<&'a JwtValidationOptions>,
+    ) -> Self {
+        let iss = parse_url(issuer);
+        let keys = match jwks {
+            Some(Jwks::Url(u)) => parse_url(&u.url),
+            _ => None,
+        };
+        let okta = util::is_okta_url(iss.as_ref(), provider);
+        AuthCfg {
+            kind,
+            ptr,
+            issuer,
+            jwks,
+            audiences,
+            provider,
+            options,
+            iss,
+            keys,
+            okta,
+        }
+    }
 }
 
 fn from_jwt<'a>(out: &mut Vec<AuthCfg<'a>>, ptr: &str, j: &'a JwtAuth) {
     if let Some(issuer) = &j.issuer {
-        out.push(AuthCfg {
-            kind: AuthKind::Jwt,
-            ptr: ptr.to_string(),
+        out.push(AuthCfg::new(
+            AuthKind::Jwt,
+            ptr.to_string(),
             issuer,
-            jwks: j.jwks.as_ref(),
-            audiences: j.audiences.as_deref(),
-            provider: None,
-            options: j.jwt_validation_options.as_ref(),
-        });
+            j.jwks.as_ref(),
+            j.audiences.as_deref(),
+            None,
+            j.jwt_validation_options.as_ref(),
+        ));
     }
     for (i, p) in j.providers.iter().flatten().enumerate() {
-        out.push(AuthCfg {
-            kind: AuthKind::Jwt,
-            ptr: format!("{ptr}/providers/{i}"),
-            issuer: &p.issuer,
-            jwks: Some(&p.jwks),
-            audiences: p.audiences.as_deref(),
-            provider: None,
-            options: p.jwt_validation_options.as_ref(),
-        });
+        out.push(AuthCfg::new(
+            AuthKind::Jwt,
+            format!("{ptr}/providers/{i}"),
+            &p.issuer,
+            Some(&p.jwks),
+            p.audiences.as_deref(),
+            None,
+            p.jwt_validation_options.as_ref(),
+        ));
     }
 }
 
 fn from_mcp<'a>(ptr: &str, m: &'a McpAuthentication) -> AuthCfg<'a> {
-    AuthCfg {
-        kind: AuthKind::Mcp,
-        ptr: ptr.to_string(),
-        issuer: &m.issuer,
-        jwks: m.jwks.as_ref(),
-        audiences: m.audiences.as_deref(),
-        provider: m.provider.as_ref(),
-        options: m.jwt_validation_options.as_ref(),
-    }
+    AuthCfg::new(
+        AuthKind::Mcp,
+        ptr.to_string(),
+        &m.issuer,
+        m.jwks.as_ref(),
+        m.audiences.as_deref(),
+        m.provider.as_ref(),
+        m.jwt_validation_options.as_ref(),
+    )
 }
 
 /// Every `jwtAuth` of gateway level (listeners of binds and gateways, gateways themselves).
-pub fn gateway_jwt<'a>(ctx: &Ctx<'a>) -> Vec<(String, &'a JwtAuth)> {
+pub fn gateway_jwt<'a>(cfg: &'a Config) -> Vec<(String, &'a JwtAuth)> {
     let mut out = Vec::new();
     let mut push = |ptr: String, p: &'a Option<GatewayPolicies>| {
         if let Some(j) = p.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
             out.push((format!("{ptr}/policies/jwtAuth"), j));
         }
     };
-    for (bi, b) in ctx.cfg.binds.iter().enumerate() {
+    for (bi, b) in cfg.binds.iter().enumerate() {
         for (li, l) in b.listeners.iter().enumerate() {
             push(format!("/binds/{bi}/listeners/{li}"), &l.policies);
         }
     }
-    for (name, g) in &ctx.cfg.gateways {
+    for (name, g) in &cfg.gateways {
         let base = format!("/gateways/{}", util::ptr_token(name));
         push(base.clone(), &g.policies);
         for (li, l) in g.listeners.iter().enumerate() {
@@ -98,9 +134,9 @@ pub fn gateway_jwt<'a>(ctx: &Ctx<'a>) -> Vec<(String, &'a JwtAuth)> {
 }
 
 /// Every issuer configuration of the file.
-pub fn auth_configs<'a>(ctx: &Ctx<'a>) -> Vec<AuthCfg<'a>> {
+pub fn auth_configs<'a>(cfg: &'a Config, sites: &[PolicySite<'a>]) -> Vec<AuthCfg<'a>> {
     let mut out = Vec::new();
-    for site in walk::route_policies(ctx.cfg) {
+    for site in sites {
         if let Some(m) = &site.policies.mcp_authentication {
             out.push(from_mcp(&format!("{}/mcpAuthentication", site.ptr), m));
         }
@@ -108,15 +144,15 @@ pub fn auth_configs<'a>(ctx: &Ctx<'a>) -> Vec<AuthCfg<'a>> {
             from_jwt(&mut out, &format!("{}/jwtAuth", site.ptr), j);
         }
     }
-    for (ptr, j) in gateway_jwt(ctx) {
+    for (ptr, j) in gateway_jwt(cfg) {
         from_jwt(&mut out, &ptr, j);
     }
     out
 }
 
 pub fn check(ctx: &mut Ctx) {
-    let sites = walk::route_policies(ctx.cfg);
-    for site in &sites {
+    let sites = ctx.sites.clone();
+    for site in sites.iter() {
         let p = site.policies;
         if let Some(auth) = &p.mcp_authentication {
             let ptr = format!("{}/mcpAuthentication", site.ptr);
@@ -130,13 +166,14 @@ pub fn check(ctx: &mut Ctx) {
             jwt_default_mode(ctx, &format!("{}/jwtAuth", site.ptr), j, p);
         }
     }
-    for (ptr, j) in gateway_jwt(ctx) {
+    for (ptr, j) in gateway_jwt(ctx.cfg) {
         jwt_default_mode(ctx, &ptr, j, &RoutePolicies::default());
     }
-    for a in auth_configs(ctx) {
-        insecure(ctx, &a);
-        jwks_origin(ctx, &a);
-        required_claims(ctx, &a);
+    let auth = ctx.auth.clone();
+    for a in auth.iter() {
+        insecure(ctx, a);
+        jwks_origin(ctx, a);
+        required_claims(ctx, a);
     }
     strips_token(ctx);
     discovery(ctx);
@@ -222,8 +259,8 @@ fn jwt_default_mode(ctx: &mut Ctx, ptr: &str, j: &JwtAuth, block: &RoutePolicies
 }
 
 fn insecure(ctx: &mut Ctx, a: &AuthCfg) {
-    let mut check = |field: &str, ptr: String, url: &str| {
-        let Some(u) = parse_url(url) else { return };
+    let mut check = |field: &str, ptr: String, url: &str, u: Option<&Url>| {
+        let Some(u) = u else { return };
         if !u.scheme.eq_ignore_ascii_case("http") || is_local_host(u.host) {
             return;
         }
@@ -242,18 +279,38 @@ fn insecure(ctx: &mut Ctx, a: &AuthCfg) {
             }),
         );
     };
-    check("issuer", format!("{}/issuer", a.ptr), a.issuer);
+    if a.iss
+        .as_ref()
+        .is_some_and(|u| u.scheme.eq_ignore_ascii_case("http"))
+    {
+        check(
+            "issuer",
+            format!("{}/issuer", a.ptr),
+            a.issuer,
+            a.iss.as_ref(),
+        );
+    }
     if let Some(Jwks::Url(u)) = a.jwks {
-        check("JWKS URL", format!("{}/jwks/url", a.ptr), &u.url);
+        if a.keys
+            .as_ref()
+            .is_some_and(|k| k.scheme.eq_ignore_ascii_case("http"))
+        {
+            check(
+                "JWKS URL",
+                format!("{}/jwks/url", a.ptr),
+                &u.url,
+                a.keys.as_ref(),
+            );
+        }
     }
 }
 
 fn jwks_origin(ctx: &mut Ctx, a: &AuthCfg) {
     let Some(Jwks::Url(j)) = a.jwks else { return };
-    let (Some(iss), Some(keys)) = (parse_url(a.issuer), parse_url(&j.url)) else {
+    let (Some(iss), Some(keys)) = (&a.iss, &a.keys) else {
         return;
     };
-    if iss.origin() == keys.origin() {
+    if iss.same_origin(keys) {
         return;
     }
     // Google publishes the keys of accounts.google.com and securetoken.google.com on
@@ -499,7 +556,7 @@ impl Served {
 }
 
 fn discovery(ctx: &mut Ctx) {
-    let routes = walk::routes(ctx.cfg);
+    let routes = ctx.routes.clone();
     // scope -> what routes with mcpAuthentication serve there
     let mut scopes: HashMap<String, Served> = HashMap::new();
     let scope_keys = |home: &RouteHome, ptr: &str| -> Vec<String> {
@@ -511,21 +568,32 @@ fn discovery(ctx: &mut Ctx) {
             RouteHome::Gateways(g) => g.iter().map(|s| format!("gw:{s}")).collect(),
         }
     };
-    for r in &routes {
-        if r.route
-            .policies
-            .as_ref()
-            .and_then(|p| p.mcp_authentication.as_ref())
-            .is_none()
-        {
-            continue;
+    // Built only when some route does not match its own discovery paths.
+    let mut scopes_built = false;
+    let build = |scopes: &mut HashMap<String, Served>| {
+        for r in routes.iter() {
+            if r.route
+                .policies
+                .as_ref()
+                .and_then(|p| p.mcp_authentication.as_ref())
+                .is_none()
+            {
+                continue;
+            }
+            let owned;
+            let matches = match &r.route.matches {
+                Some(m) => m.as_slice(),
+                None => {
+                    owned = r.route.effective_matches();
+                    owned.as_slice()
+                }
+            };
+            for k in scope_keys(&r.home, &r.ptr) {
+                scopes.entry(k).or_default().add(matches);
+            }
         }
-        let matches = r.route.effective_matches();
-        for k in scope_keys(&r.home, &r.ptr) {
-            scopes.entry(k).or_default().add(&matches);
-        }
-    }
-    for r in &routes {
+    };
+    for r in routes.iter() {
         let Some(auth) = r
             .route
             .policies
@@ -534,8 +602,15 @@ fn discovery(ctx: &mut Ctx) {
         else {
             continue;
         };
-        let matches = r.route.effective_matches();
-        let paths = served_paths(&matches);
+        let owned;
+        let matches = match &r.route.matches {
+            Some(m) => m.as_slice(),
+            None => {
+                owned = r.route.effective_matches();
+                owned.as_slice()
+            }
+        };
+        let paths = served_paths(matches);
         let keys = scope_keys(&r.home, &r.ptr);
         let mptr = format!("{}/policies/mcpAuthentication", r.ptr);
         let mut missing: Vec<String> = Vec::new();
@@ -548,6 +623,10 @@ fn discovery(ctx: &mut Ctx) {
             for n in needed {
                 let own = matches.iter().any(|m| match_covers(ctx, m, &n));
                 let mut covered = own;
+                if !covered && !scopes_built {
+                    scopes_built = true;
+                    build(&mut scopes);
+                }
                 if !covered {
                     for k in &keys {
                         let Some(s) = scopes.remove(k) else { continue };
@@ -594,7 +673,7 @@ fn discovery(ctx: &mut Ctx) {
             }
             ctx.push(d);
         }
-        resource_path(ctx, &mptr, auth, &r.ptr, &matches, &paths);
+        resource_path(ctx, &mptr, auth, &r.ptr, matches, &paths);
     }
     // The shorthand attached to gateways matches `/mcp`, `/sse` and `/.well-known` prefixes.
     if let Some(sh) = &ctx.cfg.mcp {

@@ -1,13 +1,15 @@
 //! CEL expressions: authorization rules, token locations and computed bodies must compile, and
 //! what they read must exist (MCP fields; claims the issuer really emits).
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue, SourceInfo};
 use cel::parser::Parser;
 
 use super::util::is_okta_issuer;
 use super::Ctx;
 use crate::config::policy::authz::{Authorization, AuthzRule, RuleKind};
-use crate::config::walk;
 use crate::config::RoutePolicies;
 use crate::diag::{Diagnostic, Severity};
 
@@ -29,16 +31,132 @@ struct Expression {
 }
 
 pub fn check(ctx: &mut Ctx) {
-    for e in expressions(ctx) {
-        match Parser::new().parse_with_source_info(&e.text) {
-            Err(errs) => syntax(ctx, &e, &errs.errors),
-            Ok((ast, info)) => {
-                let mut refs = Vec::new();
-                collect(&ast, &info, &mut refs);
-                semantics(ctx, &e, &refs);
+    let exprs = expressions(ctx);
+    // Large files repeat the same rules on many routes, often differing only in string
+    // literals (`jwt.sub == "svc-17"`). Parse each distinct shape once (literals blanked to the
+    // same length, so every offset stays valid) and spread the shapes over the cores.
+    let shapes: Vec<Cow<str>> = exprs.iter().map(|e| shape(&e.text)).collect();
+    let mut distinct: Vec<&str> = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for sh in &shapes {
+        seen.entry(sh.as_ref()).or_insert_with(|| {
+            distinct.push(sh.as_ref());
+            distinct.len() - 1
+        });
+    }
+    let parsed = parse_all(&distinct);
+    for (e, sh) in exprs.iter().zip(&shapes) {
+        match &parsed[seen[sh.as_ref()]] {
+            Err(_) if matches!(sh, Cow::Owned(_)) => {
+                // report from the text as written, so messages quote the user's tokens
+                match parse_one(&e.text) {
+                    Err(errors) => syntax(ctx, e, &errors),
+                    Ok(refs) => semantics(ctx, e, &refs),
+                }
             }
+            Err(errors) => syntax(ctx, e, errors),
+            Ok(refs) => semantics(ctx, e, refs),
         }
     }
+}
+
+/// The expression with the content of every plain string literal replaced by `a`s, one per
+/// character. Literals with escapes or line breaks are kept, since their content can be an
+/// error; anything the scanner does not understand ends the blanking.
+fn shape(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        let q = b[i];
+        if q != b'"' && q != b'\'' {
+            i += 1;
+            continue;
+        }
+        let triple = b.len() >= i + 3 && b[i + 1] == q && b[i + 2] == q;
+        let open = if triple { 3 } else { 1 };
+        let start = i + open;
+        let mut j = start;
+        let mut end = None;
+        while j < b.len() {
+            if b[j] == b'\\' {
+                break;
+            }
+            if b[j] == q && (!triple || (b.len() >= j + 3 && b[j + 1] == q && b[j + 2] == q)) {
+                end = Some(j);
+                break;
+            }
+            if b[j] == b'\n' && !triple {
+                break;
+            }
+            j += 1;
+        }
+        let Some(end) = end else { break };
+        let content = &text[start..end];
+        // an index key (`jwt["groups"]`) names a field: keep it
+        let is_key = text[..i].trim_end().ends_with('[');
+        if !is_key && !content.is_empty() && !content.bytes().all(|c| c == b'a') {
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            o.push_str(&text[copied..start]);
+            o.extend(std::iter::repeat_n('a', content.chars().count()));
+            copied = end;
+        }
+        i = end + open;
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// A parse error, as position and message.
+struct SyntaxError {
+    pos: (isize, isize),
+    msg: String,
+}
+
+type Parsed = Result<Vec<Ref>, Vec<SyntaxError>>;
+
+fn parse_one(text: &str) -> Parsed {
+    match Parser::new().parse_with_source_info(text) {
+        Err(errs) => Err(errs
+            .errors
+            .into_iter()
+            .map(|e| SyntaxError {
+                pos: e.pos,
+                msg: e.msg,
+            })
+            .collect()),
+        Ok((ast, info)) => {
+            let mut refs = Vec::new();
+            collect(&ast, &info, &mut refs);
+            Ok(refs)
+        }
+    }
+}
+
+fn parse_all(texts: &[&str]) -> Vec<Parsed> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || texts.len() < 256 {
+        return texts.iter().map(|t| parse_one(t)).collect();
+    }
+    let chunk = texts.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(|t| parse_one(t)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 fn okta_block(p: &RoutePolicies) -> bool {
@@ -92,7 +210,7 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
             });
         }
     };
-    for site in walk::route_policies(ctx.cfg) {
+    for site in ctx.sites.iter() {
         let p = site.policies;
         let okta = okta_block(p);
         if let Some(a) = &p.mcp_authorization {
@@ -148,7 +266,7 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
             });
         }
     }
-    for site in walk::routes(ctx.cfg) {
+    for site in ctx.routes.iter() {
         let okta = site.route.policies.as_ref().is_some_and(okta_block);
         for (i, b) in site.route.backends.iter().enumerate() {
             if let Some(a) = b
@@ -181,7 +299,7 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
             );
         }
     }
-    for (ptr, j) in super::auth::gateway_jwt(ctx) {
+    for (ptr, j) in super::auth::gateway_jwt(ctx.cfg) {
         if let Some(l) = &j.location {
             location(
                 &mut out,
@@ -254,7 +372,7 @@ fn place_name(p: Where) -> &'static str {
     }
 }
 
-fn syntax(ctx: &mut Ctx, e: &Expression, errors: &[cel::ParseError]) {
+fn syntax(ctx: &mut Ctx, e: &Expression, errors: &[SyntaxError]) {
     let Some(first) = errors.iter().find(|x| x.pos.0 > 0).or(errors.first()) else {
         return;
     };
@@ -569,4 +687,20 @@ fn mcp_field(ctx: &mut Ctx, e: &Expression, r: &Ref, (a, _): (usize, usize)) {
         None => d.help(format!("use one of: {}", known.join(", "))),
     };
     ctx.push(d.note("reading a field that does not exist is an error at request time, so the rule never matches"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shape;
+
+    #[test]
+    fn shapes_blank_literals_and_keep_offsets() {
+        let t = r#"jwt.sub == "svc-12" && 'é' in jwt.scp"#;
+        assert_eq!(shape(t), r#"jwt.sub == "aaaaaa" && 'a' in jwt.scp"#);
+        let escaped = r#"jwt.sub == "a\"b""#;
+        assert_eq!(shape(escaped), escaped);
+        assert_eq!(shape("x == '''multi\nline'''"), "x == '''aaaaaaaaaa'''");
+        assert_eq!(shape("x == \"open"), "x == \"open");
+        assert_eq!(shape(r#"jwt["groups"] == "x""#), r#"jwt["groups"] == "a""#);
+    }
 }

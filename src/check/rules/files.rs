@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::auth::auth_configs;
-use super::mcp::mcp_backends;
 use super::util::ptr_token;
 use super::Ctx;
 use crate::config::policy::auth::Jwks;
@@ -30,7 +28,7 @@ enum Kind {
 pub fn check(ctx: &mut Ctx) {
     let mut refs: Vec<(String, String, Kind)> = Vec::new();
     let mut inline: Vec<(String, String)> = Vec::new();
-    for a in auth_configs(ctx) {
+    for a in ctx.auth.iter() {
         match a.jwks {
             Some(Jwks::File(f)) => {
                 refs.push((format!("{}/jwks/file", a.ptr), f.file.clone(), Kind::Jwks))
@@ -63,7 +61,7 @@ pub fn check(ctx: &mut Ctx) {
             tls(format!("{base}/listeners/{li}"), &l.tls);
         }
     }
-    for (ptr, b) in mcp_backends(ctx) {
+    for (ptr, b) in ctx.mcp.iter() {
         for (ti, t) in b.targets.iter().enumerate() {
             if let Some(Value::String(f)) = t.openapi.as_ref().and_then(|o| o.schema.0.get("file"))
             {

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use super::util::parse_url;
 use super::Ctx;
 use crate::config::mcp::{HttpTarget, McpBackend, StdioTarget};
-use crate::config::walk;
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
-    for (ptr, backend) in mcp_backends(ctx) {
-        duplicate_targets(ctx, &ptr, &backend);
+    let backends = ctx.mcp.clone();
+    for (ptr, backend) in backends.iter() {
+        let ptr = ptr.as_str();
+        duplicate_targets(ctx, ptr, backend);
         for (ti, t) in backend.targets.iter().enumerate() {
             let tptr = format!("{ptr}/targets/{ti}");
             if let Some(s) = &t.stdio {
@@ -37,22 +38,6 @@ pub fn check(ctx: &mut Ctx) {
         }
     }
     shorthand(ctx);
-}
-
-/// Every MCP backend of the file with its pointer (route backends and the `mcp:` shorthand).
-pub fn mcp_backends(ctx: &Ctx) -> Vec<(String, McpBackend)> {
-    let mut out = Vec::new();
-    for site in walk::routes(ctx.cfg) {
-        for (i, b) in site.route.backends.iter().enumerate() {
-            if let Some(m) = &b.mcp {
-                out.push((format!("{}/backends/{i}/mcp", site.ptr), m.clone()));
-            }
-        }
-    }
-    if let Some(m) = &ctx.cfg.mcp {
-        out.push(("/mcp".to_string(), m.backend()));
-    }
-    out
 }
 
 fn duplicate_targets(ctx: &mut Ctx, ptr: &str, b: &McpBackend) {

@@ -14,9 +14,13 @@ mod regex;
 mod structure;
 pub mod util;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 
+use crate::config::mcp::McpBackend;
+use crate::config::walk::{self, PolicySite, RouteSite};
 use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::source::{PointerIndex, Span};
@@ -39,6 +43,12 @@ pub struct Ctx<'a> {
     pub opts: &'a RuleOptions,
     pub out: Vec<Diagnostic>,
     regexes: HashMap<String, Option<::regex::Regex>>,
+    /// Every route, every route-level policy block, every MCP backend and every issuer
+    /// configuration, enumerated once and shared by the rule families.
+    pub routes: Rc<Vec<RouteSite<'a>>>,
+    pub sites: Rc<Vec<PolicySite<'a>>>,
+    pub mcp: Rc<Vec<(String, Cow<'a, McpBackend>)>>,
+    pub auth: Rc<Vec<auth::AuthCfg<'a>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -48,6 +58,27 @@ impl<'a> Ctx<'a> {
         text: &'a str,
         opts: &'a RuleOptions,
     ) -> Self {
+        let routes = walk::routes(cfg);
+        let sites = walk::route_policies(cfg);
+        let mut mcp_backends = Vec::new();
+        for site in &routes {
+            for (i, b) in site.route.backends.iter().enumerate() {
+                if let Some(m) = &b.mcp {
+                    let m = match &site.route {
+                        Cow::Borrowed(r) => match &r.backends[i].mcp {
+                            Some(m) => Cow::Borrowed(m),
+                            None => continue,
+                        },
+                        Cow::Owned(_) => Cow::Owned(m.clone()),
+                    };
+                    mcp_backends.push((format!("{}/backends/{i}/mcp", site.ptr), m));
+                }
+            }
+        }
+        if let Some(m) = &cfg.mcp {
+            mcp_backends.push(("/mcp".to_string(), Cow::Owned(m.backend())));
+        }
+        let auth = auth::auth_configs(cfg, &sites);
         Ctx {
             cfg,
             index,
@@ -55,6 +86,10 @@ impl<'a> Ctx<'a> {
             opts,
             out: Vec::new(),
             regexes: HashMap::new(),
+            routes: Rc::new(routes),
+            sites: Rc::new(sites),
+            mcp: Rc::new(mcp_backends),
+            auth: Rc::new(auth),
         }
     }
 

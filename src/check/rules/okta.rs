@@ -2,20 +2,21 @@
 //! servers can be verified locally, and the exact form of its issuer. Auth0's issuer form is
 //! here too.
 
-use super::auth::{auth_configs, AuthCfg, AuthKind};
-use super::util::{is_okta_host, is_okta_issuer, okta_custom_server, parse_url};
+use super::auth::{AuthCfg, AuthKind};
+use super::util::{is_okta_host, okta_custom_server, parse_url};
 use super::Ctx;
 use crate::config::policy::auth::{Jwks, Provider};
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
-    for a in auth_configs(ctx) {
-        if is_okta_issuer(a.issuer, a.provider) {
-            trailing_slash(ctx, &a);
-            jwks(ctx, &a);
-            org_server(ctx, &a);
+    let auth = ctx.auth.clone();
+    for a in auth.iter() {
+        if a.okta {
+            trailing_slash(ctx, a);
+            jwks(ctx, a);
+            org_server(ctx, a);
         }
-        auth0(ctx, &a);
+        auth0(ctx, a);
     }
 }
 
@@ -31,7 +32,7 @@ pub fn okta_keys_url(issuer: &str) -> String {
 }
 
 fn trailing_slash(ctx: &mut Ctx, a: &AuthCfg) {
-    if !a.issuer.ends_with('/') || parse_url(a.issuer).is_none() {
+    if !a.issuer.ends_with('/') || a.iss.is_none() {
         return;
     }
     let trimmed = a.issuer.trim_end_matches('/');
@@ -77,13 +78,15 @@ fn jwks(ctx: &mut Ctx, a: &AuthCfg) {
             );
         }
         Some(Jwks::Url(j)) => {
-            let (Some(got), Some(want)) = (parse_url(&j.url), parse_url(&keys)) else {
+            let (Some(got), Some(iss)) = (&a.keys, &a.iss) else {
                 return;
             };
-            if got.origin() != want.origin() {
+            if !got.same_origin(iss) {
                 return; // auth/jwks-origin speaks about that
             }
-            if got.path.trim_end_matches('/') == want.path {
+            let want_path = &keys[keys.find("://").map_or(0, |i| i + 3)..];
+            let want_path = want_path.find('/').map_or("", |i| &want_path[i..]);
+            if got.path.trim_end_matches('/') == want_path {
                 return;
             }
             ctx.push(
@@ -114,7 +117,7 @@ fn org_server(ctx: &mut Ctx, a: &AuthCfg) {
     if a.kind != AuthKind::Mcp {
         return; // ID tokens of the org server can be verified; jwtAuth may mean those
     }
-    let Some(u) = parse_url(a.issuer) else { return };
+    let Some(u) = &a.iss else { return };
     if !is_okta_host(u.host) || !(u.path.is_empty() || u.path == "/") {
         return;
     }
@@ -133,7 +136,7 @@ fn org_server(ctx: &mut Ctx, a: &AuthCfg) {
 }
 
 fn auth0(ctx: &mut Ctx, a: &AuthCfg) {
-    let Some(u) = parse_url(a.issuer) else { return };
+    let Some(u) = &a.iss else { return };
     let is_auth0 = matches!(a.provider, Some(Provider::Auth0(_)))
         || u.host.to_ascii_lowercase().ends_with(".auth0.com");
     if !is_auth0 || a.issuer.ends_with('/') || !u.path.is_empty() {

@@ -1,202 +1,211 @@
 //! Placeholder values copied from documentation (`your-org`, `YOUR_CLIENT_ID`, `<tenant-id>`,
 //! `example.com`) in the places where a real value decides who gets in or where requests go.
 
+use std::sync::OnceLock;
+
+use regex::Regex;
 use serde_json::Value;
 
-use super::auth::auth_configs;
-use super::mcp::mcp_backends;
-use super::util::{parse_url, split_host_port};
+use super::util::{parse_url, ptr_token, split_host_port};
 use super::Ctx;
-use crate::config::walk;
+use crate::config::policy::auth::Jwks;
 use crate::diag::Diagnostic;
 
+/// Reports `value` when it holds a placeholder; `ptr` is built only then.
+fn value(ctx: &mut Ctx, ptr: impl FnOnce() -> String, v: &str, what: &str) {
+    let Some((a, z, why)) = placeholder(v) else {
+        return;
+    };
+    let ptr = ptr();
+    let shown = &v[a..z];
+    ctx.push(
+        Diagnostic::new(
+            "placeholder/value",
+            format!("the {what} `{v}` contains `{shown}`, a placeholder from documentation"),
+        )
+        .at(ctx.inner(&ptr, v, a, z), why)
+        .help(format!(
+            "replace `{shown}` with your real value (or take it from the environment: `${{NAME}}`)"
+        )),
+    );
+}
+
 pub fn check(ctx: &mut Ctx) {
-    let mut values: Vec<(String, String, &'static str)> = Vec::new();
-    for a in auth_configs(ctx) {
-        values.push((format!("{}/issuer", a.ptr), a.issuer.to_string(), "issuer"));
+    let cfg = ctx.cfg;
+    let auth = ctx.auth.clone();
+    for a in auth.iter() {
+        value(ctx, || format!("{}/issuer", a.ptr), a.issuer, "issuer");
         for (i, aud) in a.audiences.iter().flat_map(|x| x.iter()).enumerate() {
-            values.push((format!("{}/audiences/{i}", a.ptr), aud.clone(), "audience"));
+            value(ctx, || format!("{}/audiences/{i}", a.ptr), aud, "audience");
         }
-        if let Some(crate::config::policy::auth::Jwks::Url(u)) = a.jwks {
-            values.push((format!("{}/jwks/url", a.ptr), u.url.clone(), "JWKS URL"));
+        if let Some(Jwks::Url(u)) = a.jwks {
+            value(ctx, || format!("{}/jwks/url", a.ptr), &u.url, "JWKS URL");
         }
     }
-    for site in walk::route_policies(ctx.cfg) {
+    let sites = ctx.sites.clone();
+    for site in sites.iter() {
         let Some(m) = &site.policies.mcp_authentication else {
             continue;
         };
         let ptr = format!("{}/mcpAuthentication", site.ptr);
         if let Some(c) = &m.client_id {
-            values.push((format!("{ptr}/clientId"), c.clone(), "client id"));
+            value(ctx, || format!("{ptr}/clientId"), c, "client id");
         }
         if let Some(c) = &m.client_secret {
-            values.push((format!("{ptr}/clientSecret"), c.clone(), "client secret"));
+            value(ctx, || format!("{ptr}/clientSecret"), c, "client secret");
         }
+        let mut meta = Vec::new();
         for (k, v) in m.resource_metadata.iter().flatten() {
-            strings(&mut values, &format!("{ptr}/resourceMetadata/{k}"), v);
+            strings(&mut meta, k, None, v);
+        }
+        for (k, i, v) in meta {
+            let at = || match i {
+                Some(i) => format!("{ptr}/resourceMetadata/{}/{i}", ptr_token(k)),
+                None => format!("{ptr}/resourceMetadata/{}", ptr_token(k)),
+            };
+            value(ctx, at, v, "resource metadata value");
         }
     }
-    for (ptr, b) in mcp_backends(ctx) {
+    let backends = ctx.mcp.clone();
+    for (ptr, b) in backends.iter() {
         for (ti, t) in b.targets.iter().enumerate() {
-            let tptr = format!("{ptr}/targets/{ti}");
             for (kind, h) in [("mcp", &t.mcp), ("sse", &t.sse)] {
                 if let Some(host) = h.as_ref().and_then(|h| h.host.as_ref()) {
-                    values.push((format!("{tptr}/{kind}/host"), host.clone(), "target host"));
+                    value(
+                        ctx,
+                        || format!("{ptr}/targets/{ti}/{kind}/host"),
+                        host,
+                        "target host",
+                    );
                 }
             }
             if let Some(host) = t.openapi.as_ref().and_then(|o| o.host.as_ref()) {
-                values.push((format!("{tptr}/openapi/host"), host.clone(), "target host"));
+                value(
+                    ctx,
+                    || format!("{ptr}/targets/{ti}/openapi/host"),
+                    host,
+                    "target host",
+                );
             }
             if let Some(s) = &t.stdio {
                 for (i, a) in s.args.iter().enumerate() {
-                    values.push((format!("{tptr}/stdio/args/{i}"), a.clone(), "argument"));
+                    value(
+                        ctx,
+                        || format!("{ptr}/targets/{ti}/stdio/args/{i}"),
+                        a,
+                        "argument",
+                    );
                 }
                 for (k, v) in &s.env {
-                    values.push((
-                        format!("{tptr}/stdio/env/{}", super::util::ptr_token(k)),
-                        v.clone(),
+                    value(
+                        ctx,
+                        || format!("{ptr}/targets/{ti}/stdio/env/{}", ptr_token(k)),
+                        v,
                         "environment value",
-                    ));
+                    );
                 }
             }
         }
     }
-    for site in walk::routes(ctx.cfg) {
+    let routes = ctx.routes.clone();
+    for site in routes.iter() {
         for (i, b) in site.route.backends.iter().enumerate() {
             if let Some(h) = &b.host {
-                values.push((
-                    format!("{}/backends/{i}/host", site.ptr),
-                    h.clone(),
+                value(
+                    ctx,
+                    || format!("{}/backends/{i}/host", site.ptr),
+                    h,
                     "backend host",
-                ));
+                );
             }
         }
     }
-    for (i, b) in ctx.cfg.backends.iter().enumerate() {
-        values.push((
-            format!("/backends/{i}/host"),
-            b.host.clone(),
+    for (i, b) in cfg.backends.iter().enumerate() {
+        value(
+            ctx,
+            || format!("/backends/{i}/host"),
+            &b.host,
             "backend host",
-        ));
-    }
-    for (ptr, v, what) in values {
-        if let Some((a, z, why)) = placeholder(&v) {
-            let shown = &v[a..z];
-            ctx.push(
-                Diagnostic::new(
-                    "placeholder/value",
-                    format!("the {what} `{v}` contains `{shown}`, a placeholder from documentation"),
-                )
-                .at(ctx.inner(&ptr, &v, a, z), why)
-                .help(format!("replace `{shown}` with your real value (or take it from the environment: `${{NAME}}`)")),
-            );
-        }
+        );
     }
 }
 
-fn strings(out: &mut Vec<(String, String, &'static str)>, ptr: &str, v: &Value) {
+/// The strings of a resource metadata value: `(key, index in a list, text)`.
+fn strings<'v>(
+    out: &mut Vec<(&'v str, Option<usize>, &'v str)>,
+    key: &'v str,
+    i: Option<usize>,
+    v: &'v Value,
+) {
     match v {
-        Value::String(s) => out.push((ptr.to_string(), s.clone(), "resource metadata value")),
-        Value::Array(a) => {
+        Value::String(s) => out.push((key, i, s)),
+        Value::Array(a) if i.is_none() => {
             for (i, x) in a.iter().enumerate() {
-                strings(out, &format!("{ptr}/{i}"), x);
+                strings(out, key, Some(i), x);
             }
         }
         _ => {}
     }
 }
 
-const WORDS: &[&str] = &[
-    "changeme",
-    "change-me",
-    "change_me",
-    "replace-me",
-    "replaceme",
-    "replace_me",
-    "yourdomain",
-    "yourorg",
-    "yourcompany",
-    "yourtenant",
-    "todo",
-    "tbd",
-    "fixme",
-];
+/// Every kind of placeholder in one pattern, so that the common case (no placeholder) costs one
+/// scan of the value.
+fn pattern() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?i)(?P<angle><[a-z0-9_. -]+>)|(?P<your>(?-u:\b)your[-_][a-z0-9_-]*)|(?P<word>(?-u:\b)(?:changeme|change[-_]me|replace[-_]?me|yourdomain|yourorg|yourcompany|yourtenant|todo|tbd|fixme|x{3,})(?-u:\b))|(?P<ex>example)",
+        )
+        .expect("placeholder pattern")
+    })
+}
 
 /// The byte range of a placeholder in `s`, with why it is one.
 pub fn placeholder(s: &str) -> Option<(usize, usize, &'static str)> {
-    if s.starts_with("agw-unset-") || s.contains("://agw-unset-") {
-        return None; // a variable checked with --allow-unset-env; env/unset speaks about it
+    if s.len() < 3 || !pattern().is_match(s) || s.contains("agw-unset-") {
+        // nothing like a placeholder, or a variable checked with --allow-unset-env (env/unset
+        // speaks about that one)
+        return None;
     }
-    let lower = s.to_ascii_lowercase();
-    let b = lower.as_bytes();
-    let word_start = |i: usize| i == 0 || !b[i - 1].is_ascii_alphanumeric();
-    // <tenant-id>
-    if let Some(a) = s.find('<') {
-        if let Some(len) = s[a + 1..].find('>') {
-            let inner = &s[a + 1..a + 1 + len];
-            if !inner.is_empty()
-                && inner
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_. ".contains(c))
-            {
-                return Some((a, a + len + 2, "a placeholder in angle brackets"));
+    for c in pattern().captures_iter(s) {
+        if let Some(m) = c.name("angle") {
+            return Some((m.start(), m.end(), "a placeholder in angle brackets"));
+        }
+        if let Some(m) = c.name("your").or_else(|| c.name("word")) {
+            return Some((m.start(), m.end(), "copied from an example"));
+        }
+        if c.name("ex").is_some() {
+            if let Some(r) = reserved_host(s) {
+                return Some(r);
             }
-        }
-    }
-    // your-org, YOUR_CLIENT_ID
-    let mut from = 0;
-    while let Some(i) = lower[from..].find("your") {
-        let i = from + i;
-        let after = b.get(i + 4).copied();
-        if word_start(i) && matches!(after, Some(b'-') | Some(b'_')) {
-            let end = lower[i..]
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-                .map_or(s.len(), |e| i + e);
-            return Some((i, end, "copied from an example"));
-        }
-        from = i + 4;
-    }
-    for w in WORDS {
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(w) {
-            let i = from + i;
-            let end = i + w.len();
-            let word_end = end == b.len() || !b[end].is_ascii_alphanumeric();
-            if word_start(i) && word_end {
-                return Some((i, end, "copied from an example"));
-            }
-            from = end;
-        }
-    }
-    // XXXX
-    if let Some(i) = lower.find("xxx") {
-        if word_start(i) {
-            let end = lower[i..].find(|c| c != 'x').map_or(s.len(), |e| i + e);
-            if end == s.len() || !b[end].is_ascii_alphanumeric() {
-                return Some((i, end, "copied from an example"));
-            }
-        }
-    }
-    // example.com and friends (RFC 2606 names, reserved for documentation)
-    let host = match parse_url(s) {
-        Some(u) => Some(u.host),
-        None if !s.contains(' ') && s.contains('.') => split_host_port(s).map(|(h, _)| h),
-        None => None,
-    };
-    if let Some(h) = host {
-        let hl = h.to_ascii_lowercase();
-        for d in ["example.com", "example.org", "example.net"] {
-            if hl == d || hl.ends_with(&format!(".{d}")) {
-                let a = lower.find(&hl).unwrap_or(0);
-                return Some((a, a + hl.len(), "a domain reserved for documentation"));
-            }
-        }
-        if hl.ends_with(".example") {
-            let a = lower.find(&hl).unwrap_or(0);
-            return Some((a, a + hl.len(), "a domain reserved for documentation"));
         }
     }
     None
+}
+
+/// `example.com` and friends (RFC 2606 names, reserved for documentation) as the host.
+fn reserved_host(s: &str) -> Option<(usize, usize, &'static str)> {
+    let host = match parse_url(s) {
+        Some(u) => u.host,
+        None if !s.contains(' ') && s.contains('.') => split_host_port(s)?.0,
+        None => return None,
+    };
+    let hb = host.as_bytes();
+    let under = |d: &str| {
+        let n = d.len();
+        hb.len() >= n
+            && hb[hb.len() - n..].eq_ignore_ascii_case(d.as_bytes())
+            && (hb.len() == n || hb[hb.len() - n - 1] == b'.')
+    };
+    let reserved = ["example.com", "example.org", "example.net"]
+        .iter()
+        .any(|d| under(d))
+        || (under("example") && hb.len() > "example".len());
+    if !reserved {
+        return None;
+    }
+    let a = s.find(host).unwrap_or(0);
+    Some((a, a + host.len(), "a domain reserved for documentation"))
 }
 
 #[cfg(test)]

@@ -5,12 +5,12 @@ use super::util::duration_nanos;
 use super::Ctx;
 use crate::config::mcp::StatefulMode;
 use crate::config::policy::Cors;
-use crate::config::walk;
 use crate::config::RoutePolicies;
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
-    for site in walk::route_policies(ctx.cfg) {
+    let sites = ctx.sites.clone();
+    for site in sites.iter() {
         rate_limits(ctx, &site.ptr, site.policies);
         timeouts(ctx, &site.ptr, site.policies);
         if let Some(c) = &site.policies.cors {
@@ -87,30 +87,35 @@ fn credentials(ctx: &mut Ctx, ptr: &str, c: &Cors) {
 }
 
 fn mcp_cors(ctx: &mut Ctx) {
-    let mut sites: Vec<(String, RoutePolicies, bool)> = Vec::new();
-    for site in walk::routes(ctx.cfg) {
+    let cfg = ctx.cfg;
+    let routes = ctx.routes.clone();
+    let mut sites: Vec<(String, &RoutePolicies, bool)> = Vec::new();
+    for site in routes.iter() {
         let Some(p) = &site.route.policies else {
             continue;
         };
+        if p.cors.is_none() {
+            continue;
+        }
         let mcp: Vec<_> = site
             .route
             .backends
             .iter()
             .filter_map(|b| b.mcp.as_ref())
             .collect();
-        if mcp.is_empty() || p.cors.is_none() {
+        if mcp.is_empty() {
             continue;
         }
         let stateful = mcp
             .iter()
             .any(|m| m.stateful_mode.unwrap_or_default() == StatefulMode::Stateful);
-        sites.push((format!("{}/policies", site.ptr), p.clone(), stateful));
+        sites.push((format!("{}/policies", site.ptr), p, stateful));
     }
-    if let Some(m) = &ctx.cfg.mcp {
+    if let Some(m) = &cfg.mcp {
         if let Some(p) = &m.policies {
             if p.cors.is_some() {
                 let stateful = m.stateful_mode.unwrap_or_default() == StatefulMode::Stateful;
-                sites.push(("/mcp/policies".into(), p.clone(), stateful));
+                sites.push(("/mcp/policies".into(), p, stateful));
             }
         }
     }

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 
 use super::util::{ptr_token, split_host_port};
 use super::Ctx;
-use crate::config::{BindMode, Listener, ListenerProtocol, ServerTls};
+use crate::config::{BindMode, Config, Listener, ListenerProtocol, ServerTls};
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
     conflicts(ctx);
-    for (base, listeners, inherited_tls, default_protocol) in listener_groups(ctx) {
-        protocol_mix(ctx, &base, &listeners, default_protocol);
+    let cfg = ctx.cfg;
+    for (base, listeners, inherited_tls, default_protocol) in listener_groups(cfg) {
+        protocol_mix(ctx, &base, listeners, default_protocol);
         for (i, l) in listeners.iter().enumerate() {
             let ptr = format!("{base}/listeners/{i}");
             listener(ctx, &ptr, l, inherited_tls);
@@ -21,20 +22,20 @@ pub fn check(ctx: &mut Ctx) {
 }
 
 /// `(pointer of the owner, its listeners, whether TLS is given at the owner, default protocol)`.
-fn listener_groups(ctx: &Ctx) -> Vec<(String, Vec<Listener>, bool, ListenerProtocol)> {
+fn listener_groups(cfg: &Config) -> Vec<(String, &[Listener], bool, ListenerProtocol)> {
     let mut out = Vec::new();
-    for (bi, b) in ctx.cfg.binds.iter().enumerate() {
+    for (bi, b) in cfg.binds.iter().enumerate() {
         out.push((
             format!("/binds/{bi}"),
-            b.listeners.clone(),
+            &b.listeners[..],
             false,
             ListenerProtocol::HTTP,
         ));
     }
-    for (name, g) in &ctx.cfg.gateways {
+    for (name, g) in &cfg.gateways {
         out.push((
             format!("/gateways/{}", ptr_token(name)),
-            g.listeners.clone(),
+            &g.listeners[..],
             g.tls.is_some(),
             ListenerProtocol::HTTP,
         ));

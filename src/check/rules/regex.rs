@@ -5,12 +5,11 @@ use regex_syntax::ast::parse::Parser;
 use regex_syntax::hir::translate::Translator;
 
 use super::Ctx;
-use crate::config::walk;
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
     let mut found: Vec<(String, String, &'static str)> = Vec::new();
-    for site in walk::routes(ctx.cfg) {
+    for site in ctx.routes.iter() {
         for (mi, m) in site.route.matches.iter().flatten().enumerate() {
             let base = format!("{}/matches/{mi}", site.ptr);
             if let Some(r) = m.path.as_ref().and_then(|p| p.regex.as_ref()) {

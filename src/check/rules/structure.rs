@@ -9,7 +9,6 @@ use super::util::ptr_token;
 use super::Ctx;
 use crate::check::schema_stage::closest;
 use crate::config::mcp::McpBackend;
-use crate::config::walk;
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
@@ -40,7 +39,7 @@ fn backend_refs(ctx: &Ctx) -> Vec<(String, String)> {
             }
         }
     };
-    for site in walk::routes(ctx.cfg) {
+    for site in ctx.routes.iter() {
         for (i, b) in site.route.backends.iter().enumerate() {
             if let Some(name) = &b.backend {
                 out.push((name.clone(), format!("{}/backends/{i}/backend", site.ptr)));
@@ -178,37 +177,45 @@ fn unknown_gateways(ctx: &mut Ctx) {
     }
 }
 
+/// Where a route's name must be unique: one listener of a bind, or one gateway reference.
+#[derive(Hash, PartialEq, Eq)]
+enum Scope<'a> {
+    Listener(usize, usize),
+    Gateway(&'a str),
+}
+
 fn duplicate_routes(ctx: &mut Ctx) {
-    // scope (listener) + namespace + name -> first pointer
-    let mut seen: HashMap<(String, String, String), String> = HashMap::new();
+    let cfg = ctx.cfg;
+    // scope + namespace + name -> pointer of the first route
+    let mut seen: HashMap<(Scope, &str, &str), String> = HashMap::new();
     let mut found = Vec::new();
-    for (bi, bind) in ctx.cfg.binds.iter().enumerate() {
+    for (bi, bind) in cfg.binds.iter().enumerate() {
         for (li, l) in bind.listeners.iter().enumerate() {
             for (ri, r) in l.routes.iter().flatten().enumerate() {
                 let Some(name) = &r.name else { continue };
-                let ptr = format!("/binds/{bi}/listeners/{li}/routes/{ri}");
                 let key = (
-                    format!("{bi}/{li}"),
-                    r.namespace.clone().unwrap_or_default(),
-                    name.clone(),
+                    Scope::Listener(bi, li),
+                    r.namespace.as_deref().unwrap_or(""),
+                    name.as_str(),
                 );
+                let ptr = || format!("/binds/{bi}/listeners/{li}/routes/{ri}");
                 match seen.get(&key) {
-                    Some(first) => found.push((name.clone(), ptr, first.clone(), None)),
+                    Some(first) => found.push((name.clone(), ptr(), first.clone(), None)),
                     None => {
-                        seen.insert(key, ptr);
+                        seen.insert(key, ptr());
                     }
                 }
             }
         }
     }
-    for (ri, r) in ctx.cfg.routes.iter().enumerate() {
+    for (ri, r) in cfg.routes.iter().enumerate() {
         let Some(name) = &r.name else { continue };
         let ptr = format!("/routes/{ri}");
         for g in r.gateways.refs() {
             let key = (
-                format!("gw:{g}"),
-                r.namespace.clone().unwrap_or_default(),
-                name.clone(),
+                Scope::Gateway(g),
+                r.namespace.as_deref().unwrap_or(""),
+                name.as_str(),
             );
             match seen.get(&key) {
                 Some(first) => {

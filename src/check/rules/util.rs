@@ -86,6 +86,22 @@ impl Url<'_> {
         }
     }
 
+    /// Same scheme, host and port (default ports filled in), without allocating.
+    pub fn same_origin(&self, other: &Url) -> bool {
+        let port = |u: &Url| {
+            u.port.or(if u.scheme.eq_ignore_ascii_case("http") {
+                Some(80)
+            } else if u.scheme.eq_ignore_ascii_case("https") {
+                Some(443)
+            } else {
+                None
+            })
+        };
+        self.scheme.eq_ignore_ascii_case(other.scheme)
+            && self.host.eq_ignore_ascii_case(other.host)
+            && port(self) == port(other)
+    }
+
     /// `scheme://host[:port]` as written.
     pub fn origin_text(&self) -> String {
         match self.port {
@@ -96,7 +112,8 @@ impl Url<'_> {
 }
 
 pub fn parse_url(s: &str) -> Option<Url<'_>> {
-    let (scheme, rest) = s.split_once("://")?;
+    let sep = s.as_bytes().windows(3).position(|w| w == b"://")?;
+    let (scheme, rest) = (&s[..sep], &s[sep + 3..]);
     if scheme.is_empty()
         || !scheme
             .chars()
@@ -173,13 +190,18 @@ pub fn okta_custom_server(path: &str) -> Option<&str> {
 /// Whether an issuer is (most likely) an Okta authorization server: `provider: okta`, an Okta
 /// host, or a custom-domain issuer of Okta's `/oauth2/{server}` shape.
 pub fn is_okta_issuer(issuer: &str, provider: Option<&Provider>) -> bool {
+    is_okta_url(parse_url(issuer).as_ref(), provider)
+}
+
+/// [`is_okta_issuer`] for an issuer already parsed.
+pub fn is_okta_url(u: Option<&Url>, provider: Option<&Provider>) -> bool {
     if matches!(provider, Some(Provider::Okta(_))) {
         return true;
     }
     if provider.is_some() {
         return false;
     }
-    let Some(u) = parse_url(issuer) else {
+    let Some(u) = u else {
         return false;
     };
     if is_okta_host(u.host) {
