@@ -11,8 +11,9 @@ use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
 
 pub fn run(a: CheckArgs) -> i32 {
     if a.list_rules {
+        let width = catalog::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
         for r in catalog::RULES {
-            println!("{:<28} {:<8} {}", r.id, r.severity.as_str(), r.summary);
+            println!("{:<width$}  {:<8} {}", r.id, r.severity.as_str(), r.summary);
         }
         return EXIT_OK;
     }
