@@ -1,5 +1,7 @@
 use std::io::{IsTerminal, Read};
 
+use crate::check::rules::RuleOptions;
+use crate::check::suppress::RulePolicy;
 use crate::check::{catalog, check_bytes, CheckOptions, Loaded};
 use crate::cli::{CheckArgs, ColorChoice, Format};
 use crate::diag::{self, FileReport, Severity};
@@ -17,8 +19,9 @@ pub fn run(a: CheckArgs) -> i32 {
         return EXIT_CANNOT_RUN;
     }
     if a.list_rules {
+        let width = catalog::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
         for r in catalog::RULES {
-            println!("{:<28} {:<8} {}", r.id, r.severity.as_str(), r.summary);
+            println!("{:<width$}  {:<8} {}", r.id, r.severity.as_str(), r.summary);
         }
         return EXIT_OK;
     }
@@ -56,7 +59,7 @@ pub fn run(a: CheckArgs) -> i32 {
         loaded.push(check_bytes(&input, bytes, &opts));
     }
     if a.online {
-        if let Err(e) = online(&a, &mut loaded) {
+        if let Err(e) = online(&a, &opts, &mut loaded) {
             failures.push(e);
         }
     }
@@ -93,7 +96,7 @@ pub fn run(a: CheckArgs) -> i32 {
 }
 
 /// The network stage: every distinct issuer and key set of every file, fetched once.
-fn online(a: &CheckArgs, loaded: &mut [Loaded]) -> Result<(), String> {
+fn online(a: &CheckArgs, opts: &CheckOptions, loaded: &mut [Loaded]) -> Result<(), String> {
     let secs = |s: f64, flag: &str| {
         if s.is_finite() && s > 0.0 && s <= 600.0 {
             Ok(std::time::Duration::from_secs_f64(s))
@@ -119,8 +122,7 @@ fn online(a: &CheckArgs, loaded: &mut [Loaded]) -> Result<(), String> {
     for l in loaded.iter_mut() {
         if let Some(cfg) = &l.config {
             let found = crate::check::online::diagnose(cfg, &l.index, &probes);
-            l.report.diagnostics.extend(found);
-            l.report.sort();
+            l.extend(found, opts);
         }
     }
     Ok(())
@@ -145,8 +147,23 @@ fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
             .ok_or_else(|| format!("`-e {kv}`: expected KEY=VALUE"))?;
         env.overrides.insert(k.to_string(), v.to_string());
     }
+    let policy = RulePolicy {
+        allow: a.allow.clone(),
+        deny: a.deny.clone(),
+    };
+    policy.validate()?;
+    if let Some(root) = &a.root {
+        if !root.is_dir() {
+            return Err(format!("--root {}: not a directory", root.display()));
+        }
+    }
     Ok(CheckOptions {
         env,
+        rules: RuleOptions {
+            root: a.root.clone(),
+            strict_files: a.strict_files,
+        },
+        policy,
         ..Default::default()
     })
 }
