@@ -27,7 +27,7 @@ pub struct RouteBackend {
     pub service: Option<ServiceRef>,
     /// An MCP backend: one or more MCP servers behind this route.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mcp: Option<McpBackend>,
+    pub mcp: Option<Box<McpBackend>>,
     /// An LLM provider backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ai: Option<Unchecked>,
@@ -42,7 +42,7 @@ pub struct RouteBackend {
     #[schemars(range(min = 0))]
     pub weight: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<BackendPolicies>,
+    pub policies: Option<Box<BackendPolicies>>,
 }
 
 fn default_weight() -> u64 {
@@ -89,7 +89,7 @@ pub struct NamedBackend {
     /// `host:port` of the upstream.
     pub host: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<BackendPolicies>,
+    pub policies: Option<Box<BackendPolicies>>,
 }
 
 /// Policies applied when talking to one backend.

@@ -83,7 +83,7 @@ pub struct McpTarget {
     pub openapi: Option<OpenApiTarget>,
     /// Policies for the connection to this target (not allowed on `stdio` targets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<TargetPolicies>,
+    pub policies: Option<Box<TargetPolicies>>,
 }
 
 impl McpTarget {
@@ -190,7 +190,7 @@ pub struct McpShorthand {
     #[schemars(range(min = 0, max = 65535))]
     pub port: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<RoutePolicies>,
+    pub policies: Option<Box<RoutePolicies>>,
     pub targets: Vec<McpTarget>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stateful_mode: Option<StatefulMode>,

@@ -25,7 +25,7 @@ pub struct Route {
     /// Policies applied to requests on this route, in the gateway's order: CORS, authentication,
     /// authorization, header changes, then the backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<RoutePolicies>,
+    pub policies: Option<Box<RoutePolicies>>,
     /// Where requests go. A route without backends must answer itself (`directResponse`,
     /// `requestRedirect`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -64,7 +64,7 @@ pub struct TopLevelRoute {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matches: Option<Vec<RouteMatch>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<RoutePolicies>,
+    pub policies: Option<Box<RoutePolicies>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backends: Vec<RouteBackend>,
 }

@@ -32,8 +32,8 @@ pub enum Selected<'a> {
 impl Selected<'_> {
     pub fn policies(&self) -> Option<&RoutePolicies> {
         match self {
-            Selected::Route(r) => r.route.policies.as_ref(),
-            Selected::Shorthand(m) => m.policies.as_ref(),
+            Selected::Route(r) => r.route.policies.as_deref(),
+            Selected::Shorthand(m) => m.policies.as_deref(),
         }
     }
 

@@ -267,7 +267,7 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
         }
     }
     for site in ctx.routes.iter() {
-        let okta = site.route.policies.as_ref().is_some_and(okta_block);
+        let okta = site.route.policies.as_deref().is_some_and(okta_block);
         for (i, b) in site.route.backends.iter().enumerate() {
             if let Some(a) = b
                 .policies

@@ -66,10 +66,10 @@ impl<'a> Ctx<'a> {
                 if let Some(m) = &b.mcp {
                     let m = match &site.route {
                         Cow::Borrowed(r) => match &r.backends[i].mcp {
-                            Some(m) => Cow::Borrowed(m),
+                            Some(m) => Cow::Borrowed(&**m),
                             None => continue,
                         },
-                        Cow::Owned(_) => Cow::Owned(m.clone()),
+                        Cow::Owned(_) => Cow::Owned((**m).clone()),
                     };
                     mcp_backends.push((format!("{}/backends/{i}/mcp", site.ptr), m));
                 }
