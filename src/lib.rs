@@ -9,4 +9,5 @@ pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod schema;
+pub mod serve;
 pub mod source;

@@ -78,26 +78,36 @@ pub fn run(a: CheckArgs) -> i32 {
 }
 
 fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
-    let mut env = EnvOptions {
-        use_process_env: !a.no_process_env,
-        allow_unset: a.allow_unset_env,
+    env_options(&a.env_file, &a.env, a.allow_unset_env, a.no_process_env)
+}
+
+/// Check options from the environment flags shared by `check` and `serve`.
+pub(crate) fn env_options(
+    env_files: &[std::path::PathBuf],
+    env: &[String],
+    allow_unset: bool,
+    no_process_env: bool,
+) -> Result<CheckOptions, String> {
+    let mut opts = EnvOptions {
+        use_process_env: !no_process_env,
+        allow_unset,
         ..Default::default()
     };
-    for f in &a.env_file {
+    for f in env_files {
         let text = std::fs::read_to_string(f)
             .map_err(|e| format!("cannot read env file {}: {e}", f.display()))?;
         let pairs = EnvOptions::parse_env_file(&text)
             .map_err(|e| format!("env file {}: {e}", f.display()))?;
-        env.overrides.extend(pairs);
+        opts.overrides.extend(pairs);
     }
-    for kv in &a.env {
+    for kv in env {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| format!("`-e {kv}`: expected KEY=VALUE"))?;
-        env.overrides.insert(k.to_string(), v.to_string());
+        opts.overrides.insert(k.to_string(), v.to_string());
     }
     Ok(CheckOptions {
-        env,
+        env: opts,
         ..Default::default()
     })
 }
@@ -132,7 +142,7 @@ fn expand_inputs(args: &[String]) -> (Vec<String>, Vec<String>) {
 }
 
 /// Reads at most one byte past the limit, so a huge file is refused without reading it all.
-fn read_bounded(path: &str, limit: usize) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &str, limit: usize) -> std::io::Result<Vec<u8>> {
     let f = std::fs::File::open(path)?;
     if f.metadata()?.is_dir() {
         return Err(std::io::Error::other("is a directory"));

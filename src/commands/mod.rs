@@ -3,6 +3,7 @@
 mod check;
 mod explain;
 mod schema;
+mod serve;
 
 use crate::cli::{Cli, Command};
 
@@ -16,5 +17,15 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(a) => check::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Serve(a) => serve::run(a),
     }
+}
+
+/// Reads a configuration file within the size limit of `opts`.
+pub fn read_config(
+    path: &std::path::Path,
+    opts: &crate::check::CheckOptions,
+) -> Result<Vec<u8>, String> {
+    check::read_bounded(&path.display().to_string(), opts.limits.max_file_bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
 }

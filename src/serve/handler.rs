@@ -1,0 +1,218 @@
+//! One request through the gateway's pipeline: route, CORS, authentication, authorization,
+//! header modifiers, backend; then one log line.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::header::{self, HeaderName, HeaderValue};
+use http::request::Parts;
+use http::{HeaderMap, Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+use super::auth::{AuthKind, Identity, Outcome};
+use super::body::{self, Body};
+use super::router;
+use super::runtime::{Backend, RouteCtx};
+use super::{mcp, proxy, wellknown, Shared};
+use crate::config::policy::auth::AuthMode;
+use crate::config::policy::traffic::HeaderModifier;
+
+/// What the request log line reports beyond method, path and status.
+#[derive(Default)]
+pub struct ReqLog {
+    pub route: Option<String>,
+    pub identity: Option<Identity>,
+    /// Why the request was refused, when it was (never the token).
+    pub note: Option<String>,
+}
+
+pub async fn handle(
+    shared: Arc<Shared>,
+    port: u16,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let mut log = ReqLog::default();
+    let resp = dispatch(&shared, port, req, &mut log).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let id = log.identity.as_ref();
+    tracing::info!(
+        target: "agw::request",
+        method = %method,
+        path = %path,
+        route = log.route.as_deref().unwrap_or("-"),
+        status = resp.status().as_u16(),
+        latency_ms = format_args!("{latency_ms:.3}"),
+        sub = id.and_then(|i| i.claim_str("sub")).unwrap_or("-"),
+        cid = id.and_then(|i| i.client_id()).unwrap_or("-"),
+        note = log.note.as_deref().unwrap_or(""),
+    );
+    Ok(resp)
+}
+
+fn host_of(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+}
+
+async fn dispatch(
+    shared: &Arc<Shared>,
+    port: u16,
+    req: Request<Incoming>,
+    log: &mut ReqLog,
+) -> Response<Body> {
+    let rt = shared.runtime.load_full();
+    let (parts, body) = req.into_parts();
+    let headers: Vec<(String, String)>;
+    let query: Vec<(String, String)>;
+    let route = {
+        headers = parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        query = super::auth::query_pairs(parts.uri.query().unwrap_or("")).collect();
+        let r = router::Request {
+            host: host_of(&parts),
+            path: parts.uri.path(),
+            method: parts.method.as_str(),
+            headers: &headers,
+            query: &query,
+        };
+        rt.select(port, &r)
+    };
+    let Some(route) = route else {
+        return body::json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({"error": "not_found", "error_description": "no route matches this request"}),
+        );
+    };
+    log.route = Some(route.label.clone());
+    let origin = parts.headers.get(header::ORIGIN).cloned();
+    if let Some(c) = &route.cors {
+        if let Some(r) = c.preflight(&parts.method, &parts.headers) {
+            return r;
+        }
+    }
+    let mut resp = through_route(shared, &route, parts, body, log).await;
+    if let Some(m) = &route.policies.response_header_modifier {
+        modify_headers(m, resp.headers_mut());
+    }
+    if let Some(c) = &route.cors {
+        c.apply(origin.as_ref(), resp.headers_mut());
+    }
+    resp
+}
+
+async fn through_route(
+    shared: &Arc<Shared>,
+    route: &Arc<RouteCtx>,
+    mut parts: Parts,
+    body: Incoming,
+    log: &mut ReqLog,
+) -> Response<Body> {
+    let mut identity = None;
+    if let Some(a) = &route.auth {
+        if let Some(m) = a.mcp() {
+            if wellknown::is_own_path(parts.uri.path()) {
+                return wellknown::handle(shared, m, parts, body).await;
+            }
+        }
+        let refuse = |invalid: bool, parts: &Parts| match &a.kind {
+            AuthKind::Mcp(m) => wellknown::unauthorized(m, parts, invalid),
+            AuthKind::Jwt(_) => wellknown::jwt_unauthorized(invalid),
+        };
+        match a.extract(&parts) {
+            None => {
+                if a.mode == AuthMode::Strict {
+                    log.note = Some("no token".into());
+                    return refuse(false, &parts);
+                }
+            }
+            Some(token) => match shared.verifier.verify(a, &token).await {
+                Outcome::Valid(id) => {
+                    a.strip(&mut parts);
+                    log.identity = Some(id.clone());
+                    identity = Some(id);
+                }
+                Outcome::Invalid(reason) => {
+                    if a.mode != AuthMode::Permissive {
+                        log.note = Some(reason);
+                        return refuse(true, &parts);
+                    }
+                    log.note = Some(format!("permissive: {reason}"));
+                }
+            },
+        }
+    }
+    if let Some(authz) = &route.policies.authorization {
+        let d = super::auth::authorize_request(&authz.rules, identity.as_ref(), &parts);
+        if !d.allowed {
+            log.note = Some(d.reason);
+            return body::json(
+                StatusCode::FORBIDDEN,
+                &serde_json::json!({"error": "forbidden", "error_description": "denied by the route's authorization rules"}),
+            );
+        }
+    }
+    if let Some(m) = &route.policies.request_header_modifier {
+        modify_headers(m, &mut parts.headers);
+    }
+    if let Some(d) = &route.policies.direct_response {
+        let mut r = body::full(d.body.clone().unwrap_or_default());
+        let status = d
+            .status
+            .and_then(|s| StatusCode::from_u16(s as u16).ok())
+            .unwrap_or(StatusCode::OK);
+        let mut resp = Response::new(std::mem::replace(&mut r, body::empty()));
+        *resp.status_mut() = status;
+        for (k, v) in &d.headers {
+            if let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
+                resp.headers_mut().insert(k, v);
+            }
+        }
+        return resp;
+    }
+    match &route.backend {
+        Backend::Mcp(ctx) => mcp::handle(shared, route, ctx, parts, body, identity).await,
+        Backend::Http(ups) => proxy::forward(shared, ups, parts, body).await,
+        Backend::None => body::json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({"error": "not_found", "error_description": "the route has no backend"}),
+        ),
+    }
+}
+
+/// `add` appends, `set` replaces, `remove` deletes.
+pub fn modify_headers(m: &HeaderModifier, h: &mut HeaderMap) {
+    for (k, v) in &m.set {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.insert(k, v);
+        }
+    }
+    for (k, v) in &m.add {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.append(k, v);
+        }
+    }
+    for k in &m.remove {
+        if let Ok(k) = HeaderName::from_bytes(k.as_bytes()) {
+            h.remove(k);
+        }
+    }
+}
