@@ -33,7 +33,10 @@ pub fn run(a: ServeArgs) -> i32 {
             diag::human::render(std::slice::from_ref(&loaded.report), color)
         );
     }
-    let Some(config) = loaded.config.filter(|_| loaded.report.count(Severity::Error) == 0) else {
+    let Some(config) = loaded
+        .config
+        .filter(|_| loaded.report.count(Severity::Error) == 0)
+    else {
         eprintln!("agw: {name} does not pass `agw check`; not serving it");
         return EXIT_FINDINGS;
     };
@@ -67,7 +70,9 @@ pub fn run(a: ServeArgs) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
-    match rt.block_on(crate::serve::serve(opts, config)) {
+    let outcome = rt.block_on(crate::serve::serve(opts, config));
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    match outcome {
         Ok(()) => EXIT_OK,
         Err(e) => {
             tracing::error!("{e}");

@@ -12,9 +12,7 @@ use http::header::{HeaderName, AUTHORIZATION, COOKIE};
 use http::request::Parts;
 use serde_json::{Map, Value};
 
-use crate::config::policy::auth::{
-    AuthMode, AuthorizationLocation, JwtAuth, McpAuthentication,
-};
+use crate::config::policy::auth::{AuthMode, AuthorizationLocation, JwtAuth, McpAuthentication};
 use crate::config::policy::authz::AuthzRule;
 use crate::config::RoutePolicies;
 
@@ -72,7 +70,8 @@ impl Identity {
 
     /// Okta puts the client id in `cid`; RFC 9068 tokens in `client_id`.
     pub fn client_id(&self) -> Option<&str> {
-        self.claim_str("cid").or_else(|| self.claim_str("client_id"))
+        self.claim_str("cid")
+            .or_else(|| self.claim_str("client_id"))
     }
 }
 
@@ -86,7 +85,10 @@ pub enum AuthKind {
 /// Where the token is read from.
 #[derive(Debug, Clone)]
 pub enum Location {
-    Header { name: HeaderName, prefix: String },
+    Header {
+        name: HeaderName,
+        prefix: String,
+    },
     Query(String),
     Cookie(String),
     /// A CEL expression; not evaluated by the runtime (no token is found).
@@ -254,7 +256,9 @@ fn location(l: Option<&AuthorizationLocation>) -> Result<Location, String> {
     if let Some(c) = &l.cookie {
         return Ok(Location::Cookie(c.name.clone()));
     }
-    Ok(Location::Expression(l.expression.clone().unwrap_or_default()))
+    Ok(Location::Expression(
+        l.expression.clone().unwrap_or_default(),
+    ))
 }
 
 fn strip_prefix_ci<'a>(v: &'a str, prefix: &str) -> Option<&'a str> {
@@ -268,8 +272,7 @@ fn strip_prefix_ci<'a>(v: &'a str, prefix: &str) -> Option<&'a str> {
     // `Bearer` followed by any amount of whitespace.
     let p = prefix.trim_end();
     let head = v.get(..p.len())?;
-    (head.eq_ignore_ascii_case(p) && v[p.len()..].starts_with([' ', '\t']))
-        .then(|| &v[p.len()..])
+    (head.eq_ignore_ascii_case(p) && v[p.len()..].starts_with([' ', '\t'])).then(|| &v[p.len()..])
 }
 
 /// `a=1&b=x%20y` as decoded pairs.
@@ -352,7 +355,11 @@ pub fn authorize(rules: &[AuthzRule], identity: Option<&Identity>, call: &McpCal
 }
 
 /// Whether the HTTP `authorization` rules allow a request.
-pub fn authorize_request(rules: &[AuthzRule], identity: Option<&Identity>, parts: &Parts) -> Decision {
+pub fn authorize_request(
+    rules: &[AuthzRule],
+    identity: Option<&Identity>,
+    parts: &Parts,
+) -> Decision {
     if rules.is_empty() {
         return Decision {
             allowed: true,

@@ -27,7 +27,11 @@ impl CorsCtx {
     pub fn new(c: &Cors) -> CorsCtx {
         CorsCtx {
             any_origin: c.allow_origins.iter().any(|o| o == "*"),
-            origins: c.allow_origins.iter().map(|o| o.to_ascii_lowercase()).collect(),
+            origins: c
+                .allow_origins
+                .iter()
+                .map(|o| o.to_ascii_lowercase())
+                .collect(),
             credentials: c.allow_credentials.unwrap_or(false),
             allow_headers: joined(&c.allow_headers),
             allow_methods: joined(&c.allow_methods),
@@ -63,8 +67,7 @@ impl CorsCtx {
 
     /// The answer to a preflight, when the request is one.
     pub fn preflight(&self, method: &Method, headers: &HeaderMap) -> Option<Response<Body>> {
-        if method != Method::OPTIONS
-            || !headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+        if method != Method::OPTIONS || !headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
         {
             return None;
         }

@@ -43,12 +43,12 @@ pub async fn handle(
         target: "agw::request",
         method = %method,
         path = %path,
-        route = log.route.as_deref().unwrap_or("-"),
+        route = %log.route.as_deref().unwrap_or("-"),
         status = resp.status().as_u16(),
         latency_ms = format_args!("{latency_ms:.3}"),
-        sub = id.and_then(|i| i.claim_str("sub")).unwrap_or("-"),
-        cid = id.and_then(|i| i.client_id()).unwrap_or("-"),
-        note = log.note.as_deref().unwrap_or(""),
+        sub = %id.and_then(|i| i.claim_str("sub")).unwrap_or("-"),
+        cid = %id.and_then(|i| i.client_id()).unwrap_or("-"),
+        note = %log.note.as_deref().unwrap_or("-"),
     );
     Ok(resp)
 }

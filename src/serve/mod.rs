@@ -205,7 +205,10 @@ pub async fn serve(opts: ServeOptions, first: Config) -> Result<(), String> {
         let _ = w.await;
     }
     let _ = reaper.await;
-    shared.sessions.close_all("the gateway is shutting down").await;
+    shared
+        .sessions
+        .close_all("the gateway is shutting down")
+        .await;
     tracker.close();
     if tokio::time::timeout(opts.limits.drain_timeout, tracker.wait())
         .await
@@ -270,7 +273,10 @@ impl Ports {
             }
         }
         for (port, listener) in fresh {
-            let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            let local = listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
             tracing::info!(address = %local, "listening");
             let (tx, rx) = watch::channel(false);
             self.running.insert(port, tx);

@@ -134,11 +134,17 @@ mod shared {
                         }
                     }
                 };
-                if m.method.as_ref().is_some_and(|x| !x.eq_ignore_ascii_case(req.method)) {
+                if m.method
+                    .as_ref()
+                    .is_some_and(|x| !x.eq_ignore_ascii_case(req.method))
+                {
                     return None;
                 }
                 for h in &m.headers {
-                    let v = req.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(&h.name));
+                    let v = req
+                        .headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(&h.name));
                     if !value_ok(&h.value, v.map(|(_, v)| v.as_str())) {
                         return None;
                     }

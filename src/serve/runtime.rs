@@ -195,11 +195,15 @@ impl Runtime {
         if let Some(m) = cfg.mcp.as_ref().filter(|m| m.gateways.is_none()) {
             let port = port_u16(m.port.unwrap_or(3000))?;
             let route = b.shorthand(m, &["/"])?;
-            ports.entry(port).or_default().listeners.push(ListenerTable {
-                hostname: None,
-                routes: vec![Arc::new(route)],
-                shorthand: None,
-            });
+            ports
+                .entry(port)
+                .or_default()
+                .listeners
+                .push(ListenerTable {
+                    hostname: None,
+                    routes: vec![Arc::new(route)],
+                    shorthand: None,
+                });
         }
         let watched = b.watched;
         Ok(Runtime {

@@ -25,7 +25,9 @@ pub const MCP_PROTOCOL_VERSION: &str = "2025-06-18";
 
 /// The paths `mcpAuthentication` answers itself, without a token.
 pub fn is_own_path(path: &str) -> bool {
-    path.starts_with(PRM_PREFIX) || path.starts_with(ASM_PREFIX) || path.ends_with(REGISTRATION_SUFFIX)
+    path.starts_with(PRM_PREFIX)
+        || path.starts_with(ASM_PREFIX)
+        || path.ends_with(REGISTRATION_SUFFIX)
 }
 
 /// `scheme://authority` of the request (honouring `X-Forwarded-Proto`).
@@ -118,10 +120,7 @@ pub async fn handle(
     let path = parts.uri.path().to_string();
     if path.ends_with(REGISTRATION_SUFFIX) {
         if parts.method == Method::OPTIONS {
-            return with_metadata_cors(
-                body::text(StatusCode::OK, ""),
-                "POST, OPTIONS",
-            );
+            return with_metadata_cors(body::text(StatusCode::OK, ""), "POST, OPTIONS");
         }
         return with_metadata_cors(
             client_registration(shared, auth, &parts, body).await,
@@ -200,7 +199,12 @@ pub fn snake_case(s: &str) -> String {
 fn uses_oidc_discovery(p: Option<&Provider>) -> bool {
     matches!(
         p,
-        Some(Provider::Okta(_) | Provider::Keycloak(_) | Provider::Descope(_) | Provider::Authentik(_))
+        Some(
+            Provider::Okta(_)
+                | Provider::Keycloak(_)
+                | Provider::Descope(_)
+                | Provider::Authentik(_)
+        )
     )
 }
 
@@ -380,7 +384,9 @@ mod tests {
 
     #[test]
     fn metadata_urls() {
-        let a = auth(json!({"issuer": "https://acme.okta.com/oauth2/default", "provider": {"okta": {}}}));
+        let a = auth(
+            json!({"issuer": "https://acme.okta.com/oauth2/default", "provider": {"okta": {}}}),
+        );
         assert_eq!(
             metadata_url(&a),
             "https://acme.okta.com/oauth2/default/.well-known/openid-configuration"
@@ -400,7 +406,10 @@ mod tests {
         }));
         let d = protected_resource_metadata(&a, "http://x/mcp".into(), a.issuer.clone());
         assert_eq!(d["resource"], "https://gw.example/mcp");
-        assert_eq!(d["authorization_servers"], json!(["https://acme.okta.com/oauth2/default"]));
+        assert_eq!(
+            d["authorization_servers"],
+            json!(["https://acme.okta.com/oauth2/default"])
+        );
         assert_eq!(d["scopes_supported"], json!(["a"]));
         assert_eq!(d["bearer_methods_supported"], json!(["header"]));
         assert_eq!(d["resource_type"], "mcp-server");

@@ -166,7 +166,7 @@ fn accepts(parts: &Parts, what: &str) -> bool {
         .flat_map(|v| v.split(','))
         .any(|t| {
             let t = t.split(';').next().unwrap_or("").trim();
-            t.eq_ignore_ascii_case(what) || t == "*/*"
+            t.eq_ignore_ascii_case(what)
         })
 }
 
@@ -331,7 +331,11 @@ async fn post(
         return r;
     }
     let (tx, rx) = mpsc::channel(64);
-    let fut = Box::pin(session.clone().client_request(msg, route.clone(), identity, tx));
+    let fut = Box::pin(
+        session
+            .clone()
+            .client_request(msg, route.clone(), identity, tx),
+    );
     let r = reply(fut, rx).await;
     session.touch();
     r
@@ -450,7 +454,9 @@ fn delete(shared: &Arc<Shared>, ctx: &Arc<McpCtx>, parts: &Parts) -> Response<Bo
     };
     match shared.sessions.get(sid) {
         Ok(s) => {
-            shared.sessions.remove(&s.id, "the client ended the session");
+            shared
+                .sessions
+                .remove(&s.id, "the client ended the session");
             tracing::info!(session = %s.id, "MCP session ended by the client");
             Response::new(body::empty())
         }

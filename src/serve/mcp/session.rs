@@ -363,7 +363,10 @@ impl Session {
         client_id: Value,
     ) -> Result<Value, RpcErr> {
         if let Some(reason) = self.ended() {
-            return Err(RpcErr::new(-32000, format!("{reason}; the MCP session has ended")));
+            return Err(RpcErr::new(
+                -32000,
+                format!("{reason}; the MCP session has ended"),
+            ));
         }
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
@@ -431,7 +434,10 @@ impl Session {
                 let _ = self.upstreams[idx].send(&msg).await;
             }
             Some(m) if m == "notifications/cancelled" => {
-                let rid = msg.pointer("/params/requestId").cloned().unwrap_or(Value::Null);
+                let rid = msg
+                    .pointer("/params/requestId")
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 let found = self
                     .pending
                     .lock()
@@ -474,8 +480,14 @@ impl Session {
         };
         let answer = match method.as_str() {
             "ping" => Ok(Answer::Result(json!({}))),
-            "tools/list" => self.list(&method, "tools", Kind::Tool, params, &authz).await,
-            "prompts/list" => self.list(&method, "prompts", Kind::Prompt, params, &authz).await,
+            "tools/list" => {
+                self.list(&method, "tools", Kind::Tool, params, &authz)
+                    .await
+            }
+            "prompts/list" => {
+                self.list(&method, "prompts", Kind::Prompt, params, &authz)
+                    .await
+            }
             "resources/list" => {
                 self.list(&method, "resources", Kind::Resource, params, &authz)
                     .await
@@ -594,7 +606,9 @@ impl Session {
                     .and_then(Value::as_str)
                     .unwrap_or("error");
                 return Err(RpcErr::new(
-                    msg.pointer("/error/code").and_then(Value::as_i64).unwrap_or(-32603),
+                    msg.pointer("/error/code")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(-32603),
                     format!("target `{}`: {why}", self.names[i]),
                 ));
             };
@@ -623,7 +637,10 @@ impl Session {
                 } else {
                     "name"
                 };
-                let Some(name) = item.get(name_field).and_then(Value::as_str).map(str::to_owned)
+                let Some(name) = item
+                    .get(name_field)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
                 else {
                     continue;
                 };
@@ -681,7 +698,11 @@ impl Session {
             return Ok((0, name.to_string()));
         }
         let o = self.owners.lock().unwrap();
-        let map = if kind == Kind::Tool { &o.tools } else { &o.prompts };
+        let map = if kind == Kind::Tool {
+            &o.tools
+        } else {
+            &o.prompts
+        };
         Ok((map.get(name).copied().unwrap_or(0), name.to_string()))
     }
 
@@ -721,7 +742,9 @@ impl Session {
             let what = if kind == Kind::Tool { "tool" } else { "prompt" };
             return Err(RpcErr::new(
                 -32602,
-                format!("Unknown {what}: {name} (not allowed by the route's mcpAuthorization rules)"),
+                format!(
+                    "Unknown {what}: {name} (not allowed by the route's mcpAuthorization rules)"
+                ),
             ));
         }
         params["name"] = json!(own);
@@ -763,7 +786,9 @@ impl Session {
             tracing::info!(session = %self.id, "{method} {uri} denied: {}", d.reason);
             return Err(RpcErr::new(
                 -32002,
-                format!("Resource not found: {uri} (not allowed by the route's mcpAuthorization rules)"),
+                format!(
+                    "Resource not found: {uri} (not allowed by the route's mcpAuthorization rules)"
+                ),
             ));
         }
         self.call_as(idx, method, params, Some(events), client_id)
@@ -777,7 +802,10 @@ impl Session {
         events: mpsc::Sender<Value>,
         client_id: Value,
     ) -> Result<Answer, RpcErr> {
-        let kind = params.pointer("/ref/type").and_then(Value::as_str).unwrap_or("");
+        let kind = params
+            .pointer("/ref/type")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let idx = if kind == "ref/prompt" {
             let name = params
                 .pointer("/ref/name")
@@ -788,7 +816,10 @@ impl Session {
             params["ref"]["name"] = json!(own);
             idx
         } else {
-            let uri = params.pointer("/ref/uri").and_then(Value::as_str).unwrap_or("");
+            let uri = params
+                .pointer("/ref/uri")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             self.owners
                 .lock()
                 .unwrap()
@@ -828,7 +859,14 @@ impl Drop for PendingGuard {
         if !self.armed {
             return;
         }
-        if self.session.pending.lock().unwrap().remove(&self.n).is_none() {
+        if self
+            .session
+            .pending
+            .lock()
+            .unwrap()
+            .remove(&self.n)
+            .is_none()
+        {
             return;
         }
         let s = self.session.clone();

@@ -104,7 +104,10 @@ pub fn start(
 }
 
 /// The URL of a Streamable HTTP target, from any of its three forms.
-pub fn remote_url(t: &HttpTarget, backends: &[crate::config::NamedBackend]) -> Result<String, String> {
+pub fn remote_url(
+    t: &HttpTarget,
+    backends: &[crate::config::NamedBackend],
+) -> Result<String, String> {
     let path = t.path.clone().unwrap_or_else(|| "/mcp".into());
     if let Some(name) = &t.backend {
         let b = backends
@@ -221,7 +224,9 @@ impl StdioConn {
             exited2.store(true, Ordering::SeqCst);
             drop(permit);
             let reason = match status {
-                _ if overlong => format!("MCP server `{tname}` wrote a message larger than {MAX_LINE} bytes"),
+                _ if overlong => {
+                    format!("MCP server `{tname}` wrote a message larger than {MAX_LINE} bytes")
+                }
                 Ok(s) => format!("MCP server `{tname}` exited ({})", describe_status(s)),
                 Err(e) => format!("MCP server `{tname}` could not be waited for: {e}"),
             };
@@ -449,7 +454,11 @@ impl RemoteInner {
         if !status.is_success() {
             return self.fail(
                 &msg,
-                format!("MCP server `{}` answered HTTP {}", self.name, status.as_u16()),
+                format!(
+                    "MCP server `{}` answered HTTP {}",
+                    self.name,
+                    status.as_u16()
+                ),
             );
         }
         if is_initialized {
@@ -467,16 +476,27 @@ impl RemoteInner {
         if ct.starts_with("text/event-stream") {
             let answered = self.read_sse(resp, is_init).await;
             if !answered && msg.get("id").is_some() && msg.get("method").is_some() {
-                self.fail(&msg, format!("MCP server `{}` closed the stream without an answer", self.name));
+                self.fail(
+                    &msg,
+                    format!(
+                        "MCP server `{}` closed the stream without an answer",
+                        self.name
+                    ),
+                );
             }
             return;
         }
         match read_all(resp, 64 * 1024 * 1024).await {
             Ok(b) if b.is_empty() => {}
             Ok(b) => match serde_json::from_slice::<Value>(&b) {
-                Ok(Value::Array(msgs)) => msgs.into_iter().for_each(|m| self.note_and_deliver(m, is_init)),
+                Ok(Value::Array(msgs)) => msgs
+                    .into_iter()
+                    .for_each(|m| self.note_and_deliver(m, is_init)),
                 Ok(m) => self.note_and_deliver(m, is_init),
-                Err(e) => self.fail(&msg, format!("MCP server `{}` answered invalid JSON: {e}", self.name)),
+                Err(e) => self.fail(
+                    &msg,
+                    format!("MCP server `{}` answered invalid JSON: {e}", self.name),
+                ),
             },
             Err(e) => self.fail(&msg, format!("MCP server `{}`: {e}", self.name)),
         }
@@ -605,8 +625,29 @@ mod tests {
     #[test]
     fn urls() {
         let t = |v: serde_json::Value| serde_json::from_value::<HttpTarget>(v).unwrap();
-        assert_eq!(remote_url(&t(serde_json::json!({"host": "http://127.0.0.1:3001/mcp"})), &[]).unwrap(), "http://127.0.0.1:3001/mcp");
-        assert_eq!(remote_url(&t(serde_json::json!({"host": "http://127.0.0.1:3001"})), &[]).unwrap(), "http://127.0.0.1:3001/mcp");
-        assert_eq!(remote_url(&t(serde_json::json!({"host": "localhost", "port": 8080, "path": "/x"})), &[]).unwrap(), "http://localhost:8080/x");
+        assert_eq!(
+            remote_url(
+                &t(serde_json::json!({"host": "http://127.0.0.1:3001/mcp"})),
+                &[]
+            )
+            .unwrap(),
+            "http://127.0.0.1:3001/mcp"
+        );
+        assert_eq!(
+            remote_url(
+                &t(serde_json::json!({"host": "http://127.0.0.1:3001"})),
+                &[]
+            )
+            .unwrap(),
+            "http://127.0.0.1:3001/mcp"
+        );
+        assert_eq!(
+            remote_url(
+                &t(serde_json::json!({"host": "localhost", "port": 8080, "path": "/x"})),
+                &[]
+            )
+            .unwrap(),
+            "http://localhost:8080/x"
+        );
     }
 }

@@ -1,0 +1,608 @@
+//! `agw serve` end to end, with real partners on loopback: the official MCP server as a stdio
+//! and a Streamable HTTP target, the official TypeScript MCP client, and a real authorization
+//! server. Skipped (with a message) when node or the packages of tests/js are missing.
+
+mod serve_support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use serve_support::*;
+
+fn stdio_route(js: &std::path::Path, matches: &str, policies: &str) -> String {
+    format!(
+        r#"    - name: mcp
+{matches}      backends:
+      - mcp:
+          targets:
+          - name: tools
+            stdio:
+              cmd: {cmd}
+              args: [stdio]
+{policies}"#,
+        cmd = everything(js)
+    )
+}
+
+fn bind(port: u16, routes: &str) -> String {
+    format!("binds:\n- port: {port}\n  listeners:\n  - routes:\n{routes}")
+}
+
+#[test]
+fn refuses_a_file_with_errors_and_prints_the_check_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(
+        &f,
+        "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - backends:\n      - mcp:\n          targets:\n          - name: tools\n            stdio: {cmd: x}\n            polices: {}\n",
+    )
+    .unwrap();
+    let (code, out, err) = run_bounded(
+        std::process::Command::new(env!("CARGO_BIN_EXE_agw"))
+            .arg("serve")
+            .arg(&f)
+            .env("NO_COLOR", "1"),
+        Duration::from_secs(20),
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("polices"), "{err}");
+    assert!(err.contains("does not pass `agw check`"), "{err}");
+}
+
+#[test]
+fn stdio_target_with_the_official_client_and_request_log() {
+    let Some(js) = js_dir("stdio_target_with_the_official_client_and_request_log") else {
+        return;
+    };
+    let port = free_port();
+    let agw = Agw::start(&bind(port, &stdio_route(&js, "", "")), port, &[]);
+    let (code, out, err) = client_static(&js, &agw.url("/mcp"), "unused");
+    assert_eq!(code, 0, "{out}\n{err}\n{}", agw.log.all());
+    assert!(out.contains("tools: echo,"), "{out}");
+    assert!(
+        out.contains(r#"echo: [{"type":"text","text":"Echo: hi"}]"#),
+        "{out}"
+    );
+    let line = agw
+        .log
+        .wait(
+            &[
+                "agw::request",
+                "method=POST",
+                "path=/mcp",
+                "status=200",
+                "route=mcp",
+            ],
+            Duration::from_secs(5),
+        )
+        .unwrap_or_else(|| panic!("no request line:\n{}", agw.log.all()));
+    assert!(line.contains("latency_ms="), "{line}");
+    // the session was ended by the client: its child is stopped
+    assert!(
+        agw.log
+            .wait(&["MCP server `tools` exited"], Duration::from_secs(10))
+            .is_some(),
+        "{}",
+        agw.log.all()
+    );
+}
+
+#[test]
+fn streamable_http_status_cases() {
+    let Some(js) = js_dir("streamable_http_status_cases") else {
+        return;
+    };
+    let port = free_port();
+    let agw = Agw::start(&bind(port, &stdio_route(&js, "", "")), port, &[]);
+    let url = agw.url("/mcp");
+    let init = Some(initialize_body());
+    // 406: Accept without text/event-stream
+    let r = http(
+        "POST",
+        &url,
+        &[("accept", "application/json"), JSON_CT],
+        init,
+    );
+    assert_eq!(r.status, 406, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], -32000);
+    // 415: not JSON
+    let r = http(
+        "POST",
+        &url,
+        &[MCP_ACCEPT, ("content-type", "text/plain")],
+        init,
+    );
+    assert_eq!(r.status, 415);
+    // 400: no session id on a non-initialize request
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    let r = http("POST", &url, &[MCP_ACCEPT, JSON_CT], Some(list));
+    assert_eq!(r.status, 400, "{}", r.body);
+    // 400: not JSON at all
+    let r = http("POST", &url, &[MCP_ACCEPT, JSON_CT], Some("{nope"));
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"]["code"], -32700);
+    // 404: unknown session
+    let r = rpc(&url, "no-such-session", &[], list);
+    assert_eq!(r.status, 404, "{}", r.body);
+    // 405: other methods
+    let r = http("PUT", &url, &[], None);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), "GET, POST, DELETE");
+
+    let sid = open_session(&url, &[]);
+    let r = rpc(&url, &sid, &[], list);
+    assert_eq!(r.status, 200);
+    let tools = r.message()["result"]["tools"].as_array().unwrap().len();
+    assert!(tools > 5, "{}", r.body);
+    let r = rpc(
+        &url,
+        &sid,
+        &[],
+        r#"{"jsonrpc":"2.0","id":"s","method":"tools/call","params":{"name":"get-sum","arguments":{"a":2,"b":3}}}"#,
+    );
+    let m = r.message();
+    assert_eq!(m["id"], "s");
+    assert!(m.to_string().contains('5'), "{m}");
+    // GET without an SSE Accept is 406; DELETE ends the session; then 404
+    let r = http("GET", &url, &[("mcp-session-id", &sid)], None);
+    assert_eq!(r.status, 406);
+    let r = http("DELETE", &url, &[("mcp-session-id", &sid)], None);
+    assert_eq!(r.status, 200);
+    let r = rpc(&url, &sid, &[], list);
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("ended the session"), "{}", r.body);
+}
+
+#[test]
+fn challenge_metadata_and_cors() {
+    let Some(js) = js_dir("challenge_metadata_and_cors") else {
+        return;
+    };
+    let port = free_port();
+    let matches = "      matches:\n      - path: {exact: /mcp}\n      - path: {exact: /.well-known/oauth-protected-resource/mcp}\n";
+    let policies = r#"      policies:
+        cors:
+          allowOrigins: ["http://app.example"]
+          allowHeaders: [authorization, content-type, mcp-protocol-version]
+          allowMethods: [GET, POST, DELETE]
+          exposeHeaders: [Mcp-Session-Id]
+          maxAge: 1m30s
+        mcpAuthentication:
+          issuer: http://127.0.0.1:9/oauth2/default
+          audiences: [api://default]
+          jwks:
+            url: http://127.0.0.1:9/oauth2/default/v1/keys
+          resourceMetadata:
+            scopesSupported: [mcp:tools]
+            bearerMethodsSupported: [header]
+"#;
+    let agw = Agw::start(&bind(port, &stdio_route(&js, matches, policies)), port, &[]);
+    let url = agw.url("/mcp");
+    let base = format!("http://127.0.0.1:{port}");
+
+    // no token: 401, exact body and challenge, no error= parameter; CORS headers too
+    let r = http(
+        "POST",
+        &url,
+        &[MCP_ACCEPT, JSON_CT, ("origin", "http://app.example")],
+        Some(initialize_body()),
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("content-type"), "application/json");
+    assert_eq!(
+        r.json(),
+        json!({"error":"unauthorized","error_description":"JWT token required"})
+    );
+    assert_eq!(
+        r.header("www-authenticate"),
+        format!("Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\"")
+    );
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        "http://app.example"
+    );
+    assert_eq!(r.header("access-control-expose-headers"), "Mcp-Session-Id");
+
+    // a bad token: 401 with error="invalid_token"; X-Forwarded-Proto changes the base
+    let r = http(
+        "POST",
+        &url,
+        &[
+            MCP_ACCEPT,
+            JSON_CT,
+            ("authorization", "Bearer not.a.token"),
+            ("x-forwarded-proto", "https"),
+        ],
+        Some(initialize_body()),
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        format!("Bearer resource_metadata=\"https://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp\", error=\"invalid_token\"")
+    );
+    assert!(!agw.log.all().contains("not.a.token"));
+
+    // protected resource metadata, without a token
+    let r = http(
+        "GET",
+        &agw.url("/.well-known/oauth-protected-resource/mcp"),
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let doc = r.json();
+    assert_eq!(doc["resource"], format!("{base}/mcp"));
+    assert_eq!(
+        doc["authorization_servers"],
+        json!(["http://127.0.0.1:9/oauth2/default"])
+    );
+    assert_eq!(doc["mcp_protocol_version"], "2025-06-18");
+    assert_eq!(doc["resource_type"], "mcp-server");
+    assert_eq!(doc["scopes_supported"], json!(["mcp:tools"]));
+    assert_eq!(doc["bearer_methods_supported"], json!(["header"]));
+    assert_eq!(r.header("access-control-allow-origin"), "*");
+    assert_eq!(r.header("access-control-allow-methods"), "GET, OPTIONS");
+    assert_eq!(r.header("access-control-allow-headers"), "content-type");
+
+    // preflight answered directly (before authentication)
+    let r = http(
+        "OPTIONS",
+        &url,
+        &[
+            ("origin", "http://app.example"),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "authorization"),
+        ],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        "http://app.example"
+    );
+    assert_eq!(r.header("access-control-allow-methods"), "GET,POST,DELETE");
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        "authorization,content-type,mcp-protocol-version"
+    );
+    assert_eq!(r.header("access-control-max-age"), "90");
+    // an origin not allowed gets no CORS headers
+    let r = http(
+        "OPTIONS",
+        &url,
+        &[
+            ("origin", "http://evil.example"),
+            ("access-control-request-method", "POST"),
+        ],
+        None,
+    );
+    assert_eq!(r.header("access-control-allow-origin"), "");
+    // a path no route matches
+    let r = http("GET", &agw.url("/other"), &[], None);
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn authorization_server_metadata_and_registration_for_okta() {
+    let Some(js) = js_dir("authorization_server_metadata_and_registration_for_okta") else {
+        return;
+    };
+    let asrv = Node::start(&js, &["node", "partners/oidc-as.mjs"], "issuer");
+    let issuer = format!("http://127.0.0.1:{}/oauth2/default", asrv.port);
+    let port = free_port();
+    let matches = "      matches:\n      - path: {pathPrefix: /mcp}\n      - path: {pathPrefix: /.well-known}\n";
+    let policies = format!(
+        r#"      policies:
+        mcpAuthentication:
+          issuer: {issuer}
+          audiences: ["api://default"]
+          provider:
+            okta: {{}}
+          jwks:
+            url: {issuer}/v1/keys
+          clientId: agw-public-client
+"#
+    );
+    let agw = Agw::start(
+        &bind(port, &stdio_route(&js, matches, &policies)),
+        port,
+        &[],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    // with a provider, the gateway names itself as the authorization server
+    let prm = http(
+        "GET",
+        &agw.url("/.well-known/oauth-protected-resource/mcp"),
+        &[],
+        None,
+    )
+    .json();
+    assert_eq!(prm["authorization_servers"], json!([format!("{base}/mcp")]));
+    let r = http(
+        "GET",
+        &agw.url("/.well-known/oauth-authorization-server/mcp"),
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}\n{}", r.body, agw.log.all());
+    let doc = r.json();
+    assert_eq!(doc["issuer"], base);
+    assert_eq!(doc["token_endpoint"], format!("{issuer}/v1/token"));
+    let ae = doc["authorization_endpoint"].as_str().unwrap();
+    assert!(ae.ends_with("?audience=api%3A%2F%2Fdefault"), "{ae}");
+    assert_eq!(
+        doc["registration_endpoint"],
+        format!("{base}/.well-known/oauth-authorization-server/mcp/client-registration")
+    );
+    // the registration short-circuit hands out the configured client
+    let r = http(
+        "POST",
+        doc["registration_endpoint"].as_str().unwrap(),
+        &[JSON_CT],
+        Some(r#"{"redirect_uris":["http://localhost:5173/cb"],"client_name":"x"}"#),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let reg = r.json();
+    assert_eq!(reg["client_id"], "agw-public-client");
+    assert_eq!(reg["redirect_uris"], json!(["http://localhost:5173/cb"]));
+    assert_eq!(r.header("access-control-allow-origin"), "*");
+}
+
+#[test]
+fn child_killed_mid_session_ends_it_with_a_clear_error() {
+    let Some(js) = js_dir("child_killed_mid_session_ends_it_with_a_clear_error") else {
+        return;
+    };
+    let port = free_port();
+    let agw = Agw::start(&bind(port, &stdio_route(&js, "", "")), port, &[]);
+    let url = agw.url("/mcp");
+    let sid = open_session(&url, &[]);
+    let line = agw
+        .log
+        .wait(&["started MCP server", &sid], Duration::from_secs(5))
+        .unwrap();
+    let pid: u32 = line
+        .split("pid=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(alive(pid));
+    // a long call in flight when the child dies gets a JSON-RPC error
+    let url2 = url.clone();
+    let sid2 = sid.clone();
+    let inflight = std::thread::spawn(move || {
+        rpc(
+            &url2,
+            &sid2,
+            &[],
+            r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"trigger-long-running-operation","arguments":{"duration":30,"steps":3}}}"#,
+        )
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    signal(pid, "-KILL");
+    let r = inflight.join().unwrap();
+    let m = r.message();
+    assert_eq!(m["id"], 7, "{}", r.body);
+    let msg = m["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("MCP server `tools` exited"), "{}", r.body);
+    assert!(msg.contains("signal 9"), "{msg}");
+    // later requests learn the session is gone, and why
+    let r = rpc(
+        &url,
+        &sid,
+        &[],
+        r#"{"jsonrpc":"2.0","id":8,"method":"tools/list"}"#,
+    );
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("exited"), "{}", r.body);
+    // a new session works
+    let sid3 = open_session(&url, &[]);
+    assert_ne!(sid3, sid);
+}
+
+#[test]
+fn reload_applies_good_versions_and_keeps_serving_on_a_broken_one() {
+    let port = free_port();
+    let cfg = |body: &str| {
+        format!(
+            "binds:\n- port: {port}\n  listeners:\n  - routes:\n    - policies:\n        directResponse:\n          body: {body}\n          status: 200\n"
+        )
+    };
+    let agw = Agw::start(&cfg("v1"), port, &[]);
+    assert_eq!(http("GET", &agw.url("/"), &[], None).body, "v1");
+    // broken: an unknown key; the old version keeps serving, the diagnostics are logged
+    std::fs::write(
+        agw.config_path(),
+        cfg("v2").replace("directResponse", "directRespons"),
+    )
+    .unwrap();
+    assert!(
+        agw.log
+            .wait(&["reload refused"], Duration::from_secs(10))
+            .is_some(),
+        "{}",
+        agw.log.all()
+    );
+    assert!(agw.log.all().contains("directRespons"), "{}", agw.log.all());
+    assert_eq!(http("GET", &agw.url("/"), &[], None).body, "v1");
+    // good again: the new version goes live without a restart
+    std::fs::write(agw.config_path(), cfg("v3")).unwrap();
+    assert!(agw
+        .log
+        .wait(&["configuration reloaded"], Duration::from_secs(10))
+        .is_some());
+    assert_eq!(http("GET", &agw.url("/"), &[], None).body, "v3");
+}
+
+#[test]
+fn sigterm_drains_and_stops_child_processes() {
+    let Some(js) = js_dir("sigterm_drains_and_stops_child_processes") else {
+        return;
+    };
+    let port = free_port();
+    let mut agw = Agw::start(&bind(port, &stdio_route(&js, "", "")), port, &[]);
+    let url = agw.url("/mcp");
+    let sid = open_session(&url, &[]);
+    let line = agw
+        .log
+        .wait(&["started MCP server", &sid], Duration::from_secs(5))
+        .unwrap();
+    let pid: u32 = line
+        .split("pid=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        agw.terminate(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        agw.log.all()
+    );
+    for _ in 0..50 {
+        if !alive(pid) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!alive(pid), "child {pid} still running");
+    assert!(agw.log.all().contains("stopped"));
+}
+
+#[test]
+fn remote_target_and_two_targets_multiplexed() {
+    let Some(js) = js_dir("remote_target_and_two_targets_multiplexed") else {
+        return;
+    };
+    let remote = Node::start(
+        &js,
+        &[&everything(&js), "streamableHttp"],
+        "listening on port",
+    );
+    let port = free_port();
+    let cfg = format!(
+        r#"binds:
+- port: {port}
+  listeners:
+  - routes:
+    - name: one
+      matches: [{{path: {{exact: /one}}}}]
+      backends:
+      - mcp:
+          targets:
+          - name: remote
+            mcp:
+              host: http://127.0.0.1:{rport}/mcp
+    - name: both
+      matches: [{{path: {{exact: /both}}}}]
+      backends:
+      - mcp:
+          targets:
+          - name: local
+            stdio: {{cmd: {cmd}, args: [stdio]}}
+          - name: remote
+            mcp:
+              host: http://127.0.0.1:{rport}/mcp
+"#,
+        rport = remote.port,
+        cmd = everything(&js)
+    );
+    let agw = Agw::start(&cfg, port, &[]);
+    // one remote target, through the official client
+    let (code, out, err) = client_static(&js, &agw.url("/one"), "unused");
+    assert_eq!(code, 0, "{out}\n{err}\n{}", agw.log.all());
+    assert!(out.contains("Echo: hi"), "{out}");
+
+    // two targets: names prefixed, calls routed by prefix
+    let url = agw.url("/both");
+    let sid = open_session(&url, &[]);
+    let r = rpc(
+        &url,
+        &sid,
+        &[],
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+    );
+    let names: Vec<String> = r.message()["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(names.contains(&"local_echo".to_string()), "{names:?}");
+    assert!(names.contains(&"remote_echo".to_string()), "{names:?}");
+    assert!(!names.contains(&"echo".to_string()));
+    for t in ["local", "remote"] {
+        let r = rpc(
+            &url,
+            &sid,
+            &[],
+            &format!(
+                r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"name":"{t}_echo","arguments":{{"message":"via {t}"}}}}}}"#
+            ),
+        );
+        let m = r.message();
+        assert_eq!(
+            m["result"]["content"][0]["text"],
+            format!("Echo: via {t}"),
+            "{m}"
+        );
+    }
+    let r = rpc(
+        &url,
+        &sid,
+        &[],
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"nobody_echo","arguments":{}}}"#,
+    );
+    assert_eq!(r.message()["error"]["code"], -32602);
+    let r = http("DELETE", &url, &[("mcp-session-id", &sid)], None);
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn plain_http_backend_is_proxied() {
+    let Some(js) = js_dir("plain_http_backend_is_proxied") else {
+        return;
+    };
+    let upstream = Node::start(
+        &js,
+        &[
+            "node",
+            "-e",
+            "require('http').createServer((q,s)=>{s.setHeader('x-seen-auth', q.headers.authorization||'none');s.end(JSON.stringify({path:q.url,method:q.method,host:q.headers.host,x:q.headers['x-added']||''}))}).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
+        ],
+        "ready",
+    );
+    let port = free_port();
+    let cfg = format!(
+        r#"binds:
+- port: {port}
+  listeners:
+  - routes:
+    - name: rest
+      matches: [{{path: {{pathPrefix: /api}}}}]
+      policies:
+        requestHeaderModifier:
+          set: {{x-added: "yes"}}
+        responseHeaderModifier:
+          set: {{x-gateway: agw}}
+      backends:
+      - host: 127.0.0.1:{up}
+"#,
+        up = upstream.port
+    );
+    let agw = Agw::start(&cfg, port, &[]);
+    let r = http("POST", &agw.url("/api/items?q=1"), &[], Some("{}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: Value = r.json();
+    assert_eq!(v["path"], "/api/items?q=1");
+    assert_eq!(v["method"], "POST");
+    assert_eq!(v["x"], "yes");
+    assert_eq!(r.header("x-gateway"), "agw");
+}
