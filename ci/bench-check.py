@@ -29,13 +29,10 @@ ROUTE = """    - name: route-{i}
           resourceMetadata:
             resource: https://gateway.example.com/t{i}/mcp
             scopesSupported: [agentgateway, "mcp:tools"]
-            bearerMethodsSupported: [header]
         mcpAuthorization:
           rules:
           - 'mcp.tool.name == "echo"'
           - '"agentgateway" in jwt.scp && jwt.sub == "svc-{i}"'
-        timeout:
-          requestTimeout: 30s
       backends:
       - mcp:
           statefulMode: stateful

@@ -24,6 +24,11 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Explain a rule: what it catches, why, and a wrong and a right example
     Explain(ExplainArgs),
+    /// Say exactly whether the gateway would accept an access token, and why not
+    #[command(
+        long_about = "Verifies an access token the way the gateway would for a route of a configuration file (or for a policy given with --issuer/--audience/--jwks), and prints one line per check: key, algorithm, signature, issuer, audience, expiry, not-before, issued-at, required claims, scopes and mode. With --tool/--prompt/--resource it also evaluates the route's mcpAuthorization rules.\n\nThe token is read from the argument, from --token-file, or from standard input (absent or `-`); prefer standard input, since arguments are visible to other users of the machine. It is never printed whole.\n\nExit codes: 0 the gateway would accept the token (and allow the call), 1 it would reject it, 2 agw could not decide (invalid config, unreachable or refused JWKS)."
+    )]
+    VerifyToken(Box<VerifyTokenArgs>),
     /// Check a file, then serve it: MCP targets behind the file's routes and policies
     Serve(ServeArgs),
 }
@@ -76,6 +81,15 @@ pub struct CheckArgs {
     /// List every rule with its id, severity and summary, then exit
     #[arg(long)]
     pub list_rules: bool,
+    /// Also fetch every issuer's discovery document and every JWKS the file names
+    #[arg(long)]
+    pub online: bool,
+    /// With --online: seconds allowed for one request, body included
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub timeout: f64,
+    /// With --online: seconds allowed to connect
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub connect_timeout: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,6 +109,106 @@ pub struct SchemaArgs {
 pub struct ExplainArgs {
     /// A rule id such as `auth/audiences-missing`
     pub rule: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenFormat {
+    /// One line per check, for people
+    Human,
+    /// One JSON document, for scripts
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Strict,
+    Optional,
+    Permissive,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("call").args(["tool", "prompt", "resource"]).multiple(false)))]
+pub struct VerifyTokenArgs {
+    /// The token; absent or `-` reads it from standard input
+    #[arg(value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Read the token from a file
+    #[arg(long, value_name = "FILE", conflicts_with = "token")]
+    pub token_file: Option<PathBuf>,
+    /// The gateway configuration whose route policy applies
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "FILE",
+        required_unless_present = "issuer"
+    )]
+    pub config: Option<PathBuf>,
+    /// Request path that selects the route (as the router matches it), or a route name
+    #[arg(long, value_name = "PATH", requires = "config")]
+    pub route: Option<String>,
+    /// HTTP method of the request, for routes that match on it
+    #[arg(long, value_name = "METHOD", default_value = "POST")]
+    pub method: String,
+    /// Host of the request, for routes and listeners that match on it
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Without a config: the issuer the token's `iss` must equal
+    #[arg(long, value_name = "URL", conflicts_with = "config")]
+    pub issuer: Option<String>,
+    /// Without a config: an accepted audience (repeatable)
+    #[arg(long = "audience", value_name = "AUD", requires = "issuer")]
+    pub audiences: Vec<String>,
+    /// Without a config: the JWKS as a URL or a file (default: derived from the issuer)
+    #[arg(long, value_name = "URL|FILE", requires = "issuer")]
+    pub jwks: Option<String>,
+    /// Without a config: the authentication mode
+    #[arg(long, value_enum, default_value_t = ModeArg::Strict, requires = "issuer")]
+    pub mode: ModeArg,
+    /// Evaluate the route's mcpAuthorization rules for a call of this tool
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+    /// Evaluate the rules for getting this prompt
+    #[arg(long, value_name = "NAME")]
+    pub prompt: Option<String>,
+    /// Evaluate the rules for reading this resource
+    #[arg(long, value_name = "URI")]
+    pub resource: Option<String>,
+    /// The MCP target of the call (default: from a `<target>_` prefix, or the only target)
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    /// Arguments of the tool or prompt call, as a JSON object (bound to `mcp.tool.arguments`)
+    #[arg(long = "arguments", value_name = "JSON")]
+    pub arguments: Option<String>,
+    /// Also require this scope (in `scp` or `scope`); the gateway does not enforce scopes itself
+    #[arg(long = "require-scope", value_name = "SCOPE")]
+    pub require_scopes: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = TokenFormat::Human)]
+    pub format: TokenFormat,
+    /// Directory that relative JWKS files of the config are read from
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Read environment variables for `$VAR` expansion from a dotenv-style file (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Set an environment variable for `$VAR` expansion (repeatable)
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Substitute a placeholder for unset variables instead of failing
+    #[arg(long)]
+    pub allow_unset_env: bool,
+    /// Seconds to wait for the JWKS (connect and total)
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub timeout: u64,
+    /// Clock skew allowed on exp, nbf and iat, in seconds (the gateway uses 60)
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub leeway: u64,
+    /// Colour in human output
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Verify as if it were this time (seconds since the epoch)
+    #[arg(long, value_name = "UNIX", hide = true)]
+    pub now: Option<i64>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -8,6 +8,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
+pub mod oidc;
 pub mod schema;
 pub mod serve;
 pub mod source;
+pub mod token;

@@ -142,6 +142,46 @@ rules! {
     "Without `audiences` the gateway does not check the token's `aud` claim, so an access token the issuer minted for any other API is accepted here too. Current gateway releases refuse the file for this reason. Add the audience your authorization server puts in tokens for this gateway (for Okta's `default` server it is `api://default` unless you changed it).",
     "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default",
     "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: [api://default]";
+
+    "online/discovery", Warning,
+    "the issuer's discovery document cannot be fetched (`--online`)",
+    "agw fetches `{issuer}/.well-known/openid-configuration`, then the RFC 8414 `/.well-known/oauth-authorization-server` forms. None answered with metadata: the issuer is unreachable from here (DNS, TLS, refused, timed out), or the URL is not an issuer (for Okta: an authorization server that was never created). MCP clients use this document to find where to get tokens.",
+    "issuer: https://acme.okta.com/oauth2/mcp-server   # never created in Okta",
+    "issuer: https://acme.okta.com/oauth2/default";
+
+    "online/issuer-mismatch", Error,
+    "the discovery document names a different issuer (`--online`)",
+    "The gateway compares the token's `iss` with the configured issuer exactly. Tokens carry the value the authorization server announces in its discovery document; when that differs from the configured one, even by a trailing `/`, every token is rejected.",
+    "issuer: https://acme.okta.com/oauth2/default/",
+    "issuer: https://acme.okta.com/oauth2/default";
+
+    "online/jwks", Error,
+    "the key set the gateway will use cannot be fetched or used (`--online`)",
+    "The gateway loads the JWKS (the configured `jwks.url`, or `{issuer}/.well-known/jwks.json` when none is set) to verify every token. agw fetched it: it was unreachable, answered an error or an HTML page, was not a JWKS, or had no usable key, so every token would be rejected. For Okta, keys live at `{issuer}/v1/keys`.",
+    "issuer: https://acme.okta.com/oauth2/default   # no jwks: the derived URL is not served by Okta",
+    "issuer: https://acme.okta.com/oauth2/default\njwks:\n  url: https://acme.okta.com/oauth2/default/v1/keys";
+
+    "online/jwks-key", Warning,
+    "a key of the JWKS cannot verify tokens (`--online`)",
+    "The key set has a key the gateway cannot use (an unsupported key type or algorithm, an RSA key under 2048 bits, a malformed key). Tokens signed with it will be rejected.",
+    "", "";
+
+    "online/jwks-differs", Warning,
+    "the configured JWKS URL differs from the issuer's `jwks_uri` (`--online`)",
+    "The issuer's discovery document names where its keys are. A different configured URL works only while it serves the same keys; after a key rotation it may not.",
+    "jwks:\n  url: https://keys-mirror.example.com/jwks.json",
+    "jwks:\n  url: https://acme.okta.com/oauth2/default/v1/keys";
+
+    "online/scope-unknown", Warning,
+    "a scope in `resourceMetadata.scopesSupported` is unknown to the issuer (`--online`)",
+    "MCP clients read `scopes_supported` from the protected resource metadata and ask the authorization server for those scopes. A scope the server does not know makes the token request fail (Okta answers `invalid_scope`).",
+    "scopesSupported: [agentgateway]   # scope not created in Okta",
+    "scopesSupported: [agentgateway]   # after adding the scope to the authorization server";
+
+    "online/ok", Note,
+    "the issuer and its keys were reached (`--online`)",
+    "A summary of what `--online` verified for an issuer: how fast discovery answered and which keys the JWKS holds.",
+    "", "";
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! ones could parse, so one run shows every problem.
 
 pub mod catalog;
+pub mod online;
 pub mod rules;
 pub mod schema_stage;
 pub mod unchecked;

@@ -1,8 +1,9 @@
 use std::io::{IsTerminal, Read};
 
-use crate::check::{catalog, check_bytes, CheckOptions};
+use crate::check::{catalog, check_bytes, CheckOptions, Loaded};
 use crate::cli::{CheckArgs, ColorChoice, Format};
 use crate::diag::{self, FileReport, Severity};
+use crate::oidc::{HttpClient, HttpOptions};
 use crate::source::EnvOptions;
 
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
@@ -22,7 +23,7 @@ pub fn run(a: CheckArgs) -> i32 {
         }
     };
     let (inputs, mut failures) = expand_inputs(&a.files);
-    let mut reports: Vec<FileReport> = Vec::new();
+    let mut loaded = Vec::new();
     for input in inputs {
         let bytes = if input == "-" {
             let mut buf = Vec::new();
@@ -45,8 +46,14 @@ pub fn run(a: CheckArgs) -> i32 {
                 }
             }
         };
-        reports.push(check_bytes(&input, bytes, &opts).report);
+        loaded.push(check_bytes(&input, bytes, &opts));
     }
+    if a.online {
+        if let Err(e) = online(&a, &mut loaded) {
+            failures.push(e);
+        }
+    }
+    let reports: Vec<FileReport> = loaded.into_iter().map(|l| l.report).collect();
     let color = match a.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -75,6 +82,40 @@ pub fn run(a: CheckArgs) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// The network stage: every distinct issuer and key set of every file, fetched once.
+fn online(a: &CheckArgs, loaded: &mut [Loaded]) -> Result<(), String> {
+    let secs = |s: f64, flag: &str| {
+        if s.is_finite() && s > 0.0 && s <= 600.0 {
+            Ok(std::time::Duration::from_secs_f64(s))
+        } else {
+            Err(format!("{flag} takes seconds between 0 and 600, not {s}"))
+        }
+    };
+    let client = HttpClient::new(HttpOptions {
+        timeout: secs(a.timeout, "--timeout")?,
+        connect_timeout: secs(a.connect_timeout, "--connect-timeout")?,
+        ..HttpOptions::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let cfgs: Vec<&crate::config::Config> =
+        loaded.iter().filter_map(|l| l.config.as_ref()).collect();
+    let (issuers, jwks) = crate::check::online::urls(&cfgs);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+    let probes = rt.block_on(crate::check::online::probe(&client, issuers, jwks));
+    for l in loaded.iter_mut() {
+        if let Some(cfg) = &l.config {
+            let found = crate::check::online::diagnose(cfg, &l.index, &probes);
+            l.report.diagnostics.extend(found);
+            l.report.sort();
+        }
+    }
+    Ok(())
 }
 
 fn options(a: &CheckArgs) -> Result<CheckOptions, String> {

@@ -4,6 +4,7 @@ mod check;
 mod explain;
 mod schema;
 mod serve;
+mod verify_token;
 
 use crate::cli::{Cli, Command};
 
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Schema(a) => schema::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::VerifyToken(a) => verify_token::run(*a),
     }
 }
 

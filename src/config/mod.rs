@@ -8,6 +8,7 @@ pub mod listener;
 pub mod mcp;
 pub mod policy;
 pub mod route;
+pub mod routing;
 pub mod unchecked;
 pub mod walk;
 

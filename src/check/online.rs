@@ -1,0 +1,464 @@
+//! `check --online`: proves that every issuer and key set of a file is reachable and right,
+//! before deploy. Every distinct URL is fetched once, concurrently; findings are ordinary
+//! diagnostics on the `issuer:` or `url:` line.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::config::policy::auth::{Jwks, JwtAuth, McpAuthentication};
+use crate::config::{walk, Config};
+use crate::diag::Diagnostic;
+use crate::oidc::discovery::{discover, Attempt, AttemptOutcome, Discovery};
+use crate::oidc::{CachePolicy, HttpClient, HttpError, JwksCache, JwksError, JwksSource, Snapshot};
+use crate::source::{PointerIndex, Span};
+use crate::token::policy::derived_jwks_url;
+
+/// One place of the file that names an issuer.
+#[derive(Debug, Clone)]
+struct AuthSite {
+    /// Pointer of the `mcpAuthentication`/`jwtAuth` (or provider) object.
+    ptr: String,
+    issuer: String,
+    /// The configured JWKS URL, or `None` when the gateway derives it from the issuer.
+    jwks_url: Option<String>,
+    provider: Option<&'static str>,
+    scopes: Vec<String>,
+}
+
+impl AuthSite {
+    fn jwks_target(&self) -> String {
+        self.jwks_url
+            .clone()
+            .unwrap_or_else(|| derived_jwks_url(&self.issuer))
+    }
+}
+
+/// What every distinct URL of a run answered.
+pub struct Probes {
+    discoveries: HashMap<String, Result<Discovery, Vec<Attempt>>>,
+    jwks: HashMap<String, Result<Snapshot, JwksError>>,
+}
+
+/// The sites of every file, so that URLs shared between files are fetched once.
+pub fn urls(cfgs: &[&Config]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut issuers = BTreeSet::new();
+    let mut jwks = BTreeSet::new();
+    for cfg in cfgs {
+        for s in sites(cfg) {
+            jwks.insert(s.jwks_target());
+            issuers.insert(s.issuer);
+        }
+    }
+    (issuers, jwks)
+}
+
+/// Fetches every issuer's discovery document and every key set, all at once.
+pub async fn probe(
+    client: &HttpClient,
+    issuers: BTreeSet<String>,
+    jwks: BTreeSet<String>,
+) -> Probes {
+    let cache = JwksCache::new(client.clone(), CachePolicy::default());
+    let discoveries = futures_join(issuers.into_iter().map(|i| {
+        let client = client.clone();
+        async move {
+            let d = discover(&client, &i).await;
+            (i, d)
+        }
+    }))
+    .await;
+    let mut probes = Probes {
+        discoveries: discoveries.into_iter().collect(),
+        jwks: HashMap::new(),
+    };
+    // The key sets the discovery documents recommend are probed too, to compare.
+    let mut all_jwks = jwks;
+    for d in probes.discoveries.values().flatten() {
+        if let Some(u) = &d.jwks_uri {
+            all_jwks.insert(u.clone());
+        }
+    }
+    let cache = Arc::new(cache);
+    let sets = futures_join(all_jwks.into_iter().map(|u| {
+        let cache = cache.clone();
+        async move {
+            let r = cache.load(&JwksSource::Url(u.clone())).await;
+            (u, r)
+        }
+    }))
+    .await;
+    probes.jwks = sets.into_iter().collect();
+    probes
+}
+
+async fn futures_join<T: Send + 'static>(
+    futs: impl Iterator<Item = impl std::future::Future<Output = T> + Send + 'static>,
+) -> Vec<T> {
+    let handles: Vec<_> = futs.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        if let Ok(v) = h.await {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The diagnostics of one file, from the run's probes.
+pub fn diagnose(cfg: &Config, index: &PointerIndex, probes: &Probes) -> Vec<Diagnostic> {
+    let at = |ptr: &str| index.lookup(ptr).map(|s| s.value).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut reported_issuers = std::collections::HashSet::new();
+    for site in sites(cfg) {
+        let issuer_span = at(&format!("{}/issuer", site.ptr));
+        let disc = probes.discoveries.get(&site.issuer);
+        // One report per issuer and file; later sites repeat the same facts.
+        let first = reported_issuers.insert(site.issuer.clone());
+        let discovery = match disc {
+            Some(Ok(d)) => Some(d),
+            Some(Err(attempts)) => {
+                if first {
+                    out.push(discovery_failed(&site, issuer_span, attempts));
+                }
+                None
+            }
+            None => None,
+        };
+        if let (Some(d), true) = (discovery, first) {
+            if let Some(found) = &d.issuer {
+                if found != &site.issuer {
+                    out.push(issuer_mismatch(&site.issuer, found, issuer_span, d));
+                }
+            }
+            out.extend(scopes(&site, d, index));
+        }
+        // The key set the gateway will use.
+        let target = site.jwks_target();
+        let jwks_span = if site.jwks_url.is_some() {
+            at(&format!("{}/jwks/url", site.ptr))
+        } else {
+            issuer_span
+        };
+        match probes.jwks.get(&target) {
+            Some(Ok(snap)) => {
+                out.extend(unusable_keys(&target, snap, jwks_span));
+                if let Some(d) = discovery {
+                    if let Some(rec) = &d.jwks_uri {
+                        if rec != &target && site.jwks_url.is_some() {
+                            out.push(
+                                Diagnostic::new(
+                                    "online/jwks-differs",
+                                    "the configured JWKS URL is not the one the issuer publishes",
+                                )
+                                .at(jwks_span, "configured")
+                                .note(format!("configured: {target}"))
+                                .note(format!("discovery says: {rec}"))
+                                .help(format!(
+                                    "unless you mirror the keys on purpose, use `url: {rec}`"
+                                )),
+                            );
+                        }
+                    }
+                }
+                if first {
+                    out.push(ok_note(&site, discovery, &target, snap, issuer_span));
+                }
+            }
+            Some(Err(e)) => out.push(jwks_failed(&site, &target, e, jwks_span, discovery, probes)),
+            None => {}
+        }
+    }
+    out
+}
+
+fn sites(cfg: &Config) -> Vec<AuthSite> {
+    let mut out = Vec::new();
+    for ps in walk::route_policies(cfg) {
+        if let Some(a) = &ps.policies.mcp_authentication {
+            out.push(mcp_site(format!("{}/mcpAuthentication", ps.ptr), a));
+        }
+        if let Some(j) = &ps.policies.jwt_auth {
+            jwt_sites(format!("{}/jwtAuth", ps.ptr), j, &mut out);
+        }
+    }
+    for (bi, b) in cfg.binds.iter().enumerate() {
+        for (li, l) in b.listeners.iter().enumerate() {
+            if let Some(j) = l.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
+                jwt_sites(
+                    format!("/binds/{bi}/listeners/{li}/policies/jwtAuth"),
+                    j,
+                    &mut out,
+                );
+            }
+        }
+    }
+    // Only URLs can be probed; file and inline key sets are checked offline.
+    out.retain(|s| s.issuer.starts_with("http://") || s.issuer.starts_with("https://"));
+    out
+}
+
+fn jwks_url(j: Option<&Jwks>) -> Result<Option<String>, ()> {
+    match j {
+        None => Ok(None),
+        Some(Jwks::Url(u)) => Ok(Some(u.url.clone())),
+        Some(_) => Err(()),
+    }
+}
+
+fn mcp_site(ptr: String, a: &McpAuthentication) -> AuthSite {
+    let scopes = a
+        .resource_metadata
+        .as_ref()
+        .and_then(|m| m.get("scopesSupported"))
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    AuthSite {
+        ptr,
+        issuer: a.issuer.clone(),
+        // A file or inline key set is not fetched: probe only the issuer then.
+        jwks_url: jwks_url(a.jwks.as_ref()).unwrap_or(None),
+        provider: a.provider.as_ref().map(|p| p.name()),
+        scopes,
+    }
+}
+
+fn jwt_sites(ptr: String, j: &JwtAuth, out: &mut Vec<AuthSite>) {
+    let mut push = |ptr: String, issuer: &str, jwks: Option<&Jwks>| {
+        if let Ok(url) = jwks_url(jwks) {
+            out.push(AuthSite {
+                ptr,
+                issuer: issuer.to_string(),
+                jwks_url: url,
+                provider: None,
+                scopes: Vec::new(),
+            });
+        }
+    };
+    if let Some(i) = &j.issuer {
+        push(ptr.clone(), i, j.jwks.as_ref());
+    }
+    for (pi, p) in j.providers.iter().flatten().enumerate() {
+        push(format!("{ptr}/providers/{pi}"), &p.issuer, Some(&p.jwks));
+    }
+}
+
+fn is_okta(issuer: &str, provider: Option<&str>) -> bool {
+    provider == Some("okta") || issuer.contains(".okta.com") || issuer.contains(".oktapreview.com")
+}
+
+/// A few words for why a request failed, by kind (DNS, TLS, refused, timeout, ...).
+pub fn failure_kind(e: &HttpError) -> &'static str {
+    match e {
+        HttpError::Timeout { .. } => "timed out",
+        HttpError::TooLarge { .. } => "answer too large",
+        HttpError::TooManyRedirects { .. } => "redirect loop",
+        HttpError::Connect { reason, .. } => {
+            let r = reason.to_ascii_lowercase();
+            if r.contains("dns")
+                || r.contains("lookup")
+                || r.contains("resolve")
+                || r.contains("name or service")
+            {
+                "DNS failure"
+            } else if r.contains("certificate")
+                || r.contains("tls")
+                || r.contains("handshake")
+                || r.contains("ssl")
+            {
+                "TLS failure"
+            } else if r.contains("refused") {
+                "connection refused"
+            } else {
+                "unreachable"
+            }
+        }
+        _ => "request failed",
+    }
+}
+
+fn discovery_failed(site: &AuthSite, span: Span, attempts: &[Attempt]) -> Diagnostic {
+    let okta = is_okta(&site.issuer, site.provider);
+    let all_404 = attempts
+        .iter()
+        .all(|a| matches!(a.outcome, AttemptOutcome::Status(404)));
+    let kind = attempts
+        .iter()
+        .find_map(|a| match &a.outcome {
+            AttemptOutcome::Failed(e) => Some(failure_kind(e)),
+            _ => None,
+        })
+        .unwrap_or(if all_404 {
+            "not found"
+        } else {
+            "no discovery document"
+        });
+    let mut d = Diagnostic::new(
+        "online/discovery",
+        format!("cannot discover issuer `{}`: {kind}", site.issuer),
+    )
+    .at(span, kind);
+    for a in attempts {
+        d = d.note(a.to_string());
+    }
+    let help = if okta && all_404 && site.issuer.contains("/oauth2/") {
+        let server = site
+            .issuer
+            .rsplit('/')
+            .find(|s| !s.is_empty())
+            .unwrap_or("");
+        format!("Okta has no authorization server `{server}` here: create it (Security > API > Authorization Servers) or use `/oauth2/default`")
+    } else if all_404 {
+        "check the issuer: it must be the exact `iss` of your tokens, and its discovery document must be served".to_string()
+    } else {
+        "check that the issuer is reachable from where the gateway runs (proxy variables are honoured)".to_string()
+    };
+    d.help(help)
+}
+
+fn issuer_mismatch(configured: &str, found: &str, span: Span, d: &Discovery) -> Diagnostic {
+    let slash = match (configured.ends_with('/'), found.ends_with('/')) {
+        (true, false) => " (the configured one ends with `/`)",
+        (false, true) => " (the discovery one ends with `/`)",
+        _ => "",
+    };
+    Diagnostic::new(
+        "online/issuer-mismatch",
+        format!("the issuer's discovery document names a different issuer{slash}"),
+    )
+    .at(span, "configured")
+    .note(format!("configured: {configured}"))
+    .note(format!(
+        "discovery says: {found}  (fetched from {} in {} ms)",
+        d.url,
+        d.elapsed.as_millis()
+    ))
+    .help(format!(
+        "tokens carry the discovery value in `iss` and the gateway compares exactly: write `issuer: {found}`"
+    ))
+}
+
+fn scopes(site: &AuthSite, d: &Discovery, index: &PointerIndex) -> Vec<Diagnostic> {
+    let Some(supported) = &d.scopes_supported else {
+        return Vec::new();
+    };
+    site.scopes
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !supported.contains(s))
+        .map(|(i, s)| {
+            let ptr = format!("{}/resourceMetadata/scopesSupported/{i}", site.ptr);
+            let span = index.lookup(&ptr).map(|n| n.value).unwrap_or_default();
+            Diagnostic::new(
+                "online/scope-unknown",
+                format!("scope `{s}` is not in the issuer's `scopes_supported`"),
+            )
+            .at(span, "unknown to the issuer")
+            .note(format!("the issuer supports: {}", supported.join(", ")))
+            .help("clients asking for this scope will be refused a token: create the scope on the authorization server, or remove it here")
+        })
+        .collect()
+}
+
+fn unusable_keys(url: &str, snap: &Snapshot, span: Span) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = snap
+        .set
+        .unusable()
+        .iter()
+        .map(|k| {
+            Diagnostic::new(
+                "online/jwks-key",
+                format!(
+                    "key {} of {url} cannot verify tokens: {}",
+                    k.kid.as_deref().map(|k| format!("`{k}`")).unwrap_or_else(|| "without kid".into()),
+                    k.reason
+                ),
+            )
+            .at(span, "this key set")
+            .help("tokens signed with this key will be rejected; rotate to a supported key type (RSA 2048+, P-256/P-384, Ed25519)")
+        })
+        .collect();
+    if snap.set.is_empty() {
+        out.push(
+            Diagnostic::new(
+                "online/jwks",
+                format!("the JWKS at {url} has no usable key"),
+            )
+            .at(span, "no usable key")
+            .help("the gateway would reject every token; check that this is the issuer's key set"),
+        );
+    }
+    out
+}
+
+fn jwks_failed(
+    site: &AuthSite,
+    url: &str,
+    e: &JwksError,
+    span: Span,
+    discovery: Option<&Discovery>,
+    probes: &Probes,
+) -> Diagnostic {
+    let kind = match e {
+        JwksError::Http(h) => failure_kind(h).to_string(),
+        JwksError::Status { status, .. } => format!("HTTP {status}"),
+        JwksError::ContentType { .. } => "not JSON".into(),
+        JwksError::Parse { .. } => "not a usable JWKS".into(),
+        _ => "unusable".into(),
+    };
+    let derived = site.jwks_url.is_none();
+    let message = if derived {
+        format!("the JWKS derived from the issuer is unusable ({kind}): {e}")
+    } else {
+        format!("the JWKS cannot be used ({kind}): {e}")
+    };
+    let mut d = Diagnostic::new("online/jwks", message).at(span, kind);
+    let published = discovery
+        .and_then(|d| d.jwks_uri.as_deref())
+        .filter(|u| *u != url && matches!(probes.jwks.get(*u), Some(Ok(_))));
+    if let Some(u) = published {
+        d = d.help(format!(
+            "the issuer publishes its keys at {u}; add\n  jwks:\n    url: {u}"
+        ));
+    } else if derived && is_okta(&site.issuer, site.provider) {
+        d = d.help(format!(
+            "Okta serves keys at {}/v1/keys; add `jwks: {{url: ...}}`",
+            site.issuer.trim_end_matches('/')
+        ));
+    } else {
+        d = d.help(
+            "the gateway loads this key set to verify every token: fix the URL or the server",
+        );
+    }
+    d
+}
+
+fn ok_note(
+    site: &AuthSite,
+    discovery: Option<&Discovery>,
+    url: &str,
+    snap: &Snapshot,
+    span: Span,
+) -> Diagnostic {
+    let kids = snap.set.kids().join(", ");
+    let disc = discovery
+        .map(|d| format!("discovery answered in {} ms; ", d.elapsed.as_millis()))
+        .unwrap_or_default();
+    Diagnostic::new(
+        "online/ok",
+        format!(
+            "issuer `{}` checked: {disc}{} usable key(s) at {url} ({kids}) in {} ms",
+            site.issuer,
+            snap.set.len(),
+            snap.info.elapsed.as_millis()
+        ),
+    )
+    .at(span, "reachable")
+}

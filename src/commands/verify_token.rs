@@ -1,0 +1,525 @@
+//! `agw verify-token`: would the gateway accept this token on this route, and why not.
+
+use std::io::{IsTerminal, Read};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::check::{check_bytes, CheckOptions};
+use crate::cli::{ColorChoice, ModeArg, TokenFormat, VerifyTokenArgs};
+use crate::config::policy::auth::{AuthMode, JwtAuth};
+use crate::config::policy::authz::AuthzRule;
+use crate::config::routing::{self, Selected};
+use crate::config::walk::{self, RouteHome};
+use crate::config::Config;
+use crate::diag::{self, Severity};
+use crate::oidc::{CachePolicy, HttpClient, HttpOptions, JwksCache};
+use crate::source::EnvOptions;
+use crate::token::authz::{self, McpCall, RequestInfo};
+use crate::token::jws::MAX_TOKEN_BYTES;
+use crate::token::policy::{self, PolicyOptions};
+use crate::token::report::{self, Report, EXIT_ACCEPTED, EXIT_UNDECIDED};
+use crate::token::verify::{self, Policy, Verdict};
+
+/// What applies to the request: the policies and the route they come from.
+struct Applied<'a> {
+    policies: Vec<Policy>,
+    label: Option<String>,
+    selected: Option<Selected<'a>>,
+    notes: Vec<String>,
+}
+
+pub fn run(a: VerifyTokenArgs) -> i32 {
+    match run_inner(&a) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("agw verify-token: {msg}");
+            EXIT_UNDECIDED
+        }
+    }
+}
+
+fn run_inner(a: &VerifyTokenArgs) -> Result<i32, String> {
+    let (token, mut notes) = read_token(a)?;
+    let opts = PolicyOptions {
+        root: a.root.clone(),
+        leeway: Duration::from_secs(a.leeway),
+        required_scopes: a.require_scopes.clone(),
+    };
+    let loaded_cfg;
+    let mut applied = match &a.config {
+        Some(path) => {
+            loaded_cfg = load_config(a, path)?;
+            select_policies(a, &loaded_cfg, &opts)?
+        }
+        None => {
+            let issuer = a
+                .issuer
+                .as_deref()
+                .ok_or("give --config FILE or --issuer URL")?;
+            let mode = match a.mode {
+                ModeArg::Strict => AuthMode::Strict,
+                ModeArg::Optional => AuthMode::Optional,
+                ModeArg::Permissive => AuthMode::Permissive,
+            };
+            Applied {
+                policies: vec![policy::from_flags(
+                    issuer,
+                    &a.audiences,
+                    a.jwks.as_deref(),
+                    mode,
+                    &opts,
+                )],
+                label: None,
+                selected: None,
+                notes: Vec::new(),
+            }
+        }
+    };
+    notes.append(&mut applied.notes);
+    if applied.policies.is_empty() {
+        let what = applied.label.clone().unwrap_or_else(|| "the route".into());
+        println!(
+            "{what} has no mcpAuthentication or jwtAuth: the gateway does not look at tokens there, \
+             so it would pass this request whatever the token."
+        );
+        return Ok(EXIT_ACCEPTED);
+    }
+    let timeout = Duration::from_secs(a.timeout.max(1));
+    let client = HttpClient::new(HttpOptions {
+        connect_timeout: timeout,
+        timeout,
+        ..Default::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let cache = JwksCache::new(client, CachePolicy::default());
+    let now = a.now.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let (verdict, policy) = rt.block_on(async {
+        let mut first: Option<(Verdict, Policy)> = None;
+        for p in &applied.policies {
+            let v = verify::verify_with_cache(&token, p, &cache, now).await;
+            let key_found = v
+                .check("key")
+                .is_some_and(|c| c.outcome == verify::Outcome::Pass);
+            if key_found || applied.policies.len() == 1 {
+                return (v, p.clone());
+            }
+            if first.is_none() {
+                first = Some((v, p.clone()));
+            }
+        }
+        first.expect("at least one policy")
+    });
+    if applied.policies.len() > 1 {
+        notes.push(format!(
+            "{} providers; the one whose key set holds the token's kid applies ({})",
+            applied.policies.len(),
+            policy.origin
+        ));
+    }
+    let authz = evaluate_call(a, &applied, &verdict)?;
+    let report = Report {
+        verdict: &verdict,
+        policy: &policy,
+        route: applied.label.clone(),
+        authz,
+        notes,
+    };
+    let out = match a.format {
+        TokenFormat::Human => report::render_human(&report, use_color(a.color)),
+        TokenFormat::Json => report::render_json(&report),
+    };
+    print!("{out}");
+    Ok(report.decision().exit_code())
+}
+
+fn use_color(c: ColorChoice) -> bool {
+    match c {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// The token, from the argument, a file or standard input; a pasted `Bearer ` prefix is removed.
+fn read_token(a: &VerifyTokenArgs) -> Result<(String, Vec<String>), String> {
+    let limit = MAX_TOKEN_BYTES * 4;
+    let raw = match (&a.token, &a.token_file) {
+        (Some(t), _) if t != "-" => t.clone(),
+        (_, Some(f)) => {
+            let file =
+                std::fs::File::open(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            let mut buf = Vec::new();
+            file.take(limit as u64)
+                .read_to_end(&mut buf)
+                .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            String::from_utf8(buf).map_err(|_| format!("{} is not UTF-8 text", f.display()))?
+        }
+        _ => {
+            if std::io::stdin().is_terminal() && a.token.is_none() {
+                return Err(
+                    "no token: pass it as an argument, with --token-file FILE, or on standard input"
+                        .into(),
+                );
+            }
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .take(limit as u64)
+                .read_to_end(&mut buf)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            String::from_utf8(buf).map_err(|_| "standard input is not UTF-8 text".to_string())?
+        }
+    };
+    let mut notes = Vec::new();
+    let mut t = raw.trim();
+    for prefix in ["Authorization:", "authorization:"] {
+        if let Some(rest) = t.strip_prefix(prefix) {
+            t = rest.trim_start();
+        }
+    }
+    if t.len() > 7 && t[..7].eq_ignore_ascii_case("bearer ") {
+        t = t[7..].trim_start();
+        notes.push("removed a leading `Bearer ` from the input".into());
+    }
+    Ok((t.to_string(), notes))
+}
+
+fn load_config(a: &VerifyTokenArgs, path: &std::path::Path) -> Result<Config, String> {
+    let mut env = EnvOptions {
+        use_process_env: true,
+        allow_unset: a.allow_unset_env,
+        ..Default::default()
+    };
+    for f in &a.env_file {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| format!("cannot read env file {}: {e}", f.display()))?;
+        env.overrides.extend(
+            EnvOptions::parse_env_file(&text)
+                .map_err(|e| format!("env file {}: {e}", f.display()))?,
+        );
+    }
+    for kv in &a.env {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("`-e {kv}`: expected KEY=VALUE"))?;
+        env.overrides.insert(k.to_string(), v.to_string());
+    }
+    let opts = CheckOptions {
+        env,
+        ..Default::default()
+    };
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(opts.limits.max_file_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let loaded = check_bytes(&path.display().to_string(), bytes, &opts);
+    if loaded.has_errors() {
+        eprint!(
+            "{}",
+            diag::human::render(std::slice::from_ref(&loaded.report), false)
+        );
+        return Err(format!(
+            "{} has errors, so the gateway would not start with it; fix them first (see above)",
+            path.display()
+        ));
+    }
+    let warnings = loaded.report.count(Severity::Warning);
+    if warnings > 0 {
+        eprintln!(
+            "agw verify-token: {} has {warnings} warning(s); `agw check {}` shows them",
+            path.display(),
+            path.display()
+        );
+    }
+    loaded
+        .config
+        .ok_or_else(|| format!("{} could not be read as a configuration", path.display()))
+}
+
+/// The gateway-level `jwtAuth` in front of a route (listener or gateway policies).
+fn front_jwt_auth<'a>(cfg: &'a Config, sel: &Selected<'a>) -> Option<(&'a JwtAuth, String)> {
+    let Selected::Route(site) = sel else {
+        return None;
+    };
+    match &site.home {
+        RouteHome::Bind { listener, .. } => listener
+            .policies
+            .as_ref()
+            .and_then(|p| p.jwt_auth.as_ref())
+            .map(|j| {
+                let lp = site.ptr.rsplit_once("/routes/").map(|x| x.0).unwrap_or("");
+                (j, format!("{lp}/policies/jwtAuth"))
+            }),
+        RouteHome::Gateways(refs) => refs.iter().find_map(|r| {
+            let (gw, listener) = match r.split_once('/') {
+                Some((g, l)) => (g, Some(l)),
+                None => (*r, None),
+            };
+            let g = cfg.gateways.get(gw)?;
+            if let Some(l) = listener {
+                if let Some((i, lis)) = g
+                    .listeners
+                    .iter()
+                    .enumerate()
+                    .find(|(_, x)| x.name.as_deref() == Some(l))
+                {
+                    if let Some(j) = lis.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
+                        return Some((j, format!("/gateways/{gw}/listeners/{i}/policies/jwtAuth")));
+                    }
+                }
+            }
+            g.policies
+                .as_ref()
+                .and_then(|p| p.jwt_auth.as_ref())
+                .map(|j| (j, format!("/gateways/{gw}/policies/jwtAuth")))
+        }),
+    }
+}
+
+fn policies_of<'a>(
+    cfg: &'a Config,
+    sel: &Selected<'a>,
+    opts: &PolicyOptions,
+) -> (Vec<Policy>, Vec<String>) {
+    let ptr = sel.ptr();
+    let pol_ptr = match sel {
+        Selected::Route(_) => format!("{ptr}/policies"),
+        Selected::Shorthand(_) => "/mcp/policies".into(),
+    };
+    let mut notes = Vec::new();
+    if let Some(p) = sel.policies() {
+        if let Some(m) = &p.mcp_authentication {
+            return (
+                vec![policy::from_mcp_authentication(
+                    m,
+                    &format!("{pol_ptr}/mcpAuthentication"),
+                    opts,
+                )],
+                notes,
+            );
+        }
+        if let Some(j) = &p.jwt_auth {
+            return (
+                policy::from_jwt_auth(j, &format!("{pol_ptr}/jwtAuth"), opts),
+                notes,
+            );
+        }
+    }
+    if let Some((j, at)) = front_jwt_auth(cfg, sel) {
+        notes.push("the route has no authentication of its own; the listener's jwtAuth applies before routing".into());
+        return (policy::from_jwt_auth(j, &at, opts), notes);
+    }
+    (Vec::new(), notes)
+}
+
+fn select_policies<'a>(
+    a: &VerifyTokenArgs,
+    cfg: &'a Config,
+    opts: &PolicyOptions,
+) -> Result<Applied<'a>, String> {
+    let selected = match &a.route {
+        Some(r) if r.starts_with('/') => Some(
+            routing::select_route(cfg, a.host.as_deref(), r, &a.method).ok_or_else(|| {
+                format!(
+                    "no route serves {} {r}{}; routes: {}",
+                    a.method,
+                    a.host
+                        .as_deref()
+                        .map(|h| format!(" on host {h}"))
+                        .unwrap_or_default(),
+                    describe_routes(cfg)
+                )
+            })?,
+        ),
+        Some(name) => Some(
+            walk::routes(cfg)
+                .into_iter()
+                .find(|s| s.route.name.as_deref() == Some(name.as_str()))
+                .map(|s| Selected::Route(Box::new(s)))
+                .ok_or_else(|| {
+                    format!(
+                        "no route is named `{name}` (a path must start with `/`); routes: {}",
+                        describe_routes(cfg)
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    if let Some(sel) = selected {
+        let (policies, notes) = policies_of(cfg, &sel, opts);
+        return Ok(Applied {
+            policies,
+            label: Some(sel.label()),
+            selected: Some(sel),
+            notes,
+        });
+    }
+    // No --route: the file must protect exactly one route.
+    let mut candidates: Vec<Selected<'a>> = walk::routes(cfg)
+        .into_iter()
+        .map(|s| Selected::Route(Box::new(s)))
+        .collect();
+    if let Some(m) = &cfg.mcp {
+        candidates.push(Selected::Shorthand(m));
+    }
+    let mut protected: Vec<(Selected<'a>, Vec<Policy>, Vec<String>)> = candidates
+        .into_iter()
+        .filter_map(|s| {
+            let (p, n) = policies_of(cfg, &s, opts);
+            (!p.is_empty()).then_some((s, p, n))
+        })
+        .collect();
+    match protected.len() {
+        0 => Err("no route of this file has mcpAuthentication or jwtAuth, so the gateway checks no tokens; nothing to verify".into()),
+        1 => {
+            let (sel, policies, notes) = protected.remove(0);
+            Ok(Applied {
+                policies,
+                label: Some(sel.label()),
+                selected: Some(sel),
+                notes,
+            })
+        }
+        n => Err(format!(
+            "{n} routes check tokens; choose one with --route PATH (or a route name): {}",
+            protected
+                .iter()
+                .map(|(s, _, _)| format!("{} [{}]", s.label(), paths_of(s)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+    }
+}
+
+fn paths_of(s: &Selected) -> String {
+    match s {
+        Selected::Route(r) => r
+            .route
+            .effective_matches()
+            .iter()
+            .filter_map(|m| m.path.as_ref())
+            .map(|p| {
+                if let Some(e) = &p.exact {
+                    e.clone()
+                } else if let Some(pp) = &p.path_prefix {
+                    format!("{pp}*")
+                } else {
+                    format!("~{}", p.regex.clone().unwrap_or_default())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Selected::Shorthand(_) => "/mcp".into(),
+    }
+}
+
+fn describe_routes(cfg: &Config) -> String {
+    let all: Vec<String> = walk::routes(cfg)
+        .into_iter()
+        .map(|s| {
+            let sel = Selected::Route(Box::new(s));
+            format!("{} [{}]", sel.label(), paths_of(&sel))
+        })
+        .collect();
+    if all.is_empty() {
+        "none".into()
+    } else {
+        all.join("; ")
+    }
+}
+
+/// `--tool`/`--prompt`/`--resource` against the route's `mcpAuthorization` rules.
+fn evaluate_call(
+    a: &VerifyTokenArgs,
+    applied: &Applied,
+    verdict: &Verdict,
+) -> Result<Option<authz::AuthzDecision>, String> {
+    let (kind, name) = match (&a.tool, &a.prompt, &a.resource) {
+        (Some(t), _, _) => ("tool", t.clone()),
+        (_, Some(p), _) => ("prompt", p.clone()),
+        (_, _, Some(r)) => ("resource", r.clone()),
+        _ => return Ok(None),
+    };
+    let arguments = match &a.arguments {
+        Some(j) => {
+            serde_json::from_str::<Value>(j).map_err(|e| format!("--arguments is not JSON: {e}"))?
+        }
+        None => Value::Object(Default::default()),
+    };
+    let targets = applied
+        .selected
+        .as_ref()
+        .map(|s| s.mcp_targets())
+        .unwrap_or_default();
+    let (target, name) = match &a.target {
+        Some(t) => (Some(t.clone()), name),
+        None if kind != "resource" => {
+            match targets
+                .iter()
+                .find(|t| name.starts_with(&format!("{t}_")) && targets.len() > 1)
+            {
+                Some(t) => (Some(t.clone()), name[t.len() + 1..].to_string()),
+                None => (
+                    targets.first().filter(|_| targets.len() == 1).cloned(),
+                    name,
+                ),
+            }
+        }
+        None => (
+            targets.first().filter(|_| targets.len() == 1).cloned(),
+            name,
+        ),
+    };
+    let call = match kind {
+        "tool" => McpCall::Tool {
+            name,
+            target,
+            arguments,
+        },
+        "prompt" => McpCall::Prompt {
+            name,
+            target,
+            arguments,
+        },
+        _ => McpCall::Resource { uri: name, target },
+    };
+    let rules: Vec<AuthzRule> = applied
+        .selected
+        .as_ref()
+        .and_then(|s| s.policies())
+        .and_then(|p| p.mcp_authorization.as_ref())
+        .map(|z| z.rules.clone())
+        .unwrap_or_default();
+    let request = RequestInfo {
+        method: a.method.clone(),
+        path: a
+            .route
+            .clone()
+            .filter(|r| r.starts_with('/'))
+            .unwrap_or_else(|| "/mcp".into()),
+        host: a.host.clone(),
+        headers: Default::default(),
+    };
+    let mut d = authz::evaluate_request(&rules, verdict.authz_claims(), &call, &request);
+    if rules.is_empty() {
+        d.reason = format!(
+            "{} allowed: the route has no mcpAuthorization rules",
+            call.describe()
+        );
+    }
+    Ok(Some(d))
+}

@@ -1,0 +1,289 @@
+//! `agw verify-token` as a user runs it, with key sets in files (no network).
+
+mod common;
+
+use common::procs::agw;
+use common::*;
+use serde_json::{json, Value};
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    jwks: String,
+    cfg: String,
+    key: TestKey,
+}
+
+fn setup() -> Setup {
+    let key = TestKey::ec256("k1");
+    let dir = tempfile::tempdir().unwrap();
+    let jwks_path = dir.path().join("keys.json");
+    std::fs::write(&jwks_path, jwks(&[&key], true)).unwrap();
+    let cfg = format!(
+        r#"binds:
+- port: 3000
+  listeners:
+  - routes:
+    - name: tools
+      matches:
+      - path: {{pathPrefix: /mcp}}
+      backends:
+      - mcp:
+          targets:
+          - name: alpha
+            stdio: {{cmd: alpha}}
+          - name: beta
+            stdio: {{cmd: beta}}
+      policies:
+        mcpAuthentication:
+          issuer: {ISSUER}
+          audiences: [{AUDIENCE}]
+          jwks: {{file: keys.json}}
+          resourceMetadata:
+            scopesSupported: [mcp:tools]
+        mcpAuthorization:
+          rules:
+          - 'mcp.tool.target == "alpha" && mcp.tool.name == "echo"'
+          - deny: 'mcp.tool.name == "rm"'
+    - name: admin
+      matches:
+      - path: {{pathPrefix: /admin}}
+      backends:
+      - host: 127.0.0.1:9000
+      policies:
+        mcpAuthentication:
+          issuer: https://other.test
+          audiences: [admin]
+          jwks: {{file: keys.json}}
+    - name: open
+      matches:
+      - path: {{pathPrefix: /open}}
+      backends:
+      - host: 127.0.0.1:9001
+"#
+    );
+    let cfg_path = dir.path().join("gw.yaml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    Setup {
+        jwks: jwks_path.display().to_string(),
+        cfg: cfg_path.display().to_string(),
+        key,
+        _dir: dir,
+    }
+}
+
+fn root(s: &Setup) -> String {
+    std::path::Path::new(&s.cfg)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+#[test]
+fn route_is_selected_by_request_path() {
+    let s = setup();
+    let t = s.key.token(&good_claims());
+    let r = root(&s);
+    let (code, out, err) = agw(
+        &[
+            "verify-token",
+            "--config",
+            &s.cfg,
+            "--root",
+            &r,
+            "--route",
+            "/mcp/x",
+        ],
+        &t,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("route `tools`"), "{out}");
+    // the admin route wants another issuer
+    let (code, out, _) = agw(
+        &[
+            "verify-token",
+            "--config",
+            &s.cfg,
+            "--root",
+            &r,
+            "--route",
+            "/admin",
+        ],
+        &t,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL  issuer"), "{out}");
+    // by name
+    let (code, _, _) = agw(
+        &[
+            "verify-token",
+            "--config",
+            &s.cfg,
+            "--root",
+            &r,
+            "--route",
+            "tools",
+        ],
+        &t,
+    );
+    assert_eq!(code, 0);
+    // several protected routes and no --route: exit 2, listing them
+    let (code, _, err) = agw(&["verify-token", "--config", &s.cfg, "--root", &r], &t);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--route") && err.contains("/mcp*") && err.contains("/admin*"),
+        "{err}"
+    );
+    // a route without authentication: the gateway does not look at tokens
+    let (code, out, _) = agw(
+        &[
+            "verify-token",
+            "--config",
+            &s.cfg,
+            "--root",
+            &r,
+            "--route",
+            "/open",
+        ],
+        "garbage",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("does not look at tokens"), "{out}");
+    // no route at all
+    let (code, _, err) = agw(
+        &[
+            "verify-token",
+            "--config",
+            &s.cfg,
+            "--root",
+            &r,
+            "--route",
+            "/nothing",
+        ],
+        &t,
+    );
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn tools_are_authorized_with_prefixes_and_targets() {
+    let s = setup();
+    let t = s.key.token(&good_claims());
+    let r = root(&s);
+    let base = [
+        "verify-token",
+        "--config",
+        &s.cfg,
+        "--root",
+        &r,
+        "--route",
+        "/mcp",
+    ];
+    let run = |extra: &[&str]| {
+        let mut a: Vec<&str> = base.to_vec();
+        a.extend_from_slice(extra);
+        agw(&a, &t)
+    };
+    // several targets: `alpha_echo` is tool `echo` of target `alpha`
+    let (code, out, _) = run(&["--tool", "alpha_echo"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("allowed by rule 1"), "{out}");
+    let (code, out, _) = run(&["--tool", "beta_echo", "--format", "json"]);
+    assert_eq!(code, 1, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"]["status"], 403);
+    let (code, out, _) = run(&["--tool", "rm", "--target", "alpha"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("denied by rule 2"), "{out}");
+}
+
+#[test]
+fn flags_instead_of_a_config_and_token_sources() {
+    let s = setup();
+    let t = s.key.token(&good_claims());
+    let dir = tempfile::tempdir().unwrap();
+    let tf = dir.path().join("tok");
+    std::fs::write(&tf, format!("Bearer {t}\n")).unwrap();
+    let tf = tf.display().to_string();
+    let flags = [
+        "verify-token",
+        "--issuer",
+        ISSUER,
+        "--audience",
+        AUDIENCE,
+        "--jwks",
+        &s.jwks,
+    ];
+    let mut a = flags.to_vec();
+    a.extend_from_slice(&["--token-file", &tf]);
+    let (code, out, err) = agw(&a, "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("removed a leading `Bearer `"), "{out}");
+    // as an argument
+    let mut a = flags.to_vec();
+    a.push(&t);
+    assert_eq!(agw(&a, "").0, 0);
+    // on stdin with `-`
+    let mut a = flags.to_vec();
+    a.push("-");
+    assert_eq!(agw(&a, &t).0, 0);
+    // the token never appears whole, in either format
+    let mut a = flags.to_vec();
+    a.extend_from_slice(&["--format", "json"]);
+    let (_, out, _) = agw(&a, &t);
+    assert!(!out.contains(&t));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["token"]["prefix"], json!(format!("{}…", &t[..12])));
+    assert_eq!(v["exit_code"], 0);
+    // no token at all in strict mode
+    let (code, out, _) = agw(&flags, "");
+    assert_eq!(code, 1, "{out}");
+    // optional mode lets a request without a token through
+    let mut a = flags.to_vec();
+    a.extend_from_slice(&["--mode", "optional"]);
+    assert_eq!(agw(&a, "").0, 0);
+    // hidden clock: the same token an hour and a half later
+    let later = (now() + 5400).to_string();
+    let mut a = flags.to_vec();
+    a.extend_from_slice(&["--now", &later]);
+    let (code, out, _) = agw(&a, &t);
+    assert_eq!(code, 1);
+    assert!(out.contains("expired 30m"), "{out}");
+}
+
+#[test]
+fn an_invalid_config_cannot_decide() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.yaml");
+    std::fs::write(&p, "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentcation: {}\n").unwrap();
+    let (code, _, err) = agw(
+        &["verify-token", "--config", &p.display().to_string()],
+        "x.y.z",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("mcpAuthentcation"), "{err}");
+    assert!(err.contains("has errors"), "{err}");
+}
+
+#[test]
+fn hostile_claims_cannot_drive_the_terminal() {
+    let s = setup();
+    let mut c = good_claims();
+    c["sub"] = json!("evil\u{1b}[2J\u{7}");
+    let t = s.key.token(&c);
+    let (code, out, _) = agw(
+        &[
+            "verify-token",
+            "--issuer",
+            ISSUER,
+            "--audience",
+            AUDIENCE,
+            "--jwks",
+            &s.jwks,
+        ],
+        &t,
+    );
+    assert_eq!(code, 0);
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+    assert!(out.contains("evil\\u{1b}[2J"), "{out}");
+}
