@@ -606,3 +606,246 @@ fn plain_http_backend_is_proxied() {
     assert_eq!(v["x"], "yes");
     assert_eq!(r.header("x-gateway"), "agw");
 }
+
+fn kid_of(token: &str) -> String {
+    use base64::Engine;
+    let h = token.split('.').next().unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(h)
+        .unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    v["kid"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn oidc_provider_tokens_static_and_discovery_flow_and_authorization() {
+    let Some(js) = js_dir("oidc_provider_tokens_static_and_discovery_flow_and_authorization")
+    else {
+        return;
+    };
+    let asrv = Node::start(&js, &["node", "partners/oidc-as.mjs"], "issuer");
+    let issuer = format!("http://127.0.0.1:{}/oauth2/default", asrv.port);
+    let rest = Node::start(
+        &js,
+        &[
+            "node",
+            "-e",
+            "require('http').createServer((q,s)=>{s.end(JSON.stringify({auth:q.headers.authorization||'none'}))}).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
+        ],
+        "ready",
+    );
+    let port = free_port();
+    let audience = format!("http://127.0.0.1:{port}/mcp");
+    let auth = format!(
+        r#"        mcpAuthentication:
+          issuer: {issuer}
+          audiences: ["{audience}"]
+          jwks:
+            url: {issuer}/v1/keys
+          resourceMetadata:
+            scopesSupported: [mcp:tools]
+"#
+    );
+    let policies = format!(
+        "      policies:\n{auth}        mcpAuthorization:\n          rules:\n          - 'mcp.tool.name == \"echo\" || mcp.tool.name == \"get-sum\"'\n          - deny: 'mcp.tool.name == \"get-sum\" && !jwt.scope.contains(\"mcp:admin\")'\n"
+    );
+    let matches = "      matches:\n      - path: {exact: /mcp}\n      - path: {exact: /.well-known/oauth-protected-resource/mcp}\n";
+    let cfg = format!(
+        "{}    - name: rest\n      matches:\n      - path: {{pathPrefix: /api}}\n      policies:\n{auth}      backends:\n      - host: 127.0.0.1:{rest}\n",
+        bind(port, &stdio_route(&js, matches, &policies)),
+        rest = rest.port
+    );
+    let agw = Agw::start(&cfg, port, &[]);
+    let url = agw.url("/mcp");
+    let rs = oidc_token(&issuer, "agw-rs", &[("resource", &audience)]);
+
+    // the official client with a static token: only the allowed tool is listed, and echo works
+    let (code, out, err) = client_static(&js, &url, &rs);
+    assert_eq!(code, 0, "{out}\n{err}\n{}", agw.log.all());
+    assert!(out.contains("tools: echo\n"), "{out}");
+    assert!(out.contains("Echo: hi"), "{out}");
+    let line = agw
+        .log
+        .wait(
+            &["agw::request", "status=200", "cid=agw-rs"],
+            Duration::from_secs(5),
+        )
+        .unwrap_or_else(|| panic!("{}", agw.log.all()));
+    assert!(!line.contains(&rs), "the token was logged");
+    assert!(!agw.log.all().contains(&rs[20..]), "the token was logged");
+
+    // the whole discovery flow: 401, metadata, client-credentials token, retry
+    let (code, out, err) = run_bounded(
+        std::process::Command::new("node")
+            .args(["partners/client-cc.mjs", &url])
+            .env("ISSUER", &issuer)
+            .current_dir(&js),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{out}\n{err}\n{}", agw.log.all());
+    assert!(out.contains("-> 401"), "{out}");
+    assert!(out.contains("oauth-protected-resource/mcp -> 200"), "{out}");
+    assert!(out.contains("tools: 1"), "{out}");
+
+    // a denied call is refused, an allowed one answered (ES256 token this time)
+    let es = oidc_token(
+        &issuer,
+        "agw-es",
+        &[
+            ("resource", &audience),
+            ("client_id", "agw-es"),
+            ("client_secret", "agw-secret"),
+        ],
+    );
+    let bearer = format!("Bearer {es}");
+    let sid = open_session(&url, &[("authorization", &bearer)]);
+    let r = rpc(
+        &url,
+        &sid,
+        &[("authorization", &bearer)],
+        r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"get-env","arguments":{}}}"#,
+    );
+    let m = r.message();
+    assert_eq!(m["error"]["code"], -32602, "{m}");
+    assert!(m["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("mcpAuthorization"));
+    let r = rpc(
+        &url,
+        &sid,
+        &[("authorization", &bearer)],
+        r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"get-sum","arguments":{"a":1,"b":2}}}"#,
+    );
+    assert!(
+        r.message()["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Unknown tool"),
+        "{}",
+        r.body
+    );
+    let r = rpc(
+        &url,
+        &sid,
+        &[("authorization", &bearer)],
+        r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"es"}}}"#,
+    );
+    assert_eq!(
+        r.message()["result"]["content"][0]["text"],
+        "Echo: es",
+        "{}",
+        r.body
+    );
+
+    // a token for another audience: 401 with error="invalid_token"
+    let other = oidc_token(
+        &issuer,
+        "agw-rs",
+        &[("resource", "https://other.example/api")],
+    );
+    let r = http(
+        "POST",
+        &url,
+        &[
+            MCP_ACCEPT,
+            JSON_CT,
+            ("authorization", &format!("Bearer {other}")),
+        ],
+        Some(initialize_body()),
+    );
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .ends_with(", error=\"invalid_token\""));
+
+    // a plain HTTP backend behind the same policy never sees the validated token
+    let r = http(
+        "GET",
+        &agw.url("/api/x"),
+        &[("authorization", &format!("Bearer {rs}"))],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["auth"], "none");
+    let r = http("GET", &agw.url("/api/x"), &[], None);
+    assert_eq!(r.status, 401);
+}
+
+#[test]
+fn expired_and_wrong_issuer_tokens_and_key_rotation_while_serving() {
+    let Some(js) = js_dir("expired_and_wrong_issuer_tokens_and_key_rotation_while_serving") else {
+        return;
+    };
+    let asrv = Node::start(&js, &["node", "partners/mock-as.mjs"], "issuer");
+    let issuer = format!("http://127.0.0.1:{}", asrv.port);
+    let token = |bad: &str| {
+        let body = if bad.is_empty() {
+            "grant_type=client_credentials&scope=mcp%3Atools".to_string()
+        } else {
+            format!("grant_type=client_credentials&scope=mcp%3Atools&bad={bad}")
+        };
+        let r = http(
+            "POST",
+            &format!("{issuer}/token"),
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(&body),
+        );
+        r.json()["access_token"].as_str().unwrap().to_string()
+    };
+    let port = free_port();
+    let policies = format!(
+        r#"      policies:
+        mcpAuthentication:
+          issuer: {issuer}
+          audiences: ["http://127.0.0.1:8080/mcp"]
+          jwks:
+            url: {issuer}/jwks
+"#
+    );
+    let agw = Agw::start(
+        &bind(port, &stdio_route(&js, "", &policies)),
+        port,
+        &["--jwks-refetch-cooldown", "200ms"],
+    );
+    let url = agw.url("/mcp");
+    let init = |t: &str| {
+        http(
+            "POST",
+            &url,
+            &[
+                MCP_ACCEPT,
+                JSON_CT,
+                ("authorization", &format!("Bearer {t}")),
+            ],
+            Some(initialize_body()),
+        )
+    };
+    let r = init(&token(""));
+    assert_eq!(r.status, 200, "{}\n{}", r.body, agw.log.all());
+    // the mock's expired token is exactly on the 60 s leeway; two seconds later it is past it
+    let expired = token("expired");
+    std::thread::sleep(Duration::from_millis(2100));
+    for (bad, t) in [("expired", expired), ("wrong_iss", token("wrong_iss"))] {
+        let r = init(&t);
+        assert_eq!(r.status, 401, "{bad}");
+        assert!(
+            r.header("www-authenticate")
+                .contains("error=\"invalid_token\""),
+            "{bad}"
+        );
+    }
+    // rotation at the issuer: tokens signed with the new key work without a restart
+    signal(asrv.child.id(), "-USR2");
+    let line = asrv
+        .out
+        .wait(&["rotated, new kid"], Duration::from_secs(20))
+        .expect("rotation");
+    let new_kid = line.rsplit(' ').next().unwrap().to_string();
+    let fresh = (0..12)
+        .map(|_| token(""))
+        .find(|t| kid_of(t) == new_kid)
+        .expect("a token signed with the new key");
+    let r = init(&fresh);
+    assert_eq!(r.status, 200, "{}\n{}", r.body, agw.log.all());
+}

@@ -1,8 +1,10 @@
 //! Authentication and authorization for the runtime: where the token is, how it is removed,
-//! and the seam to the verifier and the CEL evaluation shared with `verify-token`.
+//! and the adapter to the verifier, the JWKS cache and the CEL evaluation that `verify-token`
+//! uses too.
 //!
 //! Everything that decides whether a token is valid, or whether a rule allows a call, lives in
-//! `token/` and `oidc/`; this module only adapts the runtime's request to them.
+//! `token/` and `oidc/` (one implementation of each rule); this module only adapts the
+//! runtime's request to them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +17,10 @@ use serde_json::{Map, Value};
 use crate::config::policy::auth::{AuthMode, AuthorizationLocation, JwtAuth, McpAuthentication};
 use crate::config::policy::authz::AuthzRule;
 use crate::config::RoutePolicies;
+use crate::oidc::{CachePolicy, HttpClient, HttpOptions, JwksCache, JwksSource};
+use crate::token::{self, PolicyOptions};
+
+pub use crate::token::McpCall;
 
 /// Options of the shared verifier.
 #[derive(Debug, Clone)]
@@ -26,26 +32,56 @@ pub struct VerifierOptions {
 /// The verifier shared by every route and kept across reloads (its JWKS cache survives them).
 pub struct Verifier {
     opts: VerifierOptions,
+    cache: Arc<JwksCache>,
 }
 
 impl Verifier {
     pub fn new(opts: VerifierOptions) -> Result<Verifier, String> {
-        Ok(Verifier { opts })
+        let client = HttpClient::new(HttpOptions::default()).map_err(|e| e.to_string())?;
+        let cache = JwksCache::new(
+            client,
+            CachePolicy {
+                refetch_cooldown: opts.refetch_cooldown,
+                ..CachePolicy::default()
+            },
+        );
+        Ok(Verifier {
+            opts,
+            cache: Arc::new(cache),
+        })
     }
 
     pub fn options(&self) -> &VerifierOptions {
         &self.opts
     }
 
-    /// Verifies `token` for `ctx`: the signature with the route's key set, then the claims.
+    /// Verifies `token` for `ctx` exactly as `verify-token` does (the runtime's fast path of
+    /// the same checks). With several `jwtAuth` providers, the first that accepts wins.
     pub async fn verify(&self, ctx: &AuthCtx, token: &str) -> Outcome {
-        let _ = (ctx, token);
-        Outcome::Invalid("this build cannot verify tokens yet".into())
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let mut refused = Vec::new();
+        for p in &ctx.policies {
+            match token::verify::accept(token, p, &self.cache, now).await {
+                Ok(claims) => {
+                    return Outcome::Valid(Identity {
+                        claims: Arc::new(claims),
+                    })
+                }
+                Err(token::verify::Refused(check)) => refused.push(check),
+            }
+        }
+        Outcome::Invalid(format!(
+            "token refused ({} check failed; `agw verify-token` tells why)",
+            refused.join(", ")
+        ))
     }
 
     /// Forgets what was read from a JWKS file, so that the next token reads it again.
     pub fn file_changed(&self, path: &Path) {
-        let _ = path;
+        self.cache.forget(&JwksSource::File(path.to_path_buf()));
     }
 }
 
@@ -103,6 +139,8 @@ pub struct AuthCtx {
     pub location: Location,
     /// JSON pointer of the policy, for logs.
     pub origin: String,
+    /// What a token must satisfy (one per `jwtAuth` provider).
+    policies: Vec<token::Policy>,
     jwks_files: Vec<PathBuf>,
 }
 
@@ -111,10 +149,12 @@ impl AuthCtx {
     pub fn from_policies(
         p: &RoutePolicies,
         route_ptr: &str,
-        verifier: &Verifier,
         root: &Path,
     ) -> Result<Option<AuthCtx>, String> {
-        let _ = verifier;
+        let popts = PolicyOptions {
+            root: root.to_path_buf(),
+            ..PolicyOptions::default()
+        };
         let file_of = |j: Option<&crate::config::policy::auth::Jwks>| match j {
             Some(crate::config::policy::auth::Jwks::File(f)) => {
                 let p = Path::new(&f.file);
@@ -127,10 +167,12 @@ impl AuthCtx {
             _ => None,
         };
         if let Some(m) = &p.mcp_authentication {
+            let origin = format!("{route_ptr}/policies/mcpAuthentication");
             return Ok(Some(AuthCtx {
                 mode: m.mode(),
                 location: location(m.authorization_location.as_ref())?,
-                origin: format!("{route_ptr}/policies/mcpAuthentication"),
+                policies: vec![token::from_mcp_authentication(m, &origin, &popts)],
+                origin,
                 jwks_files: file_of(m.jwks.as_ref()).into_iter().collect(),
                 kind: AuthKind::Mcp(Box::new(m.clone())),
             }));
@@ -140,10 +182,12 @@ impl AuthCtx {
             for pr in j.providers.iter().flatten() {
                 files.extend(file_of(Some(&pr.jwks)));
             }
+            let origin = format!("{route_ptr}/policies/jwtAuth");
             return Ok(Some(AuthCtx {
                 mode: j.mode(),
                 location: location(j.location.as_ref())?,
-                origin: format!("{route_ptr}/policies/jwtAuth"),
+                policies: token::from_jwt_auth(j, &origin, &popts),
+                origin,
                 jwks_files: files,
                 kind: AuthKind::Jwt(Box::new(j.clone())),
             }));
@@ -320,26 +364,8 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// What an MCP client asks for, as `mcpAuthorization` rules see it.
-#[derive(Debug, Clone)]
-pub enum McpCall {
-    Tool {
-        name: String,
-        target: String,
-        arguments: Value,
-    },
-    Prompt {
-        name: String,
-        target: String,
-        arguments: Value,
-    },
-    Resource {
-        uri: String,
-        target: String,
-    },
-}
-
-/// Whether `rules` allow `call` for the caller (`None`: no valid token).
+/// Whether `rules` allow `call` for the caller (`None`: no valid token), with the evaluation
+/// `verify-token --tool` uses.
 pub fn authorize(rules: &[AuthzRule], identity: Option<&Identity>, call: &McpCall) -> Decision {
     if rules.is_empty() {
         return Decision {
@@ -347,10 +373,10 @@ pub fn authorize(rules: &[AuthzRule], identity: Option<&Identity>, call: &McpCal
             reason: String::new(),
         };
     }
-    let _ = (identity, call);
+    let d = token::evaluate(rules, identity.map(|i| i.claims.as_ref()), call);
     Decision {
-        allowed: false,
-        reason: "this build cannot evaluate mcpAuthorization rules yet".into(),
+        allowed: d.allowed,
+        reason: d.reason,
     }
 }
 
@@ -366,10 +392,25 @@ pub fn authorize_request(
             reason: String::new(),
         };
     }
-    let _ = (identity, parts);
+    let request = token::RequestInfo {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        host: parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        headers: parts
+            .headers
+            .iter()
+            .filter(|(k, _)| *k != AUTHORIZATION)
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+    };
+    let d = token::evaluate_http(rules, identity.map(|i| i.claims.as_ref()), &request);
     Decision {
-        allowed: false,
-        reason: "this build cannot evaluate authorization rules yet".into(),
+        allowed: d.allowed,
+        reason: d.reason,
     }
 }
 

@@ -148,7 +148,7 @@ async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Bytes, S
 /// Serves `first` (a file that passed `check`) until SIGTERM or SIGINT.
 pub async fn serve(opts: ServeOptions, first: Config) -> Result<(), String> {
     let verifier = Verifier::new(opts.verifier.clone())?;
-    let rt = Runtime::build(&first, 1, &verifier, &opts.root).map_err(|e| e.to_string())?;
+    let rt = Runtime::build(&first, 1, &opts.root).map_err(|e| e.to_string())?;
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(15))
@@ -413,7 +413,7 @@ async fn reload(shared: &Arc<Shared>, opts: &ServeOptions, ports: &mut Ports) {
     }
     let cfg = loaded.config.unwrap();
     let generation = shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
-    let rt = match Runtime::build(&cfg, generation, &shared.verifier, &opts.root) {
+    let rt = match Runtime::build(&cfg, generation, &opts.root) {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(file = %name, error = %e, "reload refused; the previous configuration keeps serving");

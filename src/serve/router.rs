@@ -1,20 +1,13 @@
-//! Picks the listener by hostname and the route by the precedence of SPEC §2.
+//! Picks the listener by hostname, then the route by the precedence of SPEC §2 as
+//! `config::routing` ranks it (the same ranking `verify-token --route` uses).
 
 use std::sync::Arc;
 
 use super::runtime::{ListenerTable, RouteCtx};
+use crate::config::routing;
 
-/// The parts of a request that select a listener and a route.
-#[derive(Debug, Clone, Default)]
-pub struct Request<'a> {
-    /// The `Host` (any port is ignored).
-    pub host: Option<&'a str>,
-    pub path: &'a str,
-    pub method: &'a str,
-    pub headers: &'a [(String, String)],
-    /// Query parameters, decoded.
-    pub query: &'a [(String, String)],
-}
+/// The parts of a request that select a listener and a route (shared with `verify-token`).
+pub use crate::config::routing::Request;
 
 /// The listener for `host`: an exact hostname first, then the longest matching wildcard, then
 /// one without a hostname.
@@ -52,7 +45,7 @@ fn strip_port(host: &str) -> &str {
 
 /// Hostname matching with `*.example.com` wildcards (one or more labels).
 pub fn host_matches(pattern: &str, host: &str) -> bool {
-    shared::host_matches(pattern, strip_port(host))
+    routing::host_matches(pattern, strip_port(host))
 }
 
 /// The route for `req` among a listener's routes, or the attached shorthand when none matches.
@@ -62,7 +55,7 @@ pub fn select(
     req: &Request,
 ) -> Option<Arc<RouteCtx>> {
     let r = req;
-    let mut best: Option<(shared::Rank, usize)> = None;
+    let mut best: Option<(routing::Rank, usize)> = None;
     for (i, rc) in routes.iter().enumerate() {
         if let Some(host) = req.host {
             if !rc.route.hostnames.is_empty()
@@ -71,7 +64,7 @@ pub fn select(
                 continue;
             }
         }
-        if let Some(rank) = shared::route_rank(&rc.matches, r) {
+        if let Some(rank) = routing::route_rank(&rc.matches, r) {
             if best.as_ref().is_none_or(|(b, _)| rank < *b) {
                 best = Some((rank, i));
             }
@@ -81,88 +74,5 @@ pub fn select(
         return Some(routes[i].clone());
     }
     let sh = shorthand?;
-    shared::route_rank(&sh.matches, r).map(|_| sh.clone())
-}
-
-/// Stand-in for the shared route precedence of `config::routing` (arrives with the token
-/// branch); replaced by it on merge so that `verify-token` and `serve` agree.
-mod shared {
-    use crate::config::route::{RouteMatch, ValueMatch};
-
-    pub use super::Request;
-
-    /// Lower wins: path kind, prefix length, method, header and query counts.
-    pub type Rank = (u8, usize, u8, usize, usize);
-
-    pub fn host_matches(pattern: &str, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
-        let pattern = pattern.to_ascii_lowercase();
-        match pattern.strip_prefix("*.") {
-            Some(suffix) => host.ends_with(&format!(".{suffix}")),
-            None => pattern == host,
-        }
-    }
-
-    fn prefix_matches(prefix: &str, path: &str) -> bool {
-        let p = prefix.trim_end_matches('/');
-        p.is_empty() || path == p || (path.starts_with(p) && path[p.len()..].starts_with('/'))
-    }
-
-    fn value_ok(m: &ValueMatch, v: Option<&str>) -> bool {
-        matches!((&m.exact, v), (Some(e), Some(v)) if e == v)
-    }
-
-    pub fn route_rank(matches: &[RouteMatch], req: &Request) -> Option<Rank> {
-        matches
-            .iter()
-            .filter_map(|m| {
-                let (kind, len) = match &m.path {
-                    None => (1, usize::MAX - 1),
-                    Some(p) => {
-                        if let Some(e) = &p.exact {
-                            if e != req.path {
-                                return None;
-                            }
-                            (0, 0)
-                        } else if let Some(pre) = &p.path_prefix {
-                            if !prefix_matches(pre, req.path) {
-                                return None;
-                            }
-                            (1, usize::MAX - pre.len())
-                        } else {
-                            return None;
-                        }
-                    }
-                };
-                if m.method
-                    .as_ref()
-                    .is_some_and(|x| !x.eq_ignore_ascii_case(req.method))
-                {
-                    return None;
-                }
-                for h in &m.headers {
-                    let v = req
-                        .headers
-                        .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(&h.name));
-                    if !value_ok(&h.value, v.map(|(_, v)| v.as_str())) {
-                        return None;
-                    }
-                }
-                for q in &m.query {
-                    let v = req.query.iter().find(|(k, _)| *k == q.name);
-                    if !value_ok(&q.value, v.map(|(_, v)| v.as_str())) {
-                        return None;
-                    }
-                }
-                Some((
-                    kind,
-                    len,
-                    u8::from(m.method.is_none()),
-                    usize::MAX - m.headers.len(),
-                    usize::MAX - m.query.len(),
-                ))
-            })
-            .min()
-    }
+    routing::route_rank(&sh.matches, r).map(|_| sh.clone())
 }

@@ -11,7 +11,7 @@ use crate::config::policy::authz::AuthzRule;
 use crate::config::route::{PathMatch, RouteMatch};
 use crate::config::{Config, Listener, Route, RoutePolicies};
 
-use super::auth::{AuthCtx, Verifier};
+use super::auth::AuthCtx;
 use super::cors::CorsCtx;
 use super::router;
 
@@ -116,12 +116,10 @@ impl Runtime {
     pub fn build(
         cfg: &Config,
         generation: u64,
-        verifier: &Verifier,
         root: &std::path::Path,
     ) -> Result<Runtime, BuildError> {
         let mut b = Builder {
             cfg,
-            verifier,
             root,
             watched: Vec::new(),
         };
@@ -228,7 +226,6 @@ fn port_u16(p: u32) -> Result<u16, BuildError> {
 
 struct Builder<'a> {
     cfg: &'a Config,
-    verifier: &'a Verifier,
     root: &'a std::path::Path,
     watched: Vec<PathBuf>,
 }
@@ -241,7 +238,7 @@ impl Builder<'_> {
         shorthand: Option<&McpBackend>,
     ) -> Result<RouteCtx, BuildError> {
         let policies = route.policies.clone().unwrap_or_default();
-        let auth = AuthCtx::from_policies(&policies, &ptr, self.verifier, self.root)
+        let auth = AuthCtx::from_policies(&policies, &ptr, self.root)
             .map_err(BuildError::Invalid)?
             .map(Arc::new);
         if let Some(a) = &auth {

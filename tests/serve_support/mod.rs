@@ -381,16 +381,13 @@ pub fn oidc_token(issuer: &str, client: &str, extra: &[(&str, &str)]) -> String 
         .map(|(k, v)| format!("{k}={}", urlencode(v)))
         .collect::<Vec<_>>()
         .join("&");
+    // client_secret_basic, unless the form carries the secret (client_secret_post)
     let basic = base64_basic(client, "agw-secret");
-    let r = http(
-        "POST",
-        &format!("{issuer}/v1/token"),
-        &[
-            ("content-type", "application/x-www-form-urlencoded"),
-            ("authorization", &basic),
-        ],
-        Some(&body),
-    );
+    let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+    if !extra.iter().any(|(k, _)| *k == "client_secret") {
+        headers.push(("authorization", &basic));
+    }
+    let r = http("POST", &format!("{issuer}/v1/token"), &headers, Some(&body));
     assert_eq!(r.status, 200, "token: {}", r.body);
     r.json()["access_token"].as_str().unwrap().to_string()
 }

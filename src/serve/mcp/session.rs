@@ -647,17 +647,17 @@ impl Session {
                 let call = match kind {
                     Kind::Tool => McpCall::Tool {
                         name: name.clone(),
-                        target: target.clone(),
+                        target: Some(target.clone()),
                         arguments: json!({}),
                     },
                     Kind::Prompt => McpCall::Prompt {
                         name: name.clone(),
-                        target: target.clone(),
+                        target: Some(target.clone()),
                         arguments: json!({}),
                     },
                     Kind::Resource => McpCall::Resource {
                         uri: name.clone(),
-                        target: target.clone(),
+                        target: Some(target.clone()),
                     },
                 };
                 if !authorize(authz.route.mcp_authz(), authz.identity, &call).allowed {
@@ -726,13 +726,13 @@ impl Session {
         let call = if kind == Kind::Tool {
             McpCall::Tool {
                 name: own.clone(),
-                target,
+                target: Some(target),
                 arguments,
             }
         } else {
             McpCall::Prompt {
                 name: own.clone(),
-                target,
+                target: Some(target),
                 arguments,
             }
         };
@@ -779,7 +779,7 @@ impl Session {
         };
         let call = McpCall::Resource {
             uri: uri.clone(),
-            target: self.names[idx].clone(),
+            target: Some(self.names[idx].clone()),
         };
         let d = authorize(authz.route.mcp_authz(), authz.identity, &call);
         if !d.allowed {
