@@ -849,3 +849,123 @@ fn expired_and_wrong_issuer_tokens_and_key_rotation_while_serving() {
     let r = init(&fresh);
     assert_eq!(r.status, 200, "{}\n{}", r.body, agw.log.all());
 }
+
+#[test]
+fn limits_sessions_body_size_and_idle_timeout() {
+    let Some(js) = js_dir("limits_sessions_body_size_and_idle_timeout") else {
+        return;
+    };
+    let port = free_port();
+    let agw = Agw::start(
+        &bind(port, &stdio_route(&js, "", "")),
+        port,
+        &[
+            "--max-sessions",
+            "1",
+            "--max-body-bytes",
+            "2048",
+            "--session-idle-timeout",
+            "1500ms",
+        ],
+    );
+    let url = agw.url("/mcp");
+    let sid = open_session(&url, &[]);
+    // a second session is refused while the first is open
+    let r = http("POST", &url, &[MCP_ACCEPT, JSON_CT], Some(initialize_body()));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("--max-sessions"), "{}", r.body);
+    // a body over the limit
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"{}"}}}}}}"#,
+        "x".repeat(4096)
+    );
+    let r = rpc(&url, &sid, &[], &big);
+    assert_eq!(r.status, 413, "{}", r.body);
+    // idle: the session ends and its child stops; a new one can start
+    assert!(
+        agw.log
+            .wait(&["idle", &sid], Duration::from_secs(10))
+            .is_some(),
+        "{}",
+        agw.log.all()
+    );
+    let r = rpc(&url, &sid, &[], r#"{"jsonrpc":"2.0","id":4,"method":"tools/list"}"#);
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("idle"), "{}", r.body);
+    assert!(agw
+        .log
+        .wait(&["MCP server `tools` exited"], Duration::from_secs(10))
+        .is_some());
+    open_session(&url, &[]);
+}
+
+#[test]
+fn jwks_file_is_watched_and_rotated_keys_apply_without_restart() {
+    let Some(js) = js_dir("jwks_file_is_watched_and_rotated_keys_apply_without_restart") else {
+        return;
+    };
+    let asrv = Node::start(&js, &["node", "partners/mock-as.mjs"], "issuer");
+    let issuer = format!("http://127.0.0.1:{}", asrv.port);
+    let jwks = || http("GET", &format!("{issuer}/jwks"), &[], None).body;
+    let token = || {
+        http(
+            "POST",
+            &format!("{issuer}/token"),
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some("grant_type=client_credentials"),
+        )
+        .json()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let port = free_port();
+    let policies = format!(
+        r#"      policies:
+        mcpAuthentication:
+          issuer: {issuer}
+          audiences: ["http://127.0.0.1:8080/mcp"]
+          jwks:
+            file: keys.json
+"#
+    );
+    let cfg = bind(port, &stdio_route(&js, "", &policies));
+    // the key file sits beside the config; --root points there
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keys.json"), jwks()).unwrap();
+    let root = dir.path().display().to_string();
+    let agw = Agw::start(&cfg, port, &["--root", &root]);
+    let url = agw.url("/mcp");
+    let init = |t: &str| {
+        http(
+            "POST",
+            &url,
+            &[MCP_ACCEPT, JSON_CT, ("authorization", &format!("Bearer {t}"))],
+            Some(initialize_body()),
+        )
+        .status
+    };
+    assert_eq!(init(&token()), 200, "{}", agw.log.all());
+    signal(asrv.child.id(), "-USR2");
+    let line = asrv
+        .out
+        .wait(&["rotated, new kid"], Duration::from_secs(20))
+        .expect("rotation");
+    let new_kid = line.rsplit(' ').next().unwrap().to_string();
+    let fresh = (0..12)
+        .map(|_| token())
+        .find(|t| kid_of(t) == new_kid)
+        .expect("a token signed with the new key");
+    // the file does not have the new key yet
+    assert_eq!(init(&fresh), 401);
+    std::fs::write(dir.path().join("keys.json"), jwks()).unwrap();
+    let mut ok = false;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        if init(&fresh) == 200 {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "{}", agw.log.all());
+}
