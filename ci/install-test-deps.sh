@@ -36,7 +36,8 @@ fi
 
 # --- Python packages ---------------------------------------------------------------------------------------------
 # MORE TEST DEPENDENCIES GO HERE. Exact versions only, e.g. the Python MCP client:  PY_PACKAGES=(mcp==2.3.0)
-PY_PACKAGES=()
+# pre-commit: tests/integrations.rs runs the agw-check hook (.pre-commit-hooks.yaml) for real.
+PY_PACKAGES=(pre-commit==4.7.0)
 if [ "${#PY_PACKAGES[@]}" -gt 0 ]; then
   missing=()
   for spec in "${PY_PACKAGES[@]}"; do
@@ -52,7 +53,9 @@ fi
 
 # --- Debian packages ---------------------------------------------------------------------------------------------
 # Same pattern for tools from Debian: DEB_PACKAGES=(name ...), installed only when missing.
-DEB_PACKAGES=()
+# zsh and fish: tests/integrations.rs checks that `agw completions zsh|fish` parse (`zsh -n`,
+# `fish -n`); groff-base: that `agw man` is well-formed roff (`groff -man -z -ww`).
+DEB_PACKAGES=(zsh fish groff-base)
 if [ "${#DEB_PACKAGES[@]}" -gt 0 ]; then
   missing=()
   for pkg in "${DEB_PACKAGES[@]}"; do

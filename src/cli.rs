@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "agw",
-    version,
+    version = crate::VERSION,
     about = "Lint, explain and serve agentgateway configuration files",
     long_about = "agw checks agentgateway configuration files (the YAML that puts MCP servers behind a gateway and protects them with OAuth access tokens) against a published schema and semantic rules, and reports every problem with its exact line.\n\nExit codes: 0 no error, 1 findings (errors, or warnings with --deny-warnings), 2 could not run."
 )]
@@ -31,6 +31,10 @@ pub enum Command {
     VerifyToken(Box<VerifyTokenArgs>),
     /// Check a file, then serve it: MCP targets behind the file's routes and policies
     Serve(ServeArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command with --out
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,6 +47,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow annotations
     Github,
+    /// Markdown, only with --list-rules: the rule reference (docs/rules.md)
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,6 +109,10 @@ pub struct SchemaArgs {
     /// Print the `# yaml-language-server: $schema=...` line for this version and exit
     #[arg(long)]
     pub print_modeline: bool,
+    /// With --print-modeline: point at this local schema file instead of the published URL (a
+    /// directory, or a path ending in `/`, gets the schema file name appended)
+    #[arg(long, value_name = "PATH", requires = "print_modeline")]
+    pub schema_path: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -209,6 +219,20 @@ pub struct VerifyTokenArgs {
     /// Verify as if it were this time (seconds since the epoch)
     #[arg(long, value_name = "UNIX", hide = true)]
     pub now: Option<i64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write agw.1 and one page per command (agw-check.1, ...) to this directory instead
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -8,8 +8,21 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
+pub mod docs;
 pub mod oidc;
 pub mod schema;
 pub mod serve;
 pub mod source;
 pub mod token;
+
+/// The git commit agw was built from (12 hex digits), the value of `AGW_BUILD_COMMIT` at build
+/// time when set, or `unknown` (a source tarball without `.git`). Set by build.rs.
+pub const BUILD_COMMIT: &str = env!("AGW_BUILD_COMMIT");
+
+/// What `agw --version` prints after the name: the package version and the build commit.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AGW_BUILD_COMMIT"),
+    ")"
+);

@@ -58,10 +58,22 @@ pub fn files() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The editor modeline for this version.
-pub fn modeline() -> String {
+/// The stable URL of the draft-07 schema of this version: `{PUBLISHED_BASE}/v{version}/schema/{file}`,
+/// the repository's `schema/` directory at the release tag.
+pub fn published_url() -> String {
     format!(
-        "# yaml-language-server: $schema={PUBLISHED_BASE}/v{}/schema/{DRAFT07_FILE}",
+        "{PUBLISHED_BASE}/v{}/schema/{DRAFT07_FILE}",
         env!("CARGO_PKG_VERSION")
     )
+}
+
+/// The editor modeline for this version, pointing at the published schema.
+pub fn modeline() -> String {
+    modeline_for(&published_url())
+}
+
+/// The editor modeline pointing at `schema`, a URL or a path (yaml-language-server resolves a
+/// relative path against the YAML file's directory).
+pub fn modeline_for(schema: &str) -> String {
+    format!("# yaml-language-server: $schema={schema}")
 }

@@ -871,7 +871,12 @@ fn limits_sessions_body_size_and_idle_timeout() {
     let url = agw.url("/mcp");
     let sid = open_session(&url, &[]);
     // a second session is refused while the first is open
-    let r = http("POST", &url, &[MCP_ACCEPT, JSON_CT], Some(initialize_body()));
+    let r = http(
+        "POST",
+        &url,
+        &[MCP_ACCEPT, JSON_CT],
+        Some(initialize_body()),
+    );
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(r.body.contains("--max-sessions"), "{}", r.body);
     // a body over the limit
@@ -889,7 +894,12 @@ fn limits_sessions_body_size_and_idle_timeout() {
         "{}",
         agw.log.all()
     );
-    let r = rpc(&url, &sid, &[], r#"{"jsonrpc":"2.0","id":4,"method":"tools/list"}"#);
+    let r = rpc(
+        &url,
+        &sid,
+        &[],
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/list"}"#,
+    );
     assert_eq!(r.status, 404);
     assert!(r.body.contains("idle"), "{}", r.body);
     assert!(agw
@@ -940,7 +950,11 @@ fn jwks_file_is_watched_and_rotated_keys_apply_without_restart() {
         http(
             "POST",
             &url,
-            &[MCP_ACCEPT, JSON_CT, ("authorization", &format!("Bearer {t}"))],
+            &[
+                MCP_ACCEPT,
+                JSON_CT,
+                ("authorization", &format!("Bearer {t}")),
+            ],
             Some(initialize_body()),
         )
         .status
@@ -968,4 +982,67 @@ fn jwks_file_is_watched_and_rotated_keys_apply_without_restart() {
         }
     }
     assert!(ok, "{}", agw.log.all());
+}
+
+#[test]
+fn listener_jwt_auth_runs_before_routing_and_strips_the_token() {
+    let Some(js) = js_dir("listener_jwt_auth_runs_before_routing_and_strips_the_token") else {
+        return;
+    };
+    let asrv = Node::start(&js, &["node", "partners/mock-as.mjs"], "issuer");
+    let issuer = format!("http://127.0.0.1:{}", asrv.port);
+    let rest = Node::start(
+        &js,
+        &[
+            "node",
+            "-e",
+            "require('http').createServer((q,s)=>{s.end(JSON.stringify({auth:q.headers.authorization||'none'}))}).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
+        ],
+        "ready",
+    );
+    let port = free_port();
+    let cfg = format!(
+        r#"binds:
+- port: {port}
+  listeners:
+  - policies:
+      jwtAuth:
+        mode: strict
+        issuer: {issuer}
+        audiences: ["http://127.0.0.1:8080/mcp"]
+        jwks:
+          url: {issuer}/jwks
+    routes:
+    - name: rest
+      matches: [{{path: {{pathPrefix: /api}}}}]
+      backends:
+      - host: 127.0.0.1:{rest}
+  - hostname: "*.https.example"
+    protocol: HTTPS
+    tls: {{cert: missing.pem, key: missing.pem}}
+    routes: []
+"#,
+        rest = rest.port
+    );
+    let agw = Agw::start(&cfg, port, &[]);
+    let r = http("GET", &agw.url("/api/x"), &[], None);
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("www-authenticate"), "Bearer");
+    let t = http(
+        "POST",
+        &format!("{issuer}/token"),
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some("grant_type=client_credentials"),
+    )
+    .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = http("GET", &agw.url("/api/x"), &[("authorization", &format!("Bearer {t}"))], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["auth"], "none");
+    let r = http("GET", &agw.url("/api/x"), &[("authorization", "Bearer bad.token.here")], None);
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("www-authenticate"), "Bearer error=\"invalid_token\"");
+    assert!(agw.log.all().contains("HTTPS listeners are not served"), "{}", agw.log.all());
 }

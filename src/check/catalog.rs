@@ -16,6 +16,17 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The anchor of the rule's section in docs/rules.md: the id with `/` as `-`
+    /// (`auth/audiences-missing` -> `auth-audiences-missing`).
+    pub fn anchor(&self) -> String {
+        self.id.replace('/', "-")
+    }
+
+    /// The rule's documentation: `DOCS_BASE#anchor`.
+    pub fn docs_url(&self) -> String {
+        format!("{DOCS_BASE}#{}", self.anchor())
+    }
+
     pub fn help_text(&self) -> String {
         let mut s = format!("{}\n\n{}", self.summary, self.description);
         if !self.bad.is_empty() {

@@ -9,6 +9,13 @@ use crate::source::EnvOptions;
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
 
 pub fn run(a: CheckArgs) -> i32 {
+    if a.list_rules && a.format == Format::Markdown {
+        return super::write_stdout(crate::docs::rules_markdown().as_bytes());
+    }
+    if a.format == Format::Markdown {
+        eprintln!("agw: --format markdown is only for --list-rules (the rule reference)");
+        return EXIT_CANNOT_RUN;
+    }
     if a.list_rules {
         for r in catalog::RULES {
             println!("{:<28} {:<8} {}", r.id, r.severity.as_str(), r.summary);
@@ -67,6 +74,7 @@ pub fn run(a: CheckArgs) -> i32 {
         Format::Json => diag::json::render(&reports),
         Format::Sarif => diag::sarif::render(&reports),
         Format::Github => diag::github::render(&reports),
+        Format::Markdown => unreachable!("refused above"),
     };
     print!("{out}");
     for f in &failures {

@@ -1,7 +1,9 @@
 //! One module per command: turn parsed arguments into output and an exit code.
 
 mod check;
+mod completions;
 mod explain;
+mod man;
 mod schema;
 mod serve;
 mod verify_token;
@@ -20,6 +22,23 @@ pub fn run(cli: Cli) -> i32 {
         Command::Explain(a) => explain::run(a),
         Command::Serve(a) => serve::run(a),
         Command::VerifyToken(a) => verify_token::run(*a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
+    }
+}
+
+/// Writes generated text to standard output; a closed pipe (`agw man | head`) is not an error
+/// worth a panic, any other failure is reported.
+fn write_stdout(bytes: &[u8]) -> i32 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            eprintln!("agw: cannot write to standard output: {e}");
+            EXIT_CANNOT_RUN
+        }
     }
 }
 

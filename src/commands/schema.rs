@@ -5,7 +5,10 @@ use super::{EXIT_CANNOT_RUN, EXIT_OK};
 
 pub fn run(a: SchemaArgs) -> i32 {
     if a.print_modeline {
-        println!("{}", schema::modeline());
+        match &a.schema_path {
+            Some(p) => println!("{}", schema::modeline_for(&local_schema(p))),
+            None => println!("{}", schema::modeline()),
+        }
         return EXIT_OK;
     }
     if a.stdout {
@@ -25,4 +28,16 @@ pub fn run(a: SchemaArgs) -> i32 {
         eprintln!("wrote {}", path.display());
     }
     EXIT_OK
+}
+
+/// `--schema-path`: a file path as given; a directory (existing, or written with a trailing
+/// slash) gets the draft-07 schema file name appended.
+fn local_schema(p: &str) -> String {
+    if p.ends_with('/') || p.ends_with('\\') {
+        format!("{p}{}", schema::DRAFT07_FILE)
+    } else if std::path::Path::new(p).is_dir() {
+        format!("{p}/{}", schema::DRAFT07_FILE)
+    } else {
+        p.to_string()
+    }
 }

@@ -22,7 +22,7 @@ pub fn render(reports: &[FileReport]) -> String {
                 "fullDescription": {"text": r.description},
                 "help": {"text": r.help_text(), "markdown": r.help_markdown()},
                 "defaultConfiguration": {"level": sarif_level(r.severity)},
-                "helpUri": format!("{}#{}", catalog::DOCS_BASE, r.id.replace('/', "-")),
+                "helpUri": r.docs_url(),
             })
         })
         .collect();

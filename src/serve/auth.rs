@@ -178,21 +178,41 @@ impl AuthCtx {
             }));
         }
         if let Some(j) = &p.jwt_auth {
-            let mut files: Vec<PathBuf> = file_of(j.jwks.as_ref()).into_iter().collect();
-            for pr in j.providers.iter().flatten() {
-                files.extend(file_of(Some(&pr.jwks)));
-            }
-            let origin = format!("{route_ptr}/policies/jwtAuth");
-            return Ok(Some(AuthCtx {
-                mode: j.mode(),
-                location: location(j.location.as_ref())?,
-                policies: token::from_jwt_auth(j, &origin, &popts),
-                origin,
-                jwks_files: files,
-                kind: AuthKind::Jwt(Box::new(j.clone())),
-            }));
+            return AuthCtx::from_jwt_auth(j, &format!("{route_ptr}/policies/jwtAuth"), root)
+                .map(Some);
         }
         Ok(None)
+    }
+
+    /// A `jwtAuth` block (of a route, or of a listener or gateway: then it runs before routing).
+    pub fn from_jwt_auth(j: &JwtAuth, origin: &str, root: &Path) -> Result<AuthCtx, String> {
+        let popts = PolicyOptions {
+            root: root.to_path_buf(),
+            ..PolicyOptions::default()
+        };
+        let file_of = |j: &crate::config::policy::auth::Jwks| match j {
+            crate::config::policy::auth::Jwks::File(f) => {
+                let p = Path::new(&f.file);
+                Some(if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    root.join(p)
+                })
+            }
+            _ => None,
+        };
+        let mut files: Vec<PathBuf> = j.jwks.as_ref().and_then(file_of).into_iter().collect();
+        for pr in j.providers.iter().flatten() {
+            files.extend(file_of(&pr.jwks));
+        }
+        Ok(AuthCtx {
+            mode: j.mode(),
+            location: location(j.location.as_ref())?,
+            policies: token::from_jwt_auth(j, origin, &popts),
+            origin: origin.to_string(),
+            jwks_files: files,
+            kind: AuthKind::Jwt(Box::new(j.clone())),
+        })
     }
 
     pub fn mcp(&self) -> Option<&McpAuthentication> {

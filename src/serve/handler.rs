@@ -10,7 +10,7 @@ use http::request::Parts;
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
-use super::auth::{AuthKind, Identity, Outcome};
+use super::auth::{AuthCtx, AuthKind, Identity, Outcome};
 use super::body::{self, Body};
 use super::router;
 use super::runtime::{Backend, RouteCtx};
@@ -87,7 +87,7 @@ async fn dispatch(
         };
         rt.select(port, &r)
     };
-    let Some(route) = route else {
+    let Some((route, listener_auth)) = route else {
         return body::json(
             StatusCode::NOT_FOUND,
             &serde_json::json!({"error": "not_found", "error_description": "no route matches this request"}),
@@ -100,7 +100,7 @@ async fn dispatch(
             return r;
         }
     }
-    let mut resp = through_route(shared, &route, parts, body, log).await;
+    let mut resp = through_route(shared, &route, listener_auth.as_deref(), parts, body, log).await;
     if let Some(m) = &route.policies.response_header_modifier {
         modify_headers(m, resp.headers_mut());
     }
@@ -113,16 +113,48 @@ async fn dispatch(
 async fn through_route(
     shared: &Arc<Shared>,
     route: &Arc<RouteCtx>,
+    listener_auth: Option<&AuthCtx>,
     mut parts: Parts,
     body: Incoming,
     log: &mut ReqLog,
 ) -> Response<Body> {
     let mut identity = None;
-    if let Some(a) = &route.auth {
-        if let Some(m) = a.mcp() {
-            if wellknown::is_own_path(parts.uri.path()) {
-                return wellknown::handle(shared, m, parts, body).await;
+    let own_path = route
+        .auth
+        .as_ref()
+        .and_then(|a| a.mcp())
+        .filter(|_| wellknown::is_own_path(parts.uri.path()));
+    if let Some(m) = own_path {
+        return wellknown::handle(shared, m, parts, body).await;
+    }
+    // A listener's jwtAuth runs first, for every route (and strips the token it validates).
+    if let Some(a) = listener_auth {
+        match a.extract(&parts) {
+            None if a.mode == AuthMode::Strict => {
+                log.note = Some("no token (listener jwtAuth)".into());
+                return wellknown::jwt_unauthorized(false);
             }
+            None => {}
+            Some(token) => match shared.verifier.verify(a, &token).await {
+                Outcome::Valid(id) => {
+                    a.strip(&mut parts);
+                    log.identity = Some(id.clone());
+                    identity = Some(id);
+                }
+                Outcome::Invalid(reason) if a.mode != AuthMode::Permissive => {
+                    log.note = Some(format!("listener jwtAuth: {reason}"));
+                    return wellknown::jwt_unauthorized(true);
+                }
+                Outcome::Invalid(reason) => log.note = Some(format!("permissive: {reason}")),
+            },
+        }
+    }
+    if let Some(a) = &route.auth {
+        if let (Some(m), Some(_)) = (a.mcp(), &identity) {
+            // As the gateway: the token was already validated and removed before routing.
+            log.note =
+                Some("mcpAuthentication after a listener jwtAuth that removed the token".into());
+            return wellknown::unauthorized(m, &parts, true);
         }
         let refuse = |invalid: bool, parts: &Parts| match &a.kind {
             AuthKind::Mcp(m) => wellknown::unauthorized(m, parts, invalid),

@@ -149,6 +149,12 @@ async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Bytes, S
 pub async fn serve(opts: ServeOptions, first: Config) -> Result<(), String> {
     let verifier = Verifier::new(opts.verifier.clone())?;
     let rt = Runtime::build(&first, 1, &opts.root).map_err(|e| e.to_string())?;
+    for s in &rt.skipped {
+        tracing::warn!("{s}");
+    }
+    if rt.ports.is_empty() {
+        return Err("the file has no HTTP listener that `agw serve` can serve".into());
+    }
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(15))
@@ -420,6 +426,9 @@ async fn reload(shared: &Arc<Shared>, opts: &ServeOptions, ports: &mut Ports) {
             return;
         }
     };
+    for s in &rt.skipped {
+        tracing::warn!("{s}");
+    }
     let wanted: Vec<u16> = rt.ports.keys().copied().collect();
     if let Err(e) = ports.sync(&wanted).await {
         tracing::error!(file = %name, error = %e, "reload refused; the previous configuration keeps serving");

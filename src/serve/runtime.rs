@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::config::mcp::{McpBackend, PrefixMode, StatefulMode};
 use crate::config::policy::authz::AuthzRule;
 use crate::config::route::{PathMatch, RouteMatch};
-use crate::config::{Config, Listener, Route, RoutePolicies};
+use crate::config::{Config, Listener, ListenerProtocol, Route, RoutePolicies};
 
 use super::auth::AuthCtx;
 use super::cors::CorsCtx;
@@ -23,6 +23,8 @@ pub struct Runtime {
     pub watched: Vec<PathBuf>,
     /// The top-level `backends` (remote MCP targets may name one).
     pub backends: Arc<Vec<crate::config::NamedBackend>>,
+    /// What of the file is not served, for the log (`HTTPS listener on port 8443`).
+    pub skipped: Vec<String>,
 }
 
 /// The listeners sharing one port.
@@ -33,6 +35,8 @@ pub struct PortTable {
 
 pub struct ListenerTable {
     pub hostname: Option<String>,
+    /// A listener- or gateway-level `jwtAuth`: runs before routing, for every route.
+    pub auth: Option<Arc<AuthCtx>>,
     pub routes: Vec<Arc<RouteCtx>>,
     /// The `mcp:` shorthand attached to this listener's gateway (matches `/mcp`, `/sse` and
     /// `/.well-known` when no route does).
@@ -124,6 +128,7 @@ impl Runtime {
             watched: Vec::new(),
         };
         let mut ports: BTreeMap<u16, PortTable> = BTreeMap::new();
+        let mut skipped = Vec::new();
         for (bi, bind) in cfg.binds.iter().enumerate() {
             if bind.mode == Some(crate::config::BindMode::Internal) {
                 continue;
@@ -132,13 +137,25 @@ impl Runtime {
             let port = port_u16(port)?;
             let table = ports.entry(port).or_default();
             for (li, listener) in bind.listeners.iter().enumerate() {
+                if listener.protocol() != ListenerProtocol::HTTP {
+                    skipped.push(format!(
+                        "/binds/{bi}/listeners/{li}: {:?} listeners are not served by `agw serve` (port {port})",
+                        listener.protocol()
+                    ));
+                    continue;
+                }
                 let mut routes = Vec::new();
                 for (ri, route) in listener.routes.iter().flatten().enumerate() {
                     let ptr = format!("/binds/{bi}/listeners/{li}/routes/{ri}");
                     routes.push(Arc::new(b.route(ptr, route.clone(), None)?));
                 }
+                let auth = b.listener_auth(
+                    listener.policies.as_ref(),
+                    &format!("/binds/{bi}/listeners/{li}/policies/jwtAuth"),
+                )?;
                 table.listeners.push(ListenerTable {
                     hostname: listener.hostname.clone(),
+                    auth,
                     routes,
                     shorthand: None,
                 });
@@ -154,6 +171,13 @@ impl Runtime {
             };
             let mut tables = Vec::new();
             for listener in listeners {
+                let proto = listener.protocol.or(gw.protocol).unwrap_or_default();
+                if proto != ListenerProtocol::HTTP {
+                    skipped.push(format!(
+                        "gateway `{gname}`: {proto:?} listeners are not served by `agw serve` (port {port})"
+                    ));
+                    continue;
+                }
                 let mut routes = Vec::new();
                 for (ri, tr) in cfg.routes.iter().enumerate() {
                     let attached = tr.gateways.refs().iter().any(|r| match r.split_once('/') {
@@ -182,8 +206,19 @@ impl Runtime {
                     }
                     _ => None,
                 };
+                let auth = match b.listener_auth(
+                    listener.policies.as_ref(),
+                    &format!("/gateways/{gname}/listeners/policies/jwtAuth"),
+                )? {
+                    Some(a) => Some(a),
+                    None => b.listener_auth(
+                        gw.policies.as_ref(),
+                        &format!("/gateways/{gname}/policies/jwtAuth"),
+                    )?,
+                };
                 tables.push(ListenerTable {
                     hostname: listener.hostname.clone(),
+                    auth,
                     routes,
                     shorthand,
                 });
@@ -199,24 +234,33 @@ impl Runtime {
                 .listeners
                 .push(ListenerTable {
                     hostname: None,
+                    auth: None,
                     routes: vec![Arc::new(route)],
                     shorthand: None,
                 });
         }
         let watched = b.watched;
+        ports.retain(|_, t| !t.listeners.is_empty());
         Ok(Runtime {
             generation,
             ports,
             watched,
             backends: Arc::new(cfg.backends.clone()),
+            skipped,
         })
     }
 
-    /// The route serving a request on `port`, after the listener is chosen by hostname.
-    pub fn select(&self, port: u16, req: &router::Request) -> Option<Arc<RouteCtx>> {
+    /// The route serving a request on `port`, after the listener is chosen by hostname, with
+    /// the listener's own authentication.
+    pub fn select(
+        &self,
+        port: u16,
+        req: &router::Request,
+    ) -> Option<(Arc<RouteCtx>, Option<Arc<AuthCtx>>)> {
         let table = self.ports.get(&port)?;
         let listener = router::pick_listener(&table.listeners, req.host)?;
-        router::select(&listener.routes, listener.shorthand.as_ref(), req)
+        let route = router::select(&listener.routes, listener.shorthand.as_ref(), req)?;
+        Some((route, listener.auth.clone()))
     }
 }
 
@@ -231,6 +275,19 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    fn listener_auth(
+        &mut self,
+        p: Option<&crate::config::GatewayPolicies>,
+        origin: &str,
+    ) -> Result<Option<Arc<AuthCtx>>, BuildError> {
+        let Some(j) = p.and_then(|p| p.jwt_auth.as_ref()) else {
+            return Ok(None);
+        };
+        let a = AuthCtx::from_jwt_auth(j, origin, self.root).map_err(BuildError::Invalid)?;
+        self.watched.extend(a.watched_files());
+        Ok(Some(Arc::new(a)))
+    }
+
     fn route(
         &mut self,
         ptr: String,
