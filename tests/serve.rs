@@ -1038,11 +1038,123 @@ fn listener_jwt_auth_runs_before_routing_and_strips_the_token() {
         .as_str()
         .unwrap()
         .to_string();
-    let r = http("GET", &agw.url("/api/x"), &[("authorization", &format!("Bearer {t}"))], None);
+    let r = http(
+        "GET",
+        &agw.url("/api/x"),
+        &[("authorization", &format!("Bearer {t}"))],
+        None,
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["auth"], "none");
-    let r = http("GET", &agw.url("/api/x"), &[("authorization", "Bearer bad.token.here")], None);
+    let r = http(
+        "GET",
+        &agw.url("/api/x"),
+        &[("authorization", "Bearer bad.token.here")],
+        None,
+    );
     assert_eq!(r.status, 401);
-    assert_eq!(r.header("www-authenticate"), "Bearer error=\"invalid_token\"");
-    assert!(agw.log.all().contains("HTTPS listeners are not served"), "{}", agw.log.all());
+    assert_eq!(
+        r.header("www-authenticate"),
+        "Bearer error=\"invalid_token\""
+    );
+    assert!(
+        agw.log.all().contains("HTTPS listeners are not served"),
+        "{}",
+        agw.log.all()
+    );
+}
+
+#[test]
+fn listeners_by_hostname_gateways_shorthand_and_http_authorization() {
+    let Some(js) = js_dir("listeners_by_hostname_gateways_shorthand_and_http_authorization") else {
+        return;
+    };
+    let (p1, p2) = (free_port(), free_port());
+    let cfg = format!(
+        r#"binds:
+- port: {p1}
+  listeners:
+  - hostname: a.example
+    routes:
+    - policies: {{directResponse: {{body: a, status: 200}}}}
+  - hostname: "*.b.example"
+    routes:
+    - policies: {{directResponse: {{body: b, status: 200}}}}
+  - routes:
+    - name: guarded
+      matches: [{{path: {{pathPrefix: /guarded}}}}]
+      policies:
+        authorization:
+          rules: ['request.method == "GET"']
+        directResponse: {{body: ok, status: 200}}
+    - name: exact
+      matches: [{{path: {{exact: /x}}}}]
+      policies: {{directResponse: {{body: exact, status: 200}}}}
+    - name: prefix
+      matches: [{{path: {{pathPrefix: /x}}}}, {{path: {{regex: "/r[0-9]+"}}}}]
+      policies: {{directResponse: {{body: prefix, status: 200}}}}
+    - name: post
+      matches: [{{path: {{pathPrefix: /x}}, method: POST}}]
+      policies: {{directResponse: {{body: post, status: 200}}}}
+gateways:
+  main:
+    port: {p2}
+routes:
+- gateways: main
+  name: api
+  matches: [{{path: {{pathPrefix: /api}}}}]
+  policies: {{directResponse: {{body: api, status: 200}}}}
+mcp:
+  gateways: main
+  statefulMode: stateless
+  targets:
+  - name: tools
+    stdio: {{cmd: {cmd}, args: [stdio]}}
+"#,
+        cmd = everything(&js)
+    );
+    let agw = Agw::start(&cfg, p1, &[]);
+    let get = |port: u16, path: &str, host: &str, method: &str| {
+        http(
+            method,
+            &format!("http://127.0.0.1:{port}{path}"),
+            &[("host", host)],
+            None,
+        )
+    };
+    assert_eq!(get(p1, "/", "a.example", "GET").body, "a");
+    assert_eq!(get(p1, "/", "x.b.example:8080", "GET").body, "b");
+    assert_eq!(get(p1, "/x", "other", "GET").body, "exact");
+    assert_eq!(get(p1, "/x/y", "other", "GET").body, "prefix");
+    assert_eq!(get(p1, "/x/y", "other", "POST").body, "post");
+    assert_eq!(get(p1, "/r12", "other", "GET").body, "prefix");
+    assert_eq!(get(p1, "/guarded", "other", "GET").status, 200);
+    assert_eq!(get(p1, "/guarded", "other", "POST").status, 403);
+    assert_eq!(get(p1, "/nothing", "other", "GET").status, 404);
+    // the gateway port: a top-level route, and the shorthand on /mcp (stateless: no session id)
+    assert_eq!(get(p2, "/api/v1", "gw", "GET").body, "api");
+    let url = format!("http://127.0.0.1:{p2}/mcp");
+    let r = http(
+        "POST",
+        &url,
+        &[MCP_ACCEPT, JSON_CT],
+        Some(initialize_body()),
+    );
+    assert_eq!(r.status, 200, "{}\n{}", r.body, agw.log.all());
+    assert_eq!(r.header("mcp-session-id"), "");
+    let r = http(
+        "POST",
+        &url,
+        &[MCP_ACCEPT, JSON_CT],
+        Some(
+            r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"message":"stateless"}}}"#,
+        ),
+    );
+    assert_eq!(
+        r.message()["result"]["content"][0]["text"],
+        "Echo: stateless",
+        "{}",
+        r.body
+    );
+    assert_eq!(get(p2, "/elsewhere", "gw", "GET").status, 404);
 }
