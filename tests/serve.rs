@@ -1158,3 +1158,75 @@ mcp:
     );
     assert_eq!(get(p2, "/elsewhere", "gw", "GET").status, 404);
 }
+
+#[test]
+fn rate_limit_request_timeout_and_dns_rebinding_protection() {
+    let Some(js) = js_dir("rate_limit_request_timeout_and_dns_rebinding_protection") else {
+        return;
+    };
+    let slow = Node::start(
+        &js,
+        &[
+            "node",
+            "-e",
+            "require('http').createServer((q,s)=>setTimeout(()=>s.end('late'),3000)).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
+        ],
+        "ready",
+    );
+    let port = free_port();
+    let cfg = format!(
+        r#"binds:
+- port: {port}
+  listeners:
+  - routes:
+    - name: limited
+      matches: [{{path: {{exact: /limited}}}}]
+      policies:
+        localRateLimit:
+        - {{maxTokens: 2, tokensPerFill: 1, fillInterval: 1h}}
+        directResponse: {{body: ok, status: 200}}
+    - name: slow
+      matches: [{{path: {{exact: /slow}}}}]
+      policies:
+        timeout: {{requestTimeout: 300ms}}
+      backends:
+      - host: 127.0.0.1:{slow}
+    - name: mcp
+      matches: [{{path: {{exact: /mcp}}}}]
+      backends:
+      - mcp:
+          dnsRebindingProtection: true
+          targets:
+          - name: tools
+            stdio: {{cmd: {cmd}, args: [stdio]}}
+"#,
+        slow = slow.port,
+        cmd = everything(&js)
+    );
+    let agw = Agw::start(&cfg, port, &[]);
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| http("GET", &agw.url("/limited"), &[], None).status)
+        .collect();
+    assert_eq!(statuses, vec![200, 200, 429]);
+    let r = http("GET", &agw.url("/limited"), &[], None);
+    assert!(r.header("retry-after").parse::<u64>().unwrap() > 0);
+    let started = std::time::Instant::now();
+    let r = http("GET", &agw.url("/slow"), &[], None);
+    assert_eq!(r.status, 504);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let url = agw.url("/mcp");
+    let r = http(
+        "POST",
+        &url,
+        &[MCP_ACCEPT, JSON_CT, ("origin", "http://evil.example")],
+        Some(initialize_body()),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = http(
+        "POST",
+        &url,
+        &[MCP_ACCEPT, JSON_CT, ("origin", "http://localhost:5173")],
+        Some(initialize_body()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -100,7 +100,33 @@ async fn dispatch(
             return r;
         }
     }
-    let mut resp = through_route(shared, &route, listener_auth.as_deref(), parts, body, log).await;
+    for rl in &route.rate_limits {
+        if let Err(wait) = rl.take() {
+            log.note = Some("localRateLimit".into());
+            let mut r = body::json(
+                StatusCode::TOO_MANY_REQUESTS,
+                &serde_json::json!({"error": "rate_limited", "error_description": "the route's localRateLimit is exhausted"}),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!("{}", wait.ceil().max(1.0) as u64)) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            if let Some(c) = &route.cors {
+                c.apply(origin.as_ref(), r.headers_mut());
+            }
+            return r;
+        }
+    }
+    let fut = through_route(shared, &route, listener_auth.as_deref(), parts, body, log);
+    let mut resp = match route.request_timeout {
+        None => fut.await,
+        Some(limit) => match tokio::time::timeout(limit, fut).await {
+            Ok(r) => r,
+            Err(_) => body::json(
+                StatusCode::GATEWAY_TIMEOUT,
+                &serde_json::json!({"error": "timeout", "error_description": "the route's requestTimeout passed"}),
+            ),
+        },
+    };
     if let Some(m) = &route.policies.response_header_modifier {
         modify_headers(m, resp.headers_mut());
     }

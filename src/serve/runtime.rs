@@ -54,7 +54,51 @@ pub struct RouteCtx {
     pub policies: RoutePolicies,
     pub auth: Option<Arc<AuthCtx>>,
     pub cors: Option<CorsCtx>,
+    /// `localRateLimit` (request buckets), shared by every request of the route.
+    pub rate_limits: Vec<RateLimit>,
+    /// `timeout.requestTimeout`
+    pub request_timeout: Option<std::time::Duration>,
     pub backend: Backend,
+}
+
+/// A token bucket: `max_tokens` capacity, `per_fill` tokens every `every`.
+pub struct RateLimit {
+    max_tokens: f64,
+    per_sec: f64,
+    state: std::sync::Mutex<(f64, std::time::Instant)>,
+}
+
+impl RateLimit {
+    fn new(l: &crate::config::policy::LocalRateLimit) -> Option<RateLimit> {
+        use crate::config::policy::traffic::RateLimitKind;
+        if l.kind == Some(RateLimitKind::Tokens) {
+            return None; // LLM tokens: nothing to count here
+        }
+        let every = crate::cli::parse_duration(&l.fill_interval).ok()?;
+        if every.is_zero() {
+            return None;
+        }
+        Some(RateLimit {
+            max_tokens: l.max_tokens as f64,
+            per_sec: l.tokens_per_fill as f64 / every.as_secs_f64(),
+            state: std::sync::Mutex::new((l.max_tokens as f64, std::time::Instant::now())),
+        })
+    }
+
+    /// Takes a token; `Err(seconds until one is there)` when the bucket is empty.
+    pub fn take(&self) -> Result<(), f64> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(s.1).as_secs_f64() * self.per_sec;
+        s.0 = (s.0 + refill).min(self.max_tokens);
+        s.1 = now;
+        if s.0 >= 1.0 {
+            s.0 -= 1.0;
+            Ok(())
+        } else {
+            Err((1.0 - s.0) / self.per_sec)
+        }
+    }
 }
 
 impl RouteCtx {
@@ -302,6 +346,18 @@ impl Builder<'_> {
             self.watched.extend(a.watched_files());
         }
         let cors = policies.cors.as_ref().map(CorsCtx::new);
+        let rate_limits = policies
+            .local_rate_limit
+            .iter()
+            .flatten()
+            .filter_map(RateLimit::new)
+            .collect();
+        let request_timeout = policies
+            .timeout
+            .as_ref()
+            .and_then(|t| t.request_timeout.as_deref())
+            .and_then(|d| crate::cli::parse_duration(d).ok())
+            .filter(|d| !d.is_zero());
         let backend = if let Some(m) = shorthand {
             Backend::Mcp(Arc::new(McpCtx::new(ptr.clone(), m.clone())))
         } else if let Some(m) = route.backends.iter().find_map(|b| b.mcp.as_ref()) {
@@ -345,6 +401,8 @@ impl Builder<'_> {
             policies,
             auth,
             cors,
+            rate_limits,
+            request_timeout,
             backend,
         })
     }

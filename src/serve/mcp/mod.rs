@@ -186,6 +186,13 @@ pub async fn handle(
     body: Incoming,
     identity: Option<Identity>,
 ) -> Response<Body> {
+    if ctx.backend.dns_rebinding_protection == Some(true) && !origin_allowed(&parts) {
+        return http_error(
+            StatusCode::FORBIDDEN,
+            -32000,
+            "Forbidden: the Origin is neither this host nor a loopback address (dnsRebindingProtection)",
+        );
+    }
     match parts.method {
         Method::POST => post(shared, route, ctx, parts, body, identity).await,
         Method::GET => get(shared, ctx, &parts),
@@ -201,6 +208,39 @@ pub async fn handle(
             r
         }
     }
+}
+
+/// DNS rebinding protection: a browser `Origin` must name this host or a loopback address.
+fn origin_allowed(parts: &Parts) -> bool {
+    let Some(origin) = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    let host_of = |authority: &str| -> String {
+        let a = authority.rsplit('@').next().unwrap_or(authority);
+        if let Some(rest) = a.strip_prefix('[') {
+            return rest.split(']').next().unwrap_or("").to_ascii_lowercase();
+        }
+        a.split(':').next().unwrap_or("").to_ascii_lowercase()
+    };
+    let Some(o) = origin
+        .split("://")
+        .nth(1)
+        .map(|r| host_of(r.split('/').next().unwrap_or("")))
+    else {
+        return false;
+    };
+    if matches!(o.as_str(), "localhost" | "127.0.0.1" | "::1") {
+        return true;
+    }
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| host_of(h) == o)
 }
 
 fn unknown_session(reason: Option<String>) -> Response<Body> {
