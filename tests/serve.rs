@@ -1230,3 +1230,69 @@ fn rate_limit_request_timeout_and_dns_rebinding_protection() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+#[test]
+fn progress_notifications_and_server_requests_are_relayed() {
+    let Some(js) = js_dir("progress_notifications_and_server_requests_are_relayed") else {
+        return;
+    };
+    let port = free_port();
+    let agw = Agw::start(&bind(port, &stdio_route(&js, "", "")), port, &[]);
+    let url = agw.url("/mcp");
+    // a client that can sample (server-everything offers its sampling tool only then)
+    let r = http(
+        "POST",
+        &url,
+        &[MCP_ACCEPT, JSON_CT],
+        Some(
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"sampling":{}},"clientInfo":{"name":"agw-test","version":"0"}}}"#,
+        ),
+    );
+    let sid = r.header("mcp-session-id").to_string();
+    let r = rpc(
+        &url,
+        &sid,
+        &[],
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+    );
+    assert_eq!(r.status, 202);
+    // progress for a request arrives on that request's SSE stream, then the result
+    let r = rpc(
+        &url,
+        &sid,
+        &[],
+        r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"trigger-long-running-operation","arguments":{"duration":1,"steps":2},"_meta":{"progressToken":"p1"}}}"#,
+    );
+    assert!(r.header("content-type").starts_with("text/event-stream"));
+    assert_eq!(
+        r.body.matches("notifications/progress").count(),
+        2,
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("\"progressToken\":\"p1\""));
+    assert_eq!(r.message()["id"], 5);
+    // a request of the server (sampling) reaches the client, and the client's answer the server
+    let (u2, s2) = (url.clone(), sid.clone());
+    let call = std::thread::spawn(move || {
+        rpc(
+            &u2,
+            &s2,
+            &[],
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"trigger-sampling-request","arguments":{"prompt":"hello","maxTokens":10}}}"#,
+        )
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = rpc(
+        &url,
+        &sid,
+        &[],
+        r#"{"jsonrpc":"2.0","id":1,"result":{"role":"assistant","content":{"type":"text","text":"sampled!"},"model":"m"}}"#,
+    );
+    assert_eq!(r.status, 202);
+    let r = call.join().unwrap();
+    assert!(r.body.contains("sampling/createMessage"), "{}", r.body);
+    let m = r.message();
+    assert_eq!(m["id"], 6);
+    assert!(m.to_string().contains("sampled!"), "{m}");
+}
