@@ -96,6 +96,19 @@ pub struct CheckArgs {
     /// With --online: seconds allowed to connect
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     pub connect_timeout: f64,
+    /// Silence a rule (an id such as `okta/jwks-derived`, or a family such as `okta`); repeatable
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub allow: Vec<String>,
+    /// Report a rule as an error whatever its default severity; repeatable
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub deny: Vec<String>,
+    /// Directory that referenced files (JWKS, certificates, OpenAPI schemas) are relative to,
+    /// as the gateway's working directory would be [default: the current directory]
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Report a referenced file that cannot be found as an error, not a warning
+    #[arg(long)]
+    pub strict_files: bool,
 }
 
 #[derive(Debug, clap::Args)]

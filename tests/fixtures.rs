@@ -34,8 +34,10 @@ fn render(loaded: &Loaded) -> String {
     let mut out = String::new();
     for d in &report.diagnostics {
         let (line, col) = report.position(d);
-        // A message is one line in the snapshot even if agw ever puts a newline in one.
-        let message = d.message.replace('\n', "\\n");
+        // A message is one line in the snapshot even if agw ever puts a newline in one, and
+        // says `<cwd>` for the directory the tests run in (the checkout's place varies).
+        let cwd = std::env::current_dir().unwrap().display().to_string();
+        let message = d.message.replace('\n', "\\n").replace(&cwd, "<cwd>");
         writeln!(
             out,
             "{line}:{col} {} {} {message}",
@@ -169,49 +171,13 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "host-without-port-backend.yaml",
         "route backend `host` without a port",
     ),
-    ("https-without-tls.yaml", "HTTPS listener without `tls`"),
-    ("invalid-regex.yaml", "path regex that does not compile"),
-    (
-        "jwks-url-as-string.yaml",
-        "`jwks: URL` is taken as inline JWKS JSON",
-    ),
-    (
-        "jwt-and-mcp-auth.yaml",
-        "`jwtAuth` and `mcpAuthentication` on one route",
-    ),
-    (
-        "mcp-target-host-mixed.yaml",
-        "`host` + `port` without `path` in an MCP target",
-    ),
     (
         "path-exact-empty.yaml",
         "`exact:` with no value counts as set (null passes the schema)",
     ),
-    ("port-conflict.yaml", "two binds on one port"),
-    (
-        "rate-limit-max-below-fill.yaml",
-        "`maxTokens` < `tokensPerFill`",
-    ),
-    (
-        "shorthand-port-and-gateways.yaml",
-        "`mcp:` shorthand with both `port` and `gateways`",
-    ),
-    ("stdio-target-policies.yaml", "`policies` on a stdio target"),
-    (
-        "target-host-empty.yaml",
-        "MCP target `host:` with no value (null passes the schema)",
-    ),
     (
         "target-name-uppercase.yaml",
         "MCP target name that is not a DNS name",
-    ),
-    (
-        "unknown-backend-ref.yaml",
-        "`backend: NAME` with no such backend",
-    ),
-    (
-        "unknown-gateway-ref.yaml",
-        "`gateways: NAME` with no such gateway",
     ),
 ];
 

@@ -1017,12 +1017,15 @@ fn listener_jwt_auth_runs_before_routing_and_strips_the_token() {
       matches: [{{path: {{pathPrefix: /api}}}}]
       backends:
       - host: 127.0.0.1:{rest}
+- port: {tls_port}
+  listeners:
   - hostname: "*.https.example"
     protocol: HTTPS
     tls: {{cert: missing.pem, key: missing.pem}}
     routes: []
 "#,
-        rest = rest.port
+        rest = rest.port,
+        tls_port = free_port()
     );
     let agw = Agw::start(&cfg, port, &[]);
     let r = http("GET", &agw.url("/api/x"), &[], None);

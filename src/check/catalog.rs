@@ -193,6 +193,268 @@ rules! {
     "the issuer and its keys were reached (`--online`)",
     "A summary of what `--online` verified for an issuer: how fast discovery answered and which keys the JWKS holds.",
     "", "";
+
+    "auth/mode-not-strict", Warning,
+    "`mcpAuthentication` lets requests without a valid token through",
+    "With `mode: optional` a request without a token reaches the MCP server unauthenticated; with `mode: permissive` even a request with an invalid token does. MCP clients learn that they need a token from the 401 answer, so with these modes they never ask for one. Keep `strict` (the default) unless `mcpAuthorization` rules deny what anonymous callers must not do.",
+    "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  mode: optional",
+    "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  mode: strict";
+
+    "auth/jwt-and-mcp-auth", Error,
+    "`jwtAuth` and `mcpAuthentication` on one route",
+    "Both policies fill the same authentication slot of a route; the gateway keeps only one of them, so half of what you wrote does not apply. For MCP clients keep `mcpAuthentication`: it validates the same tokens and also publishes the protected resource metadata that clients need to find the authorization server.",
+    "policies:\n  jwtAuth:\n    issuer: https://acme.okta.com/oauth2/default\n    jwks: {url: https://acme.okta.com/oauth2/default/v1/keys}\n  mcpAuthentication:\n    issuer: https://acme.okta.com/oauth2/default",
+    "policies:\n  mcpAuthentication:\n    issuer: https://acme.okta.com/oauth2/default\n    audiences: [api://default]\n    jwks: {url: https://acme.okta.com/oauth2/default/v1/keys}";
+
+    "auth/gateway-jwt-strips-token", Error,
+    "a listener's `jwtAuth` removes the token a route's `mcpAuthentication` needs",
+    "Policies of a listener or gateway run before routing. A `jwtAuth` there validates the bearer token and then removes it from the request, so the `mcpAuthentication` of a route behind it finds no token and answers 401 to every request. Validate MCP tokens in one place: drop the listener-level `jwtAuth`, or move it onto the routes that need it. (When the two read the token from different places, they do not collide and agw says nothing.)",
+    "binds:\n- port: 3000\n  listeners:\n  - policies:\n      jwtAuth: {issuer: https://idp.example.com, jwks: {url: https://idp.example.com/keys}}\n    routes:\n    - policies:\n        mcpAuthentication: {issuer: https://idp.example.com, audiences: [mcp]}",
+    "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentication: {issuer: https://idp.example.com, audiences: [mcp]}";
+
+    "auth/jwt-optional-default", Note,
+    "`jwtAuth` without `mode` is optional",
+    "Unlike `mcpAuthentication`, `jwtAuth` defaults to `mode: optional`: a request without a token passes and only an invalid token is rejected. That is often intended (authorization rules then decide), but it surprises people who expect authentication to be required. Write the mode you mean.",
+    "jwtAuth:\n  issuer: https://idp.example.com\n  jwks: {url: https://idp.example.com/keys}",
+    "jwtAuth:\n  mode: strict\n  issuer: https://idp.example.com\n  jwks: {url: https://idp.example.com/keys}";
+
+    "auth/insecure-http", Warning,
+    "an issuer or JWKS URL over plain HTTP off this machine",
+    "The gateway fetches signing keys from the JWKS URL (or from the issuer when no JWKS is given). Over plain HTTP anyone on the network path can replace the keys and mint tokens the gateway accepts. `http://localhost` and loopback addresses are fine for development and are not reported.",
+    "issuer: http://auth.acme.com/realms/mcp\njwks:\n  url: http://auth.acme.com/realms/mcp/protocol/openid-connect/certs",
+    "issuer: https://auth.acme.com/realms/mcp\njwks:\n  url: https://auth.acme.com/realms/mcp/protocol/openid-connect/certs";
+
+    "auth/jwks-origin", Warning,
+    "the JWKS URL is on another origin than the issuer",
+    "Keys for an issuer are published by the issuer itself (its discovery document names them in `jwks_uri`). A JWKS on another scheme, host or port usually means a copy-paste from another environment or tenant, and whoever controls that origin can mint tokens the gateway accepts for this issuer. Google's issuers, whose keys live on googleapis.com, are known and not reported.",
+    "issuer: https://acme.okta.com/oauth2/default\njwks:\n  url: https://staging-acme.okta.com/oauth2/default/v1/keys",
+    "issuer: https://acme.okta.com/oauth2/default\njwks:\n  url: https://acme.okta.com/oauth2/default/v1/keys";
+
+    "auth/required-claims", Warning,
+    "`requiredClaims` that do not do what they say",
+    "`jwtValidationOptions.requiredClaims` replaces the default `[exp]`, and the gateway only understands `exp`, `nbf`, `aud`, `iss` and `sub` there: any other name is silently ignored, and a list without `exp` accepts tokens that never expire. Require other claims with an authorization rule (`has(jwt.groups)`).",
+    "jwtValidationOptions:\n  requiredClaims: [groups]",
+    "jwtValidationOptions:\n  requiredClaims: [exp, sub]\n# and in mcpAuthorization: 'has(jwt.groups)'";
+
+    "auth/metadata-path-missing", Warning,
+    "clients cannot reach the OAuth discovery paths of a protected route",
+    "An MCP client that gets a 401 fetches `/.well-known/oauth-protected-resource<MCP path>` to learn which authorization server issues tokens, and with a `provider` also `/.well-known/oauth-authorization-server<MCP path>`. The gateway answers these from the route's `mcpAuthentication`, but only if the route (or another protected route on the same listener) matches those paths. Without them clients cannot discover how to log in.",
+    "matches:\n- path:\n    exact: /mcp\npolicies:\n  mcpAuthentication:\n    issuer: https://acme.okta.com/oauth2/default",
+    "matches:\n- path:\n    exact: /mcp\n- path:\n    exact: /.well-known/oauth-protected-resource/mcp\npolicies:\n  mcpAuthentication:\n    issuer: https://acme.okta.com/oauth2/default";
+
+    "auth/resource-path-mismatch", Warning,
+    "`resourceMetadata.resource` names another path than the route serves",
+    "The protected resource metadata says which URL it describes (`resource`). MCP clients compare it with the URL they connected to and reject metadata for another resource (RFC 9728), and the gateway derives the metadata URL from it. Its path must be the route's MCP endpoint path.",
+    "matches:\n- path: {exact: /mcp}\npolicies:\n  mcpAuthentication:\n    resourceMetadata:\n      resource: https://gateway.acme.com/api/mcp",
+    "matches:\n- path: {exact: /mcp}\npolicies:\n  mcpAuthentication:\n    resourceMetadata:\n      resource: https://gateway.acme.com/mcp";
+
+    "auth/claim-may-be-absent", Note,
+    "an authorization rule reads a claim that tokens may not carry",
+    "Claims such as `groups` or `roles` are in tokens only when the issuer is configured to put them there (Okta: a claim on the authorization server with a filter; it is not in access tokens by default). A rule that reads an absent claim fails: an allow rule then never matches, and a deny rule does not deny (reported as a warning). Check a real token with `agw verify-token`, or guard the claim with `has(jwt.claim)`. With an Okta issuer, every claim outside Okta's standard access token claims is reported.",
+    "mcpAuthorization:\n  rules:\n  - 'jwt.groups.exists(g, g == \"admins\")'",
+    "mcpAuthorization:\n  rules:\n  - 'has(jwt.groups) && jwt.groups.exists(g, g == \"admins\")'";
+
+    "okta/jwks-derived", Warning,
+    "an Okta issuer without `jwks`",
+    "Without `jwks` the gateway fetches keys from `{issuer}/.well-known/jwks.json`. Okta does not serve that path: its keys are at `{issuer}/v1/keys` (for the org server `https://ORG.okta.com/oauth2/v1/keys`), so every token would be rejected. Give the URL explicitly.",
+    "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default",
+    "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  jwks:\n    url: https://acme.okta.com/oauth2/default/v1/keys";
+
+    "okta/jwks-url", Warning,
+    "the JWKS URL is not where Okta serves this issuer's keys",
+    "Okta serves the keys of an authorization server at `{issuer}/v1/keys`. Another path on the same host (`/.well-known/jwks.json`, or the keys of another authorization server) fails to fetch or holds keys that do not verify this issuer's tokens.",
+    "issuer: https://acme.okta.com/oauth2/default\njwks:\n  url: https://acme.okta.com/oauth2/default/.well-known/jwks.json",
+    "issuer: https://acme.okta.com/oauth2/default\njwks:\n  url: https://acme.okta.com/oauth2/default/v1/keys";
+
+    "okta/org-authorization-server", Warning,
+    "the issuer is Okta's org authorization server",
+    "Access tokens of the org authorization server (`https://ORG.okta.com`, no `/oauth2/...`) are meant for Okta's own APIs: Okta does not publish keys to verify them, so the gateway rejects every one. Use a custom authorization server such as `default` (`https://ORG.okta.com/oauth2/default`). ID tokens of the org server can be verified, which is why `jwtAuth` is not reported.",
+    "mcpAuthentication:\n  issuer: https://acme.okta.com",
+    "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default";
+
+    "okta/issuer-trailing-slash", Error,
+    "an Okta issuer ending with `/`",
+    "The gateway compares the token's `iss` claim with `issuer` character for character. Okta's tokens carry the issuer without a trailing slash (`https://acme.okta.com/oauth2/default`), so an issuer written with one rejects every token.",
+    "issuer: https://acme.okta.com/oauth2/default/",
+    "issuer: https://acme.okta.com/oauth2/default";
+
+    "auth0/issuer-trailing-slash", Warning,
+    "an Auth0 issuer without its trailing `/`",
+    "Auth0 tokens carry `iss: https://TENANT.auth0.com/`, with a trailing slash, and the gateway compares `iss` with `issuer` exactly. Write the issuer as Auth0's discovery document names it.",
+    "issuer: https://acme.us.auth0.com",
+    "issuer: https://acme.us.auth0.com/";
+
+    "okta/scope-claim", Warning,
+    "a rule reads Okta scopes the wrong way",
+    "Okta access tokens carry their scopes in `scp`, a list; there is no `scope` claim. `jwt.scope` is therefore always absent, and `jwt.scp == \"x\"` compares a list with a string and is never true. Test a scope with `\"x\" in jwt.scp`.",
+    "mcpAuthorization:\n  rules:\n  - 'jwt.scope == \"mcp:tools\"'",
+    "mcpAuthorization:\n  rules:\n  - '\"mcp:tools\" in jwt.scp'";
+
+    "placeholder/value", Warning,
+    "a placeholder from documentation was left in",
+    "Values such as `your-org`, `YOUR_CLIENT_ID`, `<tenant-id>` or hosts under `example.com` come from examples. In an issuer, audience, JWKS URL, resource metadata, client credentials, target or backend address they make the gateway trust or call something that is not yours. Replace them, or take them from the environment with `${NAME}`.",
+    "issuer: https://your-org.okta.com/oauth2/default",
+    "issuer: https://acme.okta.com/oauth2/default";
+
+    "ports/conflict", Error,
+    "two binds, gateways or shorthands use one port",
+    "Each bind, gateway and shorthand (`mcp:` listens on 3000 unless it has `port` or `gateways`) opens its own socket; two on one port make the gateway fail at start-up with \"address in use\". Put the listeners under one bind, or give each its own port. Explicit admin, stats and readiness addresses in `config` count too.",
+    "binds:\n- port: 3000\n  listeners: [{routes: []}]\nmcp:\n  targets: [{name: a, stdio: {cmd: my-server}}]",
+    "binds:\n- port: 3000\n  listeners: [{routes: []}]\nmcp:\n  port: 3001\n  targets: [{name: a, stdio: {cmd: my-server}}]";
+
+    "ports/protocol-mix", Error,
+    "listeners on one port mix protocols that cannot share it",
+    "Listeners on one port are told apart by TLS SNI or the HTTP Host header. Plain HTTP and plain TCP cannot be told apart, and neither can TLS and plaintext, so the gateway refuses such a bind. HTTPS and TLS listeners can share a port (by SNI).",
+    "binds:\n- port: 8443\n  listeners:\n  - protocol: HTTPS\n    tls: {cert: cert.pem, key: key.pem}\n  - protocol: HTTP",
+    "binds:\n- port: 8443\n  listeners:\n  - protocol: HTTPS\n    tls: {cert: cert.pem, key: key.pem}\n- port: 8080\n  listeners:\n  - protocol: HTTP";
+
+    "listeners/https-without-tls", Error,
+    "an HTTPS listener without `tls`",
+    "An HTTPS listener terminates TLS and needs a certificate and its key. Add `tls` with `cert` and `key`, or use `protocol: HTTP` when TLS is terminated in front of the gateway.",
+    "- protocol: HTTPS\n  routes: []",
+    "- protocol: HTTPS\n  tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []";
+
+    "listeners/http-with-tls", Error,
+    "a plain HTTP listener with `tls`",
+    "`tls` on an HTTP listener (HTTP is the default protocol) is not used: the listener speaks plaintext. Most often `protocol: HTTPS` was forgotten, and clients that connect with TLS fail.",
+    "- tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []",
+    "- protocol: HTTPS\n  tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []";
+
+    "listeners/routes-and-tcp-routes", Error,
+    "HTTP routes and TCP routes mixed up on a listener",
+    "An HTTP or HTTPS listener takes `routes`; a TCP or TLS listener takes `tcpRoutes`. A listener with both, or with the kind its protocol does not use, has routes that never see traffic.",
+    "- protocol: TCP\n  routes:\n  - backends: [{host: 127.0.0.1:5432}]",
+    "- protocol: TCP\n  tcpRoutes:\n  - backends: [{host: 127.0.0.1:5432}]";
+
+    "listeners/tls-cert-key", Error,
+    "`tls` with a certificate but no key, or a key but no certificate",
+    "Serving TLS needs the certificate chain and its private key together.",
+    "tls:\n  cert: certs/cert.pem",
+    "tls:\n  cert: certs/cert.pem\n  key: certs/key.pem";
+
+    "refs/unknown-backend", Error,
+    "`backend: NAME` names no entry of `backends`",
+    "A route backend or an MCP target can refer to an entry of the top-level `backends` list by name. The gateway does not check the name when it loads the file; requests then fail at run time. agw checks it and suggests the closest name.",
+    "backends:\n- name: billing\n  host: 10.0.0.5:8080\nroutes:\n- gateways: default\n  backends:\n  - backend: biling",
+    "backends:\n- name: billing\n  host: 10.0.0.5:8080\nroutes:\n- gateways: default\n  backends:\n  - backend: billing";
+
+    "refs/unknown-gateway", Error,
+    "`gateways:` names a gateway or listener that does not exist",
+    "Top-level `routes`, `tcpRoutes`, and the `mcp:` and `llm:` shorthands attach to gateways by name (`NAME`) or to one listener (`NAME/LISTENER`). A name that matches nothing leaves the route unattached.",
+    "gateways:\n  public: {port: 3000}\nroutes:\n- gateways: pubic\n  backends: [{host: 127.0.0.1:8080}]",
+    "gateways:\n  public: {port: 3000}\nroutes:\n- gateways: public\n  backends: [{host: 127.0.0.1:8080}]";
+
+    "names/duplicate-route", Warning,
+    "two routes on one listener share a name",
+    "Route names identify routes in metrics, logs, targeted policies and the admin UI. Two routes with one name on the same listener (or gateway) are indistinguishable there, and a policy that targets the name applies to the wrong one or both.",
+    "routes:\n- name: api\n  matches: [{path: {pathPrefix: /v1}}]\n- name: api\n  matches: [{path: {pathPrefix: /v2}}]",
+    "routes:\n- name: api-v1\n  matches: [{path: {pathPrefix: /v1}}]\n- name: api-v2\n  matches: [{path: {pathPrefix: /v2}}]";
+
+    "names/duplicate-backend", Error,
+    "two entries of `backends` share a name",
+    "`backend: NAME` references are resolved by name; with two entries of one name, one of them is unreachable and references may go to the wrong host.",
+    "backends:\n- name: api\n  host: 10.0.0.1:80\n- name: api\n  host: 10.0.0.2:80",
+    "backends:\n- name: api-a\n  host: 10.0.0.1:80\n- name: api-b\n  host: 10.0.0.2:80";
+
+    "names/duplicate-listener", Warning,
+    "two listeners of one bind or gateway share a name",
+    "`gateways: NAME/LISTENER` and targeted policies select a listener by name; with two of one name the selection is ambiguous.",
+    "listeners:\n- name: web\n  hostname: a.acme.com\n- name: web\n  hostname: b.acme.com",
+    "listeners:\n- name: web-a\n  hostname: a.acme.com\n- name: web-b\n  hostname: b.acme.com";
+
+    "names/duplicate-target", Error,
+    "two targets of one MCP backend share a name",
+    "With several targets the gateway prefixes tool and prompt names with the target name (`<target>_<tool>`) and routes calls back by that prefix; two targets of one name make their tools collide.",
+    "targets:\n- name: tools\n  stdio: {cmd: server-a}\n- name: tools\n  stdio: {cmd: server-b}",
+    "targets:\n- name: tools-a\n  stdio: {cmd: server-a}\n- name: tools-b\n  stdio: {cmd: server-b}";
+
+    "mcp/host-form", Error,
+    "a remote MCP target mixes or misses its address forms",
+    "An `mcp`, `sse` or `openapi` target gives its server in exactly one form: `host: URL` (http or https, path included), or `host`, `port` and `path` together (host is then a bare name), or `backend: NAME` with `path`. Mixing them, leaving a part out, or using another URL scheme makes the gateway refuse the file.",
+    "mcp:\n  host: http://localhost:3001\n  path: /mcp",
+    "mcp:\n  host: http://localhost:3001/mcp";
+
+    "mcp/stdio-policies", Error,
+    "`policies` on a stdio target",
+    "Target policies shape the connection to a remote server (headers, backend TLS, backend authentication). A stdio target is a local process with no such connection, and the gateway refuses the combination. Authorization (`mcpAuthorization`) belongs on the route.",
+    "- name: everything\n  stdio: {cmd: npx, args: [-y, '@modelcontextprotocol/server-everything']}\n  policies:\n    requestHeaderModifier: {set: {x-a: b}}",
+    "- name: everything\n  stdio: {cmd: npx, args: [-y, '@modelcontextprotocol/server-everything']}";
+
+    "mcp/npx-without-yes", Warning,
+    "a stdio target runs `npx` without `-y`",
+    "npx asks for confirmation before it installs a package that is not installed yet. Under the gateway the process's standard input is the MCP stream, not a terminal, so the question cannot be answered and the target fails to start (it works only where the package happens to be installed already). Pass `-y` (or `--yes`) before the package name, or install the package and run its binary.",
+    "stdio:\n  cmd: npx\n  args: [\"@modelcontextprotocol/server-everything\"]",
+    "stdio:\n  cmd: npx\n  args: [\"-y\", \"@modelcontextprotocol/server-everything\"]";
+
+    "mcp/shorthand-port-and-gateways", Error,
+    "the `mcp:` shorthand has both `port` and `gateways`",
+    "The shorthand either listens on a port of its own (`port`, deprecated, default 3000) or attaches to gateways and serves `/mcp`, `/sse` and `/.well-known` on their ports. Both at once is refused.",
+    "mcp:\n  port: 3000\n  gateways: public\n  targets: [{name: a, stdio: {cmd: server}}]",
+    "mcp:\n  gateways: public\n  targets: [{name: a, stdio: {cmd: server}}]";
+
+    "cel/syntax", Error,
+    "a CEL expression does not compile",
+    "Authorization rules (`mcpAuthorization`, `authorization`), token location expressions and `bodyExpression` are CEL. The gateway compiles them at start-up and refuses the file when one does not parse. The finding points at the place in the expression where parsing failed. CEL writes `==`, `&&`, `||`, `in`, and strings in quotes.",
+    "rules:\n- 'mcp.tool.name == \"echo\" &&'",
+    "rules:\n- 'mcp.tool.name == \"echo\" && jwt.sub == \"alice\"'";
+
+    "cel/unknown-field", Warning,
+    "an `mcpAuthorization` rule reads an MCP field that does not exist",
+    "MCP authorization rules see `mcp.tool` (`name`, `target`, `arguments`), `mcp.prompt` and `mcp.resource`. A misspelt field is an error when the rule runs, so the rule never matches.",
+    "rules:\n- 'mcp.tool.nmae == \"echo\"'",
+    "rules:\n- 'mcp.tool.name == \"echo\"'";
+
+    "regex/invalid", Error,
+    "a regex of a route match does not compile",
+    "Path, header and query regexes use Rust's `regex` syntax and must match the whole value. The gateway refuses a pattern that does not compile; look-around and back-references are not supported.",
+    "path:\n  regex: /mcp/(a|b",
+    "path:\n  regex: /mcp/(a|b)";
+
+    "ratelimit/max-below-fill", Error,
+    "a local rate limit whose bucket is smaller than one refill",
+    "`localRateLimit` is a token bucket of `maxTokens`, refilled with `tokensPerFill` every `fillInterval`. The gateway refuses a bucket smaller than one refill (\"max tokens cannot be less than the refill amount\").",
+    "localRateLimit:\n- maxTokens: 5\n  tokensPerFill: 10\n  fillInterval: 1s",
+    "localRateLimit:\n- maxTokens: 10\n  tokensPerFill: 10\n  fillInterval: 1s";
+
+    "timeout/backend-exceeds-request", Warning,
+    "a backend timeout longer than the request timeout",
+    "`requestTimeout` bounds the whole request, retries included; `backendRequestTimeout` bounds one attempt. A per-attempt timeout longer than the whole never fires.",
+    "timeout:\n  requestTimeout: 10s\n  backendRequestTimeout: 30s",
+    "timeout:\n  requestTimeout: 30s\n  backendRequestTimeout: 10s";
+
+    "cors/credentials-any-origin", Warning,
+    "CORS allows credentials from any origin",
+    "With `allowCredentials: true` and `allowOrigins: [\"*\"]` the gateway answers every site with that site's own origin and `Access-Control-Allow-Credentials: true`, so any web page a user visits can send requests with the user's cookies or HTTP credentials and read the answers. List the origins that need credentials.",
+    "cors:\n  allowOrigins: [\"*\"]\n  allowCredentials: true",
+    "cors:\n  allowOrigins: [\"https://app.acme.com\"]\n  allowCredentials: true";
+
+    "cors/mcp-headers", Note,
+    "CORS on an MCP route misses headers MCP clients need",
+    "Browser-based MCP clients (for example the MCP Inspector) send `content-type`, `mcp-protocol-version` and, after initialize, `mcp-session-id` (and `authorization` with a token), and must read `mcp-session-id` from the answer. A CORS policy that does not allow and expose them makes those clients fail, while other clients work.",
+    "cors:\n  allowOrigins: ['*']\n  allowHeaders: [content-type]",
+    "cors:\n  allowOrigins: ['*']\n  allowHeaders: [content-type, mcp-protocol-version, mcp-session-id, authorization]\n  exposeHeaders: [mcp-session-id]";
+
+    "files/missing", Warning,
+    "a referenced file is not where agw looked",
+    "The gateway reads `jwks: {file}`, TLS `cert`/`key`/`root` and OpenAPI schema files relative to its own working directory, which agw cannot know. agw looks under `--root DIR` (default: the current directory). A file it cannot find is a warning, or an error with `--strict-files`.",
+    "", "";
+
+    "jwks/invalid", Error,
+    "a JWKS that the gateway cannot use",
+    "A JWKS (inline or in a file) is a JSON document `{\"keys\": [...]}` whose keys each have `kty` and a `kid`: the gateway finds the key for a token by its `kid`, so keys without one are useless. A JWKS holds public keys only.",
+    "jwks: '{\"keys\": [{\"kty\": \"RSA\", \"n\": \"...\", \"e\": \"AQAB\"}]}'",
+    "jwks: '{\"keys\": [{\"kty\": \"RSA\", \"kid\": \"k1\", \"n\": \"...\", \"e\": \"AQAB\"}]}'";
+
+    "tls/pem-invalid", Error,
+    "a TLS certificate or key file that is not the expected PEM",
+    "`cert` and `root` take PEM certificates (`-----BEGIN CERTIFICATE-----`), `key` a PEM private key. A truncated block, a DER file or the wrong kind of block makes the gateway fail at start-up.",
+    "", "";
+
+    "suppress/unused-allow", Note,
+    "an `# agw: allow` comment that silences nothing",
+    "`# agw: allow RULE` silences a finding of RULE on the next line (or, at the end of a line, on that line). A comment that matches no finding is stale or misplaced, or names a rule that does not exist; remove or move it.",
+    "# agw: allow okta/jwks-derived\nport: 3000",
+    "mcpAuthentication:\n  # agw: allow okta/jwks-derived\n  issuer: https://acme.okta.com/oauth2/default";
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod online;
 pub mod rules;
 pub mod schema_stage;
+pub mod suppress;
 pub mod unchecked;
 
 use std::time::Instant;
@@ -19,6 +20,10 @@ use crate::source::{self, EnvOptions, Limits, PointerIndex, SourceFile, Span};
 pub struct CheckOptions {
     pub env: EnvOptions,
     pub limits: Limits,
+    /// Where referenced files are looked up, and how strictly.
+    pub rules: rules::RuleOptions,
+    /// Rules silenced or raised to errors on the command line.
+    pub policy: suppress::RulePolicy,
 }
 
 /// A file taken through every stage it could pass.
@@ -28,6 +33,8 @@ pub struct Loaded {
     /// The typed config, present when the file parsed and matched the schema.
     pub config: Option<Config>,
     pub index: PointerIndex,
+    /// Every finding before suppression and caps.
+    found: Vec<Diagnostic>,
 }
 
 impl Loaded {
@@ -51,7 +58,7 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
             let d = Diagnostic::new(rule, e.message)
                 .at(Span::new(e.offset, e.offset + 1), "here")
                 .help(e.help);
-            return finish(src, vec![d], None, PointerIndex::default(), started);
+            return finish(src, vec![d], None, PointerIndex::default(), started, opts);
         }
     };
     let src = SourceFile::new(name, text);
@@ -87,14 +94,14 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
     diags.extend(parsed.diagnostics);
     let index = parsed.index;
     let Some(value) = parsed.value else {
-        return finish(src, diags, None, index, started);
+        return finish(src, diags, None, index, started, opts);
     };
     if value.is_null() {
         diags.push(
             Diagnostic::new("yaml/empty", "the file has no configuration")
                 .help("start with `binds:` (or the `mcp:` shorthand); see `agw schema --print-modeline` for editor completion"),
         );
-        return finish(src, diags, None, index, started);
+        return finish(src, diags, None, index, started, opts);
     }
     let mut schema_diags = schema_stage::validate(&value, &index);
     let schema_ok = schema_diags.is_empty();
@@ -127,9 +134,9 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         None
     };
     if let Some(cfg) = &config {
-        diags.extend(rules::run(cfg, &index));
+        diags.extend(rules::run(cfg, &index, &src.text, &opts.rules));
     }
-    finish(src, diags, config, index, started)
+    finish(src, diags, config, index, started, opts)
 }
 
 fn finish(
@@ -138,17 +145,34 @@ fn finish(
     config: Option<Config>,
     index: PointerIndex,
     started: Instant,
+    opts: &CheckOptions,
 ) -> Loaded {
-    let mut report = FileReport {
-        source,
-        diagnostics: cap_per_rule(diagnostics),
-        elapsed: started.elapsed(),
-    };
-    report.sort();
-    Loaded {
-        report,
+    let mut loaded = Loaded {
+        report: FileReport {
+            source,
+            diagnostics: Vec::new(),
+            elapsed: started.elapsed(),
+        },
         config,
         index,
+        found: diagnostics,
+    };
+    loaded.publish(opts);
+    loaded
+}
+
+impl Loaded {
+    /// Adds findings of a later stage (`--online`), so that suppression and caps see every
+    /// finding of the file at once.
+    pub fn extend(&mut self, more: Vec<Diagnostic>, opts: &CheckOptions) {
+        self.found.extend(more);
+        self.publish(opts);
+    }
+
+    fn publish(&mut self, opts: &CheckOptions) {
+        let shown = suppress::apply(&self.report.source, self.found.clone(), &opts.policy);
+        self.report.diagnostics = cap_per_rule(shown);
+        self.report.sort();
     }
 }
 

@@ -1,5 +1,7 @@
 use std::io::{IsTerminal, Read};
 
+use crate::check::rules::RuleOptions;
+use crate::check::suppress::RulePolicy;
 use crate::check::{catalog, check_bytes, CheckOptions, Loaded};
 use crate::cli::{CheckArgs, ColorChoice, Format};
 use crate::diag::{self, FileReport, Severity};
@@ -17,8 +19,9 @@ pub fn run(a: CheckArgs) -> i32 {
         return EXIT_CANNOT_RUN;
     }
     if a.list_rules {
+        let width = catalog::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
         for r in catalog::RULES {
-            println!("{:<28} {:<8} {}", r.id, r.severity.as_str(), r.summary);
+            println!("{:<width$}  {:<8} {}", r.id, r.severity.as_str(), r.summary);
         }
         return EXIT_OK;
     }
@@ -56,7 +59,7 @@ pub fn run(a: CheckArgs) -> i32 {
         loaded.push(check_bytes(&input, bytes, &opts));
     }
     if a.online {
-        if let Err(e) = online(&a, &mut loaded) {
+        if let Err(e) = online(&a, &opts, &mut loaded) {
             failures.push(e);
         }
     }
@@ -93,7 +96,7 @@ pub fn run(a: CheckArgs) -> i32 {
 }
 
 /// The network stage: every distinct issuer and key set of every file, fetched once.
-fn online(a: &CheckArgs, loaded: &mut [Loaded]) -> Result<(), String> {
+fn online(a: &CheckArgs, opts: &CheckOptions, loaded: &mut [Loaded]) -> Result<(), String> {
     let secs = |s: f64, flag: &str| {
         if s.is_finite() && s > 0.0 && s <= 600.0 {
             Ok(std::time::Duration::from_secs_f64(s))
@@ -119,25 +122,43 @@ fn online(a: &CheckArgs, loaded: &mut [Loaded]) -> Result<(), String> {
     for l in loaded.iter_mut() {
         if let Some(cfg) = &l.config {
             let found = crate::check::online::diagnose(cfg, &l.index, &probes);
-            l.report.diagnostics.extend(found);
-            l.report.sort();
+            l.extend(found, opts);
         }
     }
     Ok(())
 }
 
 fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
-    env_options(&a.env_file, &a.env, a.allow_unset_env, a.no_process_env)
+    let env = env_options(&a.env_file, &a.env, a.allow_unset_env, a.no_process_env)?;
+    let policy = RulePolicy {
+        allow: a.allow.clone(),
+        deny: a.deny.clone(),
+    };
+    policy.validate()?;
+    if let Some(root) = &a.root {
+        if !root.is_dir() {
+            return Err(format!("--root {}: not a directory", root.display()));
+        }
+    }
+    Ok(CheckOptions {
+        env,
+        rules: RuleOptions {
+            root: a.root.clone(),
+            strict_files: a.strict_files,
+        },
+        policy,
+        ..Default::default()
+    })
 }
 
-/// Check options from the environment flags shared by `check` and `serve`.
+/// Environment options from the flags shared by `check` and `serve`.
 pub(crate) fn env_options(
     env_files: &[std::path::PathBuf],
-    env: &[String],
+    env_flags: &[String],
     allow_unset: bool,
     no_process_env: bool,
-) -> Result<CheckOptions, String> {
-    let mut opts = EnvOptions {
+) -> Result<EnvOptions, String> {
+    let mut env = EnvOptions {
         use_process_env: !no_process_env,
         allow_unset,
         ..Default::default()
@@ -147,18 +168,15 @@ pub(crate) fn env_options(
             .map_err(|e| format!("cannot read env file {}: {e}", f.display()))?;
         let pairs = EnvOptions::parse_env_file(&text)
             .map_err(|e| format!("env file {}: {e}", f.display()))?;
-        opts.overrides.extend(pairs);
+        env.overrides.extend(pairs);
     }
-    for kv in env {
+    for kv in env_flags {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| format!("`-e {kv}`: expected KEY=VALUE"))?;
-        opts.overrides.insert(k.to_string(), v.to_string());
+        env.overrides.insert(k.to_string(), v.to_string());
     }
-    Ok(CheckOptions {
-        env: opts,
-        ..Default::default()
-    })
+    Ok(env)
 }
 
 /// Files as given, with glob patterns expanded (for shells that do not, and for quoted ones).

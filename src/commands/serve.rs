@@ -10,7 +10,14 @@ use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
 
 pub fn run(a: ServeArgs) -> i32 {
     let check = match super::check::env_options(&a.env_file, &a.env, false, false) {
-        Ok(o) => o,
+        Ok(env) => crate::check::CheckOptions {
+            env,
+            rules: crate::check::rules::RuleOptions {
+                root: Some(a.root.clone()),
+                strict_files: false,
+            },
+            ..Default::default()
+        },
         Err(e) => {
             eprintln!("agw: {e}");
             return EXIT_CANNOT_RUN;

@@ -1,17 +1,182 @@
-//! Authentication and token rules.
+//! Authentication and token rules: `mcpAuthentication` and `jwtAuth`, where they sit, what they
+//! accept, and whether MCP clients can discover how to get a token.
 
+use std::collections::{HashMap, HashSet};
+
+use super::util::{
+    self, is_local_host, match_covers, parse_url, prefix_covers, served_paths, Url, WK_AUTH_SERVER,
+    WK_RESOURCE,
+};
 use super::Ctx;
-use crate::config::walk;
+use crate::config::policy::auth::{
+    AuthMode, AuthorizationLocation, Jwks, JwtAuth, JwtValidationOptions, McpAuthentication,
+    Provider,
+};
+use crate::config::route::RouteMatch;
+use crate::config::walk::{PolicySite, RouteHome};
+use crate::config::{Config, GatewayPolicies, RoutePolicies};
 use crate::diag::Diagnostic;
 
-pub fn check(ctx: &mut Ctx) {
-    for site in walk::route_policies(ctx.cfg) {
-        let Some(auth) = &site.policies.mcp_authentication else {
-            continue;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    Mcp,
+    Jwt,
+}
+
+/// One issuer configuration: an `mcpAuthentication`, a single-provider `jwtAuth`, or one entry
+/// of `jwtAuth.providers`.
+#[derive(Debug, Clone)]
+pub struct AuthCfg<'a> {
+    pub kind: AuthKind,
+    /// Pointer of the object holding `issuer`, `jwks`, `audiences`.
+    pub ptr: String,
+    pub issuer: &'a str,
+    pub jwks: Option<&'a Jwks>,
+    pub audiences: Option<&'a [String]>,
+    pub provider: Option<&'a Provider>,
+    pub options: Option<&'a JwtValidationOptions>,
+    /// `issuer` and `jwks.url` parsed once, for the rules that compare them.
+    pub iss: Option<Url<'a>>,
+    pub keys: Option<Url<'a>>,
+    /// The issuer is (most likely) Okta's.
+    pub okta: bool,
+}
+
+impl<'a> AuthCfg<'a> {
+    fn new(
+        kind: AuthKind,
+        ptr: String,
+        issuer: &'a str,
+        jwks: Option<&'a Jwks>,
+        audiences: Option<&'a [String]>,
+        provider: Option<&'a Provider>,
+        options: Option<&'a JwtValidationOptions>,
+    ) -> Self {
+        let iss = parse_url(issuer);
+        let keys = match jwks {
+            Some(Jwks::Url(u)) => parse_url(&u.url),
+            _ => None,
         };
-        let ptr = format!("{}/mcpAuthentication", site.ptr);
-        audiences(ctx, &ptr, auth.audiences.as_deref(), &auth.issuer);
+        let okta = util::is_okta_url(iss.as_ref(), provider);
+        AuthCfg {
+            kind,
+            ptr,
+            issuer,
+            jwks,
+            audiences,
+            provider,
+            options,
+            iss,
+            keys,
+            okta,
+        }
     }
+}
+
+fn from_jwt<'a>(out: &mut Vec<AuthCfg<'a>>, ptr: &str, j: &'a JwtAuth) {
+    if let Some(issuer) = &j.issuer {
+        out.push(AuthCfg::new(
+            AuthKind::Jwt,
+            ptr.to_string(),
+            issuer,
+            j.jwks.as_ref(),
+            j.audiences.as_deref(),
+            None,
+            j.jwt_validation_options.as_ref(),
+        ));
+    }
+    for (i, p) in j.providers.iter().flatten().enumerate() {
+        out.push(AuthCfg::new(
+            AuthKind::Jwt,
+            format!("{ptr}/providers/{i}"),
+            &p.issuer,
+            Some(&p.jwks),
+            p.audiences.as_deref(),
+            None,
+            p.jwt_validation_options.as_ref(),
+        ));
+    }
+}
+
+fn from_mcp<'a>(ptr: &str, m: &'a McpAuthentication) -> AuthCfg<'a> {
+    AuthCfg::new(
+        AuthKind::Mcp,
+        ptr.to_string(),
+        &m.issuer,
+        m.jwks.as_ref(),
+        m.audiences.as_deref(),
+        m.provider.as_ref(),
+        m.jwt_validation_options.as_ref(),
+    )
+}
+
+/// Every `jwtAuth` of gateway level (listeners of binds and gateways, gateways themselves).
+pub fn gateway_jwt<'a>(cfg: &'a Config) -> Vec<(String, &'a JwtAuth)> {
+    let mut out = Vec::new();
+    let mut push = |ptr: String, p: &'a Option<GatewayPolicies>| {
+        if let Some(j) = p.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
+            out.push((format!("{ptr}/policies/jwtAuth"), j));
+        }
+    };
+    for (bi, b) in cfg.binds.iter().enumerate() {
+        for (li, l) in b.listeners.iter().enumerate() {
+            push(format!("/binds/{bi}/listeners/{li}"), &l.policies);
+        }
+    }
+    for (name, g) in &cfg.gateways {
+        let base = format!("/gateways/{}", util::ptr_token(name));
+        push(base.clone(), &g.policies);
+        for (li, l) in g.listeners.iter().enumerate() {
+            push(format!("{base}/listeners/{li}"), &l.policies);
+        }
+    }
+    out
+}
+
+/// Every issuer configuration of the file.
+pub fn auth_configs<'a>(cfg: &'a Config, sites: &[PolicySite<'a>]) -> Vec<AuthCfg<'a>> {
+    let mut out = Vec::new();
+    for site in sites {
+        if let Some(m) = &site.policies.mcp_authentication {
+            out.push(from_mcp(&format!("{}/mcpAuthentication", site.ptr), m));
+        }
+        if let Some(j) = &site.policies.jwt_auth {
+            from_jwt(&mut out, &format!("{}/jwtAuth", site.ptr), j);
+        }
+    }
+    for (ptr, j) in gateway_jwt(cfg) {
+        from_jwt(&mut out, &ptr, j);
+    }
+    out
+}
+
+pub fn check(ctx: &mut Ctx) {
+    let sites = ctx.sites.clone();
+    for site in sites.iter() {
+        let p = site.policies;
+        if let Some(auth) = &p.mcp_authentication {
+            let ptr = format!("{}/mcpAuthentication", site.ptr);
+            audiences(ctx, &ptr, auth.audiences.as_deref(), &auth.issuer);
+            mode(ctx, &ptr, auth);
+            if p.jwt_auth.is_some() {
+                both(ctx, &site.ptr);
+            }
+        }
+        if let Some(j) = &p.jwt_auth {
+            jwt_default_mode(ctx, &format!("{}/jwtAuth", site.ptr), j, p);
+        }
+    }
+    for (ptr, j) in gateway_jwt(ctx.cfg) {
+        jwt_default_mode(ctx, &ptr, j, &RoutePolicies::default());
+    }
+    let auth = ctx.auth.clone();
+    for a in auth.iter() {
+        insecure(ctx, a);
+        jwks_origin(ctx, a);
+        required_claims(ctx, a);
+    }
+    strips_token(ctx);
+    discovery(ctx);
 }
 
 fn audiences(ctx: &mut Ctx, ptr: &str, audiences: Option<&[String]>, issuer: &str) {
@@ -33,10 +198,589 @@ fn audiences(ctx: &mut Ctx, ptr: &str, audiences: Option<&[String]>, issuer: &st
         .note(why),
         Some(_) => return,
     };
-    let hint = if issuer.contains(".okta.com") || issuer.contains(".oktapreview.com") {
+    let hint = if util::is_okta_issuer(issuer, None) {
         "add `audiences: [api://default]` (the audience of Okta's `default` server; use your authorization server's Audience setting)"
     } else {
         "add `audiences:` with the `aud` value your authorization server puts in tokens for this gateway"
     };
     ctx.push(d.help(hint));
+}
+
+fn mode(ctx: &mut Ctx, ptr: &str, auth: &McpAuthentication) {
+    let (what, effect) = match auth.mode {
+        Some(AuthMode::Optional) => (
+            "optional",
+            "requests without a token reach the MCP server unauthenticated",
+        ),
+        Some(AuthMode::Permissive) => (
+            "permissive",
+            "every request reaches the MCP server, with a missing or even an invalid token",
+        ),
+        _ => return,
+    };
+    ctx.push(
+        Diagnostic::new(
+            "auth/mode-not-strict",
+            format!("`mcpAuthentication` has `mode: {what}`: {effect}"),
+        )
+        .at(ctx.value(&format!("{ptr}/mode")), format!("mode {what}"))
+        .help("use `mode: strict` (the default) unless `mcpAuthorization` rules deny what anonymous callers must not do")
+        .note("MCP clients discover authentication from a 401; with this mode they are never asked for a token"),
+    );
+}
+
+fn both(ctx: &mut Ctx, ptr: &str) {
+    ctx.push(
+        Diagnostic::new(
+            "auth/jwt-and-mcp-auth",
+            "one policy block has both `jwtAuth` and `mcpAuthentication`",
+        )
+        .at(ctx.key(&format!("{ptr}/jwtAuth")), "`jwtAuth` here")
+        .label(ctx.key(&format!("{ptr}/mcpAuthentication")), "and `mcpAuthentication` here")
+        .help("both fill the same authentication slot of a route; for MCP clients keep `mcpAuthentication` (it also publishes the metadata clients need) and remove `jwtAuth`"),
+    );
+}
+
+fn jwt_default_mode(ctx: &mut Ctx, ptr: &str, j: &JwtAuth, block: &RoutePolicies) {
+    if j.mode.is_some() {
+        return;
+    }
+    let rules = block.authorization.is_some() || block.mcp_authorization.is_some();
+    let mut d = Diagnostic::new(
+        "auth/jwt-optional-default",
+        "`jwtAuth` has no `mode`: it defaults to `optional`, so requests without a token pass it",
+    )
+    .at(ctx.key(ptr), "optional by default")
+    .help("write `mode: strict` to reject requests without a token, or `mode: optional` to make the choice visible");
+    if rules {
+        d = d.note("authorization rules in this block still see `jwt` as empty for such requests");
+    }
+    ctx.push(d);
+}
+
+fn insecure(ctx: &mut Ctx, a: &AuthCfg) {
+    let mut check = |field: &str, ptr: String, url: &str, u: Option<&Url>| {
+        let Some(u) = u else { return };
+        if !u.scheme.eq_ignore_ascii_case("http") || is_local_host(u.host) {
+            return;
+        }
+        let https = format!("https{}", &url[u.scheme.len()..]);
+        ctx.push(
+            Diagnostic::new(
+                "auth/insecure-http",
+                format!("the {field} `{url}` uses plain `http://` off this machine"),
+            )
+            .at(ctx.inner(&ptr, url, 0, u.scheme.len() + 3), "plain HTTP")
+            .help(format!("use `{https}`"))
+            .note(if field == "issuer" {
+                "an issuer is also where keys and metadata are fetched from; over plain HTTP anyone on the path can swap the keys and mint tokens the gateway accepts"
+            } else {
+                "keys fetched over plain HTTP can be swapped by anyone on the path, who can then mint tokens the gateway accepts"
+            }),
+        );
+    };
+    if a.iss
+        .as_ref()
+        .is_some_and(|u| u.scheme.eq_ignore_ascii_case("http"))
+    {
+        check(
+            "issuer",
+            format!("{}/issuer", a.ptr),
+            a.issuer,
+            a.iss.as_ref(),
+        );
+    }
+    if let Some(Jwks::Url(u)) = a.jwks {
+        if a.keys
+            .as_ref()
+            .is_some_and(|k| k.scheme.eq_ignore_ascii_case("http"))
+        {
+            check(
+                "JWKS URL",
+                format!("{}/jwks/url", a.ptr),
+                &u.url,
+                a.keys.as_ref(),
+            );
+        }
+    }
+}
+
+fn jwks_origin(ctx: &mut Ctx, a: &AuthCfg) {
+    let Some(Jwks::Url(j)) = a.jwks else { return };
+    let (Some(iss), Some(keys)) = (&a.iss, &a.keys) else {
+        return;
+    };
+    if iss.same_origin(keys) {
+        return;
+    }
+    // Google publishes the keys of accounts.google.com and securetoken.google.com on
+    // www.googleapis.com.
+    let ih = iss.host.to_ascii_lowercase();
+    let kh = keys.host.to_ascii_lowercase();
+    if (ih.ends_with("google.com")) && kh.ends_with("googleapis.com") {
+        return;
+    }
+    ctx.push(
+        Diagnostic::new(
+            "auth/jwks-origin",
+            format!(
+                "the JWKS `{}` is not served by the issuer `{}`",
+                j.url, a.issuer
+            ),
+        )
+        .at(
+            ctx.inner(&format!("{}/jwks/url", a.ptr), &j.url, 0, keys.origin_text().len()),
+            format!("keys from {}", keys.origin_text()),
+        )
+        .label(
+            ctx.value(&format!("{}/issuer", a.ptr)),
+            format!("issuer at {}", iss.origin_text()),
+        )
+        .help("take the `jwks_uri` from the issuer's discovery document (`<issuer>/.well-known/openid-configuration`); keys from another origin let whoever controls it mint tokens for this issuer")
+        .note("a copy-paste from another environment (staging keys, a different tenant) looks exactly like this"),
+    );
+}
+
+fn required_claims(ctx: &mut Ctx, a: &AuthCfg) {
+    let Some(claims) = a.options.and_then(|o| o.required_claims.as_ref()) else {
+        return;
+    };
+    let ptr = format!("{}/jwtValidationOptions/requiredClaims", a.ptr);
+    for (i, c) in claims.iter().enumerate() {
+        if matches!(c.as_str(), "exp" | "nbf" | "aud" | "iss" | "sub") {
+            continue;
+        }
+        ctx.push(
+            Diagnostic::new(
+                "auth/required-claims",
+                format!("`requiredClaims` lists `{c}`, which the gateway does not check"),
+            )
+            .at(ctx.value(&format!("{ptr}/{i}")), "ignored")
+            .help(format!(
+                "only `exp`, `nbf`, `aud`, `iss` and `sub` can be required; to require `{c}`, add an authorization rule such as `has(jwt.{c})`"
+            )),
+        );
+    }
+    if !claims.iter().any(|c| c == "exp") {
+        ctx.push(
+            Diagnostic::new(
+                "auth/required-claims",
+                "`requiredClaims` does not list `exp`: tokens without an expiry are accepted forever",
+            )
+            .at(ctx.key(&ptr), "replaces the default `[exp]`")
+            .help("add `exp` to the list"),
+        );
+    }
+}
+
+/// The place a token is read from, for comparing two policies.
+fn location_key(l: Option<&AuthorizationLocation>) -> String {
+    match l {
+        None => "header:authorization".into(),
+        Some(l) => {
+            if let Some(h) = &l.header {
+                format!("header:{}", h.name.to_ascii_lowercase())
+            } else if let Some(q) = &l.query_parameter {
+                format!("query:{}", q.name)
+            } else if let Some(c) = &l.cookie {
+                format!("cookie:{}", c.name)
+            } else {
+                format!("expr:{}", l.expression.clone().unwrap_or_default())
+            }
+        }
+    }
+}
+
+fn strips_token(ctx: &mut Ctx) {
+    // Gateway-level jwtAuth by the listener scope it covers.
+    let mut by_bind_listener: HashMap<(usize, usize), (String, &JwtAuth)> = HashMap::new();
+    for (bi, b) in ctx.cfg.binds.iter().enumerate() {
+        for (li, l) in b.listeners.iter().enumerate() {
+            if let Some(j) = l.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
+                by_bind_listener.insert(
+                    (bi, li),
+                    (format!("/binds/{bi}/listeners/{li}/policies/jwtAuth"), j),
+                );
+            }
+        }
+    }
+    let gateway_jwt_for = |r: &str| -> Option<(String, &JwtAuth)> {
+        let (gw, listener) = match r.split_once('/') {
+            Some((g, l)) => (g, Some(l)),
+            None => (r, None),
+        };
+        let g = ctx.cfg.gateways.get(gw)?;
+        let base = format!("/gateways/{}", util::ptr_token(gw));
+        if let Some(j) = g.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
+            return Some((format!("{base}/policies/jwtAuth"), j));
+        }
+        for (li, l) in g.listeners.iter().enumerate() {
+            if listener.is_some() && l.name.as_deref() != listener {
+                continue;
+            }
+            if let Some(j) = l.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
+                return Some((format!("{base}/listeners/{li}/policies/jwtAuth"), j));
+            }
+        }
+        None
+    };
+    let mut found: Vec<(String, String)> = Vec::new();
+    let check = |found: &mut Vec<(String, String)>,
+                 mptr: String,
+                 m: &McpAuthentication,
+                 jptr: String,
+                 j: &JwtAuth| {
+        if location_key(m.authorization_location.as_ref()) == location_key(j.location.as_ref()) {
+            found.push((mptr, jptr));
+        }
+    };
+    for (bi, b) in ctx.cfg.binds.iter().enumerate() {
+        for (li, l) in b.listeners.iter().enumerate() {
+            let Some((jptr, j)) = by_bind_listener.get(&(bi, li)) else {
+                continue;
+            };
+            for (ri, r) in l.routes.iter().flatten().enumerate() {
+                if let Some(m) = r
+                    .policies
+                    .as_ref()
+                    .and_then(|p| p.mcp_authentication.as_ref())
+                {
+                    let mptr = format!(
+                        "/binds/{bi}/listeners/{li}/routes/{ri}/policies/mcpAuthentication"
+                    );
+                    check(&mut found, mptr, m, jptr.clone(), j);
+                }
+            }
+        }
+    }
+    for (ri, r) in ctx.cfg.routes.iter().enumerate() {
+        let Some(m) = r
+            .policies
+            .as_ref()
+            .and_then(|p| p.mcp_authentication.as_ref())
+        else {
+            continue;
+        };
+        if let Some((jptr, j)) = r.gateways.refs().into_iter().find_map(gateway_jwt_for) {
+            check(
+                &mut found,
+                format!("/routes/{ri}/policies/mcpAuthentication"),
+                m,
+                jptr,
+                j,
+            );
+        }
+    }
+    if let Some(sh) = &ctx.cfg.mcp {
+        if let (Some(refs), Some(m)) = (
+            shorthand_gateways(ctx),
+            sh.policies
+                .as_ref()
+                .and_then(|p| p.mcp_authentication.as_ref()),
+        ) {
+            if let Some((jptr, j)) = refs.iter().map(String::as_str).find_map(gateway_jwt_for) {
+                check(
+                    &mut found,
+                    "/mcp/policies/mcpAuthentication".into(),
+                    m,
+                    jptr,
+                    j,
+                );
+            }
+        }
+    }
+    for (mptr, jptr) in found {
+        ctx.push(
+            Diagnostic::new(
+                "auth/gateway-jwt-strips-token",
+                "a gateway-level `jwtAuth` removes the token before this route's `mcpAuthentication` sees it",
+            )
+            .at(ctx.key(&mptr), "finds no token: every request gets 401")
+            .label(ctx.key(&jptr), "validates the token first and strips it from the request")
+            .help("validate MCP tokens in one place: remove the listener's `jwtAuth`, or move it onto the non-MCP routes that need it"),
+        );
+    }
+}
+
+/// What one scope (listener or gateway reference) serves on routes with `mcpAuthentication`,
+/// for answering "is this path matched?" without comparing every route with every other.
+#[derive(Default)]
+struct Served {
+    exact: HashSet<String>,
+    prefixes: HashSet<String>,
+    regexes: Vec<String>,
+    all: bool,
+}
+
+impl Served {
+    fn add(&mut self, matches: &[RouteMatch]) {
+        for m in matches {
+            match &m.path {
+                None => self.all = true,
+                Some(p) => {
+                    if let Some(e) = &p.exact {
+                        self.exact.insert(e.clone());
+                    } else if let Some(pre) = &p.path_prefix {
+                        if pre == "/" || pre.is_empty() {
+                            self.all = true;
+                        } else {
+                            self.prefixes.insert(pre.trim_end_matches('/').to_string());
+                        }
+                    } else if let Some(r) = &p.regex {
+                        self.regexes.push(r.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    fn covers(&self, ctx: &mut Ctx, path: &str) -> bool {
+        if self.all || self.exact.contains(path) {
+            return true;
+        }
+        let mut end = path.len();
+        loop {
+            let prefix = &path[..end];
+            if !prefix.is_empty() && self.prefixes.contains(prefix) {
+                return true;
+            }
+            match prefix.rfind('/') {
+                Some(i) if i > 0 => end = i,
+                _ => break,
+            }
+        }
+        self.regexes
+            .iter()
+            .any(|r| ctx.regex(r).is_some_and(|re| re.is_match(path)))
+    }
+}
+
+fn discovery(ctx: &mut Ctx) {
+    let routes = ctx.routes.clone();
+    // scope -> what routes with mcpAuthentication serve there
+    let mut scopes: HashMap<String, Served> = HashMap::new();
+    let scope_keys = |home: &RouteHome, ptr: &str| -> Vec<String> {
+        match home {
+            RouteHome::Bind { .. } => {
+                let cut = ptr.rfind("/routes/").unwrap_or(ptr.len());
+                vec![ptr[..cut].to_string()]
+            }
+            RouteHome::Gateways(g) => g.iter().map(|s| format!("gw:{s}")).collect(),
+        }
+    };
+    // Built only when some route does not match its own discovery paths.
+    let mut scopes_built = false;
+    let build = |scopes: &mut HashMap<String, Served>| {
+        for r in routes.iter() {
+            if r.route
+                .policies
+                .as_ref()
+                .and_then(|p| p.mcp_authentication.as_ref())
+                .is_none()
+            {
+                continue;
+            }
+            let owned;
+            let matches = match &r.route.matches {
+                Some(m) => m.as_slice(),
+                None => {
+                    owned = r.route.effective_matches();
+                    owned.as_slice()
+                }
+            };
+            for k in scope_keys(&r.home, &r.ptr) {
+                scopes.entry(k).or_default().add(matches);
+            }
+        }
+    };
+    for r in routes.iter() {
+        let Some(auth) = r
+            .route
+            .policies
+            .as_ref()
+            .and_then(|p| p.mcp_authentication.as_ref())
+        else {
+            continue;
+        };
+        let owned;
+        let matches = match &r.route.matches {
+            Some(m) => m.as_slice(),
+            None => {
+                owned = r.route.effective_matches();
+                owned.as_slice()
+            }
+        };
+        let paths = served_paths(matches);
+        let keys = scope_keys(&r.home, &r.ptr);
+        let mptr = format!("{}/policies/mcpAuthentication", r.ptr);
+        let mut missing: Vec<String> = Vec::new();
+        for p in &paths {
+            let suffix = if p == "/" { "" } else { p.as_str() };
+            let mut needed = vec![format!("{WK_RESOURCE}{suffix}")];
+            if auth.provider.is_some() {
+                needed.push(format!("{WK_AUTH_SERVER}{suffix}"));
+            }
+            for n in needed {
+                let own = matches.iter().any(|m| match_covers(ctx, m, &n));
+                let mut covered = own;
+                if !covered && !scopes_built {
+                    scopes_built = true;
+                    build(&mut scopes);
+                }
+                if !covered {
+                    for k in &keys {
+                        let Some(s) = scopes.remove(k) else { continue };
+                        covered = s.covers(ctx, &n);
+                        scopes.insert(k.clone(), s);
+                        if covered {
+                            break;
+                        }
+                    }
+                }
+                if !covered && !missing.contains(&n) {
+                    missing.push(n);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let at = if r.route.matches.is_some() {
+                ctx.key(&format!("{}/matches", r.ptr))
+            } else {
+                ctx.value(&r.ptr)
+            };
+            let add = missing
+                .iter()
+                .map(|m| format!("- path:\n    exact: {m}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let list = missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let mut d = Diagnostic::new(
+                "auth/metadata-path-missing",
+                format!("the route protects {} with `mcpAuthentication` but does not match {list}: clients cannot discover how to get a token", paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")),
+            )
+            .at(at, "no match for the discovery path")
+            .label(ctx.key(&mptr), "answers 401 and points clients to the metadata")
+            .help(format!("add to `matches`:\n{add}"));
+            if auth.provider.is_some() {
+                d = d.note(format!(
+                    "with `provider: {}` the gateway also serves the authorization server metadata under `{WK_AUTH_SERVER}`",
+                    auth.provider.as_ref().map(|p| p.name()).unwrap_or_default()
+                ));
+            }
+            ctx.push(d);
+        }
+        resource_path(ctx, &mptr, auth, &r.ptr, matches, &paths);
+    }
+    // The shorthand attached to gateways matches `/mcp`, `/sse` and `/.well-known` prefixes.
+    if let Some(sh) = &ctx.cfg.mcp {
+        if let (Some(_), Some(auth)) = (
+            shorthand_gateways(ctx),
+            sh.policies
+                .as_ref()
+                .and_then(|p| p.mcp_authentication.as_ref()),
+        ) {
+            shorthand_resource(ctx, auth);
+        }
+    }
+}
+
+/// The gateways the `mcp:` shorthand attaches to: its `gateways`, or every gateway of the file
+/// when it has neither `gateways` nor a `port`. `None` when it listens on a port of its own.
+pub fn shorthand_gateways(ctx: &Ctx) -> Option<Vec<String>> {
+    let sh = ctx.cfg.mcp.as_ref()?;
+    if let Some(g) = &sh.gateways {
+        return Some(g.refs().into_iter().map(String::from).collect());
+    }
+    if sh.port.is_none() && !ctx.cfg.gateways.is_empty() {
+        return Some(ctx.cfg.gateways.keys().cloned().collect());
+    }
+    None
+}
+
+fn resource_value(auth: &McpAuthentication) -> Option<&str> {
+    auth.resource_metadata
+        .as_ref()
+        .and_then(|m| m.get("resource"))
+        .and_then(|v| v.as_str())
+}
+
+fn resource_path(
+    ctx: &mut Ctx,
+    mptr: &str,
+    auth: &McpAuthentication,
+    route_ptr: &str,
+    matches: &[RouteMatch],
+    paths: &[String],
+) {
+    let Some(resource) = resource_value(auth) else {
+        return;
+    };
+    let Some(u) = parse_url(resource) else { return };
+    let path = if u.path.is_empty() { "/" } else { u.path };
+    let served: Vec<&RouteMatch> = matches
+        .iter()
+        .filter(|m| {
+            !m.path.as_ref().is_some_and(|p| {
+                p.exact
+                    .as_deref()
+                    .or(p.path_prefix.as_deref())
+                    .is_some_and(|s| s.starts_with("/.well-known/"))
+            })
+        })
+        .collect();
+    if served.is_empty() || served.iter().any(|m| match_covers(ctx, m, path)) {
+        return;
+    }
+    let rptr = format!("{mptr}/resourceMetadata/resource");
+    let start = resource
+        .find("://")
+        .and_then(|i| resource[i + 3..].find('/').map(|j| i + 3 + j));
+    let span = match start {
+        Some(s) if !u.path.is_empty() => ctx.inner(&rptr, resource, s, s + u.path.len()),
+        _ => ctx.value(&rptr),
+    };
+    let expected = paths.first().cloned().unwrap_or_else(|| "/mcp".into());
+    let fixed = format!("{}{}", u.origin_text(), expected);
+    let at = if ctx.has(&format!("{route_ptr}/matches")) {
+        ctx.key(&format!("{route_ptr}/matches"))
+    } else {
+        ctx.value(route_ptr)
+    };
+    ctx.push(
+        Diagnostic::new(
+            "auth/resource-path-mismatch",
+            format!(
+                "`resource` is `{resource}`, but the route serves MCP at {}",
+                paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .at(span, format!("path `{path}`"))
+        .label(at, "the route's paths")
+        .help(format!("write `resource: {fixed}`: MCP clients check that the metadata names the URL they connect to, and reject it otherwise"))
+        .note("the gateway also derives the protected-resource metadata URL from this path"),
+    );
+}
+
+fn shorthand_resource(ctx: &mut Ctx, auth: &McpAuthentication) {
+    let Some(resource) = resource_value(auth) else {
+        return;
+    };
+    let Some(u) = parse_url(resource) else { return };
+    let path = if u.path.is_empty() { "/" } else { u.path };
+    if prefix_covers("/mcp", path) || prefix_covers("/sse", path) {
+        return;
+    }
+    let rptr = "/mcp/policies/mcpAuthentication/resourceMetadata/resource";
+    ctx.push(
+        Diagnostic::new(
+            "auth/resource-path-mismatch",
+            format!("`resource` is `{resource}`, but the `mcp:` shorthand attached to gateways serves MCP at `/mcp` and `/sse`"),
+        )
+        .at(ctx.value(rptr), format!("path `{path}`"))
+        .help(format!("write `resource: {}/mcp`", u.origin_text())),
+    );
 }

@@ -1,19 +1,98 @@
 //! Rules beyond the schema, one file per family. Each rule speaks in JSON pointers; `Ctx` turns
-//! them into spans.
+//! them into spans. A rule never compares every item with every other: pairs (ports, names,
+//! paths) go through hash maps so that a file with thousands of routes stays fast.
 
 mod auth;
+mod cel;
+mod files;
+mod mcp;
+mod okta;
+mod placeholder;
+mod policies;
+mod ports;
+mod regex;
+mod structure;
+pub mod util;
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use crate::config::mcp::McpBackend;
+use crate::config::walk::{self, PolicySite, RouteSite};
 use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::source::{PointerIndex, Span};
 
+/// What rules may look at beyond the file itself.
+#[derive(Debug, Clone, Default)]
+pub struct RuleOptions {
+    /// Where referenced files (JWKS, certificates, OpenAPI schemas) are looked up; `None` means
+    /// the current directory.
+    pub root: Option<PathBuf>,
+    /// A referenced file that cannot be found is an error, not a warning.
+    pub strict_files: bool,
+}
+
 pub struct Ctx<'a> {
     pub cfg: &'a Config,
     index: &'a PointerIndex,
+    /// The original text of the file, which every span refers to.
+    text: &'a str,
+    pub opts: &'a RuleOptions,
     pub out: Vec<Diagnostic>,
+    regexes: HashMap<String, Option<::regex::Regex>>,
+    /// Every route, every route-level policy block, every MCP backend and every issuer
+    /// configuration, enumerated once and shared by the rule families.
+    pub routes: Rc<Vec<RouteSite<'a>>>,
+    pub sites: Rc<Vec<PolicySite<'a>>>,
+    pub mcp: Rc<Vec<(String, Cow<'a, McpBackend>)>>,
+    pub auth: Rc<Vec<auth::AuthCfg<'a>>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub fn new(
+        cfg: &'a Config,
+        index: &'a PointerIndex,
+        text: &'a str,
+        opts: &'a RuleOptions,
+    ) -> Self {
+        let routes = walk::routes(cfg);
+        let sites = walk::route_policies(cfg);
+        let mut mcp_backends = Vec::new();
+        for site in &routes {
+            for (i, b) in site.route.backends.iter().enumerate() {
+                if let Some(m) = &b.mcp {
+                    let m = match &site.route {
+                        Cow::Borrowed(r) => match &r.backends[i].mcp {
+                            Some(m) => Cow::Borrowed(m),
+                            None => continue,
+                        },
+                        Cow::Owned(_) => Cow::Owned(m.clone()),
+                    };
+                    mcp_backends.push((format!("{}/backends/{i}/mcp", site.ptr), m));
+                }
+            }
+        }
+        if let Some(m) = &cfg.mcp {
+            mcp_backends.push(("/mcp".to_string(), Cow::Owned(m.backend())));
+        }
+        let auth = auth::auth_configs(cfg, &sites);
+        Ctx {
+            cfg,
+            index,
+            text,
+            opts,
+            out: Vec::new(),
+            regexes: HashMap::new(),
+            routes: Rc::new(routes),
+            sites: Rc::new(sites),
+            mcp: Rc::new(mcp_backends),
+            auth: Rc::new(auth),
+        }
+    }
+
     /// The span of the key that names the node at `ptr` (its value for list items).
     pub fn key(&self, ptr: &str) -> Span {
         self.index
@@ -27,17 +106,51 @@ impl Ctx<'_> {
         self.index.lookup(ptr).map(|s| s.value).unwrap_or_default()
     }
 
+    /// Whether the file itself spells the node at `ptr` (not through an alias or a default).
+    pub fn has(&self, ptr: &str) -> bool {
+        self.index.get(ptr).is_some()
+    }
+
+    /// The span of `decoded[start..end]`, a part of the string value at `ptr`, in the original
+    /// text. Works for plain, quoted and block scalars by walking the written text alongside the
+    /// decoded one; falls back to the whole value when the two cannot be aligned (escapes that
+    /// change characters, values substituted from the environment).
+    pub fn inner(&self, ptr: &str, decoded: &str, start: usize, end: usize) -> Span {
+        let whole = self.value(ptr);
+        if whole.is_empty() || whole.end > self.text.len() {
+            return whole;
+        }
+        let written = &self.text[whole.start..whole.end];
+        match util::align(written, decoded, start, end) {
+            Some((a, z)) => Span::new(whole.start + a, whole.start + z),
+            None => whole,
+        }
+    }
+
+    /// Compiles a regex once per distinct pattern; `None` when it does not compile.
+    pub fn regex(&mut self, pattern: &str) -> Option<&::regex::Regex> {
+        self.regexes
+            .entry(pattern.to_string())
+            .or_insert_with(|| ::regex::Regex::new(&format!("^(?:{pattern})$")).ok())
+            .as_ref()
+    }
+
     pub fn push(&mut self, d: Diagnostic) {
         self.out.push(d);
     }
 }
 
-pub fn run(cfg: &Config, index: &PointerIndex) -> Vec<Diagnostic> {
-    let mut ctx = Ctx {
-        cfg,
-        index,
-        out: Vec::new(),
-    };
+pub fn run(cfg: &Config, index: &PointerIndex, text: &str, opts: &RuleOptions) -> Vec<Diagnostic> {
+    let mut ctx = Ctx::new(cfg, index, text, opts);
+    structure::check(&mut ctx);
+    ports::check(&mut ctx);
+    mcp::check(&mut ctx);
     auth::check(&mut ctx);
+    okta::check(&mut ctx);
+    cel::check(&mut ctx);
+    regex::check(&mut ctx);
+    policies::check(&mut ctx);
+    placeholder::check(&mut ctx);
+    files::check(&mut ctx);
     ctx.out
 }

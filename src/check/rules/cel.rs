@@ -1,0 +1,706 @@
+//! CEL expressions: authorization rules, token locations and computed bodies must compile, and
+//! what they read must exist (MCP fields; claims the issuer really emits).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue, SourceInfo};
+use cel::parser::Parser;
+
+use super::util::is_okta_issuer;
+use super::Ctx;
+use crate::config::policy::authz::{Authorization, AuthzRule, RuleKind};
+use crate::config::RoutePolicies;
+use crate::diag::{Diagnostic, Severity};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Where {
+    McpAuthz,
+    HttpAuthz,
+    Location,
+    Body,
+}
+
+struct Expression {
+    ptr: String,
+    text: String,
+    place: Where,
+    kind: RuleKind,
+    /// The issuer of the same policy block is Okta's.
+    okta: bool,
+}
+
+pub fn check(ctx: &mut Ctx) {
+    let exprs = expressions(ctx);
+    // Large files repeat the same rules on many routes, often differing only in string
+    // literals (`jwt.sub == "svc-17"`). Parse each distinct shape once (literals blanked to the
+    // same length, so every offset stays valid) and spread the shapes over the cores.
+    let shapes: Vec<Cow<str>> = exprs.iter().map(|e| shape(&e.text)).collect();
+    let mut distinct: Vec<&str> = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for sh in &shapes {
+        seen.entry(sh.as_ref()).or_insert_with(|| {
+            distinct.push(sh.as_ref());
+            distinct.len() - 1
+        });
+    }
+    let parsed = parse_all(&distinct);
+    for (e, sh) in exprs.iter().zip(&shapes) {
+        match &parsed[seen[sh.as_ref()]] {
+            Err(_) if matches!(sh, Cow::Owned(_)) => {
+                // report from the text as written, so messages quote the user's tokens
+                match parse_one(&e.text) {
+                    Err(errors) => syntax(ctx, e, &errors),
+                    Ok(refs) => semantics(ctx, e, &refs),
+                }
+            }
+            Err(errors) => syntax(ctx, e, errors),
+            Ok(refs) => semantics(ctx, e, refs),
+        }
+    }
+}
+
+/// The expression with the content of every plain string literal replaced by `a`s, one per
+/// character. Literals with escapes or line breaks are kept, since their content can be an
+/// error; anything the scanner does not understand ends the blanking.
+fn shape(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        let q = b[i];
+        if q != b'"' && q != b'\'' {
+            i += 1;
+            continue;
+        }
+        let triple = b.len() >= i + 3 && b[i + 1] == q && b[i + 2] == q;
+        let open = if triple { 3 } else { 1 };
+        let start = i + open;
+        let mut j = start;
+        let mut end = None;
+        while j < b.len() {
+            if b[j] == b'\\' {
+                break;
+            }
+            if b[j] == q && (!triple || (b.len() >= j + 3 && b[j + 1] == q && b[j + 2] == q)) {
+                end = Some(j);
+                break;
+            }
+            if b[j] == b'\n' && !triple {
+                break;
+            }
+            j += 1;
+        }
+        let Some(end) = end else { break };
+        let content = &text[start..end];
+        // an index key (`jwt["groups"]`) names a field: keep it
+        let is_key = text[..i].trim_end().ends_with('[');
+        if !is_key && !content.is_empty() && !content.bytes().all(|c| c == b'a') {
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            o.push_str(&text[copied..start]);
+            o.extend(std::iter::repeat_n('a', content.chars().count()));
+            copied = end;
+        }
+        i = end + open;
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// A parse error, as position and message.
+struct SyntaxError {
+    pos: (isize, isize),
+    msg: String,
+}
+
+type Parsed = Result<Vec<Ref>, Vec<SyntaxError>>;
+
+fn parse_one(text: &str) -> Parsed {
+    match Parser::new().parse_with_source_info(text) {
+        Err(errs) => Err(errs
+            .errors
+            .into_iter()
+            .map(|e| SyntaxError {
+                pos: e.pos,
+                msg: e.msg,
+            })
+            .collect()),
+        Ok((ast, info)) => {
+            let mut refs = Vec::new();
+            collect(&ast, &info, &mut refs);
+            Ok(refs)
+        }
+    }
+}
+
+fn parse_all(texts: &[&str]) -> Vec<Parsed> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || texts.len() < 256 {
+        return texts.iter().map(|t| parse_one(t)).collect();
+    }
+    let chunk = texts.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(|t| parse_one(t)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+fn okta_block(p: &RoutePolicies) -> bool {
+    if let Some(m) = &p.mcp_authentication {
+        return is_okta_issuer(&m.issuer, m.provider.as_ref());
+    }
+    if let Some(j) = &p.jwt_auth {
+        return j.issuer.as_deref().is_some_and(|i| is_okta_issuer(i, None))
+            || j.providers
+                .iter()
+                .flatten()
+                .any(|p| is_okta_issuer(&p.issuer, None));
+    }
+    false
+}
+
+fn rules_of(out: &mut Vec<Expression>, ptr: &str, a: &Authorization, place: Where, okta: bool) {
+    for (i, r) in a.rules.iter().enumerate() {
+        let (kind, text) = r.parts();
+        let p = match r {
+            AuthzRule::Allow(_) => format!("{ptr}/rules/{i}"),
+            AuthzRule::Explicit(_) => {
+                let k = match kind {
+                    RuleKind::Allow => "allow",
+                    RuleKind::Deny => "deny",
+                    RuleKind::Require => "require",
+                };
+                format!("{ptr}/rules/{i}/{k}")
+            }
+        };
+        out.push(Expression {
+            ptr: p,
+            text: text.to_string(),
+            place,
+            kind,
+            okta,
+        });
+    }
+}
+
+fn expressions(ctx: &Ctx) -> Vec<Expression> {
+    let mut out = Vec::new();
+    let location = |out: &mut Vec<Expression>, ptr: String, e: &Option<String>| {
+        if let Some(e) = e {
+            out.push(Expression {
+                ptr,
+                text: e.clone(),
+                place: Where::Location,
+                kind: RuleKind::Allow,
+                okta: false,
+            });
+        }
+    };
+    for site in ctx.sites.iter() {
+        let p = site.policies;
+        let okta = okta_block(p);
+        if let Some(a) = &p.mcp_authorization {
+            rules_of(
+                &mut out,
+                &format!("{}/mcpAuthorization", site.ptr),
+                a,
+                Where::McpAuthz,
+                okta,
+            );
+        }
+        if let Some(a) = &p.authorization {
+            rules_of(
+                &mut out,
+                &format!("{}/authorization", site.ptr),
+                a,
+                Where::HttpAuthz,
+                okta,
+            );
+        }
+        if let Some(l) = p
+            .mcp_authentication
+            .as_ref()
+            .and_then(|m| m.authorization_location.as_ref())
+        {
+            location(
+                &mut out,
+                format!(
+                    "{}/mcpAuthentication/authorizationLocation/expression",
+                    site.ptr
+                ),
+                &l.expression,
+            );
+        }
+        if let Some(l) = p.jwt_auth.as_ref().and_then(|j| j.location.as_ref()) {
+            location(
+                &mut out,
+                format!("{}/jwtAuth/location/expression", site.ptr),
+                &l.expression,
+            );
+        }
+        if let Some(b) = p
+            .direct_response
+            .as_ref()
+            .and_then(|d| d.body_expression.as_ref())
+        {
+            out.push(Expression {
+                ptr: format!("{}/directResponse/bodyExpression", site.ptr),
+                text: b.clone(),
+                place: Where::Body,
+                kind: RuleKind::Allow,
+                okta: false,
+            });
+        }
+    }
+    for site in ctx.routes.iter() {
+        let okta = site.route.policies.as_ref().is_some_and(okta_block);
+        for (i, b) in site.route.backends.iter().enumerate() {
+            if let Some(a) = b
+                .policies
+                .as_ref()
+                .and_then(|p| p.mcp_authorization.as_ref())
+            {
+                rules_of(
+                    &mut out,
+                    &format!("{}/backends/{i}/policies/mcpAuthorization", site.ptr),
+                    a,
+                    Where::McpAuthz,
+                    okta,
+                );
+            }
+        }
+    }
+    for (i, b) in ctx.cfg.backends.iter().enumerate() {
+        if let Some(a) = b
+            .policies
+            .as_ref()
+            .and_then(|p| p.mcp_authorization.as_ref())
+        {
+            rules_of(
+                &mut out,
+                &format!("/backends/{i}/policies/mcpAuthorization"),
+                a,
+                Where::McpAuthz,
+                false,
+            );
+        }
+    }
+    for (ptr, j) in super::auth::gateway_jwt(ctx.cfg) {
+        if let Some(l) = &j.location {
+            location(
+                &mut out,
+                format!("{ptr}/location/expression"),
+                &l.expression,
+            );
+        }
+    }
+    out
+}
+
+/// Byte offset of a character index.
+fn byte_at(s: &str, char_idx: usize) -> usize {
+    s.char_indices().nth(char_idx).map_or(s.len(), |(i, _)| i)
+}
+
+/// Byte offset of a 1-based line and 1-based character column, as the CEL parser reports.
+fn offset_of(s: &str, line: isize, col: isize) -> usize {
+    let mut start = 0;
+    for _ in 1..line.max(1) {
+        match s[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return s.len(),
+        }
+    }
+    let line_text = &s[start..];
+    start + byte_at(line_text, (col.max(1) - 1) as usize)
+}
+
+/// Turns the parser's message into a sentence: the token lists of ANTLR are long and say little.
+fn explain(msg: &str) -> String {
+    let m = msg.strip_prefix("Syntax error: ").unwrap_or(msg);
+    let token = |s: &str| -> Option<String> {
+        let a = s.find('\'')?;
+        let b = s[a + 1..].find('\'')? + a + 1;
+        Some(s[a + 1..b].to_string())
+    };
+    if m.starts_with("mismatched input '<EOF>'")
+        || m.contains("at '<EOF>'") && !m.starts_with("missing")
+    {
+        return "the expression ends too early".into();
+    }
+    if let Some(rest) = m.strip_prefix("missing ") {
+        if let Some(t) = token(rest) {
+            return format!("missing `{t}`");
+        }
+    }
+    if m.starts_with("extraneous input") || m.starts_with("mismatched input") {
+        if let Some(t) = token(m) {
+            return format!("unexpected `{t}`");
+        }
+    }
+    if let Some(rest) = m.strip_prefix("token recognition error at: ") {
+        return format!("unexpected character `{}`", rest.trim_matches('\'').trim());
+    }
+    if m.starts_with("no viable alternative") {
+        if let Some(t) = token(m) {
+            return format!("cannot make sense of `{t}`");
+        }
+    }
+    m.to_string()
+}
+
+fn place_name(p: Where) -> &'static str {
+    match p {
+        Where::McpAuthz => "`mcpAuthorization` rule",
+        Where::HttpAuthz => "`authorization` rule",
+        Where::Location => "token location expression",
+        Where::Body => "`bodyExpression`",
+    }
+}
+
+fn syntax(ctx: &mut Ctx, e: &Expression, errors: &[SyntaxError]) {
+    let Some(first) = errors.iter().find(|x| x.pos.0 > 0).or(errors.first()) else {
+        return;
+    };
+    let text = &e.text;
+    let what = explain(&first.msg);
+    let at_end = first.msg.contains("<EOF>");
+    let (a, z) = if at_end {
+        let t = text.trim_end().len();
+        (t, t)
+    } else {
+        let a = offset_of(text, first.pos.0, first.pos.1);
+        let z = text[a..]
+            .char_indices()
+            .nth(1)
+            .map_or(text.len(), |(i, _)| a + i);
+        // widen to the whole offending token when it is a word or an operator run
+        let tok_end = text[a..]
+            .find(|c: char| c.is_whitespace() || "()[]{},".contains(c))
+            .map_or(text.len(), |i| a + i);
+        (a, if tok_end > z { tok_end } else { z })
+    };
+    let span = if at_end && a > 0 {
+        // point at the last character written
+        let last = text[..a].char_indices().last().map_or(0, |(i, _)| i);
+        ctx.inner(&e.ptr, text, last, a)
+    } else {
+        ctx.inner(&e.ptr, text, a, z)
+    };
+    let label = if at_end {
+        "the expression stops here".to_string()
+    } else {
+        what.clone()
+    };
+    let mut d = Diagnostic::new(
+        "cel/syntax",
+        format!("{} does not compile: {what}", place_name(e.place)),
+    )
+    .at(span, label)
+    .help(hint(text, &what));
+    if errors.len() > 1 {
+        d = d.note(format!(
+            "the parser reported {} more problem(s) after this one; fix this first",
+            errors.len() - 1
+        ));
+    }
+    ctx.push(d);
+}
+
+fn hint(text: &str, what: &str) -> String {
+    let opens = text.matches('(').count();
+    let closes = text.matches(')').count();
+    if opens > closes {
+        return format!(
+            "{} `(` not closed; CEL needs balanced parentheses",
+            opens - closes
+        );
+    }
+    if text.contains(" = ") && !text.contains("==") {
+        return "compare with `==`, not `=`".into();
+    }
+    if text.contains(" and ") || text.contains(" or ") {
+        return "CEL writes `&&` and `||`, not `and` and `or`".into();
+    }
+    if what.contains("ends too early") {
+        return "complete the expression: an operator at the end needs a right-hand side".into();
+    }
+    if text.contains('\'') && text.matches('\'').count() % 2 == 1
+        || text.matches('"').count() % 2 == 1
+    {
+        return "a string literal is not closed".into();
+    }
+    "CEL syntax: `jwt.sub == \"alice\" && mcp.tool.name in [\"echo\", \"add\"]`".into()
+}
+
+/// A field chain read from a variable: `jwt.groups`, `mcp.tool.name`, `jwt["groups"]`.
+struct Ref {
+    path: Vec<String>,
+    /// Character range of the whole chain in the expression.
+    chars: (usize, usize),
+    /// Inside `has(...)`.
+    test: bool,
+    /// Compared with `==`/`!=` against a string literal.
+    eq_string: bool,
+}
+
+fn chain(e: &IdedExpr, info: &SourceInfo) -> Option<(Vec<String>, usize, usize, bool)> {
+    match &e.expr {
+        Expr::Ident(name) => {
+            let (s, t) = info.offset_for(e.id)?;
+            Some((vec![name.clone()], s as usize, t as usize + 1, false))
+        }
+        Expr::Select(sel) => {
+            let (mut path, s, _, _) = chain(&sel.operand, info)?;
+            let (dot, _) = info.offset_for(e.id)?;
+            path.push(sel.field.clone());
+            Some((
+                path,
+                s,
+                dot as usize + 1 + sel.field.chars().count(),
+                sel.test,
+            ))
+        }
+        Expr::Call(c) if c.func_name == "_[_]" && c.args.len() == 2 => {
+            let (mut path, s, _, _) = chain(&c.args[0], info)?;
+            let Expr::Literal(LiteralValue::String(k)) = &c.args[1].expr else {
+                return None;
+            };
+            let (_, t) = info.offset_for(c.args[1].id)?;
+            path.push(k.to_string());
+            Some((path, s, t as usize + 2, false))
+        }
+        _ => None,
+    }
+}
+
+fn collect(e: &IdedExpr, info: &SourceInfo, out: &mut Vec<Ref>) {
+    if let Some((path, s, t, test)) = chain(e, info) {
+        if path.len() > 1 {
+            out.push(Ref {
+                path,
+                chars: (s, t),
+                test,
+                eq_string: false,
+            });
+            return;
+        }
+    }
+    match &e.expr {
+        Expr::Call(c) => {
+            let eq = matches!(c.func_name.as_str(), "_==_" | "_!=_");
+            let n = out.len();
+            if let Some(t) = &c.target {
+                collect(t, info, out);
+            }
+            for a in &c.args {
+                collect(a, info, out);
+            }
+            if eq
+                && c.args
+                    .iter()
+                    .any(|a| matches!(a.expr, Expr::Literal(LiteralValue::String(_))))
+            {
+                for r in &mut out[n..] {
+                    r.eq_string = true;
+                }
+            }
+        }
+        Expr::Select(s) => collect(&s.operand, info, out),
+        Expr::Comprehension(c) => {
+            collect(&c.iter_range, info, out);
+            collect(&c.accu_init, info, out);
+            collect(&c.loop_cond, info, out);
+            collect(&c.loop_step, info, out);
+            collect(&c.result, info, out);
+        }
+        Expr::List(l) => {
+            for x in &l.elements {
+                collect(x, info, out);
+            }
+        }
+        Expr::Map(m) => {
+            for en in &m.entries {
+                if let EntryExpr::MapEntry(me) = &en.expr {
+                    collect(&me.key, info, out);
+                    collect(&me.value, info, out);
+                }
+            }
+        }
+        Expr::Struct(s) => {
+            for en in &s.entries {
+                match &en.expr {
+                    EntryExpr::StructField(f) => collect(&f.value, info, out),
+                    EntryExpr::MapEntry(me) => collect(&me.value, info, out),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Claims Okta puts in every access token of a custom authorization server.
+const OKTA_ACCESS_TOKEN_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "cid",
+    "uid",
+    "scp",
+    "ver",
+    "auth_time",
+];
+/// Claims that most issuers emit only when configured to.
+const CONDITIONAL_CLAIMS: &[&str] = &["groups", "roles", "role", "permissions"];
+
+fn semantics(ctx: &mut Ctx, e: &Expression, refs: &[Ref]) {
+    let guarded: Vec<&str> = refs
+        .iter()
+        .filter(|r| r.test && r.path.len() == 2 && r.path[0] == "jwt")
+        .map(|r| r.path[1].as_str())
+        .collect();
+    let mut claims_seen: Vec<&str> = Vec::new();
+    for r in refs {
+        let span = || {
+            let a = byte_at(&e.text, r.chars.0);
+            let z = byte_at(&e.text, r.chars.1);
+            (a, z)
+        };
+        if r.path[0] == "mcp" && e.place == Where::McpAuthz {
+            mcp_field(ctx, e, r, span());
+        }
+        if r.path[0] != "jwt" || r.test {
+            continue;
+        }
+        let claim = r.path[1].as_str();
+        if e.okta && claim == "scope" {
+            let (a, z) = span();
+            ctx.push(
+                Diagnostic::new(
+                    "okta/scope-claim",
+                    "Okta access tokens have no `scope` claim: their scopes are the list `scp`",
+                )
+                .at(
+                    ctx.inner(&e.ptr, &e.text, a, z),
+                    "always absent in Okta tokens",
+                )
+                .help("test a scope with `\"SCOPE\" in jwt.scp`"),
+            );
+            continue;
+        }
+        if e.okta && claim == "scp" && r.path.len() == 2 && r.eq_string {
+            let (a, z) = span();
+            ctx.push(
+                Diagnostic::new(
+                    "okta/scope-claim",
+                    "`jwt.scp` is a list in Okta tokens: comparing it with a string is never true",
+                )
+                .at(ctx.inner(&e.ptr, &e.text, a, z), "a list of scopes")
+                .help("test a scope with `\"SCOPE\" in jwt.scp`"),
+            );
+            continue;
+        }
+        let conditional = if e.okta {
+            !OKTA_ACCESS_TOKEN_CLAIMS.contains(&claim) && claim != "rawToken"
+        } else {
+            CONDITIONAL_CLAIMS.contains(&claim)
+        };
+        if !conditional || guarded.contains(&claim) || claims_seen.contains(&claim) {
+            continue;
+        }
+        claims_seen.push(claim);
+        let (a, z) = span();
+        let who = if e.okta {
+            "Okta puts it in access tokens only when a claim is configured for it on the authorization server"
+        } else {
+            "most issuers emit it only when configured to"
+        };
+        let mut d = Diagnostic::new(
+            "auth/claim-may-be-absent",
+            format!("the rule reads `jwt.{claim}`: {who}"),
+        )
+        .at(ctx.inner(&e.ptr, &e.text, a, z), "may be absent from tokens")
+        .help(format!(
+            "check that your tokens carry `{claim}` (`agw verify-token` prints the claims), or guard it: `has(jwt.{claim}) && ...`"
+        ));
+        if e.kind == RuleKind::Deny {
+            d.severity = Severity::Warning;
+            d = d.note("in a `deny` rule this matters: a token without the claim makes the rule fail to match, and the request is not denied");
+        }
+        ctx.push(d);
+    }
+}
+
+fn mcp_field(ctx: &mut Ctx, e: &Expression, r: &Ref, (a, _): (usize, usize)) {
+    let first = r.path[1].as_str();
+    let (bad, known): (&str, &[&str]) = match first {
+        "tool" | "prompt" | "resource" => {
+            let Some(second) = r.path.get(2) else { return };
+            if first != "tool" || matches!(second.as_str(), "name" | "target" | "arguments") {
+                return;
+            }
+            (second, &["name", "target", "arguments"])
+        }
+        _ => (first, &["tool", "prompt", "resource"]),
+    };
+    // locate the bad segment in the text of the chain
+    let chain_text: String = e.text[a..].chars().take(r.chars.1 - r.chars.0).collect();
+    let seg_start = chain_text.rfind(&format!(".{bad}")).map_or(0, |i| i + 1);
+    let s = a + seg_start;
+    let prefix = r.path[..r.path.iter().position(|p| p == bad).unwrap_or(1)].join(".");
+    let suggestion = crate::check::schema_stage::closest(bad, known.iter().copied());
+    let mut d = Diagnostic::new(
+        "cel/unknown-field",
+        format!(
+            "`{prefix}.{bad}` does not exist: `{prefix}` has {}",
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+    .at(
+        ctx.inner(&e.ptr, &e.text, s, s + bad.len()),
+        "unknown field",
+    );
+    d = match suggestion {
+        Some(c) => d.help(format!("did you mean `{prefix}.{c}`?")),
+        None => d.help(format!("use one of: {}", known.join(", "))),
+    };
+    ctx.push(d.note("reading a field that does not exist is an error at request time, so the rule never matches"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shape;
+
+    #[test]
+    fn shapes_blank_literals_and_keep_offsets() {
+        let t = r#"jwt.sub == "svc-12" && 'é' in jwt.scp"#;
+        assert_eq!(shape(t), r#"jwt.sub == "aaaaaa" && 'a' in jwt.scp"#);
+        let escaped = r#"jwt.sub == "a\"b""#;
+        assert_eq!(shape(escaped), escaped);
+        assert_eq!(shape("x == '''multi\nline'''"), "x == '''aaaaaaaaaa'''");
+        assert_eq!(shape("x == \"open"), "x == \"open");
+        assert_eq!(shape(r#"jwt["groups"] == "x""#), r#"jwt["groups"] == "a""#);
+    }
+}

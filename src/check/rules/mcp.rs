@@ -1,0 +1,331 @@
+//! MCP backends and targets: the forms of a remote target, what a stdio target may carry, how
+//! its command is run, and the `mcp:` shorthand.
+
+use std::collections::HashMap;
+
+use super::util::parse_url;
+use super::Ctx;
+use crate::config::mcp::{HttpTarget, McpBackend, StdioTarget};
+use crate::diag::Diagnostic;
+
+pub fn check(ctx: &mut Ctx) {
+    let backends = ctx.mcp.clone();
+    for (ptr, backend) in backends.iter() {
+        let ptr = ptr.as_str();
+        duplicate_targets(ctx, ptr, backend);
+        for (ti, t) in backend.targets.iter().enumerate() {
+            let tptr = format!("{ptr}/targets/{ti}");
+            if let Some(s) = &t.stdio {
+                if t.policies.is_some() {
+                    stdio_policies(ctx, &tptr);
+                }
+                npx(ctx, &format!("{tptr}/stdio"), s);
+            }
+            for (kind, h) in [("mcp", &t.mcp), ("sse", &t.sse)] {
+                if let Some(h) = h {
+                    host_form(ctx, &format!("{tptr}/{kind}"), kind, h);
+                }
+            }
+            if let Some(o) = &t.openapi {
+                let h = HttpTarget {
+                    host: o.host.clone(),
+                    port: o.port,
+                    path: o.path.clone(),
+                    backend: o.backend.clone(),
+                };
+                host_form(ctx, &format!("{tptr}/openapi"), "openapi", &h);
+            }
+        }
+    }
+    shorthand(ctx);
+}
+
+fn duplicate_targets(ctx: &mut Ctx, ptr: &str, b: &McpBackend) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut found = Vec::new();
+    for (i, t) in b.targets.iter().enumerate() {
+        match seen.get(t.name.as_str()) {
+            Some(&f) => found.push((t.name.clone(), i, f)),
+            None => {
+                seen.insert(&t.name, i);
+            }
+        }
+    }
+    for (name, i, f) in found {
+        ctx.push(
+            Diagnostic::new(
+                "names/duplicate-target",
+                format!("two targets of one MCP backend are named `{name}`"),
+            )
+            .at(ctx.value(&format!("{ptr}/targets/{i}/name")), "second target with this name")
+            .label(ctx.value(&format!("{ptr}/targets/{f}/name")), "first target with this name")
+            .help("give each target its own name: the gateway prefixes tool and prompt names with it (`<target>_<tool>`) and routes calls back by it"),
+        );
+    }
+}
+
+fn stdio_policies(ctx: &mut Ctx, tptr: &str) {
+    ctx.push(
+        Diagnostic::new(
+            "mcp/stdio-policies",
+            "a stdio target has `policies`: the gateway accepts them only on remote targets",
+        )
+        .at(ctx.key(&format!("{tptr}/policies")), "not allowed on a stdio target")
+        .label(ctx.key(&format!("{tptr}/stdio")), "this target runs a local process")
+        .help("target policies (headers, backend TLS, backend auth) shape the connection to a remote server; a stdio target has none. Remove `policies`, and put request policies such as `mcpAuthorization` on the route"),
+    );
+}
+
+fn npx(ctx: &mut Ctx, ptr: &str, s: &StdioTarget) {
+    let base = s.cmd.rsplit(['/', '\\']).next().unwrap_or(&s.cmd);
+    let (runner, args, first_arg) = match base {
+        "npx" | "npx.cmd" => ("npx", &s.args[..], 0),
+        "npm" | "npm.cmd" if s.args.first().map(String::as_str) == Some("exec") => {
+            ("npm exec", &s.args[1..], 1)
+        }
+        _ => return,
+    };
+    let env_yes = s.env.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("npm_config_yes") && matches!(v.as_str(), "true" | "1")
+    });
+    if env_yes {
+        return;
+    }
+    let mut package = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "-y" | "--yes" => return,
+            "--no" | "-n" | "--no-install" | "--offline" | "--prefer-offline" => return,
+            "-p" | "--package" => {
+                if package.is_none() && i + 1 < args.len() {
+                    package = Some(i + 1);
+                }
+                i += 2;
+                continue;
+            }
+            "-c" | "--call" => {
+                i += 2;
+                continue;
+            }
+            "--" => {
+                if i + 1 < args.len() {
+                    package = package.or(Some(i + 1));
+                }
+                break;
+            }
+            _ if a.starts_with("--yes=") => {
+                if a != "--yes=false" {
+                    return;
+                }
+            }
+            _ if a.starts_with("--package=") => {
+                package = package.or(Some(i));
+            }
+            _ if a.starts_with('-') => {}
+            _ => {
+                package = package.or(Some(i));
+                break;
+            }
+        }
+        i += 1;
+    }
+    let shown = package
+        .and_then(|p| args.get(p))
+        .map(|p| p.trim_start_matches("--package=").to_string());
+    let span = match package {
+        Some(p) => ctx.value(&format!("{ptr}/args/{}", p + first_arg)),
+        None => ctx.value(&format!("{ptr}/cmd")),
+    };
+    let what = match &shown {
+        Some(p) => format!("`{runner} {p}`"),
+        None => format!("`{runner}`"),
+    };
+    let mut fixed: Vec<String> = Vec::new();
+    if runner == "npm exec" {
+        fixed.push("exec".into());
+    }
+    fixed.push("-y".into());
+    fixed.extend(args.iter().cloned());
+    let fixed = fixed
+        .iter()
+        .map(|a| format!("\"{a}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    ctx.push(
+        Diagnostic::new(
+            "mcp/npx-without-yes",
+            format!("{what} runs without `-y`: npx asks before installing a package, and under the gateway there is no terminal to answer"),
+        )
+        .at(span, "installed only after a prompt nobody can answer")
+        .label(ctx.value(&format!("{ptr}/cmd")), "run by the gateway with stdin connected to MCP, not a terminal")
+        .help(format!("pass `-y` before the package: `args: [{fixed}]` (or install the package and run its binary directly)"))
+        .note("the target fails to start unless the package happens to be installed already"),
+    );
+}
+
+fn host_form(ctx: &mut Ctx, ptr: &str, kind: &str, h: &HttpTarget) {
+    let default_path = if kind == "sse" { "/sse" } else { "/mcp" };
+    let key = |f: &str| format!("{ptr}/{f}");
+    let error = |msg: String, at: &str, label: &str, help: String| {
+        Diagnostic::new("mcp/host-form", msg)
+            .at(ctx.key(&key(at)), label.to_string())
+            .help(help)
+    };
+    let d = match (&h.host, h.port, &h.path, &h.backend) {
+        (Some(_), _, _, Some(b)) => Some(
+            error(
+                format!("`{kind}` target has both `host` and `backend: {b}`"),
+                "backend",
+                "one form or the other",
+                "a target is `{host: URL}`, `{host, port, path}` or `{backend, path}`; keep one".into(),
+            )
+            .label(ctx.key(&key("host")), "the host form"),
+        ),
+        (None, Some(_), _, Some(_)) => Some(error(
+            format!("`{kind}` target has `port` beside `backend`"),
+            "port",
+            "not part of the backend form",
+            "the port comes from the named backend; remove `port`".into(),
+        )),
+        (None, _, _, Some(_)) => None,
+        (None, _, _, None) => Some(
+            Diagnostic::new(
+                "mcp/host-form",
+                format!("`{kind}` target has neither `host` nor `backend`"),
+            )
+            .at(ctx.key(ptr), "where is the server?")
+            .help(format!(
+                "add `host: http://HOST:PORT{default_path}`, or `backend: NAME` with `path: {default_path}`"
+            )),
+        ),
+        (Some(host), port, path, None) => host_only(ctx, ptr, kind, host, port, path.as_deref()),
+    };
+    if let Some(d) = d {
+        ctx.push(d);
+    }
+}
+
+fn host_only(
+    ctx: &Ctx,
+    ptr: &str,
+    kind: &str,
+    host: &str,
+    port: Option<u32>,
+    path: Option<&str>,
+) -> Option<Diagnostic> {
+    let default_path = if kind == "sse" { "/sse" } else { "/mcp" };
+    let hptr = format!("{ptr}/host");
+    let is_url = host.contains("://");
+    match (port, path) {
+        (Some(p), Some(pa)) => {
+            if is_url {
+                let u = parse_url(host);
+                let bare = u.as_ref().map(|u| u.host).unwrap_or(host);
+                return Some(
+                    Diagnostic::new(
+                        "mcp/host-form",
+                        format!("with `port` and `path`, `host` is a host name, but `{host}` is a URL"),
+                    )
+                    .at(ctx.value(&hptr), "a URL")
+                    .label(ctx.key(&format!("{ptr}/port")), "port given separately")
+                    .help(format!(
+                        "write either `host: {bare}` with `port: {p}` and `path: {pa}`, or only `host: {host}`"
+                    )),
+                );
+            }
+            None
+        }
+        (Some(p), None) => Some(
+            Diagnostic::new(
+                "mcp/host-form",
+                format!("`{kind}` target has `host` and `port` but no `path`"),
+            )
+            .at(ctx.key(&format!("{ptr}/port")), "`port` needs `path` too")
+            .help(format!(
+                "the split form needs all three: add `path: {default_path}`, or write one URL: `host: http://{}:{p}{default_path}`",
+                host.trim_end_matches('/')
+            )),
+        ),
+        (None, Some(pa)) => {
+            let help = match parse_url(host) {
+                Some(u) if u.path.is_empty() || u.path == "/" => format!(
+                    "put the path into the URL: `host: {}{pa}`",
+                    host.trim_end_matches('/')
+                ),
+                Some(_) => "the URL already has a path; remove `path`".to_string(),
+                None => format!("add `port:`, or write one URL: `host: http://{host}{pa}`"),
+            };
+            Some(
+                Diagnostic::new(
+                    "mcp/host-form",
+                    format!("`{kind}` target mixes forms: `host` and `path` without `port`"),
+                )
+                .at(ctx.key(&format!("{ptr}/path")), "`path` belongs to the split form")
+                .label(ctx.value(&hptr), "host")
+                .help(help),
+            )
+        }
+        (None, None) => {
+            if is_url {
+                let Some(u) = parse_url(host) else {
+                    return Some(
+                        Diagnostic::new("mcp/host-form", format!("`{host}` is not a valid URL"))
+                            .at(ctx.value(&hptr), "not a URL")
+                            .help(format!("write `http://HOST:PORT{default_path}`")),
+                    );
+                };
+                let scheme = u.scheme.to_ascii_lowercase();
+                if scheme != "http" && scheme != "https" {
+                    let rest = &host[u.scheme.len()..];
+                    return Some(
+                        Diagnostic::new(
+                            "mcp/host-form",
+                            format!("`{host}` uses the scheme `{}`: MCP targets speak HTTP", u.scheme),
+                        )
+                        .at(ctx.inner(&hptr, host, 0, u.scheme.len()), "only `http` and `https`")
+                        .help(format!("write `http{rest}` or `https{rest}`")),
+                    );
+                }
+                if u.host.is_empty() {
+                    return Some(
+                        Diagnostic::new("mcp/host-form", format!("`{host}` has no host name"))
+                            .at(ctx.value(&hptr), "no host")
+                            .help(format!("write `{scheme}://HOST:PORT{default_path}`")),
+                    );
+                }
+                None
+            } else {
+                match super::util::split_host_port(host) {
+                    Some((_, Some(_))) => None,
+                    _ => Some(
+                        Diagnostic::new(
+                            "mcp/host-form",
+                            format!("`host: {host}` has no port and no scheme"),
+                        )
+                        .at(ctx.value(&hptr), "which port?")
+                        .help(format!(
+                            "write a URL (`http://{host}:PORT{default_path}`) or `HOST:PORT`"
+                        )),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+fn shorthand(ctx: &mut Ctx) {
+    let Some(m) = &ctx.cfg.mcp else { return };
+    if m.gateways.is_some() && m.port.is_some() {
+        ctx.push(
+            Diagnostic::new(
+                "mcp/shorthand-port-and-gateways",
+                "the `mcp:` shorthand has both `port` and `gateways`",
+            )
+            .at(ctx.key("/mcp/port"), "its own port")
+            .label(ctx.key("/mcp/gateways"), "attached to gateways")
+            .help("attached to gateways, the shorthand listens on their ports; remove `port` (it is deprecated), or remove `gateways` to keep a port of its own"),
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! CORS and traffic policies: what the gateway refuses at start-up (a rate limit bucket smaller
+//! than its refill) and what silently does something else than meant.
+
+use super::util::duration_nanos;
+use super::Ctx;
+use crate::config::mcp::StatefulMode;
+use crate::config::policy::Cors;
+use crate::config::RoutePolicies;
+use crate::diag::Diagnostic;
+
+pub fn check(ctx: &mut Ctx) {
+    let sites = ctx.sites.clone();
+    for site in sites.iter() {
+        rate_limits(ctx, &site.ptr, site.policies);
+        timeouts(ctx, &site.ptr, site.policies);
+        if let Some(c) = &site.policies.cors {
+            credentials(ctx, &format!("{}/cors", site.ptr), c);
+        }
+    }
+    mcp_cors(ctx);
+}
+
+fn rate_limits(ctx: &mut Ctx, ptr: &str, p: &RoutePolicies) {
+    for (i, rl) in p.local_rate_limit.iter().flatten().enumerate() {
+        if rl.max_tokens >= rl.tokens_per_fill {
+            continue;
+        }
+        let base = format!("{ptr}/localRateLimit/{i}");
+        ctx.push(
+            Diagnostic::new(
+                "ratelimit/max-below-fill",
+                format!(
+                    "`maxTokens: {}` is below `tokensPerFill: {}`: the bucket cannot hold one refill",
+                    rl.max_tokens, rl.tokens_per_fill
+                ),
+            )
+            .at(ctx.value(&format!("{base}/maxTokens")), "bucket size")
+            .label(ctx.value(&format!("{base}/tokensPerFill")), "added every fill interval")
+            .help(format!(
+                "raise `maxTokens` to at least {} (the burst you allow), or lower `tokensPerFill`",
+                rl.tokens_per_fill
+            ))
+            .note("the gateway refuses the file: \"max tokens cannot be less than the refill amount\""),
+        );
+    }
+}
+
+fn timeouts(ctx: &mut Ctx, ptr: &str, p: &RoutePolicies) {
+    let Some(t) = &p.timeout else { return };
+    let (Some(req), Some(be)) = (&t.request_timeout, &t.backend_request_timeout) else {
+        return;
+    };
+    let (Some(r), Some(b)) = (duration_nanos(req), duration_nanos(be)) else {
+        return;
+    };
+    if b <= r {
+        return;
+    }
+    ctx.push(
+        Diagnostic::new(
+            "timeout/backend-exceeds-request",
+            format!("`backendRequestTimeout: {be}` is longer than `requestTimeout: {req}`: it never fires"),
+        )
+        .at(ctx.value(&format!("{ptr}/timeout/backendRequestTimeout")), "per attempt")
+        .label(ctx.value(&format!("{ptr}/timeout/requestTimeout")), "whole request, retries included")
+        .help(format!("make `backendRequestTimeout` shorter than {req} (so a retry fits), or drop it")),
+    );
+}
+
+fn credentials(ctx: &mut Ctx, ptr: &str, c: &Cors) {
+    if c.allow_credentials != Some(true) {
+        return;
+    }
+    let Some(i) = c.allow_origins.iter().position(|o| o == "*") else {
+        return;
+    };
+    ctx.push(
+        Diagnostic::new(
+            "cors/credentials-any-origin",
+            "`allowCredentials: true` with `allowOrigins: [\"*\"]`: every website may send credentialed requests and read the answers",
+        )
+        .at(ctx.value(&format!("{ptr}/allowOrigins/{i}")), "any origin")
+        .label(ctx.value(&format!("{ptr}/allowCredentials")), "with cookies and HTTP authentication")
+        .help("list the origins that need credentials, for example `allowOrigins: [\"https://app.example.com\"]`, or drop `allowCredentials`")
+        .note("the gateway answers with the caller's own `Origin` and `Access-Control-Allow-Credentials: true`, which browsers accept"),
+    );
+}
+
+fn mcp_cors(ctx: &mut Ctx) {
+    let cfg = ctx.cfg;
+    let routes = ctx.routes.clone();
+    let mut sites: Vec<(String, &RoutePolicies, bool)> = Vec::new();
+    for site in routes.iter() {
+        let Some(p) = &site.route.policies else {
+            continue;
+        };
+        if p.cors.is_none() {
+            continue;
+        }
+        let mcp: Vec<_> = site
+            .route
+            .backends
+            .iter()
+            .filter_map(|b| b.mcp.as_ref())
+            .collect();
+        if mcp.is_empty() {
+            continue;
+        }
+        let stateful = mcp
+            .iter()
+            .any(|m| m.stateful_mode.unwrap_or_default() == StatefulMode::Stateful);
+        sites.push((format!("{}/policies", site.ptr), p, stateful));
+    }
+    if let Some(m) = &cfg.mcp {
+        if let Some(p) = &m.policies {
+            if p.cors.is_some() {
+                let stateful = m.stateful_mode.unwrap_or_default() == StatefulMode::Stateful;
+                sites.push(("/mcp/policies".into(), p, stateful));
+            }
+        }
+    }
+    for (ptr, p, stateful) in sites {
+        let Some(c) = &p.cors else { continue };
+        if c.allow_origins.is_empty() {
+            continue;
+        }
+        let has =
+            |list: &[String], h: &str| list.iter().any(|x| x == "*" || x.eq_ignore_ascii_case(h));
+        let mut missing_allow: Vec<&str> = Vec::new();
+        for h in ["content-type", "mcp-protocol-version"] {
+            if !has(&c.allow_headers, h) {
+                missing_allow.push(h);
+            }
+        }
+        if stateful && !has(&c.allow_headers, "mcp-session-id") {
+            missing_allow.push("mcp-session-id");
+        }
+        let authn = p.mcp_authentication.is_some() || p.jwt_auth.is_some();
+        if authn && !has(&c.allow_headers, "authorization") {
+            missing_allow.push("authorization");
+        }
+        let missing_expose = stateful && !has(&c.expose_headers, "mcp-session-id");
+        if missing_allow.is_empty() && !missing_expose {
+            continue;
+        }
+        let cptr = format!("{ptr}/cors");
+        let mut parts = Vec::new();
+        if !missing_allow.is_empty() {
+            parts.push(format!(
+                "`allowHeaders` lacks {}",
+                missing_allow
+                    .iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if missing_expose {
+            parts.push("`exposeHeaders` lacks `mcp-session-id`".into());
+        }
+        let mut help = String::new();
+        if !missing_allow.is_empty() {
+            let mut all: Vec<String> = c.allow_headers.clone();
+            all.extend(missing_allow.iter().map(|s| s.to_string()));
+            help.push_str(&format!("allowHeaders: [{}]", all.join(", ")));
+        }
+        if missing_expose {
+            if !help.is_empty() {
+                help.push('\n');
+            }
+            let mut all: Vec<String> = c.expose_headers.clone();
+            all.push("mcp-session-id".into());
+            help.push_str(&format!("exposeHeaders: [{}]", all.join(", ")));
+        }
+        let at = if !missing_allow.is_empty() && ctx.has(&format!("{cptr}/allowHeaders")) {
+            ctx.key(&format!("{cptr}/allowHeaders"))
+        } else if missing_expose && ctx.has(&format!("{cptr}/exposeHeaders")) {
+            ctx.key(&format!("{cptr}/exposeHeaders"))
+        } else {
+            ctx.key(&cptr)
+        };
+        ctx.push(
+            Diagnostic::new(
+                "cors/mcp-headers",
+                format!("CORS on an MCP route: {}; browser-based MCP clients will fail", parts.join(" and ")),
+            )
+            .at(at, "incomplete for MCP")
+            .help(help)
+            .note("MCP clients send `content-type`, `mcp-protocol-version`, `mcp-session-id` (and `authorization` with a token), and must read `mcp-session-id` from the initialize response"),
+        );
+    }
+}

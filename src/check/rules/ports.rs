@@ -1,0 +1,394 @@
+//! Ports and listeners: one owner per port, protocols that can share a port, TLS where the
+//! protocol needs it and nowhere else.
+
+use std::collections::HashMap;
+
+use super::util::{ptr_token, split_host_port};
+use super::Ctx;
+use crate::config::{BindMode, Config, Listener, ListenerProtocol, ServerTls};
+use crate::diag::Diagnostic;
+
+pub fn check(ctx: &mut Ctx) {
+    conflicts(ctx);
+    let cfg = ctx.cfg;
+    for (base, listeners, inherited_tls, default_protocol) in listener_groups(cfg) {
+        protocol_mix(ctx, &base, listeners, default_protocol);
+        for (i, l) in listeners.iter().enumerate() {
+            let ptr = format!("{base}/listeners/{i}");
+            listener(ctx, &ptr, l, inherited_tls);
+        }
+    }
+    gateway_without_listeners(ctx);
+}
+
+/// `(pointer of the owner, its listeners, whether TLS is given at the owner, default protocol)`.
+fn listener_groups(cfg: &Config) -> Vec<(String, &[Listener], bool, ListenerProtocol)> {
+    let mut out = Vec::new();
+    for (bi, b) in cfg.binds.iter().enumerate() {
+        out.push((
+            format!("/binds/{bi}"),
+            &b.listeners[..],
+            false,
+            ListenerProtocol::HTTP,
+        ));
+    }
+    for (name, g) in &cfg.gateways {
+        out.push((
+            format!("/gateways/{}", ptr_token(name)),
+            &g.listeners[..],
+            g.tls.is_some(),
+            ListenerProtocol::HTTP,
+        ));
+    }
+    out
+}
+
+struct PortOwner {
+    what: String,
+    /// Pointer whose value span is labelled.
+    ptr: String,
+    /// Whether the port was written (else it is a default).
+    written: bool,
+}
+
+fn conflicts(ctx: &mut Ctx) {
+    let mut owners: Vec<(u32, PortOwner)> = Vec::new();
+    for (bi, b) in ctx.cfg.binds.iter().enumerate() {
+        if b.mode == Some(BindMode::Internal) {
+            continue;
+        }
+        if let Some(p) = b.port {
+            owners.push((
+                p,
+                PortOwner {
+                    what: format!("bind {}", bi + 1),
+                    ptr: format!("/binds/{bi}/port"),
+                    written: true,
+                },
+            ));
+        }
+    }
+    for (name, g) in &ctx.cfg.gateways {
+        owners.push((
+            g.port,
+            PortOwner {
+                what: format!("gateway `{name}`"),
+                ptr: format!("/gateways/{}/port", ptr_token(name)),
+                written: true,
+            },
+        ));
+    }
+    if let Some(m) = &ctx.cfg.mcp {
+        // With top-level gateways and no port of its own, the shorthand attaches to them.
+        if m.gateways.is_none() && (m.port.is_some() || ctx.cfg.gateways.is_empty()) {
+            let written = m.port.is_some();
+            owners.push((
+                m.port.unwrap_or(3000),
+                PortOwner {
+                    what: "the `mcp:` shorthand".into(),
+                    ptr: if written {
+                        "/mcp/port".into()
+                    } else {
+                        "/mcp".into()
+                    },
+                    written,
+                },
+            ));
+        }
+    }
+    if let Some(llm) = ctx.cfg.llm.as_ref().map(|u| &u.0) {
+        if let Some(p) = llm.get("port").and_then(|v| v.as_u64()) {
+            owners.push((
+                p as u32,
+                PortOwner {
+                    what: "the `llm:` shorthand".into(),
+                    ptr: "/llm/port".into(),
+                    written: true,
+                },
+            ));
+        }
+    }
+    if let Some(cfg) = ctx.cfg.config.as_ref().map(|u| &u.0) {
+        for key in ["adminAddr", "statsAddr", "readinessAddr"] {
+            let Some(addr) = cfg.get(key).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            if let Some((_, Some(p))) = split_host_port(addr) {
+                owners.push((
+                    u32::from(p),
+                    PortOwner {
+                        what: format!("`config.{key}`"),
+                        ptr: format!("/config/{key}"),
+                        written: true,
+                    },
+                ));
+            }
+        }
+    }
+    let mut first: HashMap<u32, usize> = HashMap::new();
+    let mut found = Vec::new();
+    for (i, (port, _)) in owners.iter().enumerate() {
+        if *port == 0 {
+            continue;
+        }
+        match first.get(port) {
+            Some(&f) => found.push((f, i)),
+            None => {
+                first.insert(*port, i);
+            }
+        }
+    }
+    for (f, i) in found {
+        let (port, a) = &owners[f];
+        let (_, b) = &owners[i];
+        let label = |o: &PortOwner| {
+            if o.written {
+                format!("{} listens on {port}", o.what)
+            } else {
+                format!("{} listens on {port} by default", o.what)
+            }
+        };
+        let (span_a, span_b) = (
+            if a.written {
+                ctx.value(&a.ptr)
+            } else {
+                ctx.key(&a.ptr)
+            },
+            if b.written {
+                ctx.value(&b.ptr)
+            } else {
+                ctx.key(&b.ptr)
+            },
+        );
+        let mut d = Diagnostic::new(
+            "ports/conflict",
+            format!("port {port} is used twice: by {} and by {}", a.what, b.what),
+        )
+        .at(span_b, label(b))
+        .label(span_a, label(a))
+        .help(format!(
+            "the gateway cannot bind port {port} twice and refuses to start; give one of them another port, or put both sets of listeners under one bind"
+        ));
+        if !b.written && b.what.contains("mcp") {
+            d = d.note("the `mcp:` shorthand listens on 3000 unless it has `port:`, or attaches to gateways");
+        }
+        ctx.push(d);
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    PlainHttp,
+    PlainTcp,
+    Tls,
+}
+
+fn family(p: ListenerProtocol) -> Option<Family> {
+    match p {
+        ListenerProtocol::HTTP => Some(Family::PlainHttp),
+        ListenerProtocol::TCP => Some(Family::PlainTcp),
+        ListenerProtocol::HTTPS | ListenerProtocol::TLS => Some(Family::Tls),
+        ListenerProtocol::HBONE => None,
+    }
+}
+
+fn proto_name(p: ListenerProtocol) -> &'static str {
+    match p {
+        ListenerProtocol::HTTP => "HTTP",
+        ListenerProtocol::HTTPS => "HTTPS",
+        ListenerProtocol::TLS => "TLS",
+        ListenerProtocol::TCP => "TCP",
+        ListenerProtocol::HBONE => "HBONE",
+    }
+}
+
+fn protocol_mix(ctx: &mut Ctx, base: &str, listeners: &[Listener], default: ListenerProtocol) {
+    let mut first: HashMap<u8, (usize, ListenerProtocol)> = HashMap::new();
+    for (i, l) in listeners.iter().enumerate() {
+        let p = l.protocol.unwrap_or(default);
+        let Some(f) = family(p) else { continue };
+        first.entry(f as u8).or_insert((i, p));
+    }
+    let pairs = [
+        (
+            Family::PlainHttp,
+            Family::PlainTcp,
+            "plain HTTP and plain TCP cannot be told apart on one port",
+        ),
+        (
+            Family::Tls,
+            Family::PlainHttp,
+            "TLS and plaintext cannot share a port",
+        ),
+        (
+            Family::Tls,
+            Family::PlainTcp,
+            "TLS and plaintext cannot share a port",
+        ),
+    ];
+    for (x, y, why) in pairs {
+        let (Some(&(i, pi)), Some(&(j, pj))) = (first.get(&(x as u8)), first.get(&(y as u8)))
+        else {
+            continue;
+        };
+        let (a, b) = if i < j {
+            ((i, pi), (j, pj))
+        } else {
+            ((j, pj), (i, pi))
+        };
+        let span = |ctx: &Ctx, idx: usize| {
+            let p = format!("{base}/listeners/{idx}/protocol");
+            if ctx.has(&p) {
+                ctx.value(&p)
+            } else {
+                ctx.value(&format!("{base}/listeners/{idx}"))
+            }
+        };
+        let implicit = |l: &Listener| {
+            if l.protocol.is_none() {
+                " (the default)"
+            } else {
+                ""
+            }
+        };
+        ctx.push(
+            Diagnostic::new(
+                "ports/protocol-mix",
+                format!(
+                    "listeners on one port mix {} and {}: {why}",
+                    proto_name(a.1),
+                    proto_name(b.1)
+                ),
+            )
+            .at(
+                span(ctx, b.0),
+                format!("{}{}", proto_name(b.1), implicit(&listeners[b.0])),
+            )
+            .label(
+                span(ctx, a.0),
+                format!("{}{}", proto_name(a.1), implicit(&listeners[a.0])),
+            )
+            .help("put these listeners on separate ports (a bind or gateway each)"),
+        );
+    }
+}
+
+fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener, inherited_tls: bool) {
+    let p = l.protocol();
+    let proto_span = |ctx: &Ctx| {
+        let pp = format!("{ptr}/protocol");
+        if ctx.has(&pp) {
+            ctx.value(&pp)
+        } else {
+            ctx.value(ptr)
+        }
+    };
+    if p == ListenerProtocol::HTTPS && l.tls.is_none() && !inherited_tls {
+        ctx.push(
+            Diagnostic::new(
+                "listeners/https-without-tls",
+                "an HTTPS listener has no `tls`: it has no certificate to serve",
+            )
+            .at(proto_span(ctx), "HTTPS needs `tls`")
+            .help("add the certificate and key:\ntls:\n  cert: certs/cert.pem\n  key: certs/key.pem\nor use `protocol: HTTP` behind a TLS-terminating proxy"),
+        );
+    }
+    if p == ListenerProtocol::HTTP && l.tls.is_some() {
+        let mut d = Diagnostic::new(
+            "listeners/http-with-tls",
+            "a plain HTTP listener has `tls`: the gateway does not use it for HTTP",
+        )
+        .at(
+            ctx.key(&format!("{ptr}/tls")),
+            "TLS settings on an HTTP listener",
+        );
+        if l.protocol.is_some() {
+            d = d.label(proto_span(ctx), "protocol HTTP");
+        } else {
+            d = d.note("`protocol` defaults to HTTP");
+        }
+        ctx.push(d.help("set `protocol: HTTPS` to terminate TLS here, or remove `tls`"));
+    }
+    if let Some(tls) = &l.tls {
+        cert_key(ctx, &format!("{ptr}/tls"), tls);
+    }
+    let has_routes = l.routes.is_some();
+    let has_tcp = l.tcp_routes.is_some();
+    if has_routes && has_tcp {
+        ctx.push(
+            Diagnostic::new(
+                "listeners/routes-and-tcp-routes",
+                "a listener has both `routes` and `tcpRoutes`",
+            )
+            .at(ctx.key(&format!("{ptr}/tcpRoutes")), "TCP routes")
+            .label(ctx.key(&format!("{ptr}/routes")), "HTTP routes")
+            .help("an HTTP or HTTPS listener takes `routes`, a TCP or TLS listener takes `tcpRoutes`; split them into two listeners"),
+        );
+    } else if has_routes && matches!(p, ListenerProtocol::TCP | ListenerProtocol::TLS) {
+        ctx.push(
+            Diagnostic::new(
+                "listeners/routes-and-tcp-routes",
+                format!("a {} listener has HTTP `routes`: they are never used", proto_name(p)),
+            )
+            .at(ctx.key(&format!("{ptr}/routes")), "HTTP routes")
+            .label(proto_span(ctx), format!("protocol {}", proto_name(p)))
+            .help("use `tcpRoutes` on a TCP/TLS listener, or `protocol: HTTP`/`HTTPS` for HTTP routes"),
+        );
+    } else if has_tcp && matches!(p, ListenerProtocol::HTTP | ListenerProtocol::HTTPS) {
+        let mut d = Diagnostic::new(
+            "listeners/routes-and-tcp-routes",
+            format!(
+                "an {} listener has `tcpRoutes`: they are never used",
+                proto_name(p)
+            ),
+        )
+        .at(ctx.key(&format!("{ptr}/tcpRoutes")), "TCP routes");
+        if l.protocol.is_some() {
+            d = d.label(proto_span(ctx), format!("protocol {}", proto_name(p)));
+        } else {
+            d = d.note("`protocol` defaults to HTTP");
+        }
+        ctx.push(d.help("set `protocol: TCP` (or `TLS`) for TCP routes"));
+    }
+}
+
+fn cert_key(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
+    if tls.spiffe.is_some() {
+        return;
+    }
+    let (present, missing) = match (&tls.cert, &tls.key) {
+        (Some(_), None) => ("cert", "key"),
+        (None, Some(_)) => ("key", "cert"),
+        _ => return,
+    };
+    ctx.push(
+        Diagnostic::new(
+            "listeners/tls-cert-key",
+            format!("`tls` has a `{present}` but no `{missing}`"),
+        )
+        .at(ctx.key(&format!("{ptr}/{present}")), format!("`{missing}` missing beside this"))
+        .help(format!(
+            "a server certificate needs both the certificate chain (`cert`) and its private key (`key`); add `{missing}:`"
+        )),
+    );
+}
+
+fn gateway_without_listeners(ctx: &mut Ctx) {
+    let mut found = Vec::new();
+    for (name, g) in &ctx.cfg.gateways {
+        if g.listeners.is_empty() && g.protocol == Some(ListenerProtocol::HTTPS) && g.tls.is_none()
+        {
+            found.push(format!("/gateways/{}/protocol", ptr_token(name)));
+        }
+    }
+    for ptr in found {
+        ctx.push(
+            Diagnostic::new(
+                "listeners/https-without-tls",
+                "an HTTPS gateway has no `tls`: it has no certificate to serve",
+            )
+            .at(ctx.value(&ptr), "HTTPS needs `tls`")
+            .help("add `tls: {cert: ..., key: ...}` to the gateway"),
+        );
+    }
+}
