@@ -460,11 +460,32 @@ fn sigterm_drains_and_stops_child_processes() {
         .unwrap()
         .parse()
         .unwrap();
+    // a call in flight when SIGTERM arrives is answered before the child is stopped
+    let (u2, s2) = (url.clone(), sid.clone());
+    let call = std::thread::spawn(move || {
+        rpc(
+            &u2,
+            &s2,
+            &[],
+            r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"trigger-long-running-operation","arguments":{"duration":2,"steps":2}}}"#,
+        )
+    });
+    std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         agw.terminate(Duration::from_secs(15)),
         Some(0),
         "{}",
         agw.log.all()
+    );
+    let r = call.join().unwrap();
+    let m = r.message();
+    assert!(
+        m["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("completed"),
+        "{}",
+        r.body
     );
     for _ in 0..50 {
         if !alive(pid) {

@@ -2,6 +2,7 @@
 //! header modifiers, backend; then one log line.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -36,6 +37,8 @@ pub async fn handle(
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let mut log = ReqLog::default();
+    shared.in_flight.fetch_add(1, Ordering::SeqCst);
+    let _in_flight = InFlight(&shared.in_flight);
     let resp = dispatch(&shared, port, req, &mut log).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let id = log.identity.as_ref();
@@ -51,6 +54,15 @@ pub async fn handle(
         note = %log.note.as_deref().unwrap_or("-"),
     );
     Ok(resp)
+}
+
+/// Counts a request as in flight until dropped (also when the client goes away).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn host_of(parts: &Parts) -> Option<&str> {

@@ -84,6 +84,8 @@ pub struct Shared {
     /// Forwards plain HTTP backends (no redirects followed).
     pub proxy: reqwest::Client,
     pub metadata_cache: Mutex<HashMap<String, (Instant, Value)>>,
+    /// Requests being handled (until their response starts).
+    pub in_flight: std::sync::atomic::AtomicUsize,
     generation: AtomicU64,
 }
 
@@ -174,6 +176,7 @@ pub async fn serve(opts: ServeOptions, first: Config) -> Result<(), String> {
         http,
         proxy,
         metadata_cache: Mutex::new(HashMap::new()),
+        in_flight: std::sync::atomic::AtomicUsize::new(0),
         generation: AtomicU64::new(1),
     });
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -211,16 +214,27 @@ pub async fn serve(opts: ServeOptions, first: Config) -> Result<(), String> {
         let _ = w.await;
     }
     let _ = reaper.await;
+    // In-flight requests finish (connections stop taking new ones); then sessions close, which
+    // ends their streams and stops their child processes.
+    let deadline = tokio::time::Instant::now() + opts.limits.drain_timeout;
+    while (shared.in_flight.load(Ordering::SeqCst) > 0 || shared.sessions.any_busy())
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if tokio::time::Instant::now() >= deadline {
+        tracing::warn!("drain timeout reached; ending the requests still in flight");
+    }
     shared
         .sessions
         .close_all("the gateway is shutting down")
         .await;
     tracker.close();
-    if tokio::time::timeout(opts.limits.drain_timeout, tracker.wait())
+    if tokio::time::timeout(Duration::from_secs(2), tracker.wait())
         .await
         .is_err()
     {
-        tracing::warn!("drain timeout reached; closing the remaining connections");
+        tracing::warn!("closing the remaining connections");
     }
     shared.sessions.wait_children(Duration::from_secs(5)).await;
     tracing::info!("stopped");

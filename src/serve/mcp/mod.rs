@@ -99,6 +99,11 @@ impl Sessions {
         }
     }
 
+    /// Whether a session waits for a target's answer.
+    pub fn any_busy(&self) -> bool {
+        self.map.lock().unwrap().values().any(|s| s.busy())
+    }
+
     /// Ends every session (shutdown).
     pub async fn close_all(&self, reason: &str) {
         let all: Vec<Arc<Session>> = self.map.lock().unwrap().drain().map(|(_, s)| s).collect();
