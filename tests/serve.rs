@@ -436,6 +436,52 @@ fn reload_applies_good_versions_and_keeps_serving_on_a_broken_one() {
         .wait(&["configuration reloaded"], Duration::from_secs(10))
         .is_some());
     assert_eq!(http("GET", &agw.url("/"), &[], None).body, "v3");
+    // a new port: listened on; the old one closed
+    let other = free_port();
+    std::fs::write(
+        agw.config_path(),
+        cfg("v4").replace(&format!("port: {port}"), &format!("port: {other}")),
+    )
+    .unwrap();
+    assert!(
+        agw.log
+            .wait(
+                &["configuration reloaded", "generation=3"],
+                Duration::from_secs(10)
+            )
+            .is_some(),
+        "{}",
+        agw.log.all()
+    );
+    assert_eq!(
+        http("GET", &format!("http://127.0.0.1:{other}/"), &[], None).body,
+        "v4"
+    );
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[test]
+fn a_target_that_cannot_start_is_reported_to_the_client() {
+    let port = free_port();
+    let cfg = bind(
+        port,
+        "    - backends:\n      - mcp:\n          targets:\n          - name: tools\n            stdio: {cmd: /nonexistent/mcp-server}\n",
+    );
+    let agw = Agw::start(&cfg, port, &[]);
+    let r = http(
+        "POST",
+        &agw.url("/mcp"),
+        &[MCP_ACCEPT, JSON_CT],
+        Some(initialize_body()),
+    );
+    assert_eq!(r.status, 502, "{}", r.body);
+    let m = r.json();
+    assert_eq!(m["id"], 1);
+    let msg = m["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("cannot start `/nonexistent/mcp-server` for target `tools`"),
+        "{msg}"
+    );
 }
 
 #[test]
