@@ -40,7 +40,8 @@ pub async fn handle(
     shared.in_flight.fetch_add(1, Ordering::SeqCst);
     let _in_flight = InFlight(&shared.in_flight);
     let resp = dispatch(&shared, port, req, &mut log).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // milliseconds with microsecond precision (a number in JSON logs)
+    let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
     let id = log.identity.as_ref();
     tracing::info!(
         target: "agw::request",
@@ -48,7 +49,7 @@ pub async fn handle(
         path = %path,
         route = %log.route.as_deref().unwrap_or("-"),
         status = resp.status().as_u16(),
-        latency_ms = format_args!("{latency_ms:.3}"),
+        latency_ms,
         sub = %id.and_then(|i| i.claim_str("sub")).unwrap_or("-"),
         cid = %id.and_then(|i| i.client_id()).unwrap_or("-"),
         note = %log.note.as_deref().unwrap_or("-"),
