@@ -27,7 +27,7 @@ ROUTE = """    - name: route-{i}
           jwks:
             url: https://tenant-{i}.okta.com/oauth2/default/v1/keys
           resourceMetadata:
-            resource: https://gateway.example.com/t{i}/mcp
+            resource: https://gateway.acme.io/t{i}/mcp
             scopesSupported: [agentgateway, "mcp:tools"]
         mcpAuthorization:
           rules:

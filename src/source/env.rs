@@ -134,30 +134,21 @@ const MODELINE: &str = "# yaml-language-server: ";
 /// Expands every variable reference in `text`.
 pub fn expand<'a>(text: &'a str, opts: &EnvOptions) -> Expanded<'a> {
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::new();
     let mut subs = Vec::new();
     let mut unset = Vec::new();
-    let mut i = 0;
     let mut copied = 0;
-    let mut line_start = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'\n' {
-            line_start = i + 1;
-            i += 1;
-            continue;
-        }
-        if b != b'$' {
-            i += 1;
-            continue;
-        }
+    let mut next = 0;
+    // Jump from `$` to `$`: most files have none, and a large file should cost a scan.
+    while let Some(found) = memchr::memchr(b'$', &bytes[next..]) {
+        let i = next + found;
+        next = i + 1;
+        let line_start = memchr::memrchr(b'\n', &bytes[..i]).map_or(0, |n| n + 1);
         // The editor modeline's `$schema` is not a variable (the gateway strips it too).
         if text[line_start..i].ends_with(MODELINE) {
-            i += 1;
             continue;
         }
         let Some(reference) = parse_reference(&text[i..]) else {
-            i += 1;
             continue;
         };
         let value = match opts.lookup(reference.name) {
@@ -180,6 +171,9 @@ pub fn expand<'a>(text: &'a str, opts: &EnvOptions) -> Expanded<'a> {
                 }
             },
         };
+        if out.capacity() == 0 {
+            out.reserve(text.len() + 64);
+        }
         out.push_str(&text[copied..i]);
         let start = out.len();
         out.push_str(&value);
@@ -187,8 +181,8 @@ pub fn expand<'a>(text: &'a str, opts: &EnvOptions) -> Expanded<'a> {
             expanded: Span::new(start, out.len()),
             original: Span::new(i, i + reference.len),
         });
-        i += reference.len;
-        copied = i;
+        next = i + reference.len;
+        copied = next;
     }
     if subs.is_empty() {
         return Expanded {
