@@ -29,6 +29,8 @@ pub enum Command {
         long_about = "Verifies an access token the way the gateway would for a route of a configuration file (or for a policy given with --issuer/--audience/--jwks), and prints one line per check: key, algorithm, signature, issuer, audience, expiry, not-before, issued-at, required claims, scopes and mode. With --tool/--prompt/--resource it also evaluates the route's mcpAuthorization rules.\n\nThe token is read from the argument, from --token-file, or from standard input (absent or `-`); prefer standard input, since arguments are visible to other users of the machine. It is never printed whole.\n\nExit codes: 0 the gateway would accept the token (and allow the call), 1 it would reject it, 2 agw could not decide (invalid config, unreachable or refused JWKS)."
     )]
     VerifyToken(Box<VerifyTokenArgs>),
+    /// Check a file, then serve it: MCP targets behind the file's routes and policies
+    Serve(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), or write one page per command with --out
@@ -244,4 +246,102 @@ pub struct ManArgs {
     /// Write agw.1 and one page per command (agw-check.1, ...) to this directory instead
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The configuration file to serve (checked first; any error refuses to start)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Address every bind and gateway port listens on (`0.0.0.0` to accept other machines)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub listen_address: std::net::IpAddr,
+    /// Read environment variables for `$VAR` expansion from a dotenv-style file (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Set an environment variable for `$VAR` expansion (repeatable)
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Directory that relative files of the config (a JWKS `file:`) are read from
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Do not watch the file for changes
+    #[arg(long)]
+    pub no_reload: bool,
+    /// How often the file (and file-based JWKS) is checked for changes
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub reload_interval: std::time::Duration,
+    /// The largest request body accepted, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Time a client has to send the request headers
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: std::time::Duration,
+    /// Most MCP sessions open at once (each stdio target is a child process per session)
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_sessions: usize,
+    /// Most child processes running at once
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_children: usize,
+    /// A session with no request for this long is ended and its child processes stopped
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub session_idle_timeout: std::time::Duration,
+    /// Time an MCP server has to answer `initialize` (a cold `npx` start takes seconds)
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub init_timeout: std::time::Duration,
+    /// Least time between two JWKS refetches caused by tokens with an unknown `kid`
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub jwks_refetch_cooldown: std::time::Duration,
+    /// Time in-flight requests get to finish on SIGTERM/SIGINT
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub drain_timeout: std::time::Duration,
+    /// Log format
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One line of `key=value` fields per event
+    Text,
+    /// One JSON object per event
+    Json,
+}
+
+/// Go-style durations (`500ms`, `30s`, `1m30s`, `2h`), as in the configuration.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{s}` is not a duration such as `500ms`, `30s` or `1m30s`");
+    let mut total = 0f64;
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    if rest == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        if num_len == 0 {
+            return Err(bad());
+        }
+        let n: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += n * factor;
+        rest = &rest[unit_len..];
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
 }

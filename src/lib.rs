@@ -11,6 +11,7 @@ pub mod diag;
 pub mod docs;
 pub mod oidc;
 pub mod schema;
+pub mod serve;
 pub mod source;
 pub mod token;
 

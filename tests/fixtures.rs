@@ -34,8 +34,10 @@ fn render(loaded: &Loaded) -> String {
     let mut out = String::new();
     for d in &report.diagnostics {
         let (line, col) = report.position(d);
-        // A message is one line in the snapshot even if agw ever puts a newline in one.
-        let message = d.message.replace('\n', "\\n");
+        // A message is one line in the snapshot even if agw ever puts a newline in one, and
+        // says `<cwd>` for the directory the tests run in (the checkout's place varies).
+        let cwd = std::env::current_dir().unwrap().display().to_string();
+        let message = d.message.replace('\n', "\\n").replace(&cwd, "<cwd>");
         writeln!(
             out,
             "{line}:{col} {} {} {message}",

@@ -129,24 +129,7 @@ fn online(a: &CheckArgs, opts: &CheckOptions, loaded: &mut [Loaded]) -> Result<(
 }
 
 fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
-    let mut env = EnvOptions {
-        use_process_env: !a.no_process_env,
-        allow_unset: a.allow_unset_env,
-        ..Default::default()
-    };
-    for f in &a.env_file {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| format!("cannot read env file {}: {e}", f.display()))?;
-        let pairs = EnvOptions::parse_env_file(&text)
-            .map_err(|e| format!("env file {}: {e}", f.display()))?;
-        env.overrides.extend(pairs);
-    }
-    for kv in &a.env {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("`-e {kv}`: expected KEY=VALUE"))?;
-        env.overrides.insert(k.to_string(), v.to_string());
-    }
+    let env = env_options(&a.env_file, &a.env, a.allow_unset_env, a.no_process_env)?;
     let policy = RulePolicy {
         allow: a.allow.clone(),
         deny: a.deny.clone(),
@@ -166,6 +149,34 @@ fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
         policy,
         ..Default::default()
     })
+}
+
+/// Environment options from the flags shared by `check` and `serve`.
+pub(crate) fn env_options(
+    env_files: &[std::path::PathBuf],
+    env_flags: &[String],
+    allow_unset: bool,
+    no_process_env: bool,
+) -> Result<EnvOptions, String> {
+    let mut env = EnvOptions {
+        use_process_env: !no_process_env,
+        allow_unset,
+        ..Default::default()
+    };
+    for f in env_files {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| format!("cannot read env file {}: {e}", f.display()))?;
+        let pairs = EnvOptions::parse_env_file(&text)
+            .map_err(|e| format!("env file {}: {e}", f.display()))?;
+        env.overrides.extend(pairs);
+    }
+    for kv in env_flags {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("`-e {kv}`: expected KEY=VALUE"))?;
+        env.overrides.insert(k.to_string(), v.to_string());
+    }
+    Ok(env)
 }
 
 /// Files as given, with glob patterns expanded (for shells that do not, and for quoted ones).
@@ -198,7 +209,7 @@ fn expand_inputs(args: &[String]) -> (Vec<String>, Vec<String>) {
 }
 
 /// Reads at most one byte past the limit, so a huge file is refused without reading it all.
-fn read_bounded(path: &str, limit: usize) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &str, limit: usize) -> std::io::Result<Vec<u8>> {
     let f = std::fs::File::open(path)?;
     if f.metadata()?.is_dir() {
         return Err(std::io::Error::other("is a directory"));

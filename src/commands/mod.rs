@@ -5,6 +5,7 @@ mod completions;
 mod explain;
 mod man;
 mod schema;
+mod serve;
 mod verify_token;
 
 use crate::cli::{Cli, Command};
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(a) => check::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::VerifyToken(a) => verify_token::run(*a),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => man::run(a),
@@ -38,4 +40,13 @@ fn write_stdout(bytes: &[u8]) -> i32 {
             EXIT_CANNOT_RUN
         }
     }
+}
+
+/// Reads a configuration file within the size limit of `opts`.
+pub fn read_config(
+    path: &std::path::Path,
+    opts: &crate::check::CheckOptions,
+) -> Result<Vec<u8>, String> {
+    check::read_bounded(&path.display().to_string(), opts.limits.max_file_bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
 }

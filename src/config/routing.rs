@@ -72,7 +72,31 @@ impl Selected<'_> {
 }
 
 /// The rank of a match that applies (lower wins).
-type Rank = (u8, usize, u8, usize, usize);
+pub type Rank = (u8, usize, u8, usize, usize);
+
+/// The best rank among a route's `matches` for `req`, or `None` when none applies (the
+/// runtime ranks the routes of one listener with it).
+pub fn route_rank(matches: &[RouteMatch], req: &Request) -> Option<Rank> {
+    matches.iter().filter_map(|m| match_rank(m, req)).min()
+}
+
+/// Compiled once per pattern (anchored to match the whole value); an invalid one is `None`.
+fn whole_match_regex(r: &str) -> Option<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(re) = c.get(r) {
+        return re.clone();
+    }
+    if c.len() > 4096 {
+        c.clear();
+    }
+    let re = regex::Regex::new(&format!("^(?:{r})$")).ok();
+    c.insert(r.to_string(), re.clone());
+    re
+}
 
 fn path_rank(pm: Option<&PathMatch>, path: &str) -> Option<(u8, usize)> {
     let Some(pm) = pm else {
@@ -85,7 +109,7 @@ fn path_rank(pm: Option<&PathMatch>, path: &str) -> Option<(u8, usize)> {
         return prefix_matches(p, path).then_some((1, usize::MAX - p.len()));
     }
     if let Some(r) = &pm.regex {
-        let re = regex::Regex::new(&format!("^(?:{r})$")).ok()?;
+        let re = whole_match_regex(r)?;
         return re.is_match(path).then_some((2, 0));
     }
     None
@@ -106,7 +130,7 @@ fn value_matches(m: &ValueMatch, v: Option<&str>) -> bool {
         return e == v;
     }
     if let Some(r) = &m.regex {
-        return regex::Regex::new(&format!("^(?:{r})$")).is_ok_and(|re| re.is_match(v));
+        return whole_match_regex(r).is_some_and(|re| re.is_match(v));
     }
     false
 }
@@ -177,12 +201,7 @@ pub fn select<'a>(cfg: &'a Config, req: &Request) -> Option<Selected<'a>> {
         if !hosts_ok(&site, req.host) {
             continue;
         }
-        let rank = site
-            .route
-            .effective_matches()
-            .iter()
-            .filter_map(|m| match_rank(m, req))
-            .min();
+        let rank = route_rank(&site.route.effective_matches(), req);
         if let Some(rank) = rank {
             if best.as_ref().is_none_or(|(r, j, _)| (rank, i) < (*r, *j)) {
                 best = Some((rank, i, site));

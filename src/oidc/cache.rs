@@ -216,6 +216,15 @@ impl JwksCache {
             .clone()
     }
 
+    /// Forgets what is cached for `source` (a JWKS file changed), so that the next use loads
+    /// it again.
+    pub fn forget(&self, source: &JwksSource) {
+        self.slots
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(source);
+    }
+
     /// The current set of `source`, fetched when missing or expired.
     pub async fn key_set(&self, source: &JwksSource) -> Result<Arc<Snapshot>, JwksError> {
         Ok(self.snapshot(source).await?.0)

@@ -171,6 +171,24 @@ pub fn evaluate_request(
     call: &McpCall,
     request: &RequestInfo,
 ) -> AuthzDecision {
+    evaluate_bound(rules, claims, Some(call), request)
+}
+
+/// HTTP `authorization` rules: `jwt.*` and `request.*`, no MCP call bound.
+pub fn evaluate_http(
+    rules: &[AuthzRule],
+    claims: Option<&Map<String, Value>>,
+    request: &RequestInfo,
+) -> AuthzDecision {
+    evaluate_bound(rules, claims, None, request)
+}
+
+fn evaluate_bound(
+    rules: &[AuthzRule],
+    claims: Option<&Map<String, Value>>,
+    call: Option<&McpCall>,
+    request: &RequestInfo,
+) -> AuthzDecision {
     let mut ctx = cel::Context::default();
     let bind = |ctx: &mut cel::Context, name: &str, v: &Value| match cel::to_value(v) {
         Ok(v) => ctx.add_variable_from_value(name, v),
@@ -179,7 +197,9 @@ pub fn evaluate_request(
     if let Some(c) = claims {
         bind(&mut ctx, "jwt", &Value::Object(c.clone()));
     }
-    bind(&mut ctx, "mcp", &call.to_value());
+    if let Some(call) = call {
+        bind(&mut ctx, "mcp", &call.to_value());
+    }
     bind(&mut ctx, "request", &request.to_value());
 
     let evals: Vec<RuleEval> = rules
@@ -205,7 +225,10 @@ pub fn evaluate_request(
         })
         .collect();
 
-    let what = call.describe();
+    let what = match call {
+        Some(c) => c.describe(),
+        None => format!("{} {}", request.method, request.path),
+    };
     let first = |kind: &str, want: bool| {
         evals
             .iter()

@@ -8,6 +8,6 @@ pub mod policy;
 pub mod report;
 pub mod verify;
 
-pub use authz::{evaluate, AuthzDecision, McpCall};
+pub use authz::{evaluate, evaluate_http, AuthzDecision, McpCall, RequestInfo};
 pub use policy::{from_jwt_auth, from_mcp_authentication, PolicyOptions};
 pub use verify::{accept, verify, verify_with_cache, Check, Outcome, Policy, Refused, Verdict};

@@ -1,0 +1,289 @@
+//! One request through the gateway's pipeline: route, CORS, authentication, authorization,
+//! header modifiers, backend; then one log line.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::header::{self, HeaderName, HeaderValue};
+use http::request::Parts;
+use http::{HeaderMap, Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+use super::auth::{AuthCtx, AuthKind, Identity, Outcome};
+use super::body::{self, Body};
+use super::router;
+use super::runtime::{Backend, RouteCtx};
+use super::{mcp, proxy, wellknown, Shared};
+use crate::config::policy::auth::AuthMode;
+use crate::config::policy::traffic::HeaderModifier;
+
+/// What the request log line reports beyond method, path and status.
+#[derive(Default)]
+pub struct ReqLog {
+    pub route: Option<String>,
+    pub identity: Option<Identity>,
+    /// Why the request was refused, when it was (never the token).
+    pub note: Option<String>,
+}
+
+pub async fn handle(
+    shared: Arc<Shared>,
+    port: u16,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let mut log = ReqLog::default();
+    shared.in_flight.fetch_add(1, Ordering::SeqCst);
+    let _in_flight = InFlight(&shared.in_flight);
+    let resp = dispatch(&shared, port, req, &mut log).await;
+    // milliseconds with microsecond precision (a number in JSON logs)
+    let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+    let id = log.identity.as_ref();
+    tracing::info!(
+        target: "agw::request",
+        method = %method,
+        path = %path,
+        route = %log.route.as_deref().unwrap_or("-"),
+        status = resp.status().as_u16(),
+        latency_ms,
+        sub = %id.and_then(|i| i.claim_str("sub")).unwrap_or("-"),
+        cid = %id.and_then(|i| i.client_id()).unwrap_or("-"),
+        note = %log.note.as_deref().unwrap_or("-"),
+    );
+    Ok(resp)
+}
+
+/// Counts a request as in flight until dropped (also when the client goes away).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn host_of(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+}
+
+async fn dispatch(
+    shared: &Arc<Shared>,
+    port: u16,
+    req: Request<Incoming>,
+    log: &mut ReqLog,
+) -> Response<Body> {
+    let rt = shared.runtime.load_full();
+    let (parts, body) = req.into_parts();
+    let headers: Vec<(String, String)>;
+    let query: Vec<(String, String)>;
+    let route = {
+        headers = parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        query = super::auth::query_pairs(parts.uri.query().unwrap_or("")).collect();
+        let r = router::Request {
+            host: host_of(&parts),
+            path: parts.uri.path(),
+            method: parts.method.as_str(),
+            headers: &headers,
+            query: &query,
+        };
+        rt.select(port, &r)
+    };
+    let Some((route, listener_auth)) = route else {
+        return body::json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({"error": "not_found", "error_description": "no route matches this request"}),
+        );
+    };
+    log.route = Some(route.label.clone());
+    let origin = parts.headers.get(header::ORIGIN).cloned();
+    if let Some(c) = &route.cors {
+        if let Some(r) = c.preflight(&parts.method, &parts.headers) {
+            return r;
+        }
+    }
+    for rl in &route.rate_limits {
+        if let Err(wait) = rl.take() {
+            log.note = Some("localRateLimit".into());
+            let mut r = body::json(
+                StatusCode::TOO_MANY_REQUESTS,
+                &serde_json::json!({"error": "rate_limited", "error_description": "the route's localRateLimit is exhausted"}),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!("{}", wait.ceil().max(1.0) as u64)) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            if let Some(c) = &route.cors {
+                c.apply(origin.as_ref(), r.headers_mut());
+            }
+            return r;
+        }
+    }
+    let fut = through_route(shared, &route, listener_auth.as_deref(), parts, body, log);
+    let mut resp = match route.request_timeout {
+        None => fut.await,
+        Some(limit) => match tokio::time::timeout(limit, fut).await {
+            Ok(r) => r,
+            Err(_) => body::json(
+                StatusCode::GATEWAY_TIMEOUT,
+                &serde_json::json!({"error": "timeout", "error_description": "the route's requestTimeout passed"}),
+            ),
+        },
+    };
+    if let Some(m) = &route.policies.response_header_modifier {
+        modify_headers(m, resp.headers_mut());
+    }
+    if let Some(c) = &route.cors {
+        c.apply(origin.as_ref(), resp.headers_mut());
+    }
+    resp
+}
+
+async fn through_route(
+    shared: &Arc<Shared>,
+    route: &Arc<RouteCtx>,
+    listener_auth: Option<&AuthCtx>,
+    mut parts: Parts,
+    body: Incoming,
+    log: &mut ReqLog,
+) -> Response<Body> {
+    let mut identity = None;
+    let own_path = route
+        .auth
+        .as_ref()
+        .and_then(|a| a.mcp())
+        .filter(|_| wellknown::is_own_path(parts.uri.path()));
+    if let Some(m) = own_path {
+        return wellknown::handle(shared, m, parts, body).await;
+    }
+    // A listener's jwtAuth runs first, for every route (and strips the token it validates).
+    if let Some(a) = listener_auth {
+        match a.extract(&parts) {
+            None if a.mode == AuthMode::Strict => {
+                log.note = Some("no token (listener jwtAuth)".into());
+                return wellknown::jwt_unauthorized(false);
+            }
+            None => {}
+            Some(token) => match shared.verifier.verify(a, &token).await {
+                Outcome::Valid(id) => {
+                    a.strip(&mut parts);
+                    log.identity = Some(id.clone());
+                    identity = Some(id);
+                }
+                Outcome::Invalid(reason) if a.mode != AuthMode::Permissive => {
+                    log.note = Some(format!("listener jwtAuth: {reason}"));
+                    return wellknown::jwt_unauthorized(true);
+                }
+                Outcome::Invalid(reason) => log.note = Some(format!("permissive: {reason}")),
+            },
+        }
+    }
+    if let Some(a) = &route.auth {
+        if let (Some(m), Some(_)) = (a.mcp(), &identity) {
+            // As the gateway: the token was already validated and removed before routing.
+            log.note =
+                Some("mcpAuthentication after a listener jwtAuth that removed the token".into());
+            return wellknown::unauthorized(m, &parts, true);
+        }
+        let refuse = |invalid: bool, parts: &Parts| match &a.kind {
+            AuthKind::Mcp(m) => wellknown::unauthorized(m, parts, invalid),
+            AuthKind::Jwt(_) => wellknown::jwt_unauthorized(invalid),
+        };
+        match a.extract(&parts) {
+            None => {
+                if a.mode == AuthMode::Strict {
+                    log.note = Some("no token".into());
+                    return refuse(false, &parts);
+                }
+            }
+            Some(token) => match shared.verifier.verify(a, &token).await {
+                Outcome::Valid(id) => {
+                    a.strip(&mut parts);
+                    log.identity = Some(id.clone());
+                    identity = Some(id);
+                }
+                Outcome::Invalid(reason) => {
+                    if a.mode != AuthMode::Permissive {
+                        log.note = Some(reason);
+                        return refuse(true, &parts);
+                    }
+                    log.note = Some(format!("permissive: {reason}"));
+                }
+            },
+        }
+    }
+    if let Some(authz) = &route.policies.authorization {
+        let d = super::auth::authorize_request(&authz.rules, identity.as_ref(), &parts);
+        if !d.allowed {
+            log.note = Some(d.reason);
+            return body::json(
+                StatusCode::FORBIDDEN,
+                &serde_json::json!({"error": "forbidden", "error_description": "denied by the route's authorization rules"}),
+            );
+        }
+    }
+    if let Some(m) = &route.policies.request_header_modifier {
+        modify_headers(m, &mut parts.headers);
+    }
+    if let Some(d) = &route.policies.direct_response {
+        let mut r = body::full(d.body.clone().unwrap_or_default());
+        let status = d
+            .status
+            .and_then(|s| StatusCode::from_u16(s as u16).ok())
+            .unwrap_or(StatusCode::OK);
+        let mut resp = Response::new(std::mem::replace(&mut r, body::empty()));
+        *resp.status_mut() = status;
+        for (k, v) in &d.headers {
+            if let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
+                resp.headers_mut().insert(k, v);
+            }
+        }
+        return resp;
+    }
+    match &route.backend {
+        Backend::Mcp(ctx) => mcp::handle(shared, route, ctx, parts, body, identity).await,
+        Backend::Http(ups) => proxy::forward(shared, ups, parts, body).await,
+        Backend::None => body::json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({"error": "not_found", "error_description": "the route has no backend"}),
+        ),
+    }
+}
+
+/// `add` appends, `set` replaces, `remove` deletes.
+pub fn modify_headers(m: &HeaderModifier, h: &mut HeaderMap) {
+    for (k, v) in &m.set {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.insert(k, v);
+        }
+    }
+    for (k, v) in &m.add {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.append(k, v);
+        }
+    }
+    for k in &m.remove {
+        if let Ok(k) = HeaderName::from_bytes(k.as_bytes()) {
+            h.remove(k);
+        }
+    }
+}

@@ -1,0 +1,561 @@
+//! MCP Streamable HTTP towards clients (POST, GET stream, DELETE, session ids), relayed to the
+//! route's targets through [`session::Session`].
+
+pub mod session;
+pub mod upstream;
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::request::Parts;
+use http::{Method, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch, Semaphore};
+
+use super::auth::Identity;
+use super::body::{self, sse_event, Body, ChannelBody};
+use super::runtime::{McpCtx, RouteCtx};
+use super::{Limits, Shared};
+use session::Session;
+
+pub const SESSION_HEADER: &str = "mcp-session-id";
+
+pub fn rpc_error(id: Value, code: i64, message: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+}
+
+pub fn rpc_result(id: Value, result: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "result": result})
+}
+
+fn http_error(status: StatusCode, code: i64, message: &str) -> Response<Body> {
+    body::json(status, &rpc_error(Value::Null, code, message))
+}
+
+/// The open sessions, and the reasons of recently ended ones (so that a client learns why).
+pub struct Sessions {
+    map: Mutex<HashMap<String, Arc<Session>>>,
+    ended: Mutex<VecDeque<(String, String)>>,
+    pub children: Arc<Semaphore>,
+    max_children: usize,
+}
+
+const TOMBSTONES: usize = 1024;
+
+impl Sessions {
+    pub fn new(limits: &Limits) -> Sessions {
+        Sessions {
+            map: Mutex::new(HashMap::new()),
+            ended: Mutex::new(VecDeque::new()),
+            children: Arc::new(Semaphore::new(limits.max_children)),
+            max_children: limits.max_children,
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.map.lock().unwrap().len()
+    }
+
+    fn insert(&self, s: Arc<Session>) {
+        self.map.lock().unwrap().insert(s.id.clone(), s);
+    }
+
+    /// The live session `id`, or why there is none.
+    fn get(&self, id: &str) -> Result<Arc<Session>, Option<String>> {
+        let s = self.map.lock().unwrap().get(id).cloned();
+        match s {
+            Some(s) => match s.ended() {
+                None => Ok(s),
+                Some(reason) => {
+                    self.remove(id, &reason);
+                    Err(Some(reason))
+                }
+            },
+            None => Err(self
+                .ended
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(i, _)| i == id)
+                .map(|(_, r)| r.clone())),
+        }
+    }
+
+    fn remove(&self, id: &str, reason: &str) {
+        if let Some(s) = self.map.lock().unwrap().remove(id) {
+            s.end(reason);
+        }
+        let mut t = self.ended.lock().unwrap();
+        t.push_back((id.to_string(), reason.to_string()));
+        while t.len() > TOMBSTONES {
+            t.pop_front();
+        }
+    }
+
+    /// Whether a session waits for a target's answer.
+    pub fn any_busy(&self) -> bool {
+        self.map.lock().unwrap().values().any(|s| s.busy())
+    }
+
+    /// Ends every session (shutdown).
+    pub async fn close_all(&self, reason: &str) {
+        let all: Vec<Arc<Session>> = self.map.lock().unwrap().drain().map(|(_, s)| s).collect();
+        for s in all {
+            s.end(reason);
+        }
+    }
+
+    /// Waits until every child process has exited (bounded).
+    pub async fn wait_children(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.children.available_permits() < self.max_children
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Process ids of the children of a session (for tests and diagnostics).
+    pub fn pids(&self, id: &str) -> Vec<u32> {
+        self.map
+            .lock()
+            .unwrap()
+            .get(id)
+            .map(|s| s.pids())
+            .unwrap_or_default()
+    }
+}
+
+/// Ends sessions that have been idle too long, and forgets ended ones.
+pub async fn reaper(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    let idle = shared.limits.session_idle_timeout;
+    let every = (idle / 4).clamp(Duration::from_millis(200), Duration::from_secs(10));
+    loop {
+        tokio::select! {
+            _ = super::stopped(&mut shutdown) => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let all: Vec<Arc<Session>> = shared
+            .sessions
+            .map
+            .lock()
+            .unwrap()
+            .values()
+            .cloned()
+            .collect();
+        for s in all {
+            if let Some(reason) = s.ended() {
+                shared.sessions.remove(&s.id, &reason);
+            } else if !s.busy() && s.idle_for() >= idle {
+                let reason = format!("the session was idle for {} s", idle.as_secs());
+                tracing::info!(session = %s.id, "{reason}; ending it");
+                shared.sessions.remove(&s.id, &reason);
+            }
+        }
+    }
+}
+
+fn accepts(parts: &Parts, what: &str) -> bool {
+    parts
+        .headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.split(';').next().unwrap_or("").trim();
+            t.eq_ignore_ascii_case(what)
+        })
+}
+
+fn session_id(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Serves one request of the MCP endpoint.
+pub async fn handle(
+    shared: &Arc<Shared>,
+    route: &Arc<RouteCtx>,
+    ctx: &Arc<McpCtx>,
+    parts: Parts,
+    body: Incoming,
+    identity: Option<Identity>,
+) -> Response<Body> {
+    if ctx.backend.dns_rebinding_protection == Some(true) && !origin_allowed(&parts) {
+        return http_error(
+            StatusCode::FORBIDDEN,
+            -32000,
+            "Forbidden: the Origin is neither this host nor a loopback address (dnsRebindingProtection)",
+        );
+    }
+    match parts.method {
+        Method::POST => post(shared, route, ctx, parts, body, identity).await,
+        Method::GET => get(shared, ctx, &parts),
+        Method::DELETE => delete(shared, ctx, &parts),
+        _ => {
+            let mut r = http_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                -32000,
+                "Method not allowed: the MCP endpoint takes POST, GET and DELETE",
+            );
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+            r
+        }
+    }
+}
+
+/// DNS rebinding protection: a browser `Origin` must name this host or a loopback address.
+fn origin_allowed(parts: &Parts) -> bool {
+    let Some(origin) = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    let host_of = |authority: &str| -> String {
+        let a = authority.rsplit('@').next().unwrap_or(authority);
+        if let Some(rest) = a.strip_prefix('[') {
+            return rest.split(']').next().unwrap_or("").to_ascii_lowercase();
+        }
+        a.split(':').next().unwrap_or("").to_ascii_lowercase()
+    };
+    let Some(o) = origin
+        .split("://")
+        .nth(1)
+        .map(|r| host_of(r.split('/').next().unwrap_or("")))
+    else {
+        return false;
+    };
+    if matches!(o.as_str(), "localhost" | "127.0.0.1" | "::1") {
+        return true;
+    }
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| host_of(h) == o)
+}
+
+fn unknown_session(reason: Option<String>) -> Response<Body> {
+    let msg = match reason {
+        Some(r) => format!("Session not found: {r}; initialize a new session"),
+        None => "Session not found; initialize a new session".to_string(),
+    };
+    http_error(StatusCode::NOT_FOUND, -32001, &msg)
+}
+
+fn missing_session() -> Response<Body> {
+    http_error(
+        StatusCode::BAD_REQUEST,
+        -32000,
+        "Bad Request: the Mcp-Session-Id header is required (initialize first)",
+    )
+}
+
+async fn post(
+    shared: &Arc<Shared>,
+    route: &Arc<RouteCtx>,
+    ctx: &Arc<McpCtx>,
+    parts: Parts,
+    body: Incoming,
+    identity: Option<Identity>,
+) -> Response<Body> {
+    if !(accepts(&parts, "application/json") && accepts(&parts, "text/event-stream")) {
+        return http_error(
+            StatusCode::NOT_ACCEPTABLE,
+            -32000,
+            "Not Acceptable: the client must accept both application/json and text/event-stream",
+        );
+    }
+    let json_ct = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
+        .unwrap_or(false);
+    if !json_ct {
+        return http_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            -32000,
+            "Unsupported Media Type: the body must be application/json",
+        );
+    }
+    let bytes = match http_body_util::Limited::new(body, shared.limits.max_body_bytes)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return http_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                -32000,
+                &format!(
+                    "the request body is larger than {} bytes",
+                    shared.limits.max_body_bytes
+                ),
+            )
+        }
+    };
+    let msg: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return http_error(
+                StatusCode::BAD_REQUEST,
+                -32700,
+                &format!("Parse error: {e}"),
+            )
+        }
+    };
+    if !msg.is_object() || msg.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        let text = if msg.is_array() {
+            "Invalid Request: JSON-RPC batches are not supported"
+        } else {
+            "Invalid Request: not a JSON-RPC 2.0 message"
+        };
+        return http_error(StatusCode::BAD_REQUEST, -32600, text);
+    }
+    let method = msg.get("method").and_then(Value::as_str).map(str::to_owned);
+    let is_request = method.is_some() && msg.get("id").is_some();
+
+    if ctx.stateless {
+        return stateless(shared, route, ctx, &parts, msg, identity).await;
+    }
+    if method.as_deref() == Some("initialize") {
+        if !is_request {
+            return http_error(
+                StatusCode::BAD_REQUEST,
+                -32600,
+                "Invalid Request: initialize must have an id",
+            );
+        }
+        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        let params = msg.get("params").cloned().unwrap_or(json!({}));
+        return match Session::start(shared, ctx.clone(), params, false).await {
+            Ok((session, result)) => {
+                shared.sessions.insert(session.clone());
+                tracing::info!(session = %session.id, route = %route.label, "MCP session started");
+                let mut r = body::json(StatusCode::OK, &rpc_result(id, result));
+                if let Ok(v) = HeaderValue::from_str(&session.id) {
+                    r.headers_mut().insert(SESSION_HEADER, v);
+                }
+                r
+            }
+            Err(e) => body::json(e.status, &rpc_error(id, -32000, &e.message)),
+        };
+    }
+    let Some(sid) = session_id(&parts) else {
+        return missing_session();
+    };
+    let session = match shared.sessions.get(sid) {
+        Ok(s) => s,
+        Err(reason) => return unknown_session(reason),
+    };
+    session.touch();
+    if !is_request {
+        session.client_message(msg).await;
+        let mut r = Response::new(body::empty());
+        *r.status_mut() = StatusCode::ACCEPTED;
+        return r;
+    }
+    let (tx, rx) = mpsc::channel(64);
+    let fut = Box::pin(
+        session
+            .clone()
+            .client_request(msg, route.clone(), identity, tx),
+    );
+    let r = reply(fut, rx).await;
+    session.touch();
+    r
+}
+
+type Pending = Pin<Box<dyn Future<Output = Value> + Send>>;
+
+/// The answer to one request: plain JSON when the response comes first, an SSE stream when
+/// notifications or requests of the target come before it.
+async fn reply(mut fut: Pending, mut rx: mpsc::Receiver<Value>) -> Response<Body> {
+    let first = tokio::select! {
+        biased;
+        fin = &mut fut => {
+            let mut early = Vec::new();
+            while let Ok(m) = rx.try_recv() {
+                early.push(m);
+            }
+            if early.is_empty() {
+                return body::json(StatusCode::OK, &fin);
+            }
+            early.push(fin);
+            let (btx, brx) = mpsc::channel(early.len());
+            for m in &early {
+                let _ = btx.try_send(sse_event(m));
+            }
+            return sse_response(brx);
+        }
+        Some(m) = rx.recv() => m,
+    };
+    let (btx, brx) = mpsc::channel::<Bytes>(64);
+    let _ = btx.try_send(sse_event(&first));
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                fin = &mut fut => {
+                    while let Ok(m) = rx.try_recv() {
+                        if btx.send(sse_event(&m)).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = btx.send(sse_event(&fin)).await;
+                    return;
+                }
+                m = rx.recv() => match m {
+                    Some(m) => {
+                        if btx.send(sse_event(&m)).await.is_err() {
+                            return; // the client went away; dropping the request cancels it
+                        }
+                    }
+                    None => {
+                        let fin = fut.await;
+                        let _ = btx.send(sse_event(&fin)).await;
+                        return;
+                    }
+                },
+            }
+        }
+    });
+    sse_response(brx)
+}
+
+fn sse_response(rx: mpsc::Receiver<Bytes>) -> Response<Body> {
+    let mut r = Response::new(ChannelBody::new(rx, None).boxed());
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+fn get(shared: &Arc<Shared>, ctx: &Arc<McpCtx>, parts: &Parts) -> Response<Body> {
+    if ctx.stateless {
+        return http_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            -32000,
+            "Method not allowed: a stateless MCP backend has no server-to-client stream",
+        );
+    }
+    if !accepts(parts, "text/event-stream") {
+        return http_error(
+            StatusCode::NOT_ACCEPTABLE,
+            -32000,
+            "Not Acceptable: the client must accept text/event-stream",
+        );
+    }
+    let Some(sid) = session_id(parts) else {
+        return missing_session();
+    };
+    let session = match shared.sessions.get(sid) {
+        Ok(s) => s,
+        Err(reason) => return unknown_session(reason),
+    };
+    session.touch();
+    match session.open_stream() {
+        Some(rx) => sse_response(rx),
+        None => http_error(
+            StatusCode::CONFLICT,
+            -32000,
+            "Conflict: this session already has a server-to-client stream",
+        ),
+    }
+}
+
+fn delete(shared: &Arc<Shared>, ctx: &Arc<McpCtx>, parts: &Parts) -> Response<Body> {
+    if ctx.stateless {
+        return http_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            -32000,
+            "Method not allowed: a stateless MCP backend has no sessions",
+        );
+    }
+    let Some(sid) = session_id(parts) else {
+        return missing_session();
+    };
+    match shared.sessions.get(sid) {
+        Ok(s) => {
+            shared
+                .sessions
+                .remove(&s.id, "the client ended the session");
+            tracing::info!(session = %s.id, "MCP session ended by the client");
+            Response::new(body::empty())
+        }
+        Err(reason) => unknown_session(reason),
+    }
+}
+
+/// `statefulMode: stateless`: every request gets its own short-lived connection to the
+/// targets, and no session id is issued.
+async fn stateless(
+    shared: &Arc<Shared>,
+    route: &Arc<RouteCtx>,
+    ctx: &Arc<McpCtx>,
+    parts: &Parts,
+    msg: Value,
+    identity: Option<Identity>,
+) -> Response<Body> {
+    let method = msg.get("method").and_then(Value::as_str).unwrap_or("");
+    let id = msg.get("id").cloned();
+    let Some(id) = id.filter(|_| !method.is_empty()) else {
+        let mut r = Response::new(body::empty());
+        *r.status_mut() = StatusCode::ACCEPTED;
+        return r;
+    };
+    let version = parts
+        .headers
+        .get("mcp-protocol-version")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(super::wellknown::MCP_PROTOCOL_VERSION)
+        .to_string();
+    let init_params = if method == "initialize" {
+        msg.get("params").cloned().unwrap_or(json!({}))
+    } else {
+        json!({"protocolVersion": version, "capabilities": {},
+               "clientInfo": {"name": "agw", "version": env!("CARGO_PKG_VERSION")}})
+    };
+    let (session, result) = match Session::start(shared, ctx.clone(), init_params, true).await {
+        Ok(x) => x,
+        Err(e) => return body::json(e.status, &rpc_error(id, -32000, &e.message)),
+    };
+    if method == "initialize" {
+        session.end("stateless request done");
+        return body::json(StatusCode::OK, &rpc_result(id, result));
+    }
+    session
+        .client_message(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .await;
+    let (tx, rx) = mpsc::channel(64);
+    let s2 = session.clone();
+    let route = route.clone();
+    let fut: Pending = Box::pin(async move {
+        let out = s2.clone().client_request(msg, route, identity, tx).await;
+        s2.end("stateless request done");
+        out
+    });
+    reply(fut, rx).await
+}

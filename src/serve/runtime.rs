@@ -1,0 +1,437 @@
+//! The runtime built from a checked [`Config`]: for every port, its listeners and their routes,
+//! each route with its policies made ready to apply. Immutable; a reload builds a new one and
+//! swaps it in whole.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::mcp::{McpBackend, PrefixMode, StatefulMode};
+use crate::config::policy::authz::AuthzRule;
+use crate::config::route::{PathMatch, RouteMatch};
+use crate::config::{Config, Listener, ListenerProtocol, Route, RoutePolicies};
+
+use super::auth::AuthCtx;
+use super::cors::CorsCtx;
+use super::router;
+
+/// Everything one version of the file serves.
+pub struct Runtime {
+    pub generation: u64,
+    pub ports: BTreeMap<u16, PortTable>,
+    /// Files the config reads at run time (JWKS `file:`); a change reloads.
+    pub watched: Vec<PathBuf>,
+    /// The top-level `backends` (remote MCP targets may name one).
+    pub backends: Arc<Vec<crate::config::NamedBackend>>,
+    /// What of the file is not served, for the log (`HTTPS listener on port 8443`).
+    pub skipped: Vec<String>,
+}
+
+/// The listeners sharing one port.
+#[derive(Default)]
+pub struct PortTable {
+    pub listeners: Vec<ListenerTable>,
+}
+
+pub struct ListenerTable {
+    pub hostname: Option<String>,
+    /// A listener- or gateway-level `jwtAuth`: runs before routing, for every route.
+    pub auth: Option<Arc<AuthCtx>>,
+    pub routes: Vec<Arc<RouteCtx>>,
+    /// The `mcp:` shorthand attached to this listener's gateway (matches `/mcp`, `/sse` and
+    /// `/.well-known` when no route does).
+    pub shorthand: Option<Arc<RouteCtx>>,
+}
+
+/// One route, ready to serve.
+pub struct RouteCtx {
+    /// JSON pointer of the route in the file (`/binds/0/listeners/0/routes/1`, `/mcp`).
+    pub ptr: String,
+    /// The route's name, or its pointer.
+    pub label: String,
+    pub route: Route,
+    pub matches: Vec<RouteMatch>,
+    pub policies: RoutePolicies,
+    pub auth: Option<Arc<AuthCtx>>,
+    pub cors: Option<CorsCtx>,
+    /// `localRateLimit` (request buckets), shared by every request of the route.
+    pub rate_limits: Vec<RateLimit>,
+    /// `timeout.requestTimeout`
+    pub request_timeout: Option<std::time::Duration>,
+    pub backend: Backend,
+}
+
+/// A token bucket: `max_tokens` capacity, `per_fill` tokens every `every`.
+pub struct RateLimit {
+    max_tokens: f64,
+    per_sec: f64,
+    state: std::sync::Mutex<(f64, std::time::Instant)>,
+}
+
+impl RateLimit {
+    fn new(l: &crate::config::policy::LocalRateLimit) -> Option<RateLimit> {
+        use crate::config::policy::traffic::RateLimitKind;
+        if l.kind == Some(RateLimitKind::Tokens) {
+            return None; // LLM tokens: nothing to count here
+        }
+        let every = crate::cli::parse_duration(&l.fill_interval).ok()?;
+        if every.is_zero() {
+            return None;
+        }
+        Some(RateLimit {
+            max_tokens: l.max_tokens as f64,
+            per_sec: l.tokens_per_fill as f64 / every.as_secs_f64(),
+            state: std::sync::Mutex::new((l.max_tokens as f64, std::time::Instant::now())),
+        })
+    }
+
+    /// Takes a token; `Err(seconds until one is there)` when the bucket is empty.
+    pub fn take(&self) -> Result<(), f64> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(s.1).as_secs_f64() * self.per_sec;
+        s.0 = (s.0 + refill).min(self.max_tokens);
+        s.1 = now;
+        if s.0 >= 1.0 {
+            s.0 -= 1.0;
+            Ok(())
+        } else {
+            Err((1.0 - s.0) / self.per_sec)
+        }
+    }
+}
+
+impl RouteCtx {
+    pub fn mcp_authz(&self) -> &[AuthzRule] {
+        self.policies
+            .mcp_authorization
+            .as_ref()
+            .map(|a| a.rules.as_slice())
+            .unwrap_or(&[])
+    }
+}
+
+/// Where a route's requests go.
+pub enum Backend {
+    Mcp(Arc<McpCtx>),
+    /// Plain HTTP upstreams (`host:` or a named `backend:`), by weight.
+    Http(Vec<HttpUpstream>),
+    /// Nothing to forward to: a policy answers, or 404.
+    None,
+}
+
+pub struct HttpUpstream {
+    /// `host:port`
+    pub authority: String,
+    pub weight: u64,
+}
+
+/// An MCP backend: its targets and how they are combined.
+pub struct McpCtx {
+    pub route_ptr: String,
+    pub backend: McpBackend,
+    /// Tool and prompt names carry `<target>_` prefixes.
+    pub prefix: bool,
+    pub stateless: bool,
+}
+
+impl McpCtx {
+    fn new(route_ptr: String, backend: McpBackend) -> McpCtx {
+        let prefix = match backend.prefix_mode.unwrap_or_default() {
+            PrefixMode::Always => true,
+            PrefixMode::Never => false,
+            PrefixMode::Conditional => backend.targets.len() > 1,
+        };
+        let stateless = backend.stateful_mode == Some(StatefulMode::Stateless);
+        McpCtx {
+            route_ptr,
+            backend,
+            prefix,
+            stateless,
+        }
+    }
+}
+
+/// Why a runtime could not be built from a config that passed `check`.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Runtime {
+    /// Builds the runtime for `cfg`. `root` resolves relative files (a JWKS `file:`).
+    pub fn build(
+        cfg: &Config,
+        generation: u64,
+        root: &std::path::Path,
+    ) -> Result<Runtime, BuildError> {
+        let mut b = Builder {
+            cfg,
+            root,
+            watched: Vec::new(),
+        };
+        let mut ports: BTreeMap<u16, PortTable> = BTreeMap::new();
+        let mut skipped = Vec::new();
+        for (bi, bind) in cfg.binds.iter().enumerate() {
+            if bind.mode == Some(crate::config::BindMode::Internal) {
+                continue;
+            }
+            let Some(port) = bind.port else { continue };
+            let port = port_u16(port)?;
+            let table = ports.entry(port).or_default();
+            for (li, listener) in bind.listeners.iter().enumerate() {
+                if listener.protocol() != ListenerProtocol::HTTP {
+                    skipped.push(format!(
+                        "/binds/{bi}/listeners/{li}: {:?} listeners are not served by `agw serve` (port {port})",
+                        listener.protocol()
+                    ));
+                    continue;
+                }
+                let mut routes = Vec::new();
+                for (ri, route) in listener.routes.iter().flatten().enumerate() {
+                    let ptr = format!("/binds/{bi}/listeners/{li}/routes/{ri}");
+                    routes.push(Arc::new(b.route(ptr, route.clone(), None)?));
+                }
+                let auth = b.listener_auth(
+                    listener.policies.as_ref(),
+                    &format!("/binds/{bi}/listeners/{li}/policies/jwtAuth"),
+                )?;
+                table.listeners.push(ListenerTable {
+                    hostname: listener.hostname.clone(),
+                    auth,
+                    routes,
+                    shorthand: None,
+                });
+            }
+        }
+        for (gname, gw) in &cfg.gateways {
+            let port = port_u16(gw.port)?;
+            let implicit = [Listener::default()];
+            let listeners: &[Listener] = if gw.listeners.is_empty() {
+                &implicit
+            } else {
+                &gw.listeners
+            };
+            let mut tables = Vec::new();
+            for listener in listeners {
+                let proto = listener.protocol.or(gw.protocol).unwrap_or_default();
+                if proto != ListenerProtocol::HTTP {
+                    skipped.push(format!(
+                        "gateway `{gname}`: {proto:?} listeners are not served by `agw serve` (port {port})"
+                    ));
+                    continue;
+                }
+                let mut routes = Vec::new();
+                for (ri, tr) in cfg.routes.iter().enumerate() {
+                    let attached = tr.gateways.refs().iter().any(|r| match r.split_once('/') {
+                        Some((g, l)) => g == gname && listener.name.as_deref() == Some(l),
+                        None => *r == gname,
+                    });
+                    if attached {
+                        routes.push(Arc::new(b.route(
+                            format!("/routes/{ri}"),
+                            tr.as_route(),
+                            None,
+                        )?));
+                    }
+                }
+                let shorthand = match cfg.mcp.as_ref() {
+                    Some(m)
+                        if m.gateways.as_ref().is_some_and(|g| {
+                            g.refs().iter().any(|r| match r.split_once('/') {
+                                Some((g, l)) => g == gname && listener.name.as_deref() == Some(l),
+                                None => *r == gname,
+                            })
+                        }) =>
+                    {
+                        let prefixes = ["/mcp", "/sse", "/.well-known"];
+                        Some(Arc::new(b.shorthand(m, &prefixes)?))
+                    }
+                    _ => None,
+                };
+                let auth = match b.listener_auth(
+                    listener.policies.as_ref(),
+                    &format!("/gateways/{gname}/listeners/policies/jwtAuth"),
+                )? {
+                    Some(a) => Some(a),
+                    None => b.listener_auth(
+                        gw.policies.as_ref(),
+                        &format!("/gateways/{gname}/policies/jwtAuth"),
+                    )?,
+                };
+                tables.push(ListenerTable {
+                    hostname: listener.hostname.clone(),
+                    auth,
+                    routes,
+                    shorthand,
+                });
+            }
+            ports.entry(port).or_default().listeners.extend(tables);
+        }
+        if let Some(m) = cfg.mcp.as_ref().filter(|m| m.gateways.is_none()) {
+            let port = port_u16(m.port.unwrap_or(3000))?;
+            let route = b.shorthand(m, &["/"])?;
+            ports
+                .entry(port)
+                .or_default()
+                .listeners
+                .push(ListenerTable {
+                    hostname: None,
+                    auth: None,
+                    routes: vec![Arc::new(route)],
+                    shorthand: None,
+                });
+        }
+        let watched = b.watched;
+        ports.retain(|_, t| !t.listeners.is_empty());
+        Ok(Runtime {
+            generation,
+            ports,
+            watched,
+            backends: Arc::new(cfg.backends.clone()),
+            skipped,
+        })
+    }
+
+    /// The route serving a request on `port`, after the listener is chosen by hostname, with
+    /// the listener's own authentication.
+    pub fn select(
+        &self,
+        port: u16,
+        req: &router::Request,
+    ) -> Option<(Arc<RouteCtx>, Option<Arc<AuthCtx>>)> {
+        let table = self.ports.get(&port)?;
+        let listener = router::pick_listener(&table.listeners, req.host)?;
+        let route = router::select(&listener.routes, listener.shorthand.as_ref(), req)?;
+        Some((route, listener.auth.clone()))
+    }
+}
+
+fn port_u16(p: u32) -> Result<u16, BuildError> {
+    u16::try_from(p).map_err(|_| BuildError::Invalid(format!("port {p} is out of range")))
+}
+
+struct Builder<'a> {
+    cfg: &'a Config,
+    root: &'a std::path::Path,
+    watched: Vec<PathBuf>,
+}
+
+impl Builder<'_> {
+    fn listener_auth(
+        &mut self,
+        p: Option<&crate::config::GatewayPolicies>,
+        origin: &str,
+    ) -> Result<Option<Arc<AuthCtx>>, BuildError> {
+        let Some(j) = p.and_then(|p| p.jwt_auth.as_ref()) else {
+            return Ok(None);
+        };
+        let a = AuthCtx::from_jwt_auth(j, origin, self.root).map_err(BuildError::Invalid)?;
+        self.watched.extend(a.watched_files());
+        Ok(Some(Arc::new(a)))
+    }
+
+    fn route(
+        &mut self,
+        ptr: String,
+        route: Route,
+        shorthand: Option<&McpBackend>,
+    ) -> Result<RouteCtx, BuildError> {
+        let policies = route.policies.clone().unwrap_or_default();
+        let auth = AuthCtx::from_policies(&policies, &ptr, self.root)
+            .map_err(BuildError::Invalid)?
+            .map(Arc::new);
+        if let Some(a) = &auth {
+            self.watched.extend(a.watched_files());
+        }
+        let cors = policies.cors.as_ref().map(CorsCtx::new);
+        let rate_limits = policies
+            .local_rate_limit
+            .iter()
+            .flatten()
+            .filter_map(RateLimit::new)
+            .collect();
+        let request_timeout = policies
+            .timeout
+            .as_ref()
+            .and_then(|t| t.request_timeout.as_deref())
+            .and_then(|d| crate::cli::parse_duration(d).ok())
+            .filter(|d| !d.is_zero());
+        let backend = if let Some(m) = shorthand {
+            Backend::Mcp(Arc::new(McpCtx::new(ptr.clone(), m.clone())))
+        } else if let Some(m) = route.backends.iter().find_map(|b| b.mcp.as_ref()) {
+            Backend::Mcp(Arc::new(McpCtx::new(ptr.clone(), m.clone())))
+        } else {
+            let mut ups = Vec::new();
+            for b in &route.backends {
+                let authority = if let Some(h) = &b.host {
+                    Some(h.clone())
+                } else if let Some(name) = &b.backend {
+                    self.cfg
+                        .backends
+                        .iter()
+                        .find(|nb| &nb.name == name)
+                        .map(|nb| nb.host.clone())
+                } else {
+                    None
+                };
+                if let Some(authority) = authority {
+                    ups.push(HttpUpstream {
+                        authority,
+                        weight: b.weight,
+                    });
+                }
+            }
+            if ups.is_empty() {
+                Backend::None
+            } else {
+                Backend::Http(ups)
+            }
+        };
+        let label = match &route.name {
+            Some(n) => n.clone(),
+            None => ptr.clone(),
+        };
+        Ok(RouteCtx {
+            matches: route.effective_matches(),
+            label,
+            ptr,
+            route,
+            policies,
+            auth,
+            cors,
+            rate_limits,
+            request_timeout,
+            backend,
+        })
+    }
+
+    fn shorthand(
+        &mut self,
+        m: &crate::config::McpShorthand,
+        prefixes: &[&str],
+    ) -> Result<RouteCtx, BuildError> {
+        let route = Route {
+            name: Some("mcp".into()),
+            matches: Some(
+                prefixes
+                    .iter()
+                    .map(|p| RouteMatch {
+                        path: Some(PathMatch {
+                            path_prefix: Some((*p).into()),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            policies: m.policies.clone(),
+            ..Default::default()
+        };
+        let backend = m.backend();
+        let mut ctx = self.route("/mcp".into(), route, Some(&backend))?;
+        ctx.label = "mcp".into();
+        Ok(ctx)
+    }
+}
