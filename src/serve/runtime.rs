@@ -361,7 +361,7 @@ impl Builder<'_> {
         let backend = if let Some(m) = shorthand {
             Backend::Mcp(Arc::new(McpCtx::new(ptr.clone(), m.clone())))
         } else if let Some(m) = route.backends.iter().find_map(|b| b.mcp.as_ref()) {
-            Backend::Mcp(Arc::new(McpCtx::new(ptr.clone(), m.clone())))
+            Backend::Mcp(Arc::new(McpCtx::new(ptr.clone(), (**m).clone())))
         } else {
             let mut ups = Vec::new();
             for b in &route.backends {
@@ -398,7 +398,7 @@ impl Builder<'_> {
             label,
             ptr,
             route,
-            policies,
+            policies: *policies,
             auth,
             cors,
             rate_limits,
