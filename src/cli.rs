@@ -58,14 +58,9 @@ pub enum ColorChoice {
     Never,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct CheckArgs {
-    /// Files or glob patterns to check; `-` reads standard input
-    #[arg(required_unless_present = "list_rules", value_name = "FILE")]
-    pub files: Vec<String>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+/// Where `$VAR` values come from, for the commands that load a config.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EnvArgs {
     /// Read environment variables for `$VAR` expansion from a dotenv-style file (repeatable)
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
@@ -78,6 +73,18 @@ pub struct CheckArgs {
     /// Do not read the process environment; only `-e` and `--env-file` supply values
     #[arg(long)]
     pub no_process_env: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or glob patterns to check; `-` reads standard input
+    #[arg(required_unless_present = "list_rules", value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub env: EnvArgs,
     /// Exit 1 when there are warnings, not only errors
     #[arg(long)]
     pub deny_warnings: bool,
@@ -211,15 +218,8 @@ pub struct VerifyTokenArgs {
     /// Directory that relative JWKS files of the config are read from
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
-    /// Read environment variables for `$VAR` expansion from a dotenv-style file (repeatable)
-    #[arg(long, value_name = "FILE")]
-    pub env_file: Vec<PathBuf>,
-    /// Set an environment variable for `$VAR` expansion (repeatable)
-    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
-    /// Substitute a placeholder for unset variables instead of failing
-    #[arg(long)]
-    pub allow_unset_env: bool,
+    #[command(flatten)]
+    pub env: EnvArgs,
     /// Seconds to wait for the JWKS (connect and total)
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub timeout: u64,

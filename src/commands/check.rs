@@ -129,7 +129,12 @@ fn online(a: &CheckArgs, opts: &CheckOptions, loaded: &mut [Loaded]) -> Result<(
 }
 
 fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
-    let env = env_options(&a.env_file, &a.env, a.allow_unset_env, a.no_process_env)?;
+    let env = env_options(
+        &a.env.env_file,
+        &a.env.env,
+        a.env.allow_unset_env,
+        a.env.no_process_env,
+    )?;
     let policy = RulePolicy {
         allow: a.allow.clone(),
         deny: a.deny.clone(),

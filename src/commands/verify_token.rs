@@ -14,7 +14,6 @@ use crate::config::walk::{self, RouteHome};
 use crate::config::Config;
 use crate::diag::{self, Severity};
 use crate::oidc::{CachePolicy, HttpClient, HttpOptions, JwksCache};
-use crate::source::EnvOptions;
 use crate::token::authz::{self, McpCall, RequestInfo};
 use crate::token::jws::MAX_TOKEN_BYTES;
 use crate::token::policy::{self, PolicyOptions};
@@ -197,25 +196,12 @@ fn read_token(a: &VerifyTokenArgs) -> Result<(String, Vec<String>), String> {
 }
 
 fn load_config(a: &VerifyTokenArgs, path: &std::path::Path) -> Result<Config, String> {
-    let mut env = EnvOptions {
-        use_process_env: true,
-        allow_unset: a.allow_unset_env,
-        ..Default::default()
-    };
-    for f in &a.env_file {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| format!("cannot read env file {}: {e}", f.display()))?;
-        env.overrides.extend(
-            EnvOptions::parse_env_file(&text)
-                .map_err(|e| format!("env file {}: {e}", f.display()))?,
-        );
-    }
-    for kv in &a.env {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("`-e {kv}`: expected KEY=VALUE"))?;
-        env.overrides.insert(k.to_string(), v.to_string());
-    }
+    let env = super::check::env_options(
+        &a.env.env_file,
+        &a.env.env,
+        a.env.allow_unset_env,
+        a.env.no_process_env,
+    )?;
     let opts = CheckOptions {
         env,
         ..Default::default()
