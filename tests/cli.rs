@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{agw, agw_in, agw_stdin, js_dir, repo};
+use common::procs::js_dir;
+use common::{agw, agw_in, agw_stdin, repo};
 use serde_json::Value;
 
 const OKTA: &str = "fixtures/okta/config.yaml";
@@ -129,7 +130,9 @@ fn sarif_format_is_valid_sarif_2_1_0() {
         .iter()
         .any(|r| r["id"] == "auth/audiences-missing" && r["help"]["text"].is_string()));
 
-    let Some(js) = js_dir() else { return };
+    let Some(js) = js_dir("sarif_format") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.sarif");
     std::fs::write(&path, &r.stdout).unwrap();

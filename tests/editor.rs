@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{agw, js_dir, repo};
+use common::procs::js_dir;
+use common::{agw, repo};
 use serde_json::Value;
 
 fn lsp(file: &str) -> Option<Vec<Value>> {
@@ -11,7 +12,7 @@ fn lsp(file: &str) -> Option<Vec<Value>> {
 }
 
 fn lsp_path(path: &std::path::Path) -> Option<Vec<Value>> {
-    let js = js_dir()?;
+    let js = js_dir("editor")?;
     let schema = repo().join("schema").join(agw::schema::DRAFT07_FILE);
     let out = std::process::Command::new("node")
         .arg(js.join("lsp-check.mjs"))

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{agw, js_dir, repo};
+use common::procs::js_dir;
+use common::{agw, repo};
 use serde_json::Value;
 
 /// A command's exit code (-1 when killed) and its standard output and error.
@@ -465,7 +466,7 @@ fn action_check_step_annotates_and_writes_valid_sarif() {
     assert!(ids.contains(&"auth/audiences-missing"), "{ids:?}");
 
     // The official SARIF 2.1.0 schema, through tests/js/sarif-check.mjs (ajv).
-    if let Some(js) = js_dir() {
+    if let Some(js) = js_dir("action_sarif") {
         let o = run(Command::new("node")
             .arg(js.join("sarif-check.mjs"))
             .arg(&sarif));

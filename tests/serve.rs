@@ -2,6 +2,7 @@
 //! and a Streamable HTTP target, the official TypeScript MCP client, and a real authorization
 //! server. Skipped (with a message) when node or the packages of tests/js are missing.
 
+mod common;
 mod serve_support;
 
 use std::time::Duration;

@@ -228,19 +228,3 @@ pub fn agw_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     }
     finish(child.wait_with_output().unwrap())
 }
-
-/// The directory of the JavaScript test partners, when installed.
-pub fn js_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("AGW_JS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("tests/js"));
-    if dir.join("node_modules").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} has no node_modules (run ci/install-test-deps.sh)",
-            dir.display()
-        );
-        None
-    }
-}

@@ -11,48 +11,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `tests/js` with its packages installed, or `None` (the test says it is skipped).
-pub fn js_dir(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("AGW_JS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("tests/js"));
-    let ok = dir
-        .join("node_modules/@modelcontextprotocol/server-everything")
-        .is_dir()
-        && dir.join("node_modules/@modelcontextprotocol/sdk").is_dir()
-        && Command::new("node")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-    if ok {
-        Some(dir)
-    } else {
-        println!(
-            "{test}: skipped: node or the packages of {} are missing (run `bash ci/install-test-deps.sh`)",
-            dir.display()
-        );
-        None
-    }
-}
+pub use crate::common::procs::{free_port, js_dir};
 
 /// The MCP server the tests put behind agw (installed by the test script, not fetched).
 pub fn everything(js: &Path) -> String {
     js.join("node_modules/.bin/mcp-server-everything")
         .display()
         .to_string()
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn wait_port(port: u16, within: Duration) -> bool {
