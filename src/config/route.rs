@@ -33,17 +33,19 @@ pub struct Route {
 }
 
 impl Route {
-    /// The matches in force: the written ones, or the gateway's default `pathPrefix: /`.
-    pub fn effective_matches(&self) -> Vec<RouteMatch> {
-        self.matches.clone().unwrap_or_else(|| {
-            vec![RouteMatch {
+    /// The matches in force: the written ones (borrowed), or the gateway's default
+    /// `pathPrefix: /`.
+    pub fn effective_matches(&self) -> std::borrow::Cow<'_, [RouteMatch]> {
+        match &self.matches {
+            Some(m) => std::borrow::Cow::Borrowed(m.as_slice()),
+            None => std::borrow::Cow::Owned(vec![RouteMatch {
                 path: Some(PathMatch {
                     path_prefix: Some("/".into()),
                     ..Default::default()
                 }),
                 ..Default::default()
-            }]
-        })
+            }]),
+        }
     }
 }
 

@@ -394,7 +394,7 @@ impl Builder<'_> {
             None => ptr.clone(),
         };
         Ok(RouteCtx {
-            matches: route.effective_matches(),
+            matches: route.effective_matches().into_owned(),
             label,
             ptr,
             route,

@@ -580,16 +580,9 @@ fn discovery(ctx: &mut Ctx) {
             {
                 continue;
             }
-            let owned;
-            let matches = match &r.route.matches {
-                Some(m) => m.as_slice(),
-                None => {
-                    owned = r.route.effective_matches();
-                    owned.as_slice()
-                }
-            };
+            let matches = r.route.effective_matches();
             for k in scope_keys(&r.home, &r.ptr) {
-                scopes.entry(k).or_default().add(matches);
+                scopes.entry(k).or_default().add(&matches);
             }
         }
     };
@@ -602,15 +595,8 @@ fn discovery(ctx: &mut Ctx) {
         else {
             continue;
         };
-        let owned;
-        let matches = match &r.route.matches {
-            Some(m) => m.as_slice(),
-            None => {
-                owned = r.route.effective_matches();
-                owned.as_slice()
-            }
-        };
-        let paths = served_paths(matches);
+        let matches = r.route.effective_matches();
+        let paths = served_paths(&matches);
         let keys = scope_keys(&r.home, &r.ptr);
         let mptr = format!("{}/policies/mcpAuthentication", r.ptr);
         let mut missing: Vec<String> = Vec::new();
@@ -673,7 +659,7 @@ fn discovery(ctx: &mut Ctx) {
             }
             ctx.push(d);
         }
-        resource_path(ctx, &mptr, auth, &r.ptr, matches, &paths);
+        resource_path(ctx, &mptr, auth, &r.ptr, &matches, &paths);
     }
     // The shorthand attached to gateways matches `/mcp`, `/sse` and `/.well-known` prefixes.
     if let Some(sh) = &ctx.cfg.mcp {
