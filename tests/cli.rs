@@ -243,12 +243,11 @@ fn explain_and_list_rules() {
 
 #[test]
 fn real_configuration_corpus_has_no_errors() {
-    let Some(dir) = std::env::var_os("AGW_CORPUS_DIR") else {
-        eprintln!("skipped: AGW_CORPUS_DIR is not set (ci/test.sh sets it)");
+    let Some(dir) = common::partners::data_dir("AGW_CORPUS_DIR") else {
         return;
     };
     let mut files = Vec::new();
-    let mut stack = vec![std::path::PathBuf::from(dir)];
+    let mut stack = vec![dir];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();

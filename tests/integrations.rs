@@ -71,21 +71,8 @@ fn run_bounded(cmd: &mut Command, limit: Duration, log: &Path) -> Out {
     }
 }
 
-/// Whether `tool --version` runs; prints why the caller skips when it does not.
-fn have(tool: &str, why: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!(
-            "skipped: {why}: `{tool}` is not installed (ci/install-test-deps.sh installs it)"
-        );
-    }
-    ok
+fn have(tool: &str) -> bool {
+    common::partners::tool(tool)
 }
 
 fn agw_bin() -> &'static str {
@@ -130,7 +117,7 @@ fn version_names_the_build_commit() {
 /// and with AGW_BUILD_COMMIT set by a packager.
 #[test]
 fn build_script_reports_commit_unknown_or_the_packagers_value() {
-    if !have("rustc", "build.rs test") || !have("git", "build.rs test") {
+    if !have("rustc") || !have("git") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -234,12 +221,12 @@ fn zsh_fish_and_powershell_completions() {
     assert!(std::fs::read_to_string(&zsh)
         .unwrap()
         .starts_with("#compdef agw"));
-    if have("zsh", "zsh -n on the zsh completion") {
+    if have("zsh") {
         let o = run(Command::new("zsh").arg("-n").arg(&zsh));
         assert_eq!(o.code, 0, "zsh -n: {}", o.stderr);
     }
     let fish = completion("fish", tmp.path());
-    if have("fish", "fish -n on the fish completion") {
+    if have("fish") {
         let o = run(Command::new("fish").arg("-n").arg(&fish));
         assert_eq!(o.code, 0, "fish -n: {}", o.stderr);
         // fish itself completes a command line with the script loaded.
@@ -257,9 +244,7 @@ fn zsh_fish_and_powershell_completions() {
         text.contains("Register-ArgumentCompleter -Native -CommandName 'agw'"),
         "{text}"
     );
-    eprintln!(
-        "skipped: PowerShell itself is not a Debian package; its script is checked by content only"
-    );
+    // PowerShell itself is not a Debian package: its script is checked by content only.
     completion("elvish", tmp.path());
     let r = agw(&["completions", "tcsh"]);
     assert_eq!(r.code, 2);
@@ -306,7 +291,7 @@ fn man_page_is_roff() {
     let check = std::fs::read_to_string(out.join("agw-check.1")).unwrap();
     assert!(check.contains("\\-\\-format"), "{check}");
 
-    if have("groff", "groff on the manual pages") {
+    if have("groff") {
         for p in &pages {
             // -z: no output, -ww: every warning; a malformed page warns on stderr.
             let o = run(Command::new("groff")
@@ -663,7 +648,7 @@ fn scratch_git(dir: &Path, home: &Path) -> Command {
 }
 
 fn pre_commit_available() -> bool {
-    have("pre-commit", "the pre-commit hook test")
+    have("pre-commit")
 }
 
 #[test]
@@ -702,12 +687,12 @@ const BAD_GATEWAY: &str = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    
 /// a good one passes; YAML files that are not gateway configs are left alone.
 #[test]
 fn pre_commit_hook_blocks_a_bad_gateway_file() {
-    if !pre_commit_available() || !have("git", "the pre-commit hook test") {
+    if !pre_commit_available() || !have("git") {
         return;
     }
     let here = repo();
     let Some(head) = git_out(&here, &["rev-parse", "HEAD"]) else {
-        eprintln!("skipped: the pre-commit hook test needs a git checkout of agw");
+        common::partners::missing("a git checkout of agw", "run the tests from a clone");
         return;
     };
     if git_out(&here, &["status", "--porcelain"]).is_some_and(|s| !s.is_empty()) {

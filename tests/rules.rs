@@ -5,6 +5,8 @@
 //! rule), and `near-miss.yaml`, which looks alike but must not produce that rule at all. Both
 //! start with `# rule: ID` and must pass the schema, so that the rules really ran on them.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use agw::check::rules::RuleOptions;
@@ -227,15 +229,9 @@ fn the_okta_seed_gives_warnings_and_no_error() {
 
 #[test]
 fn corpus_of_real_configurations_gives_no_error() {
-    let Some(dir) = std::env::var_os("AGW_CORPUS_DIR") else {
-        println!("AGW_CORPUS_DIR is not set: skipping the real-configuration corpus");
+    let Some(dir) = common::partners::data_dir("AGW_CORPUS_DIR") else {
         return;
     };
-    let dir = PathBuf::from(dir);
-    if !dir.is_dir() {
-        println!("{} is not a directory: skipping the corpus", dir.display());
-        return;
-    }
     let mut files = Vec::new();
     let mut stack = vec![dir];
     while let Some(d) = stack.pop() {

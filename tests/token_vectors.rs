@@ -6,6 +6,8 @@
 //! stops differing (so the list cannot rot).
 
 use std::collections::BTreeMap;
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use agw::oidc::jwks::{Key, KeySet};
@@ -51,13 +53,7 @@ const STRICT_BASE64: &[u64] = &[372, 373];
 const INCONSISTENT_IN_DATA: &[u64] = &[367, 370];
 
 fn vectors_dir() -> Option<PathBuf> {
-    match std::env::var_os("AGW_VECTORS_DIR") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            println!("AGW_VECTORS_DIR is not set: skipping the Wycheproof and RFC 7520 vectors");
-            None
-        }
-    }
+    common::partners::data_dir("AGW_VECTORS_DIR")
 }
 
 fn load(dir: &Path, rel: &str) -> Value {

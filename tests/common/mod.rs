@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fault;
+pub mod partners;
 pub mod procs;
 
 use aws_lc_rs::rand::SystemRandom;

@@ -22,9 +22,10 @@ pub fn js_dir(test: &str) -> Option<PathBuf> {
     if ok {
         Some(dir)
     } else {
-        println!(
-            "{test}: skipped: node or the packages of {} are missing (run `bash ci/install-test-deps.sh`)",
-            dir.display()
+        let _ = test;
+        super::partners::missing(
+            &format!("node or the packages of {}", dir.display()),
+            "run `bash ci/install-test-deps.sh`",
         );
         None
     }
