@@ -20,7 +20,9 @@ pub fn rules_markdown() -> String {
          never changes meaning once published. `agw explain RULE` prints the same text in a \
          terminal and `agw check --list-rules` lists the ids.\n\n\
          Severity: an **error** makes `agw check` exit 1; a **warning** does so only with \
-         `--deny-warnings`; a **note** never does.\n\n",
+         `--deny-warnings`; a **note** never does. An error marked **refuses** is a file the gateway \
+         does not load (it does not start, or keeps its previous configuration): such a finding \
+         cannot be silenced with `--allow` or an `# agw: allow` comment.\n\n",
     );
     s.push_str("| rule | severity | summary |\n| --- | --- | --- |\n");
     for r in catalog::RULES {
@@ -28,7 +30,7 @@ pub fn rules_markdown() -> String {
             "| [`{}`](#{}) | {} | {} |\n",
             r.id,
             r.anchor(),
-            r.severity.as_str(),
+            r.severity_text(),
             table_cell(r.summary)
         ));
     }
@@ -49,7 +51,7 @@ fn section(s: &mut String, r: &Rule) {
         "\n<a id=\"{}\"></a>\n\n### `{}`\n\n**{}**: {}\n\n{}\n",
         r.anchor(),
         r.id,
-        r.severity.as_str(),
+        r.severity_text(),
         r.summary,
         r.description
     ));

@@ -9,6 +9,9 @@ pub const DOCS_BASE: &str = "https://github.com/agw-dev/agw/blob/main/docs/rules
 pub struct Rule {
     pub id: &'static str,
     pub severity: Severity,
+    /// The gateway refuses a file with this finding (it does not start, or does not load the
+    /// change): such a finding cannot be allowed, by flag or by comment.
+    pub refuses: bool,
     pub summary: &'static str,
     pub description: &'static str,
     pub bad: &'static str,
@@ -25,6 +28,16 @@ impl Rule {
     /// The rule's documentation: `DOCS_BASE#anchor`.
     pub fn docs_url(&self) -> String {
         format!("{DOCS_BASE}#{}", self.anchor())
+    }
+
+    /// `error`, `warning`, `note`, or `error, refuses` for a finding that marks a file the
+    /// gateway refuses.
+    pub fn severity_text(&self) -> &'static str {
+        if self.refuses {
+            "error, refuses"
+        } else {
+            self.severity.as_str()
+        }
     }
 
     pub fn help_text(&self) -> String {
@@ -59,33 +72,58 @@ pub fn default_severity(id: &str) -> Severity {
     get(id).map_or(Severity::Error, |r| r.severity)
 }
 
+/// A rule's severity token: `Error`, `Warning`, `Note`, or `Refuses` (an error that marks a file
+/// the gateway refuses).
+macro_rules! severity {
+    (Refuses) => {
+        (Severity::Error, true)
+    };
+    ($sev:ident) => {
+        (Severity::$sev, false)
+    };
+}
+
 macro_rules! rules {
     ($( $id:literal, $sev:ident, $summary:literal, $desc:literal, $bad:literal, $good:literal; )*) => {
         pub static RULES: &[Rule] = &[
-            $( Rule { id: $id, severity: Severity::$sev, summary: $summary, description: $desc, bad: $bad, good: $good }, )*
+            $( Rule {
+                id: $id,
+                severity: severity!($sev).0,
+                refuses: severity!($sev).1,
+                summary: $summary,
+                description: $desc,
+                bad: $bad,
+                good: $good,
+            }, )*
         ];
     };
 }
 
+/// Whether a finding of `id` marks a file the gateway refuses (uncatalogued ids do, so that they
+/// cannot hide).
+pub fn refuses(id: &str) -> bool {
+    get(id).is_none_or(|r| r.refuses)
+}
+
 rules! {
-    "env/unset", Error,
+    "env/unset", Refuses,
     "an environment variable the file uses is not set",
     "The gateway expands `$VAR`, `${VAR}` and `${VAR:-default}` over the whole file before parsing it, comments included, and refuses to start when a variable is not set. Give the value with `-e NAME=VALUE` or `--env-file FILE`, add a default with `${NAME:-default}`, or pass `--allow-unset-env` in a lint step that has no secrets (the finding becomes a warning).",
     "apiKey: $OPENAI_API_KEY   # not set where the gateway runs",
     "apiKey: ${OPENAI_API_KEY:-}   # or set OPENAI_API_KEY";
 
-    "yaml/syntax", Error,
+    "yaml/syntax", Refuses,
     "the file is not valid YAML",
     "The YAML parser stopped here. Common causes: tabs used for indentation, a value containing `: ` that is not quoted, a list item at the wrong indentation.",
     "routes:\n\t- name: a",
     "routes:\n  - name: a";
 
-    "yaml/encoding", Error,
+    "yaml/encoding", Refuses,
     "the file is not UTF-8 text",
     "The gateway reads configuration as UTF-8 text. A byte that is not UTF-8, or a NUL byte, usually means the file was saved in another encoding or is not a text file.",
     "", "";
 
-    "yaml/limit", Error,
+    "yaml/limit", Refuses,
     "the input exceeds a safety limit",
     "agw bounds what one file may cost: its size, its nesting depth, the size of one value and the number of nodes after expanding aliases. Real configurations are far below these limits; hitting one usually means generated or hostile input (for example an alias bomb).",
     "", "";
@@ -96,7 +134,7 @@ rules! {
     "policies:\n  cors: {}\n  cors: {allowOrigins: ['*']}",
     "policies:\n  cors: {allowOrigins: ['*']}";
 
-    "yaml/multiple-documents", Error,
+    "yaml/multiple-documents", Refuses,
     "the file holds more than one YAML document",
     "The gateway reads one YAML document per file. A `---` line starts a second document, which would be ignored or refused.",
     "binds: []\n---\nbinds: []",
@@ -107,37 +145,37 @@ rules! {
     "The file is empty or holds only comments. The gateway would start with nothing to serve.",
     "", "";
 
-    "schema/unknown-key", Error,
+    "schema/unknown-key", Refuses,
     "a key the gateway does not know",
     "Every object of the gateway configuration rejects keys it does not know, so a typo stops the gateway at start-up. The hint names the closest valid key.",
     "policies:\n  mcpAuthentcation:\n    issuer: https://acme.okta.com/oauth2/default",
     "policies:\n  mcpAuthentication:\n    issuer: https://acme.okta.com/oauth2/default";
 
-    "schema/type", Error,
+    "schema/type", Refuses,
     "a value has the wrong type",
     "The gateway expects another kind of value here (a string, a number, a list, a mapping). YAML 1.2 reads `yes`, `no`, `on` and `off` as strings: write `true` or `false` for booleans.",
     "port: \"3000x\"",
     "port: 3000";
 
-    "schema/required", Error,
+    "schema/required", Refuses,
     "a required key is missing",
     "This object cannot work without the named key.",
     "mcpAuthentication:\n  mode: strict",
     "mcpAuthentication:\n  mode: strict\n  issuer: https://acme.okta.com/oauth2/default";
 
-    "schema/enum", Error,
+    "schema/enum", Refuses,
     "a value is not one of the allowed values",
     "This key takes one of a fixed set of values; the hint lists them and the closest one.",
     "mode: strcit",
     "mode: strict";
 
-    "schema/one-of", Error,
+    "schema/one-of", Refuses,
     "the keys of an object do not form one of its allowed shapes",
     "Some objects take exactly one of several keys (a route backend is one of `host`, `backend`, `mcp`, ...; a path match is one of `exact`, `pathPrefix`, `regex`). Either none was given, or several were.",
     "path:\n  exact: /mcp\n  pathPrefix: /mcp",
     "path:\n  exact: /mcp";
 
-    "schema/value", Error,
+    "schema/value", Refuses,
     "a value is outside what the gateway accepts",
     "The value breaks a constraint: a number out of range, a string that does not have the required form (durations like `30s`, MCP target names in lowercase DNS style), a list that is too short.",
     "port: 70000",

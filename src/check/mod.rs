@@ -3,6 +3,7 @@
 //! ones could parse, so one run shows every problem.
 
 pub mod catalog;
+pub mod detect;
 pub mod online;
 pub mod rules;
 pub mod schema_stage;
@@ -151,6 +152,7 @@ fn finish(
         report: FileReport {
             source,
             diagnostics: Vec::new(),
+            hidden: Default::default(),
             elapsed: started.elapsed(),
         },
         config,
@@ -171,22 +173,30 @@ impl Loaded {
 
     fn publish(&mut self, opts: &CheckOptions) {
         let shown = suppress::apply(&self.report.source, self.found.clone(), &opts.policy);
-        self.report.diagnostics = cap_per_rule(shown);
+        let (shown, hidden) = cap_per_rule(shown);
+        self.report.diagnostics = shown;
+        self.report.hidden = hidden;
         self.report.sort();
     }
 }
 
-/// At most this many findings of one rule are shown per file; the rest are counted in a note.
+/// At most this many findings of one rule are shown per file; the rest are counted (in the
+/// summary, and in a note on the last one shown).
 const MAX_PER_RULE: usize = 50;
 
-fn cap_per_rule(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+type Hidden = std::collections::BTreeMap<Severity, usize>;
+
+fn cap_per_rule(diags: Vec<Diagnostic>) -> (Vec<Diagnostic>, Hidden) {
     let mut counts: std::collections::HashMap<&'static str, usize> = Default::default();
     let mut out = Vec::with_capacity(diags.len().min(1000));
+    let mut by_severity = Hidden::new();
     for d in diags {
         let n = counts.entry(d.rule).or_default();
         *n += 1;
         if *n <= MAX_PER_RULE {
             out.push(d);
+        } else {
+            *by_severity.entry(d.severity).or_default() += 1;
         }
     }
     let mut hidden: Vec<(&'static str, usize)> = counts
@@ -202,5 +212,5 @@ fn cap_per_rule(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
             ));
         }
     }
-    out
+    (out, by_severity)
 }

@@ -1,7 +1,9 @@
 //! Silencing and raising rules: `--allow RULE` / `--deny RULE` on the command line, and
 //! `# agw: allow RULE[, RULE]` comments in the file, on the line above a finding (or at the end
-//! of its line). Applies to every diagnostic, schema ones included. An allow comment that
-//! silences nothing is reported, so that stale ones do not pile up.
+//! of its line). Applies to every diagnostic except those that mark a file the gateway refuses
+//! (YAML syntax, schema errors, unset variables: `Rule::refuses`), which no allow can hide: a file
+//! the gateway cannot load is always an error. An allow comment that silences nothing is
+//! reported, so that stale ones do not pile up.
 
 use crate::check::catalog;
 use crate::check::schema_stage::closest;
@@ -27,6 +29,14 @@ fn pattern_matches(pattern: &str, id: &str) -> bool {
 impl RulePolicy {
     /// Checks that every pattern names a rule or a family; the error says what was meant.
     pub fn validate(&self) -> Result<(), String> {
+        for p in &self.allow {
+            let mut matched = catalog::RULES.iter().filter(|r| pattern_matches(p, r.id));
+            if p != "*" && matched.clone().next().is_some() && matched.all(|r| r.refuses) {
+                return Err(format!(
+                    "`--allow {p}`: these findings cannot be allowed: the gateway refuses a file that has one, so it stays an error (fix the file instead)"
+                ));
+            }
+        }
         for p in self.allow.iter().chain(&self.deny) {
             if catalog::RULES.iter().any(|r| pattern_matches(p, r.id)) {
                 continue;
@@ -55,6 +65,8 @@ struct AllowId {
     id: String,
     span: Span,
     used: bool,
+    /// It names a finding here that cannot be allowed.
+    refused: bool,
 }
 
 struct AllowComment {
@@ -143,6 +155,7 @@ fn comments(source: &SourceFile) -> Vec<AllowComment> {
                 id: part.to_string(),
                 span: Span::new(s, s + part.len()),
                 used: false,
+                refused: false,
             });
         }
         if ids.is_empty() {
@@ -168,7 +181,8 @@ pub fn apply(source: &SourceFile, diags: Vec<Diagnostic>, policy: &RulePolicy) -
         .collect();
     let mut out = Vec::with_capacity(diags.len());
     'diag: for mut d in diags {
-        if policy.allows(d.rule) {
+        let refuses = d.severity == Severity::Error && catalog::refuses(d.rule);
+        if policy.allows(d.rule) && !refuses {
             continue;
         }
         if let (Some(span), false) = (d.primary(), allows.is_empty()) {
@@ -197,6 +211,10 @@ pub fn apply(source: &SourceFile, diags: Vec<Diagnostic>, policy: &RulePolicy) -
                     .iter_mut()
                     .find(|a| pattern_matches(&a.id, d.rule))
                 {
+                    if refuses {
+                        a.refused = true;
+                        continue;
+                    }
                     a.used = true;
                     continue 'diag;
                 }
@@ -213,7 +231,14 @@ pub fn apply(source: &SourceFile, diags: Vec<Diagnostic>, policy: &RulePolicy) -
     for c in allows.iter() {
         for a in c.ids.iter().filter(|a| !a.used) {
             let known = catalog::RULES.iter().any(|r| pattern_matches(&a.id, r.id));
-            let mut d = if known {
+            let mut d = if a.refused {
+                Diagnostic::new(
+                    "suppress/unused-allow",
+                    format!("`# agw: allow {}` cannot silence this finding", a.id),
+                )
+                .at(a.span, "the gateway refuses the file with it")
+                .help("a file the gateway cannot load is always an error: fix the finding and remove the comment")
+            } else if known {
                 Diagnostic::new(
                     "suppress/unused-allow",
                     format!("`# agw: allow {}` silences nothing here", a.id),

@@ -20,10 +20,18 @@ pub fn run(a: CheckArgs) -> i32 {
     }
     if a.list_rules {
         let width = catalog::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
-        for r in catalog::RULES {
-            println!("{:<width$}  {:<8} {}", r.id, r.severity.as_str(), r.summary);
-        }
-        return EXIT_OK;
+        let list: String = catalog::RULES
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:<width$}  {:<14} {}\n",
+                    r.id,
+                    r.severity_text(),
+                    r.summary
+                )
+            })
+            .collect();
+        return super::write_stdout(list.as_bytes());
     }
     let opts = match options(&a) {
         Ok(o) => o,
@@ -34,7 +42,9 @@ pub fn run(a: CheckArgs) -> i32 {
     };
     let (inputs, mut failures) = expand_inputs(&a.files);
     let mut loaded = Vec::new();
-    for input in inputs {
+    let mut found_in_dir: std::collections::HashMap<&str, usize> = Default::default();
+    for Input { path: input, dir } in &inputs {
+        let input = input.as_str();
         let bytes = if input == "-" {
             let mut buf = Vec::new();
             match std::io::stdin()
@@ -48,7 +58,7 @@ pub fn run(a: CheckArgs) -> i32 {
                 }
             }
         } else {
-            match read_bounded(&input, opts.limits.max_file_bytes) {
+            match read_bounded(input, opts.limits.max_file_bytes) {
                 Ok(b) => b,
                 Err(e) => {
                     failures.push(format!("cannot read {input}: {e}"));
@@ -56,7 +66,22 @@ pub fn run(a: CheckArgs) -> i32 {
                 }
             }
         };
-        loaded.push(check_bytes(&input, bytes, &opts));
+        if let Some(dir) = dir {
+            let n = found_in_dir.entry(dir.as_str()).or_default();
+            if !crate::check::detect::is_gateway_config(&String::from_utf8_lossy(&bytes)) {
+                continue;
+            }
+            *n += 1;
+        }
+        loaded.push(check_bytes(input, bytes, &opts));
+    }
+    for a in &a.files {
+        if std::path::Path::new(a).is_dir() && found_in_dir.get(a.as_str()).is_none_or(|n| *n == 0)
+        {
+            failures.push(format!(
+                "no gateway configuration under {a}: no YAML file there has the gateway's top-level keys (`binds:`, `mcp:`, ...) or agw's schema modeline"
+            ));
+        }
     }
     if a.online {
         if let Err(e) = online(&a, &opts, &mut loaded) {
@@ -79,7 +104,9 @@ pub fn run(a: CheckArgs) -> i32 {
         Format::Github => diag::github::render(&reports),
         Format::Markdown => unreachable!("refused above"),
     };
-    print!("{out}");
+    if super::write_stdout(out.as_bytes()) != EXIT_OK {
+        return EXIT_CANNOT_RUN;
+    }
     for f in &failures {
         eprintln!("agw: {f}");
     }
@@ -184,14 +211,33 @@ pub(crate) fn env_options(
     Ok(env)
 }
 
-/// Files as given, with glob patterns expanded (for shells that do not, and for quoted ones).
-fn expand_inputs(args: &[String]) -> (Vec<String>, Vec<String>) {
+/// One file to check; `dir` is the directory argument it was found under, if any.
+struct Input {
+    path: String,
+    dir: Option<String>,
+}
+
+/// Files as given, with glob patterns expanded (for shells that do not, and for quoted ones) and
+/// directories walked for YAML files (hidden folders and `node_modules` left out, as linters do;
+/// which of them are gateway configurations is decided on their text).
+fn expand_inputs(args: &[String]) -> (Vec<Input>, Vec<String>) {
     let mut files = Vec::new();
     let mut failures = Vec::new();
+    let file = |path: String| Input { path, dir: None };
     for a in args {
+        if std::path::Path::new(a).is_dir() {
+            let mut found = Vec::new();
+            walk_yaml(std::path::Path::new(a), &mut found, &mut failures);
+            found.sort();
+            files.extend(found.into_iter().map(|p| Input {
+                path: p.display().to_string(),
+                dir: Some(a.clone()),
+            }));
+            continue;
+        }
         let is_pattern = a.contains(['*', '?', '[']) && !std::path::Path::new(a).exists();
         if !is_pattern {
-            files.push(a.clone());
+            files.push(file(a.clone()));
             continue;
         }
         match glob::glob(a) {
@@ -205,12 +251,36 @@ fn expand_inputs(args: &[String]) -> (Vec<String>, Vec<String>) {
                     failures.push(format!("no file matches `{a}`"));
                 }
                 matched.sort();
-                files.extend(matched);
+                files.extend(matched.into_iter().map(file));
             }
             Err(e) => failures.push(format!("bad pattern `{a}`: {e}")),
         }
     }
     (files, failures)
+}
+
+fn walk_yaml(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>, failures: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            failures.push(format!("cannot read directory {}: {e}", dir.display()));
+            return;
+        }
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "node_modules" {
+            continue;
+        }
+        let path = entry.path();
+        // `file_type` does not follow links: a linked folder is not walked (no cycles).
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => walk_yaml(&path, out, failures),
+            Ok(_) if name.ends_with(".yaml") || name.ends_with(".yml") => out.push(path),
+            _ => {}
+        }
+    }
 }
 
 /// Reads at most one byte past the limit, so a huge file is refused without reading it all.

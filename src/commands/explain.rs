@@ -2,7 +2,7 @@ use crate::check::catalog;
 use crate::check::schema_stage::closest;
 use crate::cli::ExplainArgs;
 
-use super::{EXIT_CANNOT_RUN, EXIT_OK};
+use super::EXIT_CANNOT_RUN;
 
 pub fn run(a: ExplainArgs) -> i32 {
     let Some(rule) = catalog::get(&a.rule) else {
@@ -15,17 +15,21 @@ pub fn run(a: ExplainArgs) -> i32 {
         );
         return EXIT_CANNOT_RUN;
     };
-    println!("{} ({})\n", rule.id, rule.severity.as_str());
-    println!("{}\n", rule.summary);
-    println!("{}", textwrap(rule.description, 96));
+    let mut out = format!(
+        "{} ({})\n\n{}\n\n{}\n",
+        rule.id,
+        rule.severity_text(),
+        rule.summary,
+        textwrap(rule.description, 96)
+    );
     if !rule.bad.is_empty() {
-        println!(
-            "\nWrong:\n{}\n\nRight:\n{}",
+        out.push_str(&format!(
+            "\nWrong:\n{}\n\nRight:\n{}\n",
             indent(rule.bad),
             indent(rule.good)
-        );
+        ));
     }
-    EXIT_OK
+    super::write_stdout(out.as_bytes())
 }
 
 fn indent(s: &str) -> String {

@@ -5,15 +5,14 @@ use super::{EXIT_CANNOT_RUN, EXIT_OK};
 
 pub fn run(a: SchemaArgs) -> i32 {
     if a.print_modeline {
-        match &a.schema_path {
-            Some(p) => println!("{}", schema::modeline_for(&local_schema(p))),
-            None => println!("{}", schema::modeline()),
-        }
-        return EXIT_OK;
+        let line = match &a.schema_path {
+            Some(p) => schema::modeline_for(&local_schema(p)),
+            None => schema::modeline(),
+        };
+        return super::write_stdout(format!("{line}\n").as_bytes());
     }
     if a.stdout {
-        print!("{}", schema::files()[0].1);
-        return EXIT_OK;
+        return super::write_stdout(schema::files()[0].1.as_bytes());
     }
     if let Err(e) = std::fs::create_dir_all(&a.out) {
         eprintln!("agw: cannot create {}: {e}", a.out.display());

@@ -78,10 +78,11 @@ fn run_inner(a: &VerifyTokenArgs) -> Result<i32, String> {
     notes.append(&mut applied.notes);
     if applied.policies.is_empty() {
         let what = applied.label.clone().unwrap_or_else(|| "the route".into());
-        println!(
+        let line = format!(
             "{what} has no mcpAuthentication or jwtAuth: the gateway does not look at tokens there, \
-             so it would pass this request whatever the token."
+             so it would pass this request whatever the token.\n"
         );
+        super::write_stdout(line.as_bytes());
         return Ok(EXIT_ACCEPTED);
     }
     let timeout = Duration::from_secs(a.timeout.max(1));
@@ -137,7 +138,7 @@ fn run_inner(a: &VerifyTokenArgs) -> Result<i32, String> {
         TokenFormat::Human => report::render_human(&report, use_color(a.color)),
         TokenFormat::Json => report::render_json(&report),
     };
-    print!("{out}");
+    super::write_stdout(out.as_bytes());
     Ok(report.decision().exit_code())
 }
 

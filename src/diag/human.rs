@@ -165,6 +165,10 @@ pub fn summary_line(r: &FileReport) -> String {
     if n > 0 {
         parts.push(plural(n, "note"));
     }
+    let hidden = r.not_shown();
+    if hidden > 0 {
+        parts.push(format!("{hidden} not shown"));
+    }
     let what = if parts.is_empty() {
         "ok".to_string()
     } else {

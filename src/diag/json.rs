@@ -17,6 +17,8 @@ struct FileOut<'a> {
     errors: usize,
     warnings: usize,
     notes: usize,
+    /// Counted in errors/warnings/notes but left out of `diagnostics` (the per-rule cap).
+    not_shown: usize,
     diagnostics: Vec<DiagOut<'a>>,
 }
 
@@ -62,6 +64,7 @@ pub fn render(reports: &[FileReport]) -> String {
                 errors: r.count(Severity::Error),
                 warnings: r.count(Severity::Warning),
                 notes: r.count(Severity::Note),
+                not_shown: r.not_shown(),
                 diagnostics: r
                     .diagnostics
                     .iter()

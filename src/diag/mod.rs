@@ -100,16 +100,27 @@ impl Diagnostic {
 #[derive(Debug, Clone)]
 pub struct FileReport {
     pub source: SourceFile,
+    /// The findings shown.
     pub diagnostics: Vec<Diagnostic>,
+    /// Findings found but not shown (past the per-rule display cap), by severity. Counts include
+    /// them: a file with 300 errors says 300.
+    pub hidden: std::collections::BTreeMap<Severity, usize>,
     pub elapsed: std::time::Duration,
 }
 
 impl FileReport {
+    /// Every finding of this severity, shown or not.
     pub fn count(&self, sev: Severity) -> usize {
         self.diagnostics
             .iter()
             .filter(|d| d.severity == sev)
             .count()
+            + self.hidden.get(&sev).copied().unwrap_or(0)
+    }
+
+    /// How many findings are counted but not shown.
+    pub fn not_shown(&self) -> usize {
+        self.hidden.values().sum()
     }
 
     /// 1-based line and column of a diagnostic's primary place (1:1 for whole-file findings).

@@ -2,6 +2,7 @@
 //! text: input limits, environment-variable expansion, positioned YAML parsing.
 
 pub mod env;
+pub mod indent;
 pub mod limits;
 pub mod lines;
 pub mod yaml;

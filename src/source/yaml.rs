@@ -609,6 +609,16 @@ fn syntax_error(
         Some(t) if line[..t].trim().is_empty() => {
             (line_start + t, "a tab is used for indentation".to_string())
         }
+        _ if super::indent::is_indentation_error(info) => {
+            if let Some(m) = super::indent::explain(text, off) {
+                let at = expanded.span_to_original(Span::new(m.at, m.at + 1));
+                return Diagnostic::new("yaml/syntax", m.message)
+                    .at(at, "indentation does not match")
+                    .help(m.help)
+                    .note(format!("the YAML parser says: {info}"));
+            }
+            (off, format!("YAML syntax error: {info}"))
+        }
         _ if info.contains("quoted scalar") => {
             let q = text[..off.min(text.len())]
                 .rfind(['"', '\''])
