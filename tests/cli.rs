@@ -277,3 +277,157 @@ fn real_configuration_corpus_has_no_errors() {
     assert!(bad.is_empty(), "errors on valid files:\n{}", bad.join("\n"));
     assert_eq!(r.code, 0);
 }
+
+// ---- first minutes of a new user -----------------------------------------------------------------
+
+/// `agw ... | head -1`: the reader goes away; agw ends quietly (no panic, no backtrace, not 101).
+#[test]
+fn a_closed_pipe_ends_agw_quietly() {
+    let bin = env!("CARGO_BIN_EXE_agw");
+    for args in [
+        "schema --stdout",
+        "check --list-rules",
+        "explain auth/audiences-missing",
+        "check fixtures/okta/config.yaml fixtures/okta/config.yaml fixtures/okta/config.yaml",
+    ] {
+        let script =
+            format!("'{bin}' {args} | head -c 1 >/dev/null; echo \"status=${{PIPESTATUS[0]}}\"");
+        let o = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .current_dir(repo())
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args}: {stderr}"
+        );
+        assert!(!stdout.contains("status=101"), "{args}: {stdout}");
+    }
+}
+
+const REFUSED: &str = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentcation: {}\n      backends:\n      - host: 127.0.0.1:8080\n";
+
+/// A file the gateway cannot load stays an error whatever is allowed.
+#[test]
+fn allow_cannot_hide_a_file_the_gateway_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("config.yaml");
+    std::fs::write(&f, REFUSED).unwrap();
+    let f = f.display().to_string();
+    let r = agw(&["check", "--allow", "*", &f]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("error[schema/unknown-key]"),
+        "{}",
+        r.stdout
+    );
+    let r = agw(&["check", "--allow", "schema", &f]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot be allowed"), "{}", r.stderr);
+    let r = agw(&["check", "--allow", "yaml/syntax", &f]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // YAML syntax too
+    std::fs::write(tmp.path().join("broken.yaml"), "binds:\n- port: [3000\n").unwrap();
+    let b = tmp.path().join("broken.yaml").display().to_string();
+    let r = agw(&["check", "--allow", "*", &b]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("error[yaml/syntax]"), "{}", r.stdout);
+    // and an allow comment says it cannot silence it
+    let commented = REFUSED.replace(
+        "        mcpAuthentcation",
+        "        # agw: allow schema/unknown-key\n        mcpAuthentcation",
+    );
+    std::fs::write(tmp.path().join("commented.yaml"), commented).unwrap();
+    let c = tmp.path().join("commented.yaml").display().to_string();
+    let r = agw(&["check", &c]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("error[schema/unknown-key]"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("cannot silence this finding"),
+        "{}",
+        r.stdout
+    );
+    // a rule the gateway does not refuse for is still allowed
+    let r = agw(&[
+        "check",
+        "--allow",
+        "okta,placeholder,auth,mcp",
+        "fixtures/okta/config.yaml",
+    ]);
+    assert!(!r.stdout.contains("warning["), "{}", r.stdout);
+}
+
+/// The summary counts every finding, also those past the per-rule display cap.
+#[test]
+fn summary_counts_findings_that_are_not_shown() {
+    let mut text = String::from("binds:\n- port: 3000\n  listeners:\n  - routes:\n");
+    for i in 0..300 {
+        text.push_str(&format!(
+            "    - name: r{i}\n      nope{i}: 1\n      backends:\n      - host: 127.0.0.1:8080\n"
+        ));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("many.yaml");
+    std::fs::write(&f, text).unwrap();
+    let f = f.display().to_string();
+    let r = agw(&["check", &f]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains(": 300 errors, 250 not shown"),
+        "{}",
+        r.stdout.lines().last().unwrap_or("")
+    );
+    let r = agw(&["check", "--format", "json", &f]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["files"][0]["errors"], 300);
+    assert_eq!(v["files"][0]["not_shown"], 250);
+    assert_eq!(v["files"][0]["diagnostics"].as_array().unwrap().len(), 50);
+    assert_eq!(v["summary"]["errors"], 300);
+}
+
+/// `agw check DIR` checks the gateway files under it and leaves other YAML alone.
+#[test]
+fn a_directory_is_walked_for_gateway_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("gateway/prod")).unwrap();
+    std::fs::create_dir_all(d.join(".git")).unwrap();
+    std::fs::create_dir_all(d.join("node_modules/x")).unwrap();
+    std::fs::write(d.join("gateway/prod/config.yaml"), REFUSED).unwrap();
+    std::fs::write(d.join("gateway/ok.yml"), "mcp:\n  port: 3000\n  targets:\n  - name: everything\n    stdio:\n      cmd: mcp-server-everything\n").unwrap();
+    std::fs::write(
+        d.join("docker-compose.yaml"),
+        "services:\n  gw:\n    image: agentgateway\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("workflow.yaml"), "on: [push]\njobs: {}\n").unwrap();
+    std::fs::write(d.join(".git/config.yaml"), REFUSED).unwrap();
+    std::fs::write(d.join("node_modules/x/c.yaml"), REFUSED).unwrap();
+    let r = agw_in(d, &["check", "."], None);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("gateway/prod/config.yaml: 1 error"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("gateway/ok.yml: ok"), "{}", r.stdout);
+    for other in ["docker-compose", "workflow", ".git", "node_modules"] {
+        assert!(!r.stdout.contains(other), "{other}: {}", r.stdout);
+    }
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    std::fs::write(d.join("empty/compose.yaml"), "services: {}\n").unwrap();
+    let r = agw_in(d, &["check", "empty"], None);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no gateway configuration under empty"),
+        "{}",
+        r.stderr
+    );
+}

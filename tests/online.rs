@@ -128,6 +128,44 @@ fn real_issuer_right_config_passes_and_mistakes_are_caught() {
             .contains(&format!("issuer: {issuer}")),
         "{m}"
     );
+    // A local issuer with Okta's path shape is not Okta: no Okta rule judges it.
+    assert!(!rules(&d).iter().any(|r| r.starts_with("okta/")), "{d:#?}");
+
+    // Declared Okta (`provider: okta`, as for an Okta custom domain): the static rule and the
+    // network check see the same `/`; one finding says so, with the discovery document's evidence.
+    let declared = write(
+        &dir,
+        "declared.yaml",
+        &config(
+            &format!("{issuer}/"),
+            Some(&format!("{issuer}/v1/keys")),
+            &["mcp:tools"],
+        )
+        .replace(
+            "          audiences:",
+            "          provider:\n            okta: {}\n          audiences:",
+        ),
+    );
+    let (code, d) = online(&declared, &[]);
+    assert_eq!(code, 1);
+    let on_issuer = |d: &[Value]| -> Vec<String> {
+        d.iter()
+            .filter(|x| x["line"] == 12 && x["severity"] == "error")
+            .map(|x| x["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(on_issuer(&d), ["online/issuer-mismatch"], "{d:#?}");
+    // without --online the static rule reports it
+    let r = agw(
+        &["check", "--format", "json", "--no-process-env", &declared],
+        "",
+    );
+    let v: Value = serde_json::from_str(&r.1).unwrap();
+    let static_rules = rules(v["files"][0]["diagnostics"].as_array().unwrap());
+    assert!(
+        static_rules.contains(&"okta/issuer-trailing-slash"),
+        "{static_rules:?}"
+    );
 
     // No jwks: the gateway derives `.well-known/jwks.json`, which this (Okta-shaped) server
     // does not serve; the hint names the URL the issuer publishes.

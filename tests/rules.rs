@@ -330,16 +330,23 @@ fn an_allow_comment_that_silences_nothing_is_a_note() {
         .contains("okta/jwks-derived"));
 }
 
+/// The gateway refuses a file with an unknown key: no comment can make agw pass it, and the
+/// comment is reported as unable to.
 #[test]
-fn allow_comments_apply_to_schema_findings_too() {
+fn allow_comments_cannot_hide_a_finding_the_gateway_refuses() {
     let o = opts(&repo());
     let text = "binds:\n- port: 3000\n  # agw: allow schema/unknown-key\n  listners: []\n";
     let l = check_text(text, &o);
-    assert!(
-        !findings(&l).iter().any(|f| f.2 == "schema/unknown-key"),
-        "{:?}",
-        findings(&l)
+    assert_eq!(
+        findings(&l),
+        vec![
+            (3, 16, "suppress/unused-allow", Severity::Note),
+            (4, 3, "schema/unknown-key", Severity::Error)
+        ]
     );
+    assert!(l.report.diagnostics[0]
+        .message
+        .contains("cannot silence this finding"));
 }
 
 #[test]

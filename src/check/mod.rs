@@ -165,8 +165,20 @@ fn finish(
 
 impl Loaded {
     /// Adds findings of a later stage (`--online`), so that suppression and caps see every
-    /// finding of the file at once.
+    /// finding of the file at once. A finding that confirms an earlier one with evidence (the
+    /// issuer's discovery document names the issuer without the `/` that a static rule flagged)
+    /// replaces it: one finding per problem.
     pub fn extend(&mut self, more: Vec<Diagnostic>, opts: &CheckOptions) {
+        let src = &self.report.source;
+        let line = |d: &Diagnostic| {
+            d.primary()
+                .map(|s| src.lines.line_col(&src.text, s.start).0)
+        };
+        self.found.retain(|old| {
+            !more
+                .iter()
+                .any(|new| online::supersedes(new.rule, old.rule) && line(new) == line(old))
+        });
         self.found.extend(more);
         self.publish(opts);
     }

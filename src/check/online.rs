@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::check::rules::util::is_okta_issuer;
 use crate::config::policy::auth::{Jwks, JwtAuth, McpAuthentication};
 use crate::config::{walk, Config};
 use crate::diag::Diagnostic;
@@ -23,7 +24,8 @@ struct AuthSite {
     issuer: String,
     /// The configured JWKS URL, or `None` when the gateway derives it from the issuer.
     jwks_url: Option<String>,
-    provider: Option<&'static str>,
+    /// An Okta authorization server (by host or `provider: okta`), for Okta-specific hints.
+    okta: bool,
     scopes: Vec<String>,
 }
 
@@ -225,7 +227,7 @@ fn mcp_site(ptr: String, a: &McpAuthentication) -> AuthSite {
         issuer: a.issuer.clone(),
         // A file or inline key set is not fetched: probe only the issuer then.
         jwks_url: jwks_url(a.jwks.as_ref()).unwrap_or(None),
-        provider: a.provider.as_ref().map(|p| p.name()),
+        okta: is_okta_issuer(&a.issuer, a.provider.as_ref()),
         scopes,
     }
 }
@@ -237,7 +239,7 @@ fn jwt_sites(ptr: String, j: &JwtAuth, out: &mut Vec<AuthSite>) {
                 ptr,
                 issuer: issuer.to_string(),
                 jwks_url: url,
-                provider: None,
+                okta: is_okta_issuer(issuer, None),
                 scopes: Vec::new(),
             });
         }
@@ -250,8 +252,15 @@ fn jwt_sites(ptr: String, j: &JwtAuth, out: &mut Vec<AuthSite>) {
     }
 }
 
-fn is_okta(issuer: &str, provider: Option<&str>) -> bool {
-    provider == Some("okta") || issuer.contains(".okta.com") || issuer.contains(".oktapreview.com")
+/// Whether the network finding `online` is the same problem as the static finding `offline`
+/// (on the same line), told with evidence, so that only the network one is shown.
+pub fn supersedes(online: &str, offline: &str) -> bool {
+    let same: &[&str] = match online {
+        "online/issuer-mismatch" => &["okta/issuer-trailing-slash", "auth0/issuer-trailing-slash"],
+        "online/jwks" | "online/jwks-differs" => &["okta/jwks-derived", "okta/jwks-url"],
+        _ => &[],
+    };
+    same.contains(&offline)
 }
 
 /// A few words for why a request failed, by kind (DNS, TLS, refused, timeout, ...).
@@ -285,7 +294,7 @@ pub fn failure_kind(e: &HttpError) -> &'static str {
 }
 
 fn discovery_failed(site: &AuthSite, span: Span, attempts: &[Attempt]) -> Diagnostic {
-    let okta = is_okta(&site.issuer, site.provider);
+    let okta = site.okta;
     let all_404 = attempts
         .iter()
         .all(|a| matches!(a.outcome, AttemptOutcome::Status(404)));
@@ -427,7 +436,7 @@ fn jwks_failed(
         d = d.help(format!(
             "the issuer publishes its keys at {u}; add\n  jwks:\n    url: {u}"
         ));
-    } else if derived && is_okta(&site.issuer, site.provider) {
+    } else if derived && site.okta {
         d = d.help(format!(
             "Okta serves keys at {}/v1/keys; add `jwks: {{url: ...}}`",
             site.issuer.trim_end_matches('/')

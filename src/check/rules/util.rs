@@ -187,8 +187,10 @@ pub fn okta_custom_server(path: &str) -> Option<&str> {
     Some(id)
 }
 
-/// Whether an issuer is (most likely) an Okta authorization server: `provider: okta`, an Okta
-/// host, or a custom-domain issuer of Okta's `/oauth2/{server}` shape.
+/// Whether an issuer is an Okta authorization server: `provider: okta`, or a host of Okta's own
+/// domains. An `/oauth2/{server}` path alone is not enough: other servers use that shape too (and
+/// a local test issuer often does), and Okta's rules would then judge them wrongly. An Okta custom
+/// domain is recognised with `provider: okta`.
 pub fn is_okta_issuer(issuer: &str, provider: Option<&Provider>) -> bool {
     is_okta_url(parse_url(issuer).as_ref(), provider)
 }
@@ -204,15 +206,7 @@ pub fn is_okta_url(u: Option<&Url>, provider: Option<&Provider>) -> bool {
     let Some(u) = u else {
         return false;
     };
-    if is_okta_host(u.host) {
-        return true;
-    }
-    let h = u.host.to_ascii_lowercase();
-    let other_idp = h.contains("microsoftonline")
-        || h.ends_with("windows.net")
-        || h.ends_with("auth0.com")
-        || h.contains("google");
-    !other_idp && okta_custom_server(u.path).is_some()
+    is_okta_host(u.host)
 }
 
 /// Whether one match of a route selects `path` (looking at the path condition only).
@@ -339,8 +333,17 @@ mod tests {
     #[test]
     fn okta_shapes() {
         assert!(is_okta_issuer("https://acme.okta.com/oauth2/default", None));
+        // a custom domain is Okta only when the file says so
+        assert!(!is_okta_issuer(
+            "https://login.acme.com/oauth2/aus1a2b3c",
+            None
+        ));
         assert!(is_okta_issuer(
             "https://login.acme.com/oauth2/aus1a2b3c",
+            Some(&Provider::Okta(Default::default()))
+        ));
+        assert!(!is_okta_issuer(
+            "http://127.0.0.1:8089/oauth2/default/",
             None
         ));
         assert!(is_okta_issuer("https://acme.okta.com", None));
