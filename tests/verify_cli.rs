@@ -191,10 +191,23 @@ fn tools_are_authorized_with_prefixes_and_targets() {
     let (code, out, _) = run(&["--tool", "beta_echo", "--format", "json"]);
     assert_eq!(code, 1, "{out}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["decision"]["status"], 403);
+    // the gateway's answer: 400 with a JSON-RPC error that hides the tool, named as the client
+    // called it
+    assert_eq!(v["decision"]["status"], 400);
+    assert_eq!(v["decision"]["jsonrpc_error"]["code"], -32602);
+    assert_eq!(
+        v["decision"]["jsonrpc_error"]["message"],
+        "Unknown tool: beta_echo"
+    );
     let (code, out, _) = run(&["--tool", "rm", "--target", "alpha"]);
     assert_eq!(code, 1);
     assert!(out.contains("denied by rule 2"), "{out}");
+    assert!(
+        out.contains(
+            "the gateway would answer HTTP 400 with the JSON-RPC error -32602 `Unknown tool: rm`"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -286,4 +299,37 @@ fn hostile_claims_cannot_drive_the_terminal() {
     assert_eq!(code, 0);
     assert!(!out.contains('\u{1b}'), "{out:?}");
     assert!(out.contains("evil\\u{1b}[2J"), "{out}");
+}
+
+/// The key set cannot be fetched, but the issuer is already wrong: the gateway rejects the token
+/// whatever its keys say (exit 1, not "undecided"); with a right issuer agw cannot decide (exit 2).
+#[test]
+fn an_unreachable_jwks_does_not_hide_a_failed_claim_check() {
+    let key = TestKey::ec256("k1");
+    let jwks = format!("http://127.0.0.1:{}/keys", common::procs::free_port());
+    let verify = |iss: &str| -> (i32, Value) {
+        let mut claims = good_claims();
+        claims["iss"] = json!(iss);
+        let args = [
+            "verify-token",
+            "--issuer",
+            ISSUER,
+            "--audience",
+            AUDIENCE,
+            "--jwks",
+            &jwks,
+            "--timeout",
+            "2",
+            "--format",
+            "json",
+        ];
+        let (code, out, _) = agw(&args, &key.token(&claims));
+        (code, serde_json::from_str(&out).unwrap())
+    };
+    let (code, v) = verify("https://someone-else.test");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["decision"]["decision"], "rejected", "{v}");
+    assert_eq!(v["decision"]["check"], "issuer", "{v}");
+    let (code, v) = verify(ISSUER);
+    assert_eq!(code, 2, "{v}");
 }

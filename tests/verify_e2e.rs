@@ -238,7 +238,7 @@ fn mock_server_okta_shaped_expired_wrong_issuer() {
     assert!(out.contains("scp=[mcp:tools, agentgateway]"), "{out}");
     assert!(out.contains("tool echo allowed by rule 1"), "{out}");
 
-    // the same token without the scope the rule needs: 403 from authorization
+    // the same token without the scope the rule needs: the call is denied (400, JSON-RPC error)
     let narrow = token(&[("scope", "agentgateway")]);
     let (code, out, _) = agw(
         &[
@@ -254,7 +254,11 @@ fn mock_server_okta_shaped_expired_wrong_issuer() {
     );
     assert_eq!(code, 1, "{out}");
     let d = decision(&out);
-    assert_eq!(d["decision"]["status"], 403);
+    assert_eq!(d["decision"]["status"], 400);
+    assert_eq!(
+        d["decision"]["jsonrpc_error"]["message"],
+        "Unknown tool: echo"
+    );
     assert_eq!(d["authz"]["allowed"], false);
 
     // --require-scope: agw enforces what the gateway does not

@@ -441,6 +441,7 @@ fn evaluate_call(
         (_, _, Some(r)) => ("resource", r.clone()),
         _ => return Ok(None),
     };
+    let as_called = name.clone();
     let arguments = match &a.arguments {
         Some(j) => {
             serde_json::from_str::<Value>(j).map_err(|e| format!("--arguments is not JSON: {e}"))?
@@ -507,6 +508,9 @@ fn evaluate_call(
             "{} allowed: the route has no mcpAuthorization rules",
             call.describe()
         );
+    }
+    if !d.allowed {
+        d.denied_as = Some(authz::denied_message(kind, &as_called));
     }
     Ok(Some(d))
 }

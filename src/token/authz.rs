@@ -33,6 +33,15 @@ pub enum McpCall {
 }
 
 impl McpCall {
+    /// `tool`, `prompt` or `resource`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            McpCall::Tool { .. } => "tool",
+            McpCall::Prompt { .. } => "prompt",
+            McpCall::Resource { .. } => "resource",
+        }
+    }
+
     /// `tool echo`, `prompt greet`, `resource file:///x`.
     pub fn describe(&self) -> String {
         match self {
@@ -136,6 +145,19 @@ pub struct RuleEval {
     pub result: RuleResult,
 }
 
+/// What the gateway answers an MCP call that `mcpAuthorization` denies: HTTP 400 with a JSON-RPC
+/// error `-32602` (invalid params) "Unknown tool: NAME", which does not say that authorization
+/// denied it, so that a caller cannot learn which tools exist (agentgateway `mcp::Error::
+/// Authorization`, mapped to 400 in `proxy::ProxyError::into_response`).
+pub const DENIED_HTTP_STATUS: u16 = 400;
+pub const DENIED_JSONRPC_CODE: i64 = -32602;
+
+/// The message of that error; `kind` is `tool`, `prompt` or `resource`, `name` the name (or URI)
+/// as the client sent it.
+pub fn denied_message(kind: &str, name: &str) -> String {
+    format!("Unknown {kind}: {name}")
+}
+
 /// The decision and the rule behind it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuthzDecision {
@@ -145,6 +167,10 @@ pub struct AuthzDecision {
     pub rule: Option<usize>,
     pub reason: String,
     pub rules: Vec<RuleEval>,
+    /// For a denied MCP call, the JSON-RPC error message the gateway answers with (set by the
+    /// caller, which knows the name as the client sent it, target prefix included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied_as: Option<String>,
 }
 
 fn kind_name(k: RuleKind) -> &'static str {
@@ -291,6 +317,7 @@ fn evaluate_bound(
         rule,
         reason,
         rules: evals,
+        denied_as: None,
     }
 }
 

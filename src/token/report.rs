@@ -31,12 +31,16 @@ pub struct Report<'a> {
 #[serde(rename_all = "lowercase", tag = "decision")]
 pub enum Decision {
     Accepted,
-    /// `status` is what the gateway would answer (401 for authentication, 403 for authorization;
-    /// 0 when only an agw requirement such as `--require-scope` failed).
+    /// `status` is what the gateway would answer (401 for authentication; 400 with a JSON-RPC
+    /// error for an MCP call that `mcpAuthorization` denies; 0 when only an agw requirement such
+    /// as `--require-scope` failed).
     Rejected {
         status: u16,
         check: String,
         reason: String,
+        /// The JSON-RPC error of a denied MCP call.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        jsonrpc_error: Option<Value>,
     },
     Undecided {
         reason: String,
@@ -68,6 +72,7 @@ impl Report<'_> {
                 status: 401,
                 check,
                 reason,
+                jsonrpc_error: None,
             };
         }
         if !v.requirements_met {
@@ -79,14 +84,18 @@ impl Report<'_> {
                 status: 0,
                 check,
                 reason,
+                jsonrpc_error: None,
             };
         }
         if let Some(a) = &self.authz {
             if !a.allowed {
                 return Decision::Rejected {
-                    status: 403,
+                    status: super::authz::DENIED_HTTP_STATUS,
                     check: "authz".into(),
                     reason: a.reason.clone(),
+                    jsonrpc_error: a.denied_as.as_ref().map(|m| {
+                        serde_json::json!({"code": super::authz::DENIED_JSONRPC_CODE, "message": m})
+                    }),
                 };
             }
         }
@@ -327,6 +336,16 @@ pub fn render_human(r: &Report, color: bool) -> String {
         } => format!(
             "{}: the gateway itself would accept the token, but it fails your {check} requirement. Exit 1.",
             paint.bold("REJECTED")
+        ),
+        Decision::Rejected {
+            status,
+            jsonrpc_error: Some(e),
+            ..
+        } => format!(
+            "{}: the gateway would answer HTTP {status} with the JSON-RPC error {} `{}` (it does not say that authorization denied the call). Exit 1.",
+            paint.bold("REJECTED"),
+            e["code"],
+            safe(e["message"].as_str().unwrap_or_default())
         ),
         Decision::Rejected { status, check, .. } => format!(
             "{}: the gateway would answer {status} ({check}). Exit 1.",

@@ -963,11 +963,23 @@ pub fn human_duration(secs: u64) -> String {
 }
 
 fn finish(v: &mut Verdict, policy: &Policy, missing_token: bool) {
-    let decisive = v
-        .checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail && c.name != "scopes")
-        .min_by_key(|c| c.rank);
+    let failed = |c: &&Check| c.outcome == Outcome::Fail && c.name != "scopes";
+    let mut decisive = v.checks.iter().filter(failed).min_by_key(|c| c.rank);
+    if v.undecided.is_some() {
+        // The key set could not be had, but a check that needs no key (issuer, audience,
+        // expiry, format) already fails: the gateway rejects this token whatever its keys say.
+        let needs_no_key = |c: &&Check| !matches!(c.name, "key" | "signature" | "algorithm");
+        if let Some(c) = v
+            .checks
+            .iter()
+            .filter(failed)
+            .filter(needs_no_key)
+            .min_by_key(|c| c.rank)
+        {
+            decisive = Some(c);
+            v.undecided = None;
+        }
+    }
     v.token_valid = !missing_token && decisive.is_none() && v.signature_verified;
     v.requirements_met = !v
         .checks
