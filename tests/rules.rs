@@ -338,7 +338,10 @@ fn allow_comments_cannot_hide_a_finding_the_gateway_refuses() {
     let text = "binds:\n- port: 3000\n  # agw: allow schema/unknown-key\n  listners: []\n";
     let l = check_text(text, &o);
     assert_eq!(
-        findings(&l),
+        findings(&l)
+            .iter()
+            .map(|x| (x.0, x.1, x.2.as_str(), x.3))
+            .collect::<Vec<_>>(),
         vec![
             (3, 16, "suppress/unused-allow", Severity::Note),
             (4, 3, "schema/unknown-key", Severity::Error)
