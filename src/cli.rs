@@ -103,11 +103,12 @@ pub struct CheckArgs {
     /// With --online: seconds allowed to connect
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     pub connect_timeout: f64,
-    /// Silence a rule (an id such as `okta/jwks-derived`, or a family such as `okta`); repeatable
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    /// Silence a rule (an id such as `okta/jwks-derived`, or a family such as `okta`); repeatable.
+    /// A finding that marks a file the gateway refuses (YAML syntax, schema) cannot be silenced
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = RuleIdParser, hide_possible_values = true)]
     pub allow: Vec<String>,
     /// Report a rule as an error whatever its default severity; repeatable
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = RuleIdParser, hide_possible_values = true)]
     pub deny: Vec<String>,
     /// Directory that referenced files (JWKS, certificates, OpenAPI schemas) are relative to,
     /// as the gateway's working directory would be [default: the current directory]
@@ -138,7 +139,34 @@ pub struct SchemaArgs {
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
     /// A rule id such as `auth/audiences-missing`
+    #[arg(value_parser = RuleIdParser, hide_possible_values = true)]
     pub rule: String,
+}
+
+/// A rule id: any text is accepted (the command itself says what was meant when it names no
+/// rule), and the catalogue's ids are offered to shell completion.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleIdParser;
+
+impl clap::builder::TypedValueParser for RuleIdParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(crate::check::catalog::RULES.iter().map(|r| {
+            clap::builder::PossibleValue::new(r.id).help(r.summary)
+        })))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

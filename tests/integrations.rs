@@ -212,6 +212,12 @@ fn bash_completion_parses_and_completes() {
     for s in ["bash", "zsh", "fish", "powershell"] {
         assert!(shells.iter().any(|c| c == s), "{shells:?}");
     }
+    // rule ids, for `explain` and for `--allow`/`--deny`
+    let rules = complete("agw explain ''");
+    assert!(rules.iter().any(|c| c == "auth/audiences-missing"), "{rules:?}");
+    assert!(rules.iter().any(|c| c == "okta/jwks-derived"), "{rules:?}");
+    let rules = complete("agw check --deny ''");
+    assert!(rules.iter().any(|c| c == "okta/jwks-derived"), "{rules:?}");
 }
 
 #[test]
@@ -237,6 +243,12 @@ fn zsh_fish_and_powershell_completions() {
         ]));
         assert_eq!(o.code, 0, "{}", o.stderr);
         assert!(o.stdout.starts_with("check\t"), "{}", o.stdout);
+        let o = run(Command::new("fish").args([
+            "--no-config",
+            "-c",
+            &format!("source {}; complete -C 'agw explain okta/'", fish.display()),
+        ]));
+        assert!(o.stdout.contains("okta/jwks-derived\t"), "{}", o.stdout);
     }
     let ps = completion("powershell", tmp.path());
     let text = std::fs::read_to_string(ps).unwrap();
