@@ -214,7 +214,10 @@ fn bash_completion_parses_and_completes() {
     }
     // rule ids, for `explain` and for `--allow`/`--deny`
     let rules = complete("agw explain ''");
-    assert!(rules.iter().any(|c| c == "auth/audiences-missing"), "{rules:?}");
+    assert!(
+        rules.iter().any(|c| c == "auth/audiences-missing"),
+        "{rules:?}"
+    );
     assert!(rules.iter().any(|c| c == "okta/jwks-derived"), "{rules:?}");
     let rules = complete("agw check --deny ''");
     assert!(rules.iter().any(|c| c == "okta/jwks-derived"), "{rules:?}");
@@ -693,10 +696,10 @@ fn pre_commit_manifest_and_readme_sample_are_valid() {
 
 const BAD_GATEWAY: &str = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentcation:\n          issuer: https://acme.okta.com/oauth2/default\n          audiences: [api://default]\n      backends:\n      - host: 127.0.0.1:8080\n";
 
-/// The real pre-commit, with the hook from this repository at HEAD: pre-commit clones it and
-/// builds agw with `cargo install` (a release build; the build directory is kept under target/
-/// so later runs are incremental). A commit with a broken gateway file fails with agw's message;
-/// a good one passes; YAML files that are not gateway configs are left alone.
+/// The real pre-commit, with the hook from this repository at HEAD: pre-commit clones it, and the
+/// hook's first run installs agw from a release built from that commit (served here by a local
+/// release server, as GitHub serves the real ones). A commit with a broken gateway file fails
+/// with agw's message; a good one passes; YAML files that are not gateway configs are left alone.
 #[test]
 fn pre_commit_hook_blocks_a_bad_gateway_file() {
     if !pre_commit_available() || !have("git") {
@@ -740,15 +743,20 @@ fn pre_commit_hook_blocks_a_bad_gateway_file() {
     assert_eq!(git(&["commit", "-q", "-m", "pre-commit config"]).code, 0);
 
     let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let release = FakeRelease::start(&head);
+    let hook_env = |cmd: &mut Command| {
+        cmd.env("PRE_COMMIT_HOME", target.join("pre-commit-home"))
+            .env("AGW_RELEASE_BASE", release.base())
+            .env("AGW_CACHE_DIR", home.join("agw-cache"))
+            .env_remove("SKIP");
+    };
     let pre_commit = |args: &[&str], limit: Duration, log: &str| {
         let mut pc = Command::new("pre-commit");
         pc.args(args)
             .current_dir(&scratch)
             .env("GIT_CONFIG_GLOBAL", home.join("gitconfig"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("PRE_COMMIT_HOME", target.join("pre-commit-home"))
-            .env("CARGO_TARGET_DIR", target.join("pre-commit-cargo-target"))
-            .env_remove("SKIP");
+            .env("GIT_CONFIG_NOSYSTEM", "1");
+        hook_env(&mut pc);
         for v in GIT_LOCAL_ENV {
             pc.env_remove(v);
         }
@@ -758,24 +766,17 @@ fn pre_commit_hook_blocks_a_bad_gateway_file() {
     pre_commit(&["gc"], Duration::from_secs(300), "gc.log");
     let o = pre_commit(&["install"], Duration::from_secs(60), "install.log");
     assert_eq!(o.code, 0, "pre-commit install: {}", o.stdout);
-    let started = Instant::now();
     let o = pre_commit(
         &["install-hooks"],
-        Duration::from_secs(45 * 60),
+        Duration::from_secs(300),
         "install-hooks.log",
     );
     assert_eq!(o.code, 0, "pre-commit install-hooks: {}", o.stdout);
-    eprintln!(
-        "pre-commit: hook environment ready in {:.0?}",
-        started.elapsed()
-    );
 
     let commit = |msg: &str| {
         let mut cmd = scratch_git(&scratch, home);
-        cmd.args(["commit", "-m", msg])
-            .env("PRE_COMMIT_HOME", target.join("pre-commit-home"))
-            .env("CARGO_TARGET_DIR", target.join("pre-commit-cargo-target"))
-            .env_remove("SKIP");
+        cmd.args(["commit", "-m", msg]);
+        hook_env(&mut cmd);
         run_bounded(&mut cmd, Duration::from_secs(300), &home.join("commit.log"))
     };
 
@@ -865,4 +866,214 @@ fn find_files(dir: &Path, name: &str) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+// ---- install.sh: release binaries first, a build from source as the fallback ------------------------
+
+/// The release asset name for this machine, as install.sh computes it.
+fn target_triple() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "apple-darwin",
+        _ => "unknown-linux-gnu",
+    };
+    format!("{}-{os}", std::env::consts::ARCH)
+}
+
+/// A release of agw as GitHub serves it (`<base>/<tag>/agw-<target>.tar.gz`, SHA256SUMS, COMMIT),
+/// holding the agw binary under test, built "from" `commit`; served on loopback by Python's
+/// http.server, stopped when dropped.
+struct FakeRelease {
+    _dir: tempfile::TempDir,
+    port: u16,
+    child: std::process::Child,
+}
+
+impl FakeRelease {
+    fn start(commit: &str) -> FakeRelease {
+        let dir = tempfile::tempdir().unwrap();
+        let tag = dir.path().join(format!("v{}", env!("CARGO_PKG_VERSION")));
+        std::fs::create_dir_all(&tag).unwrap();
+        let stage = dir.path().join("stage");
+        std::fs::create_dir_all(&stage).unwrap();
+        std::fs::copy(agw_bin(), stage.join("agw")).unwrap();
+        let asset = format!("agw-{}.tar.gz", target_triple());
+        let o = run(Command::new("tar")
+            .arg("-czf")
+            .arg(tag.join(&asset))
+            .arg("-C")
+            .arg(&stage)
+            .arg("agw"));
+        assert_eq!(o.code, 0, "tar: {}", o.stderr);
+        let o = run(Command::new("sha256sum").arg(&asset).current_dir(&tag));
+        assert_eq!(o.code, 0, "sha256sum: {}", o.stderr);
+        std::fs::write(tag.join("SHA256SUMS"), &o.stdout).unwrap();
+        std::fs::write(tag.join("COMMIT"), format!("{commit}\n")).unwrap();
+        let port = common::procs::free_port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 serves the release files");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the release server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        FakeRelease {
+            _dir: dir,
+            port,
+            child,
+        }
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn asset(&self) -> PathBuf {
+        self._dir
+            .path()
+            .join(format!("v{}", env!("CARGO_PKG_VERSION")))
+            .join(format!("agw-{}.tar.gz", target_triple()))
+    }
+}
+
+impl Drop for FakeRelease {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `cargo` that records its arguments and "builds" a stand-in agw, for the fallback path
+/// (a real release build takes minutes and is what `cargo install` always does).
+fn fake_cargo(dir: &Path) -> PathBuf {
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = format!(
+        "#!/bin/sh\necho \"$@\" > {log}\nwhile [ $# -gt 0 ]; do [ \"$1\" = --root ] && root=\"$2\"; shift; done\nmkdir -p \"$root/bin\"\nprintf '#!/bin/sh\\necho agw built-from-source\\n' > \"$root/bin/agw\"\nchmod +x \"$root/bin/agw\"\n",
+        log = dir.join("cargo-args").display()
+    );
+    let p = bin.join("cargo");
+    std::fs::write(&p, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+fn install_sh(release: &FakeRelease, path: &str, args: &[&str]) -> Out {
+    run(Command::new("sh")
+        .arg(repo().join("install.sh"))
+        .args(args)
+        .env("AGW_RELEASE_BASE", release.base())
+        .env("PATH", path))
+}
+
+#[test]
+fn install_script_downloads_a_matching_release_and_builds_otherwise() {
+    if !have("python3") {
+        return;
+    }
+    let release = FakeRelease::start("0123abc");
+    let tmp = tempfile::tempdir().unwrap();
+    let system_path = std::env::var("PATH").unwrap_or_default();
+    let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
+
+    // the release of this commit: downloaded, checked, installed; nothing is built
+    let dest = tmp.path().join("a/bin");
+    let fake = fake_cargo(tmp.path());
+    let with_fake = format!("{}:{system_path}", fake.display());
+    let d = dest.display().to_string();
+    let src = repo().display().to_string();
+    let o = install_sh(
+        &release,
+        &with_fake,
+        &["--dest", &d, "--commit", "0123abc", "--source", &src],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains(&format!("installed the release build {tag}")),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(o.stdout.trim(), format!("{d}/agw"));
+    assert!(!tmp.path().join("cargo-args").exists(), "nothing is built");
+    let v = run(Command::new(dest.join("agw")).arg("--version"));
+    assert!(v.stdout.starts_with("agw "), "{}", v.stdout);
+
+    // another commit: no release fits, so it is built from the source tree
+    let dest = tmp.path().join("b/bin");
+    let d = dest.display().to_string();
+    let o = install_sh(
+        &release,
+        &with_fake,
+        &["--dest", &d, "--commit", "fedcba9", "--source", &src],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("was built from 0123abc, not from fedcba9"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("building agw from"), "{}", o.stderr);
+    let args = std::fs::read_to_string(tmp.path().join("cargo-args")).unwrap();
+    assert!(args.starts_with("install --locked"), "{args}");
+    assert!(args.contains(&format!("--path {src}")), "{args}");
+    let v = run(Command::new(dest.join("agw")).arg("--version"));
+    assert!(v.stdout.contains("built-from-source"), "{}", v.stdout);
+
+    // --build never looks for a release
+    let d = tmp.path().join("c/bin").display().to_string();
+    let o = install_sh(
+        &release,
+        &with_fake,
+        &["--dest", &d, "--build", "--source", &src],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(!o.stderr.contains("release"), "{}", o.stderr);
+
+    // no release and no cargo: a clear refusal
+    let d = tmp.path().join("d/bin").display().to_string();
+    let o = install_sh(
+        &release,
+        &system_path
+            .split(':')
+            .filter(|p| !Path::new(p).join("cargo").exists())
+            .collect::<Vec<_>>()
+            .join(":"),
+        &["--dest", &d, "--commit", "fedcba9", "--source", &src],
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("building from source needs cargo"),
+        "{}",
+        o.stderr
+    );
+
+    // a tampered download is refused, and nothing is installed
+    std::fs::write(release.asset(), b"not the release").unwrap();
+    let dest = tmp.path().join("e/bin");
+    let d = dest.display().to_string();
+    let o = install_sh(&release, &with_fake, &["--dest", &d, "--tag", &tag]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("does not match SHA256SUMS"),
+        "{}",
+        o.stderr
+    );
+    assert!(!dest.join("agw").exists());
 }
