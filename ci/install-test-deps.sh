@@ -31,9 +31,9 @@ partner_missing() {
   local what="$1" fix="$2"
   missing_partners+=("$what")
   if [ "$require" = 1 ]; then
-    say "ERROR: $what is missing and this run requires every test partner; $fix"
+    say "ERROR: not installed: $what (this run requires every test partner); $fix"
   else
-    say "skip: $what is missing, the tests that need it will be reported as skipped; $fix"
+    say "skip: not installed: $what (the tests that need it are reported as skipped); $fix"
   fi
 }
 
@@ -66,7 +66,7 @@ if have node && have npm; then
     say "tests/js/node_modules is up to date (node $(node --version))"
   else
     say "installing tests/js packages (npm ci, node $(node --version))"
-    npm_ci() { (cd "$js" && npm ci --no-audit --no-fund --loglevel=error); }
+    npm_ci() { (cd "$js" && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error); }
     if npm_ci || { say "npm ci failed; trying once more in 5 s"; sleep 5; npm_ci; }; then
       printf '%s\n' "$stamp" > "$stamp_file"
     else

@@ -30,7 +30,8 @@ pub fn missing(partner: &str, fix: &str) {
             .append(true)
             .open(log)
         {
-            let _ = writeln!(f, "{test}\t{partner} is missing");
+            // one write per line: tests run in parallel threads, and O_APPEND keeps whole writes apart
+            let _ = f.write_all(format!("{test}\t{partner} is missing\n").as_bytes());
         }
     }
 }
