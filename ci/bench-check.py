@@ -51,6 +51,24 @@ def generate(path, routes):
             f.write(ROUTE.format(i=i))
 
 
+def generate_hostile(tmp):
+    """The hostile inputs of tests/fixtures.rs, whose cost is measured here rather than asserted."""
+    cases = []
+    def write(name, text):
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        cases.append((name, path))
+    write("100k-keys.yaml", "config:\n" + "".join(f"  k{i}: {i}\n" for i in range(100_000)))
+    write("100k-unknown-keys.yaml", "".join(f"k{i}: {i}\n" for i in range(100_000)))
+    bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, 9):
+        bomb += f"a{i}: &a{i} [" + ", ".join([f"*a{i-1}"] * 10) + "]\n"
+    write("alias-bomb.yaml", bomb)
+    write("deep-flow.yaml", "binds: " + "[" * 10_000 + "]" * 10_000 + "\n")
+    return cases
+
+
 def measure(binary, path, runs):
     walls = []
     peak_kib = 0
@@ -84,6 +102,7 @@ def main():
                  (f"5,000 MCP routes ({size_mb:.1f} MB)", big, max(3, args.runs // 3))]
         print(f"agw check, {os.cpu_count()} cores, median of N runs (process start to exit)")
         print(f"{'input':<28} {'median ms':>10} {'best ms':>9} {'peak MiB':>9}")
+        cases += [(f"hostile: {n}", p, max(3, args.runs // 3)) for n, p in generate_hostile(tmp)]
         for name, path, runs in cases:
             med, best, peak = measure(args.bin, path, runs)
             print(f"{name:<28} {med:>10.1f} {best:>9.1f} {peak:>9.1f}")

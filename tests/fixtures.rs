@@ -7,7 +7,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use agw::check::{check_bytes, CheckOptions, Loaded};
 use agw::diag::Severity;
@@ -233,19 +232,12 @@ fn every_snapshot_has_its_fixture() {
 
 // ---------------------------------------------------------------------------------------------
 // Hostile inputs: generated here, never committed. Each must end in one clear finding, without a
-// panic or a stack overflow, and in bounded time. The time bound is a generous sanity check (a
-// hang or an exponential blow-up), not a benchmark.
-
-const TIME_BOUND: Duration = Duration::from_secs(5);
+// panic or a stack overflow. Their cost is measured, not asserted (shared machines are noisy):
+// `python3 ci/bench-check.py` prints the time and memory of the same inputs; what is bounded here is
+// the work (the node limit, the findings shown).
 
 fn hostile(name: &str, text: Vec<u8>, rules: &[&str]) -> Loaded {
-    let started = Instant::now();
     let loaded = check(name, text);
-    let took = started.elapsed();
-    assert!(
-        took < TIME_BOUND,
-        "{name}: checking took {took:?} (bound {TIME_BOUND:?})"
-    );
     let errors: Vec<_> = loaded
         .report
         .diagnostics
@@ -328,13 +320,7 @@ fn hostile_many_keys_do_not_hang() {
     for i in 0..100_000 {
         t.push_str(&format!("  k{i}: {i}\n"));
     }
-    let started = Instant::now();
     let l = check("many-keys.yaml", t.into_bytes());
-    assert!(
-        started.elapsed() < TIME_BOUND,
-        "took {:?}",
-        started.elapsed()
-    );
     assert_eq!(l.report.count(Severity::Error), 0, "{}", render(&l));
 }
 
@@ -345,13 +331,7 @@ fn hostile_many_unknown_keys_are_bounded() {
     for i in 0..100_000 {
         t.push_str(&format!("k{i}: {i}\n"));
     }
-    let started = Instant::now();
     let l = check("many-unknown-keys.yaml", t.into_bytes());
-    assert!(
-        started.elapsed() < TIME_BOUND,
-        "took {:?}",
-        started.elapsed()
-    );
     assert!(l.report.count(Severity::Error) > 0);
     assert_eq!(l.report.diagnostics[0].rule, "schema/unknown-key");
     // Findings of one rule are capped; the last one shown says how many more there are.
