@@ -431,3 +431,50 @@ fn a_directory_is_walked_for_gateway_files() {
         r.stderr
     );
 }
+
+// ---- no secret in any output ----------------------------------------------------------------------
+
+/// Secrets in environment values, put where findings quote values (a wrong type, an unknown key,
+/// an issuer, a JWKS URL, npx arguments, a host), and credentials written in URLs: none of them
+/// appears in any output format, given by `-e` or by the process environment.
+#[test]
+fn no_value_from_the_environment_and_no_url_credential_in_any_format() {
+    const SECRET: &str = "hunter2-s3cr3t-value";
+    let files = [
+        "binds:\n- port: ${S}\n  listeners:\n  - routes:\n    - backends:\n      - host: 127.0.0.1:80\n",
+        "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        ${S}: {}\n      backends:\n      - host: 127.0.0.1:80\n",
+        "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentication:\n          issuer: https://${S}.okta.com/oauth2/default/\n          jwks:\n            url: https://u:${S}@idp.test/keys\n      backends:\n      - host: 127.0.0.1:80\n",
+        "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - backends:\n      - mcp:\n          targets:\n          - name: t\n            stdio:\n              cmd: npx\n              args: [\"@modelcontextprotocol/server-everything\", \"--token\", \"${S}\"]\n",
+        "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - backends:\n      - host: ${S}\n",
+        "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        jwtAuth:\n          issuer: https://user:hunter2-s3cr3t-value@idp.test\n          jwks:\n            url: https://user:hunter2-s3cr3t-value@idp.test/keys\n      backends:\n      - host: 127.0.0.1:80\n",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_agw");
+    for (i, text) in files.iter().enumerate() {
+        let f = tmp.path().join(format!("c{i}.yaml"));
+        std::fs::write(&f, text).unwrap();
+        let f = f.display().to_string();
+        for format in ["human", "json", "sarif", "github"] {
+            for by_flag in [true, false] {
+                let mut cmd = std::process::Command::new(bin);
+                cmd.args(["check", "--format", format, "--online", "--timeout", "1"])
+                    .current_dir(tmp.path())
+                    .env("HTTPS_PROXY", "http://127.0.0.1:9")
+                    .env("NO_COLOR", "1");
+                if by_flag {
+                    cmd.args(["-e", &format!("S={SECRET}")]).env_remove("S");
+                } else {
+                    cmd.env("S", SECRET);
+                }
+                let o = cmd.arg(&f).output().unwrap();
+                let out = String::from_utf8_lossy(&o.stdout);
+                let err = String::from_utf8_lossy(&o.stderr);
+                assert!(
+                    !out.contains(SECRET) && !err.contains(SECRET),
+                    "file {i}, {format}, by flag {by_flag}:\n{out}{err}"
+                );
+                assert!(o.status.code().is_some_and(|c| c <= 1), "{out}{err}");
+            }
+        }
+    }
+}

@@ -36,6 +36,8 @@ pub struct Loaded {
     pub index: PointerIndex,
     /// Every finding before suppression and caps.
     found: Vec<Diagnostic>,
+    /// What findings must not show (values from the environment, URL credentials).
+    redactions: crate::diag::redact::Redactions,
 }
 
 impl Loaded {
@@ -59,11 +61,20 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
             let d = Diagnostic::new(rule, e.message)
                 .at(Span::new(e.offset, e.offset + 1), "here")
                 .help(e.help);
-            return finish(src, vec![d], None, PointerIndex::default(), started, opts);
+            return finish(
+                src,
+                vec![d],
+                None,
+                PointerIndex::default(),
+                started,
+                opts,
+                Default::default(),
+            );
         }
     };
     let src = SourceFile::new(name, text);
     let expanded = source::env::expand(&src.text, &opts.env);
+    let redactions = crate::diag::redact::Redactions::new(expanded.env_values(&src.text));
     let mut diags: Vec<Diagnostic> = expanded
         .unset
         .iter()
@@ -95,14 +106,14 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
     diags.extend(parsed.diagnostics);
     let index = parsed.index;
     let Some(value) = parsed.value else {
-        return finish(src, diags, None, index, started, opts);
+        return finish(src, diags, None, index, started, opts, redactions);
     };
     if value.is_null() {
         diags.push(
             Diagnostic::new("yaml/empty", "the file has no configuration")
                 .help("start with `binds:` (or the `mcp:` shorthand); see `agw schema --print-modeline` for editor completion"),
         );
-        return finish(src, diags, None, index, started, opts);
+        return finish(src, diags, None, index, started, opts, redactions);
     }
     let mut schema_diags = schema_stage::validate(&value, &index);
     let schema_ok = schema_diags.is_empty();
@@ -137,7 +148,7 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
     if let Some(cfg) = &config {
         diags.extend(rules::run(cfg, &index, &src.text, &opts.rules));
     }
-    finish(src, diags, config, index, started, opts)
+    finish(src, diags, config, index, started, opts, redactions)
 }
 
 fn finish(
@@ -147,6 +158,7 @@ fn finish(
     index: PointerIndex,
     started: Instant,
     opts: &CheckOptions,
+    redactions: crate::diag::redact::Redactions,
 ) -> Loaded {
     let mut loaded = Loaded {
         report: FileReport {
@@ -158,6 +170,7 @@ fn finish(
         config,
         index,
         found: diagnostics,
+        redactions,
     };
     loaded.publish(opts);
     loaded
@@ -185,7 +198,10 @@ impl Loaded {
 
     fn publish(&mut self, opts: &CheckOptions) {
         let shown = suppress::apply(&self.report.source, self.found.clone(), &opts.policy);
-        let (shown, hidden) = cap_per_rule(shown);
+        let (mut shown, hidden) = cap_per_rule(shown);
+        for d in &mut shown {
+            self.redactions.apply(d);
+        }
         self.report.diagnostics = shown;
         self.report.hidden = hidden;
         self.report.sort();

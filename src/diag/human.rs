@@ -84,7 +84,10 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
         .with_width(100);
     let mut out = String::new();
     for r in reports {
-        let src = NamedSource::new(r.source.name.clone(), r.source.text.to_string());
+        let src = NamedSource::new(
+            r.source.name.clone(),
+            super::redact::source_for_display(&r.source.text).into_owned(),
+        );
         let len = r.source.text.len();
         for d in &r.diagnostics {
             let view = View { d, src: &src, len };

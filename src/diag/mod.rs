@@ -3,6 +3,7 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod redact;
 pub mod sarif;
 
 use serde::Serialize;

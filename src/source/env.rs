@@ -73,6 +73,8 @@ fn is_var_name(s: &str) -> bool {
 struct Substitution {
     expanded: Span,
     original: Span,
+    /// The value came from the environment (not from a `:-` default written in the file).
+    from_env: bool,
 }
 
 /// A variable that had no value.
@@ -94,6 +96,22 @@ pub struct Expanded<'a> {
 }
 
 impl Expanded<'_> {
+    /// Every value that came from the environment, with the reference it replaced as written
+    /// (`${GW_PORT}`), for showing findings without the values: `original` is the text before
+    /// expansion.
+    pub fn env_values(&self, original: &str) -> Vec<(String, String)> {
+        self.subs
+            .iter()
+            .filter(|s| s.from_env)
+            .map(|s| {
+                (
+                    self.text[s.expanded.start..s.expanded.end].to_string(),
+                    original[s.original.start..s.original.end].to_string(),
+                )
+            })
+            .collect()
+    }
+
     /// Maps a byte offset of the expanded text to the original text. An offset inside a
     /// substituted value maps to the start of the `$VAR` reference.
     pub fn to_original(&self, offset: usize) -> usize {
@@ -151,10 +169,14 @@ pub fn expand<'a>(text: &'a str, opts: &EnvOptions) -> Expanded<'a> {
         let Some(reference) = parse_reference(&text[i..]) else {
             continue;
         };
+        let mut from_env = true;
         let value = match opts.lookup(reference.name) {
             Some(v) if !(v.is_empty() && reference.default.is_some()) => v,
             _ => match reference.default {
-                Some(d) => d.to_string(),
+                Some(d) => {
+                    from_env = false;
+                    d.to_string()
+                }
                 None => {
                     let in_comment = in_comment(&text[line_start..i]);
                     unset.push(UnsetVar {
@@ -162,6 +184,7 @@ pub fn expand<'a>(text: &'a str, opts: &EnvOptions) -> Expanded<'a> {
                         span: Span::new(i, i + reference.len),
                         in_comment,
                     });
+                    from_env = false;
                     if opts.allow_unset {
                         format!("agw-unset-{}", reference.name)
                     } else {
@@ -180,6 +203,7 @@ pub fn expand<'a>(text: &'a str, opts: &EnvOptions) -> Expanded<'a> {
         subs.push(Substitution {
             expanded: Span::new(start, out.len()),
             original: Span::new(i, i + reference.len),
+            from_env,
         });
         next = i + reference.len;
         copied = next;
