@@ -24,6 +24,11 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Explain a rule: what it catches, why, and a wrong and a right example
     Explain(ExplainArgs),
+    /// Serve editors over the Language Server Protocol (stdio): agw's findings as you type
+    #[command(
+        long_about = "Speaks the Language Server Protocol over standard input and output. Every change of an agentgateway file (recognised by agw's schema modeline or its top-level keys) is checked as `agw check` checks it, and its findings are published as diagnostics, with the rule id as code and a link to the rule's documentation. Hover explains a finding, an `# agw: allow` comment or a key; code actions add an allow comment. Settings come in initializationOptions or workspace/didChangeConfiguration: env, envFile, allowUnsetEnv, processEnv, root, allow, deny. The network is used only by the `agw.checkOnline` command."
+    )]
+    Lsp(LspArgs),
     /// Say exactly whether the gateway would accept an access token, and why not
     #[command(
         long_about = "Verifies an access token the way the gateway would for a route of a configuration file (or for a policy given with --issuer/--audience/--jwks), and prints one line per check: key, algorithm, signature, issuer, audience, expiry, not-before, issued-at, required claims, scopes and mode. With --tool/--prompt/--resource it also evaluates the route's mcpAuthorization rules.\n\nThe token is read from the argument, from --token-file, or from standard input (absent or `-`); prefer standard input, since arguments are visible to other users of the machine. It is never printed whole.\n\nExit codes: 0 the gateway would accept the token (and allow the call), 1 it would reject it, 2 agw could not decide (invalid config, unreachable or refused JWKS)."
@@ -134,6 +139,13 @@ pub struct SchemaArgs {
     /// directory, or a path ending in `/`, gets the schema file name appended)
     #[arg(long, value_name = "PATH", requires = "print_modeline")]
     pub schema_path: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LspArgs {
+    /// Accepted for editors that pass it; stdio is the only transport
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 #[derive(Debug, clap::Args)]

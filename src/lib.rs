@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod docs;
+pub mod lsp;
 pub mod oidc;
 pub mod schema;
 pub mod serve;

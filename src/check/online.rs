@@ -252,6 +252,31 @@ fn jwt_sites(ptr: String, j: &JwtAuth, out: &mut Vec<AuthSite>) {
     }
 }
 
+/// The network stage over checked files: every distinct issuer and key set of every file,
+/// fetched once, all at the same time; each file gets the findings about what it names.
+pub fn run(
+    loaded: &mut [crate::check::Loaded],
+    opts: &crate::check::CheckOptions,
+    http: crate::oidc::HttpOptions,
+) -> Result<(), String> {
+    let client = crate::oidc::HttpClient::new(http).map_err(|e| e.to_string())?;
+    let cfgs: Vec<&Config> = loaded.iter().filter_map(|l| l.config.as_ref()).collect();
+    let (issuers, jwks) = urls(&cfgs);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+    let probes = rt.block_on(probe(&client, issuers, jwks));
+    for l in loaded.iter_mut() {
+        if let Some(cfg) = &l.config {
+            let found = diagnose(cfg, &l.index, &probes);
+            l.extend(found, opts);
+        }
+    }
+    Ok(())
+}
+
 /// Whether the network finding `online` is the same problem as the static finding `offline`
 /// (on the same line), told with evidence, so that only the network one is shown.
 pub fn supersedes(online: &str, offline: &str) -> bool {

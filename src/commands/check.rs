@@ -5,7 +5,7 @@ use crate::check::suppress::RulePolicy;
 use crate::check::{catalog, check_bytes, CheckOptions, Loaded};
 use crate::cli::{CheckArgs, ColorChoice, Format};
 use crate::diag::{self, FileReport, Severity};
-use crate::oidc::{HttpClient, HttpOptions};
+use crate::oidc::HttpOptions;
 use crate::source::EnvOptions;
 
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
@@ -122,7 +122,7 @@ pub fn run(a: CheckArgs) -> i32 {
     }
 }
 
-/// The network stage: every distinct issuer and key set of every file, fetched once.
+/// The network stage, with the timeouts of the flags.
 fn online(a: &CheckArgs, opts: &CheckOptions, loaded: &mut [Loaded]) -> Result<(), String> {
     let secs = |s: f64, flag: &str| {
         if s.is_finite() && s > 0.0 && s <= 600.0 {
@@ -131,28 +131,12 @@ fn online(a: &CheckArgs, opts: &CheckOptions, loaded: &mut [Loaded]) -> Result<(
             Err(format!("{flag} takes seconds between 0 and 600, not {s}"))
         }
     };
-    let client = HttpClient::new(HttpOptions {
+    let http = HttpOptions {
         timeout: secs(a.timeout, "--timeout")?,
         connect_timeout: secs(a.connect_timeout, "--connect-timeout")?,
         ..HttpOptions::default()
-    })
-    .map_err(|e| e.to_string())?;
-    let cfgs: Vec<&crate::config::Config> =
-        loaded.iter().filter_map(|l| l.config.as_ref()).collect();
-    let (issuers, jwks) = crate::check::online::urls(&cfgs);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the network runtime: {e}"))?;
-    let probes = rt.block_on(crate::check::online::probe(&client, issuers, jwks));
-    for l in loaded.iter_mut() {
-        if let Some(cfg) = &l.config {
-            let found = crate::check::online::diagnose(cfg, &l.index, &probes);
-            l.extend(found, opts);
-        }
-    }
-    Ok(())
+    };
+    crate::check::online::run(loaded, opts, http)
 }
 
 fn options(a: &CheckArgs) -> Result<CheckOptions, String> {

@@ -3,6 +3,7 @@
 mod check;
 mod completions;
 mod explain;
+mod lsp;
 mod man;
 mod schema;
 mod serve;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Explain(a) => explain::run(a),
         Command::Serve(a) => serve::run(a),
         Command::VerifyToken(a) => verify_token::run(*a),
+        Command::Lsp(a) => lsp::run(a),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => man::run(a),
     }

@@ -1,0 +1,312 @@
+//! `agw lsp` driven over the Language Server Protocol, as an editor drives it: initialize,
+//! didOpen, didChange, hover, code action, configuration, malformed requests, shutdown. Every
+//! position is checked against `agw check`'s own.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use common::{agw, fixture};
+use serde_json::{json, Value};
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    fn start(init_options: Value, position_encodings: Option<Value>) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_agw"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, incoming) = channel();
+        std::thread::spawn(move || loop {
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if out.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Content-Length: ") {
+                    len = v.parse().unwrap();
+                }
+            }
+            let mut body = vec![0; len];
+            if out.read_exact(&mut body).is_err() {
+                return;
+            }
+            if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                return;
+            }
+        });
+        let mut c = Client {
+            child,
+            stdin,
+            incoming,
+            next_id: 0,
+        };
+        let mut caps = json!({});
+        if let Some(e) = position_encodings {
+            caps = json!({"general": {"positionEncodings": e}});
+        }
+        let r = c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": caps, "initializationOptions": init_options}),
+        );
+        assert!(r["result"]["capabilities"]["hoverProvider"] == true, "{r}");
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn send(&mut self, v: Value) {
+        let body = v.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.wait(|m| m["id"] == id)
+    }
+
+    /// The next message that `pred` accepts; others (diagnostics of other files) are dropped.
+    fn wait(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let m = self
+                .incoming
+                .recv_timeout(Duration::from_secs(30))
+                .expect("agw lsp answers");
+            if pred(&m) {
+                return m;
+            }
+        }
+    }
+
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        let m = self.wait(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        m["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    fn open(&mut self, uri: &str, text: &str) -> Vec<Value> {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+        );
+        self.diagnostics(uri)
+    }
+
+    fn change(&mut self, uri: &str, version: i32, text: &str) -> Vec<Value> {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+        self.diagnostics(uri)
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn uri_of(path: &str) -> String {
+    format!("file://{path}")
+}
+
+fn codes(d: &[Value]) -> Vec<&str> {
+    d.iter().map(|x| x["code"].as_str().unwrap()).collect()
+}
+
+/// The Okta example gives the findings `agw check` gives, at the same places; a code action
+/// allows one, and its diagnostic goes away.
+#[test]
+fn diagnostics_match_agw_check_and_an_allow_action_removes_one() {
+    let path = fixture("okta/config.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uri = uri_of(&path);
+    let mut c = Client::start(json!({"processEnv": false}), None);
+    let diags = c.open(&uri, &text);
+    let r = agw(&["check", "--format", "json", "--no-process-env", &path]);
+    let cli: Value = serde_json::from_str(&r.stdout).unwrap();
+    let cli = cli["files"][0]["diagnostics"].as_array().unwrap().clone();
+    assert_eq!(diags.len(), cli.len(), "{diags:#?}");
+    for (l, k) in diags.iter().zip(&cli) {
+        assert_eq!(l["code"], k["rule"]);
+        assert_eq!(l["range"]["start"]["line"], k["line"].as_u64().unwrap() - 1);
+        assert_eq!(
+            l["range"]["start"]["character"],
+            k["column"].as_u64().unwrap() - 1
+        );
+        assert_eq!(l["source"], "agw");
+        let rule = k["rule"].as_str().unwrap();
+        let href = l["codeDescription"]["href"].as_str().unwrap();
+        assert!(
+            href.ends_with(&format!("#{}", rule.replace('/', "-"))),
+            "{href}"
+        );
+    }
+    // a quick fix on the first placeholder: an allow comment above its line
+    let placeholder = diags
+        .iter()
+        .find(|d| d["code"] == "placeholder/value")
+        .unwrap()
+        .clone();
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": placeholder["range"], "context": {"diagnostics": [placeholder]}}),
+    );
+    let actions = r["result"].as_array().unwrap();
+    let action = actions
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("placeholder/value"))
+        .unwrap_or_else(|| panic!("{actions:#?}"));
+    assert_eq!(action["kind"], "quickfix");
+    let edit = &action["edit"]["changes"][&uri][0];
+    assert_eq!(edit["range"]["start"]["character"], 0);
+    let line = edit["range"]["start"]["line"].as_u64().unwrap() as usize;
+    let mut lines: Vec<&str> = text.lines().collect();
+    let inserted = edit["newText"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('\n')
+        .to_string();
+    assert!(
+        inserted.ends_with("# agw: allow placeholder/value"),
+        "{inserted}"
+    );
+    lines.insert(line, &inserted);
+    let fixed = lines.join("\n") + "\n";
+    let after = c.change(&uri, 2, &fixed);
+    assert_eq!(after.len(), diags.len() - 1, "{after:#?}");
+    assert!(
+        !codes(&after).contains(&"suppress/unused-allow"),
+        "{after:#?}"
+    );
+    // hover: the finding's rule, and a key from the schema
+    let audiences = diags
+        .iter()
+        .find(|d| d["code"] == "auth/audiences-missing")
+        .map(|d| d["range"]["start"].clone());
+    if let Some(pos) = audiences {
+        let h = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": pos}),
+        );
+        let md = h["result"]["contents"]["value"].as_str().unwrap();
+        assert!(md.contains("auth/audiences-missing"), "{md}");
+    }
+    let mode_line = fixed
+        .lines()
+        .position(|l| l.trim_start().starts_with("mode:"))
+        .unwrap();
+    let col = fixed.lines().nth(mode_line).unwrap().find("mode").unwrap() + 1;
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": mode_line, "character": col}}),
+    );
+    let md = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("`strict`"), "{md}");
+    let r = c.request("shutdown", Value::Null);
+    assert!(r["result"].is_null(), "{r}");
+    c.notify("exit", Value::Null);
+    let status = c.child.wait().unwrap();
+    assert!(status.success());
+}
+
+const EMOJI: &str =
+    "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - {name: \"é😀\", nope: 1}\n";
+
+/// Columns are counted in the negotiated encoding: UTF-16 units by default, UTF-8 bytes when
+/// the client offers them.
+#[test]
+fn positions_follow_the_negotiated_encoding() {
+    let col_bytes = EMOJI.lines().nth(4).unwrap().find("nope").unwrap();
+    let col_utf16 = EMOJI.lines().nth(4).unwrap()[..col_bytes]
+        .encode_utf16()
+        .count();
+    assert_ne!(col_bytes, col_utf16);
+    for (offered, expect) in [
+        (None, col_utf16),
+        (Some(json!(["utf-8", "utf-16"])), col_bytes),
+    ] {
+        let mut c = Client::start(json!({}), offered);
+        let d = c.open("file:///tmp/emoji.yaml", EMOJI);
+        let unknown = d
+            .iter()
+            .find(|x| x["code"] == "schema/unknown-key")
+            .unwrap();
+        assert_eq!(unknown["range"]["start"]["line"], 4);
+        assert_eq!(unknown["range"]["start"]["character"], expect, "{unknown}");
+    }
+}
+
+/// Other YAML gets nothing; a half-typed file gets findings, never a crash; malformed requests
+/// get errors and the server goes on; settings apply to open documents.
+#[test]
+fn robust_and_configurable() {
+    let mut c = Client::start(json!({"processEnv": false}), None);
+    assert!(c
+        .open(
+            "file:///tmp/compose.yaml",
+            "services:\n  gw:\n    image: agentgateway\n"
+        )
+        .is_empty());
+    let uri = "file:///tmp/half.yaml";
+    let d = c.open(uri, "binds:\n- port: 30\n  listeners:\n  - rou");
+    assert!(!d.is_empty());
+    for (i, t) in [
+        "binds:\n- port: [",
+        "binds:\n\t- x",
+        "mcp: {targets: [{name: a, stdio: {cmd:",
+        "",
+    ]
+    .iter()
+    .enumerate()
+    {
+        c.change(uri, 2 + i as i32, t);
+    }
+    let r = c.request("textDocument/hover", json!({}));
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    let r = c.request("textDocument/definition", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    // an unset variable is an error; given in the settings, it is gone
+    let env_uri = "file:///tmp/env.yaml";
+    let text = "binds:\n- port: ${GW_PORT}\n  listeners:\n  - routes:\n    - backends:\n      - host: 127.0.0.1:80\n";
+    assert_eq!(codes(&c.open(env_uri, text)), ["env/unset"]);
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"agw": {"env": {"GW_PORT": "3000"}, "processEnv": false}}}),
+    );
+    let d = c.diagnostics(env_uri);
+    assert!(d.is_empty(), "{d:#?}");
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "agw.nothing", "arguments": []}),
+    );
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+}
