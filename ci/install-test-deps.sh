@@ -127,10 +127,11 @@ fi
 
 # --- Debian packages ---------------------------------------------------------------------------------------------
 # zsh and fish: tests/integrations.rs checks that `agw completions zsh|fish` parse (`zsh -n`, `fish -n`);
-# groff-base: that `agw man` is well-formed roff (`groff -man -z -ww`). They need the system: installed only as
+# groff-base: that `agw man` is well-formed roff (`groff -man -z -ww`); neovim: tests/lsp.rs drives `agw lsp` from a
+# real headless Neovim. They need the system: installed only as
 # root; a normal user is told the command.
-DEB_PACKAGES=(zsh fish groff-base)
-DEB_COMMANDS=(zsh fish groff)
+DEB_PACKAGES=(zsh fish groff-base neovim)
+DEB_COMMANDS=(zsh fish groff nvim)
 missing=()
 for i in "${!DEB_PACKAGES[@]}"; do
   have "${DEB_COMMANDS[$i]}" || missing+=("${DEB_PACKAGES[$i]}")
@@ -146,7 +147,7 @@ fi
 if [ "${#missing[@]}" -gt 0 ]; then
   partner_missing "Debian packages ${missing[*]}" "run \`sudo apt-get install ${missing[*]}\`"
 else
-  say "zsh, fish and groff are installed"
+  say "zsh, fish, groff and neovim are installed"
 fi
 
 if [ "${#missing_partners[@]}" -gt 0 ]; then

@@ -310,3 +310,54 @@ fn robust_and_configurable() {
     );
     assert_eq!(r["error"]["code"], -32602, "{r}");
 }
+
+/// A real editor: headless Neovim opens the Okta example, shows agw's diagnostics, applies the
+/// allow action of a placeholder finding, and the diagnostic goes away.
+#[test]
+fn neovim_shows_the_findings_and_applies_a_code_action() {
+    if !common::partners::tool("nvim") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("config.yaml");
+    std::fs::copy(fixture("okta/config.yaml"), &file).unwrap();
+    let out = tmp.path().join("nvim.out");
+    let script = common::repo().join("tests/editors/nvim-agw.lua");
+    let mut cmd = Command::new("nvim");
+    cmd.args(["--headless", "-u", "NONE", "-i", "NONE", "-n", "-c"])
+        .arg(format!("luafile {}", script.display()))
+        .current_dir(tmp.path())
+        .env("AGW_BIN", env!("CARGO_BIN_EXE_agw"))
+        .env("AGW_FILE", &file)
+        .env("AGW_NVIM_OUT", &out);
+    let (code, _, err) = common::procs::run_bounded(&mut cmd, "", Duration::from_secs(90));
+    let seen = std::fs::read_to_string(&out).unwrap_or_default();
+    assert_eq!(code, 0, "{seen}{err}");
+    let r = agw(&[
+        "check",
+        "--format",
+        "json",
+        "--no-process-env",
+        &file.display().to_string(),
+    ]);
+    let cli: Value = serde_json::from_str(&r.stdout).unwrap();
+    let cli = cli["files"][0]["diagnostics"].as_array().unwrap().clone();
+    for d in &cli {
+        let line = format!(
+            "diag {}:{} {}",
+            d["line"].as_u64().unwrap() - 1,
+            d["column"].as_u64().unwrap() - 1,
+            d["rule"].as_str().unwrap()
+        );
+        assert!(seen.contains(&line), "{line} not in:\n{seen}");
+    }
+    assert!(
+        seen.contains("action Allow `placeholder/value` here"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains(&format!("after {}\n", cli.len() - 1)),
+        "{seen}"
+    );
+    assert!(seen.contains("# agw: allow placeholder/value"), "{seen}");
+}

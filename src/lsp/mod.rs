@@ -19,13 +19,13 @@ use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 use lsp_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams,
-    CodeActionProviderCapability, DidChangeConfigurationParams, DidChangeTextDocumentParams,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, ExecuteCommandOptions,
-    ExecuteCommandParams, Hover, HoverContents, HoverParams, HoverProviderCapability,
-    InitializeParams, InitializeResult, MarkupContent, MarkupKind, MessageType,
-    PublishDiagnosticsParams, Range, ServerCapabilities, ServerInfo, ShowMessageParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri, WorkspaceEdit,
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionProviderCapability,
+    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, ExecuteCommandOptions, ExecuteCommandParams, Hover, HoverContents,
+    HoverParams, HoverProviderCapability, InitializeParams, InitializeResult, MarkupContent,
+    MarkupKind, MessageType, PublishDiagnosticsParams, Range, ServerCapabilities, ServerInfo,
+    ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri,
+    WorkspaceEdit,
 };
 use serde_json::Value;
 
@@ -83,6 +83,7 @@ pub fn serve(conn: &Connection) -> Result<(), Error> {
         last_change: Instant::now(),
     };
     server.configure(init.initialization_options.as_ref());
+    let mut shut_down = false;
     loop {
         let wait = if server.dirty.is_empty() {
             Duration::from_secs(3600)
@@ -98,14 +99,30 @@ pub fn serve(conn: &Connection) -> Result<(), Error> {
             Err(_) => return Ok(()),
         };
         match msg {
+            // After `shutdown` the protocol allows only `exit`; clients that send `shutdown`
+            // twice (editors quitting) get an error, not a dead server.
+            Message::Request(req) if shut_down => {
+                let resp = Response::new_err(
+                    req.id,
+                    ErrorCode::InvalidRequest as i32,
+                    "the server is shut down".into(),
+                );
+                conn.sender.send(resp.into())?;
+            }
+            Message::Request(req) if req.method == lsp_types::request::Shutdown::METHOD => {
+                shut_down = true;
+                conn.sender
+                    .send(Response::new_ok(req.id, Value::Null).into())?;
+            }
             Message::Request(req) => {
-                if conn.handle_shutdown(&req)? {
-                    return Ok(());
-                }
                 server.check_dirty();
                 let resp = server.request(req);
                 conn.sender.send(resp.into())?;
             }
+            Message::Notification(n) if n.method == lsp_types::notification::Exit::METHOD => {
+                return Ok(());
+            }
+            Message::Notification(_) if shut_down => {}
             Message::Notification(n) => server.notification(n),
             Message::Response(_) => {}
         }
@@ -310,7 +327,7 @@ impl Server<'_> {
     /// For each finding in the range: "allow this rule here" (an `# agw: allow` comment above
     /// its line, indented as that line), except for findings that mean the gateway refuses the
     /// file, which no comment can allow.
-    fn code_actions(&self, p: CodeActionParams) -> Vec<CodeActionOrCommand> {
+    fn code_actions(&self, p: CodeActionRequest) -> Vec<CodeActionOrCommand> {
         let uri = p.text_document.uri;
         let Some(doc) = self.doc(&uri) else {
             return Vec::new();
@@ -377,6 +394,16 @@ impl Server<'_> {
         self.check(&uri, true);
         Ok(Value::Null)
     }
+}
+
+/// The part of `CodeActionParams` the server reads. Clients differ in what they echo back in
+/// `context.diagnostics` (Neovim 0.7 drops their ranges), and the server recomputes its findings
+/// anyway, so the context is not parsed.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeActionRequest {
+    text_document: lsp_types::TextDocumentIdentifier,
+    range: Range,
 }
 
 fn params<P: serde::de::DeserializeOwned>(req: Request) -> Result<P, (ErrorCode, String)> {
