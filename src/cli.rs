@@ -82,9 +82,22 @@ pub struct EnvArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Files or glob patterns to check; `-` reads standard input
+    /// Files, directories or glob patterns to check; `-` reads standard input
     #[arg(required_unless_present = "list_rules", value_name = "FILE")]
     pub files: Vec<String>,
+    /// Apply the safe fixes in place (every other byte of the file stays as written), then
+    /// report what is left; with `-`, print the fixed text instead of a report
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix or --diff: the unsafe fixes too (likely guesses, to review)
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print the fixes as a unified diff and change nothing; exit 1 when there is something to fix
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+    /// The file name that findings for standard input (`-`) carry, for editors that pipe a buffer
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

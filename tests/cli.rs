@@ -130,6 +130,15 @@ fn sarif_format_is_valid_sarif_2_1_0() {
         .iter()
         .any(|r| r["id"] == "auth/audiences-missing" && r["help"]["text"].is_string()));
 
+    // the npx finding carries its fix (validated with the rest against the SARIF schema below)
+    let fixed = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "mcp/npx-without-yes")
+        .unwrap();
+    let replacement = &fixed["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    assert_eq!(replacement["insertedContent"]["text"], "\"-y\", ");
     let Some(js) = js_dir("sarif_format") else {
         return;
     };

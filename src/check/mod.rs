@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod detect;
+pub mod fix;
 pub mod online;
 pub mod rules;
 pub mod schema_stage;
@@ -38,9 +39,16 @@ pub struct Loaded {
     found: Vec<Diagnostic>,
     /// What findings must not show (values from the environment, URL credentials).
     redactions: crate::diag::redact::Redactions,
+    /// Findings per rule after suppression, shown or not.
+    per_rule: std::collections::HashMap<&'static str, usize>,
 }
 
 impl Loaded {
+    /// How many findings of `rule` the file has (after suppression, shown or not).
+    pub fn count_rule(&self, rule: &str) -> usize {
+        self.per_rule.get(rule).copied().unwrap_or(0)
+    }
+
     pub fn has_errors(&self) -> bool {
         self.report.count(Severity::Error) > 0
     }
@@ -171,6 +179,7 @@ fn finish(
         index,
         found: diagnostics,
         redactions,
+        per_rule: Default::default(),
     };
     loaded.publish(opts);
     loaded
@@ -198,7 +207,8 @@ impl Loaded {
 
     fn publish(&mut self, opts: &CheckOptions) {
         let shown = suppress::apply(&self.report.source, self.found.clone(), &opts.policy);
-        let (mut shown, hidden) = cap_per_rule(shown);
+        let (mut shown, hidden, per_rule) = cap_per_rule(shown);
+        self.per_rule = per_rule;
         for d in &mut shown {
             self.redactions.apply(d);
         }
@@ -214,7 +224,13 @@ const MAX_PER_RULE: usize = 50;
 
 type Hidden = std::collections::BTreeMap<Severity, usize>;
 
-fn cap_per_rule(diags: Vec<Diagnostic>) -> (Vec<Diagnostic>, Hidden) {
+fn cap_per_rule(
+    diags: Vec<Diagnostic>,
+) -> (
+    Vec<Diagnostic>,
+    Hidden,
+    std::collections::HashMap<&'static str, usize>,
+) {
     let mut counts: std::collections::HashMap<&'static str, usize> = Default::default();
     let mut out = Vec::with_capacity(diags.len().min(1000));
     let mut by_severity = Hidden::new();
@@ -228,7 +244,8 @@ fn cap_per_rule(diags: Vec<Diagnostic>) -> (Vec<Diagnostic>, Hidden) {
         }
     }
     let mut hidden: Vec<(&'static str, usize)> = counts
-        .into_iter()
+        .iter()
+        .map(|(r, n)| (*r, *n))
         .filter(|(_, n)| *n > MAX_PER_RULE)
         .map(|(r, n)| (r, n - MAX_PER_RULE))
         .collect();
@@ -240,5 +257,5 @@ fn cap_per_rule(diags: Vec<Diagnostic>) -> (Vec<Diagnostic>, Hidden) {
             ));
         }
     }
-    (out, by_severity)
+    (out, by_severity, counts)
 }

@@ -8,6 +8,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
+use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
 use crate::schema;
 use crate::source::yaml::push_token;
@@ -458,7 +459,12 @@ impl<'a> Mapper<'a> {
             d = d.help("`mcpAuthorization` is not allowed on an MCP target: move it to the policies of the route (or of the `mcp:` shorthand)");
         } else if let Some(c) = synonym {
             self.suggested.insert((ptr.to_string(), c.to_string()));
-            d = d.help(format!("the gateway calls this `{c}`"));
+            d = d
+                .help(format!("the gateway calls this `{c}`"))
+                .with_fix(Fix::safe(
+                    format!("rename `{key}` to `{c}`"),
+                    Fix::replace(span, c),
+                ));
         } else if !homes.is_empty() {
             d = d.help(format!(
                 "`{key}` is a key of {}, not of {ctx}: move it there",
@@ -466,7 +472,19 @@ impl<'a> Mapper<'a> {
             ));
         } else if let Some(c) = closest(key, known.iter().map(String::as_str)) {
             self.suggested.insert((ptr.to_string(), c.to_string()));
-            d = d.help(format!("did you mean `{c}`?"));
+            // a typo (two edits or fewer) of exactly one key is certainly that key; anything
+            // else is a guess
+            let typo_of = |k: &str| {
+                strsim::levenshtein(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()) <= 2
+            };
+            let typos = known.iter().filter(|k| typo_of(k)).count();
+            let title = format!("rename `{key}` to `{c}`");
+            let fix = if typos == 1 && typo_of(c) {
+                Fix::safe(title, Fix::replace(span, c))
+            } else {
+                Fix::unsafe_(title, Fix::replace(span, c))
+            };
+            d = d.help(format!("did you mean `{c}`?")).with_fix(fix);
         } else if !known.is_empty() {
             let mut list: Vec<&str> = known.iter().map(String::as_str).collect();
             list.sort_unstable();

@@ -43,6 +43,7 @@ pub fn run(a: CheckArgs) -> i32 {
     let (inputs, mut failures) = expand_inputs(&a.files);
     let mut loaded = Vec::new();
     let mut found_in_dir: std::collections::HashMap<&str, usize> = Default::default();
+    let mut fixable_files = 0;
     for Input { path: input, dir } in &inputs {
         let input = input.as_str();
         let bytes = if input == "-" {
@@ -73,7 +74,30 @@ pub fn run(a: CheckArgs) -> i32 {
             }
             *n += 1;
         }
-        loaded.push(check_bytes(input, bytes, &opts));
+        let name = match (input, &a.stdin_filename) {
+            ("-", Some(n)) => n.as_str(),
+            _ => input,
+        };
+        if a.fix || a.diff {
+            match fix_one(&a, input, name, bytes, &opts) {
+                Ok(Fixed::Report(b)) => loaded.push(check_bytes(name, b, &opts)),
+                Ok(Fixed::Diff(changed)) => fixable_files += usize::from(changed),
+                Ok(Fixed::Printed) => {}
+                Err(e) => failures.push(e),
+            }
+            continue;
+        }
+        loaded.push(check_bytes(name, bytes, &opts));
+    }
+    if a.diff {
+        for f in &failures {
+            eprintln!("agw: {f}");
+        }
+        return match (failures.is_empty(), fixable_files) {
+            (false, _) => EXIT_CANNOT_RUN,
+            (true, 0) => EXIT_OK,
+            _ => EXIT_FINDINGS,
+        };
     }
     for a in &a.files {
         if std::path::Path::new(a).is_dir() && found_in_dir.get(a.as_str()).is_none_or(|n| *n == 0)
@@ -120,6 +144,86 @@ pub fn run(a: CheckArgs) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// What `--fix`/`--diff` did with one input.
+enum Fixed {
+    /// The file (fixed, or as it was) is to be reported on.
+    Report(Vec<u8>),
+    /// `--diff`: the diff was printed; whether there was anything to fix.
+    Diff(bool),
+    /// `--fix -`: the fixed text went to standard output in place of a report.
+    Printed,
+}
+
+/// Applies the fixes of one input: writes the file in place (`--fix`), prints a diff (`--diff`),
+/// or prints the fixed text (`--fix -`). What was fixed and what could not be is said on
+/// standard error.
+fn fix_one(
+    a: &CheckArgs,
+    input: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    opts: &CheckOptions,
+) -> Result<Fixed, String> {
+    let Ok(text) = String::from_utf8(bytes.clone()) else {
+        return Ok(if a.diff {
+            Fixed::Diff(false)
+        } else {
+            Fixed::Report(bytes)
+        });
+    };
+    let outcome = crate::check::fix::fix(name, &text, opts, a.unsafe_fixes);
+    for f in &outcome.applied {
+        eprintln!("{name}: fixed [{}] {}", f.rule, f.title);
+    }
+    for f in &outcome.refused {
+        eprintln!("{name}: not fixed [{}] {}: {}", f.rule, f.title, f.reason);
+    }
+    let changed = outcome.text != text;
+    if a.diff {
+        if changed {
+            let diff = similar::TextDiff::from_lines(&text, &outcome.text);
+            let shown = diff
+                .unified_diff()
+                .header(&format!("a/{name}"), &format!("b/{name}"))
+                .to_string();
+            if super::write_stdout(shown.as_bytes()) != EXIT_OK {
+                return Err("cannot write the diff".into());
+            }
+        }
+        return Ok(Fixed::Diff(changed));
+    }
+    if input == "-" {
+        super::write_stdout(outcome.text.as_bytes());
+        return Ok(Fixed::Printed);
+    }
+    if changed {
+        write_in_place(std::path::Path::new(input), outcome.text.as_bytes())
+            .map_err(|e| format!("cannot write the fixes to {input}: {e}"))?;
+    }
+    Ok(Fixed::Report(outcome.text.into_bytes()))
+}
+
+/// Replaces a file by renaming a sibling into place, so that a reader (the gateway watching it)
+/// never sees half of it; the permissions stay.
+fn write_in_place(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.agw-fix-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        std::fs::set_permissions(&tmp, meta.permissions())?;
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// The network stage, with the timeouts of the flags.

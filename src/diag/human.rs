@@ -96,7 +96,11 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
                 body.clear();
             }
             out.push_str(&header(d, color));
-            out.push_str(&frame_and_help(&body, &d.notes));
+            let mut notes = d.notes.clone();
+            if let Some(f) = &d.fix {
+                notes.push(format!("fix: {} ({})", f.title, f.applicability.how()));
+            }
+            out.push_str(&frame_and_help(&body, &notes));
             out.push('\n');
         }
         out.push_str(&summary_line(r));

@@ -36,6 +36,24 @@ struct DiagOut<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: &'a Vec<String>,
     labels: Vec<LabelOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<FixOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct FixOut<'a> {
+    title: &'a str,
+    applicability: super::fix::Applicability,
+    edits: Vec<EditOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct EditOut<'a> {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    text: &'a str,
 }
 
 #[derive(Serialize)]
@@ -95,6 +113,26 @@ pub fn render(reports: &[FileReport]) -> String {
                                     }
                                 })
                                 .collect(),
+                            fix: d.fix.as_ref().map(|f| FixOut {
+                                title: &f.title,
+                                applicability: f.applicability,
+                                edits: f
+                                    .edits
+                                    .iter()
+                                    .map(|e| {
+                                        let (line, column) = lines.line_col(text, e.span.start);
+                                        let (end_line, end_column) =
+                                            lines.line_col(text, e.span.end);
+                                        EditOut {
+                                            line,
+                                            column,
+                                            end_line,
+                                            end_column,
+                                            text: &e.text,
+                                        }
+                                    })
+                                    .collect(),
+                            }),
                         }
                     })
                     .collect(),

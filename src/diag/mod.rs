@@ -1,5 +1,6 @@
 //! The diagnostic type every stage produces, and the renderers that show it to people and tools.
 
+pub mod fix;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -46,6 +47,8 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub help: Option<String>,
     pub notes: Vec<String>,
+    /// Text edits that resolve the finding, if agw knows them.
+    pub fix: Option<fix::Fix>,
 }
 
 impl Diagnostic {
@@ -58,6 +61,7 @@ impl Diagnostic {
             labels: Vec::new(),
             help: None,
             notes: Vec::new(),
+            fix: None,
         }
     }
 
@@ -89,6 +93,11 @@ impl Diagnostic {
 
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    pub fn with_fix(mut self, fix: fix::Fix) -> Self {
+        self.fix = Some(fix);
         self
     }
 

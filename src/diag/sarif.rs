@@ -78,6 +78,27 @@ pub fn render(reports: &[FileReport]) -> String {
             if !related.is_empty() {
                 res["relatedLocations"] = json!(related);
             }
+            if let Some(f) = &d.fix {
+                let replacements: Vec<Value> = f
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        let (sl, sc) = r.source.lines.line_col(&r.source.text, e.span.start);
+                        let (el, ec) = r.source.lines.line_col(&r.source.text, e.span.end);
+                        json!({
+                            "deletedRegion": {"startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec},
+                            "insertedContent": {"text": e.text},
+                        })
+                    })
+                    .collect();
+                res["fixes"] = json!([{
+                    "description": {"text": format!("{} ({})", f.title, f.applicability.how())},
+                    "artifactChanges": [{
+                        "artifactLocation": {"uri": uri(&r.source.name)},
+                        "replacements": replacements,
+                    }],
+                }]);
+            }
             results.push(res);
         }
     }

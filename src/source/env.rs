@@ -96,6 +96,11 @@ pub struct Expanded<'a> {
 }
 
 impl Expanded<'_> {
+    /// The `$VAR` references of the original text, as written.
+    pub fn references(&self) -> Vec<Span> {
+        self.subs.iter().map(|s| s.original).collect()
+    }
+
     /// Every value that came from the environment, with the reference it replaced as written
     /// (`${GW_PORT}`), for showing findings without the values: `original` is the text before
     /// expansion.

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use super::util::parse_url;
 use super::Ctx;
 use crate::config::mcp::{HttpTarget, McpBackend, StdioTarget};
+use crate::diag::fix::{Edit, Fix};
 use crate::diag::Diagnostic;
+use crate::source::Span;
 
 pub fn check(ctx: &mut Ctx) {
     let backends = ctx.mcp.clone();
@@ -153,16 +155,50 @@ fn npx(ctx: &mut Ctx, ptr: &str, s: &StdioTarget) {
         .map(|a| format!("\"{a}\""))
         .collect::<Vec<_>>()
         .join(", ");
-    ctx.push(
-        Diagnostic::new(
-            "mcp/npx-without-yes",
-            format!("{what} runs without `-y`: npx asks before installing a package, and under the gateway there is no terminal to answer"),
-        )
-        .at(span, "installed only after a prompt nobody can answer")
-        .label(ctx.value(&format!("{ptr}/cmd")), "run by the gateway with stdin connected to MCP, not a terminal")
-        .help(format!("pass `-y` before the package: `args: [{fixed}]` (or install the package and run its binary directly)"))
-        .note("the target fails to start unless the package happens to be installed already"),
-    );
+    let mut d = Diagnostic::new(
+        "mcp/npx-without-yes",
+        format!("{what} runs without `-y`: npx asks before installing a package, and under the gateway there is no terminal to answer"),
+    )
+    .at(span, "installed only after a prompt nobody can answer")
+    .label(ctx.value(&format!("{ptr}/cmd")), "run by the gateway with stdin connected to MCP, not a terminal")
+    .help(format!("pass `-y` before the package: `args: [{fixed}]` (or install the package and run its binary directly)"))
+    .note("the target fails to start unless the package happens to be installed already");
+    if package.is_some() {
+        if let Some(edit) = insert_before_item(ctx.text, span, "-y") {
+            d = d.with_fix(Fix::safe("pass `-y` to npx", vec![edit]));
+        }
+    }
+    ctx.push(d);
+}
+
+/// An edit that inserts `item` into a YAML sequence just before the item at `span`, in the
+/// sequence's own style: `[a, b]` (quoted like the item) or a block list (`- item` lines, indented
+/// as the item's dash).
+fn insert_before_item(text: &str, span: Span, item: &str) -> Option<Edit> {
+    let before = text.get(..span.start)?;
+    let trimmed = before.trim_end_matches(' ');
+    let at = Span::new(span.start, span.start);
+    let quote = text[span.start..]
+        .chars()
+        .next()
+        .filter(|c| *c == '"' || *c == '\'');
+    if trimmed.ends_with('[') || trimmed.ends_with(',') {
+        let q = quote.map(String::from).unwrap_or_default();
+        return Some(Edit {
+            span: at,
+            text: format!("{q}{item}{q}, "),
+        });
+    }
+    let dash_line = trimmed.strip_suffix('-')?;
+    let line_start = dash_line.rfind('\n').map_or(0, |i| i + 1);
+    let indent = &dash_line[line_start..];
+    if !indent.chars().all(|c| c == ' ') {
+        return None;
+    }
+    Some(Edit {
+        span: at,
+        text: format!("{item}\n{indent}- "),
+    })
 }
 
 fn host_form(ctx: &mut Ctx, ptr: &str, kind: &str, h: &HttpTarget) {

@@ -6,6 +6,7 @@ use super::auth::{AuthCfg, AuthKind};
 use super::util::{is_okta_host, okta_custom_server, parse_url};
 use super::Ctx;
 use crate::config::policy::auth::{Jwks, Provider};
+use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
@@ -51,7 +52,11 @@ fn trailing_slash(ctx: &mut Ctx, a: &AuthCfg) {
             "this `/` is not in the tokens' `iss`",
         )
         .help(format!("write `issuer: {trimmed}`"))
-        .note("the gateway compares `iss` with `issuer` exactly, so every token is rejected"),
+        .note("the gateway compares `iss` with `issuer` exactly, so every token is rejected")
+        .with_fix(Fix::safe(
+            "remove the trailing `/` of the issuer",
+            Fix::replace(ctx.inner(&ptr, a.issuer, trimmed.len(), a.issuer.len()), ""),
+        )),
     );
 }
 

@@ -1,0 +1,210 @@
+//! `agw check --fix` and `--diff`: the fixes findings carry, applied to the file as written.
+//! Every fixture with safe fixes, once fixed, is clean of those findings and differs from the
+//! original only inside the edited spans.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use agw::check::{check_bytes, fix, CheckOptions};
+use agw::diag::fix::Applicability;
+use agw::source::EnvOptions;
+use common::{agw_in, repo};
+
+fn opts() -> CheckOptions {
+    CheckOptions {
+        env: EnvOptions {
+            use_process_env: false,
+            allow_unset: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_fixture_with_safe_fixes_is_fixed_inside_the_edited_spans_only() {
+    let mut files = Vec::new();
+    yaml_files(&repo().join("fixtures"), &mut files);
+    files.sort();
+    let mut fixed_any = 0;
+    for path in files {
+        // fixtures of bad encodings are not text to fix
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let name = path.display().to_string();
+        let before = check_bytes(&name, text.clone().into_bytes(), &opts());
+        let safe: Vec<_> = before
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == Applicability::Safe)
+            })
+            .collect();
+        if safe.is_empty() {
+            continue;
+        }
+        fixed_any += 1;
+        let out = fix::fix(&name, &text, &opts(), false);
+        // a fix is applied, or refused with its reason (one that would add an error: the
+        // `audience` -> `audiences` rename of a string value, which the list key refuses)
+        for d in &safe {
+            let title = &d.fix.as_ref().unwrap().title;
+            assert!(
+                out.applied.iter().any(|a| &a.title == title)
+                    || out
+                        .refused
+                        .iter()
+                        .any(|r| &r.title == title && !r.reason.is_empty()),
+                "{name}: the {} fix was neither applied nor refused",
+                d.rule
+            );
+        }
+        let safe: Vec<_> = safe
+            .into_iter()
+            .filter(|d| {
+                let title = &d.fix.as_ref().unwrap().title;
+                out.applied.iter().any(|a| &a.title == title)
+            })
+            .collect();
+        let spans: Vec<(usize, usize)> = safe
+            .iter()
+            .flat_map(|d| d.fix.as_ref().unwrap().edits.iter())
+            .map(|e| (e.span.start, e.span.end))
+            .collect();
+        // clean of the findings that were fixed
+        let after = check_bytes(&name, out.text.clone().into_bytes(), &opts());
+        for d in &safe {
+            assert!(
+                after.count_rule(d.rule) < before.count_rule(d.rule),
+                "{name}: {} is still there:\n{}",
+                d.rule,
+                out.text
+            );
+        }
+        // the same, line for line, outside the lines of the edited spans (a character diff
+        // cannot tell `"-y", "x"` inserted before `"x"` from one inserted after its quote)
+        let line_of = |off: usize| text[..off].matches('\n').count();
+        let edited: Vec<(usize, usize)> = spans
+            .iter()
+            .map(|&(s, e)| (line_of(s), line_of(e)))
+            .collect();
+        let diff = similar::TextDiff::from_lines(&text, &out.text);
+        for op in diff.ops() {
+            if op.tag() == similar::DiffTag::Equal {
+                continue;
+            }
+            let old = op.old_range();
+            let (first, last) = (old.start, old.end.max(old.start + 1) - 1);
+            assert!(
+                edited.iter().any(|&(s, e)| first >= s && last <= e),
+                "{name}: lines {old:?} changed outside the edited lines {edited:?}:\n{}",
+                out.text
+            );
+        }
+    }
+    assert!(fixed_any >= 3, "only {fixed_any} fixtures had safe fixes");
+}
+
+const TYPO: &str = "# a comment that stays\nbinds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        'mcpAuthentcation':   # so does this one\n          issuer: https://acme.okta.com/oauth2/default/\n          audiences: [api://default]\n          resourceMetadata: {resource: 'http://localhost:3000/mcp'}\n      backends:\n      - mcp:\n          targets:\n          - name: e\n            stdio:\n              cmd: npx\n              args: ['@modelcontextprotocol/server-everything']\n";
+
+#[test]
+fn diff_then_fix_then_nothing_left() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("gw.yaml");
+    std::fs::write(&f, TYPO).unwrap();
+    let r = agw_in(tmp.path(), &["check", "--diff", "gw.yaml"], None);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("-        'mcpAuthentcation':   # so does this one"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("+        'mcpAuthentication':   # so does this one"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        TYPO,
+        "--diff changes nothing"
+    );
+    let r = agw_in(tmp.path(), &["check", "--fix", "gw.yaml"], None);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for rule in [
+        "schema/unknown-key",
+        "okta/issuer-trailing-slash",
+        "mcp/npx-without-yes",
+    ] {
+        assert!(
+            r.stderr.contains(&format!("fixed [{rule}]")),
+            "{}",
+            r.stderr
+        );
+    }
+    let fixed = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(
+        fixed,
+        TYPO.replace("mcpAuthentcation", "mcpAuthentication")
+            .replace("oauth2/default/", "oauth2/default")
+            .replace("args: ['@", "args: ['-y', '@")
+    );
+    let r = agw_in(tmp.path(), &["check", "--diff", "gw.yaml"], None);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.is_empty());
+    // standard input: the fixed text comes back, with the name given for it
+    let r = agw_in(
+        tmp.path(),
+        &["check", "--fix", "--stdin-filename", "piped.yaml", "-"],
+        Some(TYPO.as_bytes()),
+    );
+    assert_eq!(r.stdout, fixed);
+    assert!(r.stderr.contains("piped.yaml: fixed"), "{}", r.stderr);
+}
+
+/// A value that came from the environment is not in the file: no fix edits it.
+#[test]
+fn no_fix_edits_text_from_the_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = TYPO.replace("https://acme.okta.com/oauth2/default/", "${ISSUER}");
+    std::fs::write(tmp.path().join("gw.yaml"), &text).unwrap();
+    let r = agw_in(
+        tmp.path(),
+        &[
+            "check",
+            "--fix",
+            "--no-process-env",
+            "-e",
+            "ISSUER=https://acme.okta.com/oauth2/default/",
+            "gw.yaml",
+        ],
+        None,
+    );
+    assert!(
+        r.stderr.contains("not fixed [okta/issuer-trailing-slash]")
+            && r.stderr.contains("comes from an environment variable"),
+        "{}",
+        r.stderr
+    );
+    let after = std::fs::read_to_string(tmp.path().join("gw.yaml")).unwrap();
+    assert!(after.contains("issuer: ${ISSUER}"), "{after}");
+    assert!(after.contains("'mcpAuthentication'"), "{after}");
+}
