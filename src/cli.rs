@@ -265,12 +265,19 @@ pub struct ServeArgs {
     /// Directory that relative files of the config (a JWKS `file:`) are read from
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
-    /// Do not watch the file for changes
-    #[arg(long)]
+    /// When a changed file is loaded: `watch` polls it (SIGHUP also reloads at once),
+    /// `signal` reloads only on SIGHUP, `off` never
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ReloadArg::Watch)]
+    pub reload: ReloadArg,
+    /// The same as `--reload=off`
+    #[arg(long, conflicts_with = "reload")]
     pub no_reload: bool,
     /// How often the file (and file-based JWKS) is checked for changes
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub reload_interval: std::time::Duration,
+    /// How long a changed file must keep its size and modification time before it is read
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    pub reload_settle: std::time::Duration,
     /// The largest request body accepted, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -280,6 +287,9 @@ pub struct ServeArgs {
     /// Most MCP sessions open at once (each stdio target is a child process per session)
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_sessions: usize,
+    /// Most MCP sessions one caller (token issuer, subject and client) may have open at once
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub max_sessions_per_identity: usize,
     /// Most child processes running at once
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_children: usize,
@@ -298,6 +308,16 @@ pub struct ServeArgs {
     /// Log format
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReloadArg {
+    /// Poll the file; SIGHUP also reloads at once
+    Watch,
+    /// Reload only on SIGHUP
+    Signal,
+    /// Never reload
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,11 @@
 mod common;
 mod serve_support;
 
+#[path = "serve/reload.rs"]
+mod reload;
+#[path = "serve/sessions.rs"]
+mod sessions;
+
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -360,7 +365,7 @@ fn child_killed_mid_session_ends_it_with_a_clear_error() {
     let sid = open_session(&url, &[]);
     let line = agw
         .log
-        .wait(&["started MCP server", &sid], Duration::from_secs(5))
+        .wait(&["started MCP server", &sid[..8]], Duration::from_secs(5))
         .unwrap();
     let pid: u32 = line
         .split("pid=")
@@ -496,7 +501,7 @@ fn sigterm_drains_and_stops_child_processes() {
     let sid = open_session(&url, &[]);
     let line = agw
         .log
-        .wait(&["started MCP server", &sid], Duration::from_secs(5))
+        .wait(&["started MCP server", &sid[..8]], Duration::from_secs(5))
         .unwrap();
     let pid: u32 = line
         .split("pid=")
@@ -957,7 +962,7 @@ fn limits_sessions_body_size_and_idle_timeout() {
     // idle: the session ends and its child stops; a new one can start
     assert!(
         agw.log
-            .wait(&["idle", &sid], Duration::from_secs(10))
+            .wait(&["idle", &sid[..8]], Duration::from_secs(10))
             .is_some(),
         "{}",
         agw.log.all()

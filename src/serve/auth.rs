@@ -109,6 +109,25 @@ impl Identity {
         self.claim_str("cid")
             .or_else(|| self.claim_str("client_id"))
     }
+
+    /// Who this caller is, for owning MCP sessions: issuer, subject and client.
+    pub fn owner(&self) -> Owner {
+        let s = |v: Option<&str>| v.map(str::to_string);
+        Owner {
+            iss: s(self.claim_str("iss")),
+            sub: s(self.claim_str("sub")),
+            client: s(self.client_id()),
+        }
+    }
+}
+
+/// The caller an MCP session belongs to: the issuer, `sub` and client id of the token that
+/// opened it. Only the same caller may use or end the session.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Owner {
+    pub iss: Option<String>,
+    pub sub: Option<String>,
+    pub client: Option<String>,
 }
 
 /// Which policy authenticates a route.
@@ -220,6 +239,15 @@ impl AuthCtx {
             AuthKind::Mcp(m) => Some(m),
             AuthKind::Jwt(_) => None,
         }
+    }
+
+    /// The policy as configured (for comparing two versions of a route).
+    pub fn config_json(&self) -> Value {
+        let v = match &self.kind {
+            AuthKind::Mcp(m) => serde_json::to_value(m),
+            AuthKind::Jwt(j) => serde_json::to_value(j),
+        };
+        v.unwrap_or(Value::Null)
     }
 
     pub fn watched_files(&self) -> Vec<PathBuf> {

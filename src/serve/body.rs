@@ -31,6 +31,15 @@ pub fn json(status: StatusCode, v: &Value) -> Response<Body> {
     r
 }
 
+/// Seconds a client is told to wait when a resource limit is reached.
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+/// Adds `Retry-After` to an answer that refuses for lack of resources (503).
+pub fn retry_after<B>(r: &mut Response<B>) {
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+}
+
 pub fn text(status: StatusCode, msg: &str) -> Response<Body> {
     let mut r = Response::new(full(format!("{msg}\n")));
     *r.status_mut() = status;

@@ -254,7 +254,9 @@ async fn through_route(
         return resp;
     }
     match &route.backend {
-        Backend::Mcp(ctx) => mcp::handle(shared, route, ctx, parts, body, identity).await,
+        Backend::Mcp(ctx) => {
+            mcp::handle(shared, route, listener_auth, ctx, parts, body, identity).await
+        }
         Backend::Http(ups) => proxy::forward(shared, ups, parts, body).await,
         Backend::None => body::json(
             StatusCode::NOT_FOUND,

@@ -8,16 +8,18 @@ pub mod cors;
 mod handler;
 pub mod mcp;
 mod proxy;
+pub mod redact;
+pub mod reload;
 pub mod router;
 pub mod runtime;
 pub mod wellknown;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -29,7 +31,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
-use crate::check::{check_bytes, CheckOptions};
+use crate::check::CheckOptions;
 use crate::config::Config;
 use auth::{Verifier, VerifierOptions};
 use runtime::Runtime;
@@ -40,6 +42,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     pub header_read_timeout: Duration,
     pub max_sessions: usize,
+    /// Sessions one caller (issuer, subject, client) may have open at once.
+    pub max_sessions_per_identity: usize,
     pub max_children: usize,
     pub session_idle_timeout: Duration,
     pub init_timeout: Duration,
@@ -52,12 +56,84 @@ impl Default for Limits {
             max_body_bytes: 4 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
             max_sessions: 256,
+            max_sessions_per_identity: 16,
             max_children: 256,
             session_idle_timeout: Duration::from_secs(900),
             init_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// File descriptors agw keeps for itself (listeners, clients, the runtime) before any session.
+const BASE_FDS: u64 = 32;
+
+/// File descriptors one child process costs agw (its stdin, stdout and stderr pipes, and a
+/// client connection).
+const FDS_PER_CHILD: u64 = 4;
+
+impl Limits {
+    /// Lowers the limits that cost file descriptors so that `open_files` is enough for all of
+    /// them at once: past them a client gets 503, never "Too many open files".
+    pub fn fit_open_files(&mut self, open_files: u64) {
+        let children = (open_files.saturating_sub(BASE_FDS) / FDS_PER_CHILD) as usize;
+        if self.max_children > children {
+            tracing::warn!(
+                open_files,
+                "--max-children lowered from {} to {children} to fit the open files limit",
+                self.max_children
+            );
+            self.max_children = children;
+        }
+        if self.max_sessions > children {
+            tracing::warn!(
+                open_files,
+                "--max-sessions lowered from {} to {children} to fit the open files limit",
+                self.max_sessions
+            );
+            self.max_sessions = children;
+        }
+    }
+}
+
+/// Raises the soft limit of open files to the hard limit, and says so. Returns the limit now
+/// in force.
+fn raise_open_files_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write the struct passed, nothing else.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        tracing::warn!("cannot read the open files limit");
+        return None;
+    }
+    let before = lim.rlim_cur;
+    // An unlimited hard limit is not a number the kernel takes for the soft one.
+    let target = if lim.rlim_max == libc::RLIM_INFINITY {
+        before.max(1 << 20)
+    } else {
+        lim.rlim_max
+    };
+    if target > before {
+        let raised = libc::rlimit {
+            rlim_cur: target,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: as above.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            tracing::info!(
+                from = before,
+                to = target,
+                "raised the open files limit to the hard limit"
+            );
+            return Some(target);
+        }
+        tracing::warn!(limit = before, "cannot raise the open files limit");
+        return Some(before);
+    }
+    tracing::info!(limit = before, "open files limit");
+    Some(before)
 }
 
 /// What `agw serve` was asked to do.
@@ -67,8 +143,12 @@ pub struct ServeOptions {
     pub listen: IpAddr,
     pub check: CheckOptions,
     pub root: PathBuf,
-    /// How often to look for changes; `None`: never reload.
-    pub reload_interval: Option<Duration>,
+    /// When a changed file is loaded.
+    pub reload: reload::Mode,
+    /// How often the file is looked at (`reload::Mode::Watch`).
+    pub reload_interval: Duration,
+    /// How long a changed file must stay unchanged before it is read.
+    pub reload_settle: Duration,
     pub limits: Limits,
     pub verifier: VerifierOptions,
 }
@@ -86,7 +166,7 @@ pub struct Shared {
     pub metadata_cache: Mutex<HashMap<String, (Instant, Value)>>,
     /// Requests being handled (until their response starts).
     pub in_flight: std::sync::atomic::AtomicUsize,
-    generation: AtomicU64,
+    pub(crate) generation: AtomicU64,
 }
 
 /// The largest metadata or registration answer read from an issuer.
@@ -147,13 +227,21 @@ async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Bytes, S
     Ok(Bytes::from(buf))
 }
 
-/// Serves `first` (a file that passed `check`) until SIGTERM or SIGINT.
-pub async fn serve(opts: ServeOptions, first: Config) -> Result<(), String> {
+/// Serves `first` (the model of the file's version `version`, which passed `check`) until
+/// SIGTERM or SIGINT.
+pub async fn serve(
+    opts: ServeOptions,
+    first: Config,
+    version: reload::Version,
+) -> Result<(), String> {
+    let mut opts = opts;
+    if let Some(n) = raise_open_files_limit() {
+        opts.limits.fit_open_files(n);
+    }
     let verifier = Verifier::new(opts.verifier.clone())?;
     let rt = Runtime::build(&first, 1, &opts.root).map_err(|e| e.to_string())?;
-    for s in &rt.skipped {
-        tracing::warn!("{s}");
-    }
+    drop(first);
+    rt.log_warnings();
     if rt.ports.is_empty() {
         return Err("the file has no HTTP listener that `agw serve` can serve".into());
     }
@@ -191,28 +279,14 @@ pub async fn serve(opts: ServeOptions, first: Config) -> Result<(), String> {
     let wanted: Vec<u16> = shared.runtime.load().ports.keys().copied().collect();
     ports.sync(&wanted).await?;
     let reaper = tokio::spawn(mcp::reaper(shared.clone(), shutdown_rx.clone()));
-    // Without reload, the accept loops live as long as this holder.
-    let mut _ports_holder = None;
-    let watcher = match opts.reload_interval {
-        Some(every) => {
-            let shared = shared.clone();
-            let opts = opts.clone();
-            let shutdown = shutdown_rx.clone();
-            Some(tokio::spawn(async move {
-                watch_loop(shared, opts, every, ports, shutdown).await
-            }))
-        }
-        None => {
-            _ports_holder = Some(ports);
-            None
-        }
-    };
+    let reloader = reload::Reloader::new(shared.clone(), opts.clone(), ports, version);
+    release_memory();
+    let watcher =
+        tokio::spawn(reloader.run(opts.reload, opts.reload_interval, shutdown_rx.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down: draining in-flight requests");
     let _ = shutdown_tx.send(true);
-    if let Some(w) = watcher {
-        let _ = w.await;
-    }
+    let _ = watcher.await;
     let _ = reaper.await;
     // In-flight requests finish (connections stop taking new ones); then sessions close, which
     // ends their streams and stops their child processes.
@@ -257,7 +331,7 @@ async fn wait_for_signal() {
 }
 
 /// The accept loops, one per port, started and stopped as configurations come and go.
-struct Ports {
+pub(crate) struct Ports {
     listen: IpAddr,
     running: HashMap<u16, watch::Sender<bool>>,
     shared: Arc<Shared>,
@@ -268,7 +342,7 @@ struct Ports {
 impl Ports {
     /// Listens on every port of `wanted` not yet listened on and stops the others. Binding
     /// happens before anything is stopped, so a failure leaves things as they were.
-    async fn sync(&mut self, wanted: &[u16]) -> Result<(), String> {
+    pub(crate) async fn sync(&mut self, wanted: &[u16]) -> Result<(), String> {
         let mut fresh = Vec::new();
         for &port in wanted {
             if self.running.contains_key(&port) {
@@ -363,92 +437,16 @@ async fn serve_connection(
     }
 }
 
-/// What a watched file looked like: modification time and size, or absent.
-type Stamp = Vec<Option<(SystemTime, u64)>>;
-
-fn stamp(paths: &[PathBuf]) -> Stamp {
-    paths
-        .iter()
-        .map(|p| {
-            std::fs::metadata(p)
-                .ok()
-                .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()))
+/// Gives memory freed by an old configuration back to the system (the allocator keeps freed
+/// pages otherwise), once requests still holding it are likely done.
+pub(crate) fn release_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    tokio::spawn(async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let _ = tokio::task::spawn_blocking(|| {
+            // SAFETY: malloc_trim only returns free pages of the allocator to the kernel.
+            unsafe { libc::malloc_trim(0) };
         })
-        .collect()
-}
-
-fn watched_paths(file: &Path, rt: &Runtime) -> Vec<PathBuf> {
-    let mut v = vec![file.to_path_buf()];
-    v.extend(rt.watched.iter().cloned());
-    v.sort();
-    v.dedup();
-    v
-}
-
-async fn watch_loop(
-    shared: Arc<Shared>,
-    opts: ServeOptions,
-    every: Duration,
-    mut ports: Ports,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut paths = watched_paths(&opts.file, &shared.runtime.load());
-    let mut last = stamp(&paths);
-    loop {
-        tokio::select! {
-            _ = stopped(&mut shutdown) => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-        let now = stamp(&paths);
-        if now == last {
-            continue;
-        }
-        for (i, p) in paths.iter().enumerate() {
-            if now.get(i) != last.get(i) && p != &opts.file {
-                shared.verifier.file_changed(p);
-            }
-        }
-        reload(&shared, &opts, &mut ports).await;
-        paths = watched_paths(&opts.file, &shared.runtime.load());
-        last = stamp(&paths);
-    }
-}
-
-/// Loads the file again; the new version goes live only if it passes `check` and its ports
-/// can be bound. Otherwise the last good one keeps serving.
-async fn reload(shared: &Arc<Shared>, opts: &ServeOptions, ports: &mut Ports) {
-    let name = opts.file.display().to_string();
-    let bytes = match crate::commands::read_config(&opts.file, &opts.check) {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::error!(file = %name, error = %e, "reload failed; the previous configuration keeps serving");
-            return;
-        }
-    };
-    let loaded = check_bytes(&name, bytes, &opts.check);
-    if loaded.has_errors() || loaded.config.is_none() {
-        let text = crate::diag::human::render(std::slice::from_ref(&loaded.report), false);
-        tracing::error!(file = %name, "reload refused: the file does not pass `agw check`; the previous configuration keeps serving\n{text}");
-        return;
-    }
-    let cfg = loaded.config.unwrap();
-    let generation = shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
-    let rt = match Runtime::build(&cfg, generation, &opts.root) {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!(file = %name, error = %e, "reload refused; the previous configuration keeps serving");
-            return;
-        }
-    };
-    for s in &rt.skipped {
-        tracing::warn!("{s}");
-    }
-    let wanted: Vec<u16> = rt.ports.keys().copied().collect();
-    if let Err(e) = ports.sync(&wanted).await {
-        tracing::error!(file = %name, error = %e, "reload refused; the previous configuration keeps serving");
-        return;
-    }
-    shared.runtime.store(Arc::new(rt));
-    shared.metadata_cache.lock().unwrap().clear();
-    tracing::info!(file = %name, generation, "configuration reloaded");
+        .await;
+    });
 }

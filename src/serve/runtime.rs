@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::mcp::{McpBackend, PrefixMode, StatefulMode};
+use crate::config::policy::auth::AuthMode;
 use crate::config::policy::authz::AuthzRule;
 use crate::config::route::{PathMatch, RouteMatch};
 use crate::config::{Config, Listener, ListenerProtocol, Route, RoutePolicies};
@@ -294,6 +295,56 @@ impl Runtime {
         })
     }
 
+    /// Logs what of the file is not served (listeners, policies), one warning each.
+    pub fn log_warnings(&self) {
+        for s in &self.skipped {
+            tracing::warn!("{s}");
+        }
+    }
+
+    /// Every route (by port, listener and label) with the `mode` of the authentication in
+    /// front of it (the route's own or its listener's; with both, the stricter), or `None`
+    /// when nothing authenticates it.
+    pub fn auth_by_route(&self) -> std::collections::HashMap<String, Option<AuthMode>> {
+        let mut out = std::collections::HashMap::new();
+        for (port, table) in &self.ports {
+            for l in &table.listeners {
+                let host = l.hostname.as_deref().unwrap_or("*");
+                for r in l.routes.iter().chain(l.shorthand.iter()) {
+                    let modes = [r.auth.as_ref(), l.auth.as_ref()];
+                    // With both, a request passes both: the stricter one decides.
+                    let mode = modes
+                        .iter()
+                        .flatten()
+                        .map(|a| a.mode)
+                        .min_by_key(|m| match m {
+                            AuthMode::Strict => 0,
+                            AuthMode::Optional => 1,
+                            AuthMode::Permissive => 2,
+                        });
+                    out.insert(
+                        format!("port {port}, host {host}, route `{}`", r.label),
+                        mode,
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The [`auth_fingerprint`] of every route, by pointer.
+    pub fn auth_fingerprints(&self) -> std::collections::HashMap<&str, u64> {
+        let mut out = std::collections::HashMap::new();
+        for table in self.ports.values() {
+            for l in &table.listeners {
+                for r in l.routes.iter().chain(l.shorthand.iter()) {
+                    out.insert(r.ptr.as_str(), auth_fingerprint(r, l.auth.as_deref()));
+                }
+            }
+        }
+        out
+    }
+
     /// The route serving a request on `port`, after the listener is chosen by hostname, with
     /// the listener's own authentication.
     pub fn select(
@@ -306,6 +357,25 @@ impl Runtime {
         let route = router::select(&listener.routes, listener.shorthand.as_ref(), req)?;
         Some((route, listener.auth.clone()))
     }
+}
+
+/// A summary of everything that decides who may use a route: its authentication and
+/// authorization policies and its listener's authentication. Two versions of a route with the
+/// same fingerprint admit the same callers.
+pub fn auth_fingerprint(route: &RouteCtx, listener: Option<&AuthCtx>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let p = &route.policies;
+    let text = serde_json::to_string(&(
+        &p.mcp_authentication,
+        &p.jwt_auth,
+        &p.mcp_authorization,
+        &p.authorization,
+        listener.map(AuthCtx::config_json),
+    ))
+    .unwrap_or_default();
+    let mut h = std::hash::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 fn port_u16(p: u32) -> Result<u16, BuildError> {

@@ -25,6 +25,9 @@ pub enum Upstream {
     Remote(RemoteConn),
     /// The target could not be started; the reason is reported on initialize.
     Failed(String),
+    /// The target could not be started for lack of a resource (file descriptors, processes,
+    /// memory): the client is told to retry later.
+    Exhausted(String),
 }
 
 impl Upstream {
@@ -36,7 +39,7 @@ impl Upstream {
                 c.send(msg.clone());
                 Ok(())
             }
-            Upstream::Failed(e) => Err(e.clone()),
+            Upstream::Failed(e) | Upstream::Exhausted(e) => Err(e.clone()),
         }
     }
 
@@ -45,7 +48,7 @@ impl Upstream {
         match self {
             Upstream::Stdio(c) => c.close(),
             Upstream::Remote(c) => c.close(),
-            Upstream::Failed(_) => {}
+            Upstream::Failed(_) | Upstream::Exhausted(_) => {}
         }
     }
 
@@ -57,20 +60,20 @@ impl Upstream {
     }
 }
 
-/// Starts the connection to `target` for a session.
+/// Starts the connection to `target` for a session (`session_tag` names it in the log).
 pub fn start(
     target: &McpTarget,
     idx: usize,
     session: Weak<Session>,
-    session_id: &str,
+    session_tag: &str,
     permit: Option<OwnedSemaphorePermit>,
     http: &reqwest::Client,
     cfg_backends: &[crate::config::NamedBackend],
 ) -> Upstream {
     if let Some(s) = &target.stdio {
-        return match StdioConn::spawn(s, &target.name, idx, session, session_id, permit) {
+        return match StdioConn::spawn(s, &target.name, idx, session, session_tag, permit) {
             Ok(c) => Upstream::Stdio(c),
-            Err(e) => Upstream::Failed(e),
+            Err(e) => e,
         };
     }
     if let Some(m) = &target.mcp {
@@ -145,9 +148,9 @@ impl StdioConn {
         name: &str,
         idx: usize,
         session: Weak<Session>,
-        session_id: &str,
+        session_tag: &str,
         permit: Option<OwnedSemaphorePermit>,
-    ) -> Result<StdioConn, String> {
+    ) -> Result<StdioConn, Upstream> {
         let mut cmd = Command::new(&t.cmd);
         cmd.args(&t.args)
             .stdin(Stdio::piped())
@@ -159,17 +162,22 @@ impl StdioConn {
             cmd.env_clear();
         }
         cmd.envs(&t.env);
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start `{}` for target `{name}`: {e}", t.cmd))?;
+        let mut child = cmd.spawn().map_err(|e| {
+            let msg = format!("cannot start `{}` for target `{name}`: {e}", t.cmd);
+            if out_of_resources(&e) {
+                Upstream::Exhausted(msg)
+            } else {
+                Upstream::Failed(msg)
+            }
+        })?;
         let pid = child.id();
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
         let exited = Arc::new(AtomicBool::new(false));
-        tracing::info!(session = %session_id, target = %name, pid = pid.unwrap_or(0), cmd = %t.cmd, "started MCP server");
+        tracing::info!(session = %session_tag, target = %name, pid = pid.unwrap_or(0), cmd = %t.cmd, "started MCP server");
 
-        let sid = session_id.to_string();
+        let sid = session_tag.to_string();
         let tname = name.to_string();
         tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
@@ -178,7 +186,7 @@ impl StdioConn {
             }
         });
 
-        let sid = session_id.to_string();
+        let sid = session_tag.to_string();
         let tname = name.to_string();
         let exited2 = exited.clone();
         tokio::spawn(async move {
@@ -280,6 +288,15 @@ impl StdioConn {
             signal_group(pid, libc::SIGKILL);
         });
     }
+}
+
+/// Whether starting a process failed for lack of a resource that frees up again (file
+/// descriptors, processes, memory) rather than because of the command.
+fn out_of_resources(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::EAGAIN | libc::ENOMEM)
+    )
 }
 
 fn signal_group(pid: u32, sig: i32) {
