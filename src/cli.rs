@@ -281,9 +281,23 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// Time a client has to send the request headers
+    /// Time a connection has to send its request headers (before its first request, however
+    /// it is sent: nothing, the HTTP/2 preface alone or headers one byte at a time)
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub header_read_timeout: std::time::Duration,
+    /// A connection with no request in progress for this long is closed (HTTP/1 keep-alive
+    /// and HTTP/2 alike)
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: std::time::Duration,
+    /// Time a request body has to arrive whole, counted from its headers (408 after it)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub body_timeout: std::time::Duration,
+    /// HTTP/2 connections are pinged this often; one that does not answer within it is closed
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    pub http2_keep_alive: std::time::Duration,
+    /// Connections open at once; past it a connection is answered 503 and closed
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_connections: usize,
     /// Most MCP sessions open at once (each stdio target is a child process per session)
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_sessions: usize,

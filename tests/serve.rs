@@ -5,6 +5,8 @@
 mod common;
 mod serve_support;
 
+#[path = "serve/connections.rs"]
+mod connections;
 #[path = "serve/reload.rs"]
 mod reload;
 #[path = "serve/sessions.rs"]

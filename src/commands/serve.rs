@@ -67,6 +67,10 @@ pub fn run(a: ServeArgs) -> i32 {
         limits: Limits {
             max_body_bytes: a.max_body_bytes,
             header_read_timeout: a.header_read_timeout,
+            idle_timeout: a.idle_timeout,
+            body_timeout: a.body_timeout,
+            http2_keep_alive: a.http2_keep_alive,
+            max_connections: a.max_connections,
             max_sessions: a.max_sessions,
             max_sessions_per_identity: a.max_sessions_per_identity,
             max_children: a.max_children,

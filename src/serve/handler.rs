@@ -12,7 +12,7 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
 use super::auth::{AuthCtx, AuthKind, Identity, Outcome};
-use super::body::{self, Body};
+use super::body::{self, Body, RequestBody};
 use super::router;
 use super::runtime::{Backend, RouteCtx};
 use super::{mcp, proxy, wellknown, Shared};
@@ -40,6 +40,9 @@ pub async fn handle(
     shared.in_flight.fetch_add(1, Ordering::SeqCst);
     let _in_flight = InFlight(&shared.in_flight);
     let resp = dispatch(&shared, port, req, &mut log).await;
+    if let Some(LogNote(n)) = resp.extensions().get::<LogNote>() {
+        log.note = Some(n.to_string());
+    }
     // milliseconds with microsecond precision (a number in JSON logs)
     let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
     let id = log.identity.as_ref();
@@ -55,6 +58,25 @@ pub async fn handle(
         note = %log.note.as_deref().unwrap_or("-"),
     );
     Ok(resp)
+}
+
+/// A note for the request log line, left on a response by code that has no [`ReqLog`].
+#[derive(Clone, Copy)]
+pub struct LogNote(pub &'static str);
+
+/// The answer to a request whose body could not be read, with the reason for the log.
+pub fn body_failed(e: body::BodyError, max: usize) -> Response<Body> {
+    let mut r = e.response(max);
+    r.extensions_mut().insert(LogNote(note_of(e)));
+    r
+}
+
+pub fn note_of(e: body::BodyError) -> &'static str {
+    match e {
+        body::BodyError::TooLarge => "request body too large",
+        body::BodyError::TimedOut => "request body timed out",
+        body::BodyError::Aborted => "the client aborted the request body",
+    }
 }
 
 /// Counts a request as in flight until dropped (also when the client goes away).
@@ -82,6 +104,11 @@ async fn dispatch(
 ) -> Response<Body> {
     let rt = shared.runtime.load_full();
     let (parts, body) = req.into_parts();
+    let body = RequestBody::new(
+        body,
+        shared.limits.max_body_bytes,
+        shared.limits.body_timeout,
+    );
     let headers: Vec<(String, String)>;
     let query: Vec<(String, String)>;
     let route = {
@@ -154,7 +181,7 @@ async fn through_route(
     route: &Arc<RouteCtx>,
     listener_auth: Option<&AuthCtx>,
     mut parts: Parts,
-    body: Incoming,
+    body: RequestBody,
     log: &mut ReqLog,
 ) -> Response<Body> {
     let mut identity = None;

@@ -17,7 +17,7 @@ pub mod wellknown;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,8 +27,9 @@ use http::HeaderValue;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 
 use crate::check::CheckOptions;
@@ -40,7 +41,16 @@ use runtime::Runtime;
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_body_bytes: usize,
+    /// Time a connection has to send its first request's headers (and HTTP/1 each request's).
     pub header_read_timeout: Duration,
+    /// A connection with no request in progress for this long is closed.
+    pub idle_timeout: Duration,
+    /// Time a request body has to arrive whole, from its headers.
+    pub body_timeout: Duration,
+    /// HTTP/2 pings this often, and a peer that does not answer one within it is dropped.
+    pub http2_keep_alive: Duration,
+    /// Connections open at once; past it a connection gets 503 and is closed.
+    pub max_connections: usize,
     pub max_sessions: usize,
     /// Sessions one caller (issuer, subject, client) may have open at once.
     pub max_sessions_per_identity: usize,
@@ -55,6 +65,10 @@ impl Default for Limits {
         Limits {
             max_body_bytes: 4 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(30),
+            http2_keep_alive: Duration::from_secs(20),
+            max_connections: 1024,
             max_sessions: 256,
             max_sessions_per_identity: 16,
             max_children: 256,
@@ -68,15 +82,29 @@ impl Default for Limits {
 /// File descriptors agw keeps for itself (listeners, clients, the runtime) before any session.
 const BASE_FDS: u64 = 32;
 
-/// File descriptors one child process costs agw (its stdin, stdout and stderr pipes, and a
-/// client connection).
+/// File descriptors one child process costs agw (its stdin, stdout and stderr pipes), with one
+/// to spare.
 const FDS_PER_CHILD: u64 = 4;
 
 impl Limits {
     /// Lowers the limits that cost file descriptors so that `open_files` is enough for all of
     /// them at once: past them a client gets 503, never "Too many open files".
     pub fn fit_open_files(&mut self, open_files: u64) {
-        let children = (open_files.saturating_sub(BASE_FDS) / FDS_PER_CHILD) as usize;
+        let avail = open_files.saturating_sub(BASE_FDS);
+        let need = self.max_connections as u64 + FDS_PER_CHILD * self.max_children as u64;
+        if need <= avail {
+            return;
+        }
+        let connections = (self.max_connections as u64).min(avail / 2) as usize;
+        if self.max_connections > connections {
+            tracing::warn!(
+                open_files,
+                "--max-connections lowered from {} to {connections} to fit the open files limit",
+                self.max_connections
+            );
+            self.max_connections = connections;
+        }
+        let children = ((avail - connections as u64) / FDS_PER_CHILD) as usize;
         if self.max_children > children {
             tracing::warn!(
                 open_files,
@@ -166,6 +194,13 @@ pub struct Shared {
     pub metadata_cache: Mutex<HashMap<String, (Instant, Value)>>,
     /// Requests being handled (until their response starts).
     pub in_flight: std::sync::atomic::AtomicUsize,
+    /// One permit per connection that may be open.
+    connections: Arc<Semaphore>,
+    /// Connections refused past the limit, and when that was last logged.
+    refused: AtomicU64,
+    refusal_logged: Mutex<Option<Instant>>,
+    /// Refused connections being answered 503 (bounded: past it they are just closed).
+    refusing: Arc<Semaphore>,
     pub(crate) generation: AtomicU64,
 }
 
@@ -265,8 +300,13 @@ pub async fn serve(
         proxy,
         metadata_cache: Mutex::new(HashMap::new()),
         in_flight: std::sync::atomic::AtomicUsize::new(0),
+        connections: Arc::new(Semaphore::new(opts.limits.max_connections)),
+        refused: AtomicU64::new(0),
+        refusal_logged: Mutex::new(None),
+        refusing: Arc::new(Semaphore::new(REFUSING)),
         generation: AtomicU64::new(1),
     });
+    let hup = reload::sighup();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let tracker = TaskTracker::new();
     let mut ports = Ports {
@@ -282,7 +322,7 @@ pub async fn serve(
     let reloader = reload::Reloader::new(shared.clone(), opts.clone(), ports, version);
     release_memory();
     let watcher =
-        tokio::spawn(reloader.run(opts.reload, opts.reload_interval, shutdown_rx.clone()));
+        tokio::spawn(reloader.run(opts.reload, opts.reload_interval, hup, shutdown_rx.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down: draining in-flight requests");
     let _ = shutdown_tx.send(true);
@@ -391,11 +431,18 @@ async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
     tracker: TaskTracker,
 ) {
+    let limits = &shared.limits;
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(shared.limits.header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(limits.http2_keep_alive))
+        .keep_alive_timeout(limits.http2_keep_alive)
+        .max_concurrent_streams(MAX_STREAMS);
     let builder = Arc::new(builder);
     loop {
         tokio::select! {
@@ -403,11 +450,15 @@ async fn accept_loop(
             _ = stopped(&mut shutdown) => break,
             r = listener.accept() => match r {
                 Ok((stream, _peer)) => {
+                    let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
+                        refuse(&shared, stream);
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     let shared = shared.clone();
                     let builder = builder.clone();
                     let conn_shutdown = shutdown.clone();
-                    tracker.spawn(serve_connection(shared, builder, stream, port, conn_shutdown));
+                    tracker.spawn(serve_connection(shared, builder, stream, port, conn_shutdown, permit));
                 }
                 Err(e) => {
                     tracing::warn!(port, error = %e, "accept failed");
@@ -418,21 +469,168 @@ async fn accept_loop(
     }
 }
 
+/// Streams one HTTP/2 connection may have open at once.
+const MAX_STREAMS: u32 = 100;
+
+/// Refused connections answered at once; past it they are closed without an answer.
+const REFUSING: usize = 64;
+
+/// What a connection past `--max-connections` is told before it is closed.
+fn busy_response() -> Vec<u8> {
+    let body = r#"{"error":"unavailable","error_description":"too many connections; try again in a few seconds"}"#;
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: {}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body::RETRY_AFTER_SECS,
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Answers a connection past `--max-connections` with 503 and closes it (bounded in time).
+fn refuse(shared: &Arc<Shared>, stream: tokio::net::TcpStream) {
+    let n = shared.refused.fetch_add(1, Ordering::Relaxed) + 1;
+    {
+        let mut last = shared.refusal_logged.lock().unwrap();
+        if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+            *last = Some(Instant::now());
+            tracing::warn!(
+                refused = n,
+                limit = shared.limits.max_connections,
+                "connection refused with 503: --max-connections reached"
+            );
+        }
+    }
+    let Ok(permit) = shared.refusing.clone().try_acquire_owned() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let _permit = permit;
+        let mut stream = stream;
+        let mut buf = [0u8; 4096];
+        let short = Duration::from_millis(200);
+        let _ = tokio::time::timeout(short, stream.read(&mut buf)).await;
+        let _ = tokio::time::timeout(short, stream.write_all(&busy_response())).await;
+        let _ = stream.shutdown().await;
+        // What the client still sends is read, so that closing does not reset the connection
+        // before the client has read the answer.
+        let _ = tokio::time::timeout(short, async {
+            while stream.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+        })
+        .await;
+    });
+}
+
+/// What the watchdog of a connection knows: requests in progress (until their response body
+/// is done), whether it has had one, and since when it has none.
+struct ConnState {
+    active: AtomicUsize,
+    served: AtomicBool,
+    idle_since: Mutex<Instant>,
+}
+
+/// Counts a request of a connection as in progress while it lives.
+struct Active(Arc<ConnState>);
+
+impl Active {
+    fn new(s: &Arc<ConnState>) -> Active {
+        s.served.store(true, Ordering::SeqCst);
+        s.active.fetch_add(1, Ordering::SeqCst);
+        Active(s.clone())
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        *self.0.idle_since.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A response body that keeps its request counted as in progress until it is done.
+struct Tracked {
+    inner: body::Body,
+    _active: Active,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = body::BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, body::BoxError>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Serves one connection until it ends, shutdown, or it has had no request in progress for
+/// too long: `--header-read-timeout` before its first request (this covers a connection that
+/// sends nothing, only the HTTP/2 preface, or trickles its first headers), `--idle-timeout`
+/// after one.
 async fn serve_connection(
     shared: Arc<Shared>,
     builder: Arc<hyper_util::server::conn::auto::Builder<TokioExecutor>>,
     stream: tokio::net::TcpStream,
     port: u16,
     mut shutdown: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
 ) {
-    let svc = service_fn(move |req| handler::handle(shared.clone(), port, req));
+    let state = Arc::new(ConnState {
+        active: AtomicUsize::new(0),
+        served: AtomicBool::new(false),
+        idle_since: Mutex::new(Instant::now()),
+    });
+    let (first, idle) = (
+        shared.limits.header_read_timeout,
+        shared.limits.idle_timeout,
+    );
+    let st = state.clone();
+    let svc = service_fn(move |req| {
+        let active = Active::new(&st);
+        let shared = shared.clone();
+        async move {
+            let resp = handler::handle(shared, port, req).await?;
+            Ok::<_, std::convert::Infallible>(resp.map(|b| {
+                http_body_util::BodyExt::boxed_unsync(Tracked {
+                    inner: b,
+                    _active: active,
+                })
+            }))
+        }
+    });
     let conn = builder.serve_connection(TokioIo::new(stream), svc);
     tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => {}
-        _ = stopped(&mut shutdown) => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+    loop {
+        let limit = if state.served.load(Ordering::SeqCst) {
+            idle
+        } else {
+            first
+        };
+        let tick = (limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = stopped(&mut shutdown) => {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+                return;
+            }
+            _ = tokio::time::sleep(tick) => {
+                let quiet = state.active.load(Ordering::SeqCst) == 0
+                    && state.idle_since.lock().unwrap().elapsed() >= limit;
+                if quiet {
+                    // Nothing in progress: dropping the connection closes it.
+                    return;
+                }
+            }
         }
     }
 }

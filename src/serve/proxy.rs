@@ -7,9 +7,8 @@ use http::header::{self, HeaderMap, HeaderName};
 use http::request::Parts;
 use http::{Response, StatusCode};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 
-use super::body::{self, Body};
+use super::body::{self, Body, RequestBody};
 use super::runtime::HttpUpstream;
 use super::Shared;
 
@@ -62,7 +61,7 @@ pub async fn forward(
     shared: &Shared,
     ups: &[HttpUpstream],
     mut parts: Parts,
-    body: Incoming,
+    body: RequestBody,
 ) -> Response<Body> {
     let Some(up) = pick(ups) else {
         return body::text(StatusCode::SERVICE_UNAVAILABLE, "no upstream");
@@ -74,12 +73,12 @@ pub async fn forward(
         .unwrap_or("/");
     let url = format!("http://{}{pq}", up.authority);
     strip_hop_by_hop(&mut parts.headers);
-    let limited = http_body_util::Limited::new(body, shared.limits.max_body_bytes);
+    let failure = body.failure();
     let req = shared
         .proxy
         .request(parts.method.clone(), &url)
         .headers(parts.headers)
-        .body(reqwest::Body::wrap(limited));
+        .body(reqwest::Body::wrap(body));
     match req.send().await {
         Ok(resp) => {
             let resp: http::Response<reqwest::Body> = resp.into();
@@ -88,6 +87,10 @@ pub async fn forward(
             Response::from_parts(p, b.map_err(|e| e.into()).boxed_unsync())
         }
         Err(e) => {
+            let why = *failure.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(why) = why {
+                return super::handler::body_failed(why, shared.limits.max_body_bytes);
+            }
             tracing::warn!(upstream = %up.authority, error = %e, "upstream request failed");
             let status = if e.is_timeout() {
                 StatusCode::GATEWAY_TIMEOUT

@@ -220,21 +220,15 @@ impl Reloader {
             .collect();
     }
 
-    /// Runs until shutdown: every `every` (in watch mode) and on SIGHUP.
+    /// Runs until shutdown: every `every` (in watch mode) and on SIGHUP (`hup`, installed
+    /// before the first port listens, so that SIGHUP never stops agw).
     pub(crate) async fn run(
         mut self,
         mode: Mode,
         every: Duration,
+        mut hup: Option<tokio::signal::unix::Signal>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut hup = match signal(SignalKind::hangup()) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGHUP");
-                None
-            }
-        };
         loop {
             let forced = tokio::select! {
                 _ = stopped(&mut shutdown) => return,
@@ -370,6 +364,18 @@ impl Reloader {
         tracing::info!(file = %name, generation, "configuration reloaded");
         super::release_memory();
         true
+    }
+}
+
+/// Listens for SIGHUP (from now on it no longer stops the process).
+pub fn sighup() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP");
+            None
+        }
     }
 }
 

@@ -14,13 +14,11 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{Method, Response, StatusCode};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use super::auth::{AuthCtx, Identity, Owner};
-use super::body::{self, sse_event, Body, ChannelBody};
+use super::body::{self, sse_event, Body, ChannelBody, RequestBody};
 use super::runtime::{auth_fingerprint, McpCtx, RouteCtx, Runtime};
 use super::{Limits, Shared};
 use session::Session;
@@ -284,7 +282,7 @@ pub async fn handle(
     listener_auth: Option<&AuthCtx>,
     ctx: &Arc<McpCtx>,
     parts: Parts,
-    body: Incoming,
+    body: RequestBody,
     identity: Option<Identity>,
 ) -> Response<Body> {
     if ctx.backend.dns_rebinding_protection == Some(true) && !origin_allowed(&parts) {
@@ -377,7 +375,7 @@ async fn post(
     route: &Arc<RouteCtx>,
     ctx: &Arc<McpCtx>,
     parts: Parts,
-    body: Incoming,
+    body: RequestBody,
     identity: Option<Identity>,
     caller: Caller<'_>,
 ) -> Response<Body> {
@@ -407,20 +405,30 @@ async fn post(
             "Unsupported Media Type: the body must be application/json",
         );
     }
-    let bytes = match http_body_util::Limited::new(body, shared.limits.max_body_bytes)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return http_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                -32000,
-                &format!(
-                    "the request body is larger than {} bytes",
-                    shared.limits.max_body_bytes
+    let bytes = match body.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            let (status, text) = match e {
+                body::BodyError::TooLarge => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "the request body is larger than {} bytes",
+                        shared.limits.max_body_bytes
+                    ),
                 ),
-            )
+                body::BodyError::TimedOut => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the request body did not arrive within --body-timeout".to_string(),
+                ),
+                body::BodyError::Aborted => (
+                    StatusCode::BAD_REQUEST,
+                    "the request body was not sent whole".to_string(),
+                ),
+            };
+            let mut r = http_error(status, -32000, &text);
+            r.extensions_mut()
+                .insert(super::handler::LogNote(super::handler::note_of(e)));
+            return r;
         }
     };
     let msg: Value = match serde_json::from_slice(&bytes) {
