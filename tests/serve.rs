@@ -7,6 +7,8 @@ mod serve_support;
 
 #[path = "serve/connections.rs"]
 mod connections;
+#[path = "serve/hardening.rs"]
+mod hardening;
 #[path = "serve/reload.rs"]
 mod reload;
 #[path = "serve/sessions.rs"]

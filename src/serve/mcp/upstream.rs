@@ -179,12 +179,7 @@ impl StdioConn {
 
         let sid = session_tag.to_string();
         let tname = name.to_string();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                tracing::info!(target: "agw::child", session = %sid, target = %tname, "{line}");
-            }
-        });
+        tokio::spawn(log_stderr(stderr, sid, tname));
 
         let sid = session_tag.to_string();
         let tname = name.to_string();
@@ -305,6 +300,41 @@ fn signal_group(pid: u32, sig: i32) {
     // created for the child; it touches no memory.
     unsafe {
         libc::kill(-pid, sig);
+    }
+}
+
+/// The longest piece of a child's stderr logged as one line (a longer line is logged in pieces).
+const MAX_STDERR_LINE: usize = 16 * 1024;
+
+/// Logs what a child writes on stderr, line by line, until the child closes it. Bytes, not
+/// text: a line that is not UTF-8 is logged lossily, and the pipe stays open (a child whose
+/// stderr closes dies on its next write).
+async fn log_stderr(stderr: tokio::process::ChildStderr, session: String, name: String) {
+    let mut reader = BufReader::new(stderr);
+    let mut buf = Vec::with_capacity(1024);
+    let mut errors = 0;
+    loop {
+        buf.clear();
+        let read = (&mut reader)
+            .take(MAX_STDERR_LINE as u64)
+            .read_until(b'\n', &mut buf)
+            .await;
+        match read {
+            Ok(0) => return,
+            Ok(_) => {
+                errors = 0;
+                let line = String::from_utf8_lossy(trim_line(&buf));
+                tracing::info!(target: "agw::child", session = %session, target = %name, "{line}");
+            }
+            Err(e) => {
+                errors += 1;
+                if errors > 100 {
+                    tracing::warn!(session = %session, target = %name, error = %e, "cannot read the MCP server's stderr any more");
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
     }
 }
 

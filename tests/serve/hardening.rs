@@ -1,0 +1,186 @@
+//! Smaller holes: a token in an encoded query parameter, a child's stderr that is not UTF-8,
+//! the memory of an old configuration.
+
+use std::time::Duration;
+
+use crate::serve_support::*;
+
+#[test]
+fn a_token_in_an_encoded_query_parameter_never_reaches_the_upstream() {
+    let Some(js) = js_dir("a_token_in_an_encoded_query_parameter_never_reaches_the_upstream")
+    else {
+        return;
+    };
+    let asrv = Node::start(&js, &["node", "partners/mock-as.mjs"], "issuer");
+    let issuer = format!("http://127.0.0.1:{}", asrv.port);
+    let upstream = Node::start(
+        &js,
+        &[
+            "node",
+            "-e",
+            "require('http').createServer((q,s)=>s.end(JSON.stringify({url:q.url}))).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
+        ],
+        "ready",
+    );
+    let port = free_port();
+    let cfg = format!(
+        r#"binds:
+- port: {port}
+  listeners:
+  - routes:
+    - name: rest
+      matches: [{{path: {{pathPrefix: /api}}}}]
+      policies:
+        jwtAuth:
+          mode: strict
+          issuer: {issuer}
+          audiences: ["http://127.0.0.1:8080/mcp"]
+          jwks: {{url: {issuer}/jwks}}
+          location: {{queryParameter: {{name: access_token}}}}
+      backends:
+      - host: 127.0.0.1:{up}
+"#,
+        up = upstream.port
+    );
+    let agw = Agw::start(&cfg, port, &[]);
+    let token = http(
+        "POST",
+        &format!("{issuer}/token"),
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some("grant_type=client_credentials"),
+    )
+    .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for name in ["access_token", "access%5Ftoken", "access%5ftoken"] {
+        let r = http(
+            "GET",
+            &agw.url(&format!("/api/x?a=1&{name}={token}&b=2")),
+            &[],
+            None,
+        );
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+        let seen = r.json()["url"].as_str().unwrap().to_string();
+        assert_eq!(seen, "/api/x?a=1&b=2", "{name}");
+        assert!(!seen.contains(&token[..20]));
+    }
+    assert_eq!(http("GET", &agw.url("/api/x?a=1"), &[], None).status, 401);
+}
+
+#[test]
+fn a_child_that_writes_bytes_that_are_not_utf8_on_stderr_keeps_working() {
+    let Some(js) = js_dir("a_child_that_writes_bytes_that_are_not_utf8_on_stderr_keeps_working")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = dir.path().join("server.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "printf 'before \\377\\376 bytes\\nafter the bad bytes\\n' >&2\nexec {} stdio\n",
+            everything(&js)
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let cfg = super::bind(
+        port,
+        &format!(
+            "    - name: mcp\n      backends:\n      - mcp:\n          targets:\n          - name: tools\n            stdio: {{cmd: sh, args: [{}]}}\n",
+            wrapper.display()
+        ),
+    );
+    let agw = Agw::start(&cfg, port, &[]);
+    let url = agw.url("/mcp");
+    let sid = open_session(&url, &[]);
+    let line = agw
+        .log
+        .wait(
+            &["agw::child", "after the bad bytes"],
+            Duration::from_secs(20),
+        )
+        .unwrap_or_else(|| panic!("{}", agw.log.all()));
+    assert!(
+        line.contains("mcp_target=tools") || line.contains("target=tools"),
+        "{line}"
+    );
+    assert!(
+        agw.log.all().contains("before \u{fffd}\u{fffd} bytes"),
+        "{}",
+        agw.log.all()
+    );
+    // the server writes to stderr again (server-everything logs its startup there) and lives on
+    for i in 0..3 {
+        let r = rpc(
+            &url,
+            &sid,
+            &[],
+            &format!(
+                r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"m{i}"}}}}}}"#
+            ),
+        );
+        assert_eq!(
+            r.message()["result"]["content"][0]["text"],
+            format!("Echo: m{i}"),
+            "{}\n{}",
+            r.body,
+            agw.log.all()
+        );
+    }
+}
+
+/// The route of `ci/bench-check.py`: Okta authentication, authorization rules, a stdio target.
+fn bench_route(i: usize) -> String {
+    format!(
+        r#"    - name: route-{i}
+      matches:
+      - path: {{exact: /t{i}/mcp}}
+      - path: {{exact: /.well-known/oauth-protected-resource/t{i}/mcp}}
+      policies:
+        mcpAuthentication:
+          issuer: https://tenant-{i}.okta.com/oauth2/default
+          audiences: [api://tenant-{i}]
+          jwks: {{url: https://tenant-{i}.okta.com/oauth2/default/v1/keys}}
+        mcpAuthorization:
+          rules: ['mcp.tool.name == "echo"']
+      backends:
+      - mcp:
+          targets:
+          - name: everything-{i}
+            stdio: {{cmd: mcp-server-everything, args: [stdio]}}
+"#
+    )
+}
+
+#[test]
+fn memory_of_an_old_configuration_is_given_back_after_a_reload() {
+    let port = free_port();
+    let mut big = format!("binds:\n- port: {port}\n  listeners:\n  - routes:\n");
+    for i in 0..6000 {
+        big.push_str(&bench_route(i));
+    }
+    big.push_str("    - name: root\n      policies: {directResponse: {body: big, status: 200}}\n");
+    let agw = Agw::start(&big, port, &[]);
+    assert!(agw.wait_body("/", "big", 100));
+    let before = agw.rss_kib();
+    agw.replace_config(&super::reload::direct(port, &[("/", "small", "")]));
+    assert!(agw.wait_body("/", "small", 600), "{}", agw.log.all());
+    let mut after = agw.rss_kib();
+    for _ in 0..50 {
+        if after * 2 < before {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        after = agw.rss_kib();
+    }
+    eprintln!(
+        "resident: {} KiB with 6,000 routes, {} KiB after the reload to 1",
+        before, after
+    );
+    assert!(
+        after * 2 < before,
+        "resident memory {after} KiB after the reload, {before} KiB before"
+    );
+}
