@@ -159,9 +159,10 @@ pub enum ModeArg {
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("call").args(["tool", "prompt", "resource"]).multiple(false)))]
 pub struct VerifyTokenArgs {
-    /// The token; absent or `-` reads it from standard input
+    /// The token; absent or `-` reads it from standard input (bytes that are not UTF-8 make it
+    /// a malformed token, not an error of the command)
     #[arg(value_name = "TOKEN")]
-    pub token: Option<String>,
+    pub token: Option<std::ffi::OsString>,
     /// Read the token from a file
     #[arg(long, value_name = "FILE", conflicts_with = "token")]
     pub token_file: Option<PathBuf>,
