@@ -216,15 +216,20 @@ impl Shared {
             .header(http::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+            .map_err(|e| format!("cannot fetch {}: {}", redact::url(url), e.without_url()))?;
         let status = resp.status();
         let bytes = read_capped(resp, MAX_ISSUER_BODY)
             .await
-            .map_err(|e| format!("{url}: {e}"))?;
+            .map_err(|e| format!("{}: {e}", redact::url(url)))?;
         if !status.is_success() {
-            return Err(format!("{url} answered HTTP {}", status.as_u16()));
+            return Err(format!(
+                "{} answered HTTP {}",
+                redact::url(url),
+                status.as_u16()
+            ));
         }
-        serde_json::from_slice(&bytes).map_err(|e| format!("{url} did not answer JSON: {e}"))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| format!("{} did not answer JSON: {e}", redact::url(url)))
     }
 
     /// POSTs `body` to an issuer; returns the status, content type and body.
@@ -241,19 +246,23 @@ impl Shared {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("cannot reach {url}: {e}"))?;
+            .map_err(|e| format!("cannot reach {}: {}", redact::url(url), e.without_url()))?;
         let status = resp.status();
         let ct = resp.headers().get(http::header::CONTENT_TYPE).cloned();
         let bytes = read_capped(resp, MAX_ISSUER_BODY)
             .await
-            .map_err(|e| format!("{url}: {e}"))?;
+            .map_err(|e| format!("{}: {e}", redact::url(url)))?;
         Ok((status, ct, bytes))
     }
 }
 
 async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Bytes, String> {
     let mut buf = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+    {
         if buf.len() + chunk.len() > cap {
             return Err(format!("answer larger than {cap} bytes; refused"));
         }

@@ -91,12 +91,13 @@ pub async fn forward(
             if let Some(why) = why {
                 return super::handler::body_failed(why, shared.limits.max_body_bytes);
             }
-            tracing::warn!(upstream = %up.authority, error = %e, "upstream request failed");
             let status = if e.is_timeout() {
                 StatusCode::GATEWAY_TIMEOUT
             } else {
                 StatusCode::BAD_GATEWAY
             };
+            // the URL holds the request's path and query: not for the log
+            tracing::warn!(upstream = %up.authority, error = %e.without_url(), "upstream request failed");
             body::text(status, "upstream unavailable")
         }
     }

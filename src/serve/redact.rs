@@ -8,6 +8,21 @@ use crate::source::EnvOptions;
 /// every `1` would garble the text.
 const MIN_SECRET_LEN: usize = 4;
 
+/// `url` with the password of its user information masked (`https://user:***@host/`), for
+/// logs and messages.
+pub fn url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_string();
+    };
+    let user = rest[..at].split(':').next().unwrap_or("");
+    format!("{}{user}:***{}", &url[..scheme_end], &rest[at..])
+}
+
 /// The variables `text` refers to (`$VAR`, `${VAR}`, `${VAR:-default}`), in order of first
 /// appearance.
 pub fn referenced_vars(text: &str) -> Vec<&str> {
@@ -65,6 +80,17 @@ mod tests {
                 .collect(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(
+            url("https://u:p@h.example/x?a=b@c"),
+            "https://u:***@h.example/x?a=b@c"
+        );
+        assert_eq!(url("http://h.example/a@b"), "http://h.example/a@b");
+        assert_eq!(url("http://tok@h.example"), "http://tok:***@h.example");
+        assert_eq!(url("not a url"), "not a url");
     }
 
     #[test]

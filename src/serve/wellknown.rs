@@ -257,7 +257,10 @@ async fn authorization_server_metadata(
         .map(|(b, _)| b.to_string())
         .unwrap_or_else(|| current.clone());
     let Some(obj) = doc.as_object_mut() else {
-        return Err(format!("{url} did not answer with a JSON object"));
+        return Err(format!(
+            "{} did not answer with a JSON object",
+            super::redact::url(&url)
+        ));
     };
     let audience = auth.audiences.as_ref().and_then(|a| a.first());
     let add_audience = |obj: &mut Map<String, Value>| {

@@ -184,3 +184,75 @@ fn memory_of_an_old_configuration_is_given_back_after_a_reload() {
         "resident memory {after} KiB after the reload, {before} KiB before"
     );
 }
+
+/// The keys of a JSON object; a repeated key is an error (serde_json would keep the last).
+struct UniqueKeys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = UniqueKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<UniqueKeys, A::Error> {
+                let mut keys: Vec<String> = Vec::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    if keys.contains(&k) {
+                        return Err(serde::de::Error::custom(format!("`{k}` is repeated")));
+                    }
+                    m.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(UniqueKeys(keys))
+            }
+        }
+        d.deserialize_map(Keys)
+    }
+}
+
+#[test]
+fn json_log_lines_have_unique_keys() {
+    let Some(js) = js_dir("json_log_lines_have_unique_keys") else {
+        return;
+    };
+    let port = free_port();
+    let agw = Agw::start(
+        &super::bind(port, &super::stdio_route(&js, "", "")),
+        port,
+        &["--log-format", "json"],
+    );
+    let url = agw.url("/mcp");
+    let sid = open_session(&url, &[]);
+    let r = rpc(
+        &url,
+        &sid,
+        &[],
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"x"}}}"#,
+    );
+    assert_eq!(r.status, 200);
+    let child = agw
+        .log
+        .wait(&["agw::child"], Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("{}", agw.log.all()));
+    let v: serde_json::Value = serde_json::from_str(&child).unwrap();
+    assert_eq!(v["target"], "agw::child", "{child}");
+    assert_eq!(v["mcp_target"], "tools", "{child}");
+    assert!(agw
+        .log
+        .wait(&["started MCP server"], Duration::from_secs(5))
+        .is_some());
+    let log = agw.log.all();
+    let lines: Vec<&str> = log.lines().filter(|l| l.starts_with('{')).collect();
+    assert!(lines.len() >= 4, "{log}");
+    for line in lines {
+        match serde_json::from_str::<UniqueKeys>(line) {
+            Ok(UniqueKeys(keys)) => assert!(keys.iter().any(|k| k == "level"), "{line}"),
+            Err(e) => panic!("{e}: {line}"),
+        }
+    }
+}

@@ -305,7 +305,7 @@ impl Session {
         if self.ended().is_some() {
             return;
         }
-        tracing::warn!(session = %self.tag, target = %self.names[idx], "{reason}; ending the session");
+        tracing::warn!(session = %self.tag, mcp_target = %self.names[idx], "{reason}; ending the session");
         self.end(&reason);
     }
 

@@ -175,7 +175,7 @@ impl StdioConn {
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
         let exited = Arc::new(AtomicBool::new(false));
-        tracing::info!(session = %session_tag, target = %name, pid = pid.unwrap_or(0), cmd = %t.cmd, "started MCP server");
+        tracing::info!(session = %session_tag, mcp_target = %name, pid = pid.unwrap_or(0), cmd = %t.cmd, "started MCP server");
 
         let sid = session_tag.to_string();
         let tname = name.to_string();
@@ -197,7 +197,7 @@ impl StdioConn {
                 {
                     Ok(n) => n,
                     Err(e) => {
-                        tracing::warn!(session = %sid, target = %tname, error = %e, "reading the MCP server failed");
+                        tracing::warn!(session = %sid, mcp_target = %tname, error = %e, "reading the MCP server failed");
                         break;
                     }
                 };
@@ -219,7 +219,7 @@ impl StdioConn {
                         }
                     }
                     Err(_) => {
-                        tracing::warn!(session = %sid, target = %tname, line = %String::from_utf8_lossy(&line[..line.len().min(200)]), "the MCP server wrote a line that is not JSON-RPC on stdout");
+                        tracing::warn!(session = %sid, mcp_target = %tname, line = %String::from_utf8_lossy(&line[..line.len().min(200)]), "the MCP server wrote a line that is not JSON-RPC on stdout");
                     }
                 }
             }
@@ -233,7 +233,7 @@ impl StdioConn {
                 Ok(s) => format!("MCP server `{tname}` exited ({})", describe_status(s)),
                 Err(e) => format!("MCP server `{tname}` could not be waited for: {e}"),
             };
-            tracing::info!(session = %sid, target = %tname, "{reason}");
+            tracing::info!(session = %sid, mcp_target = %tname, "{reason}");
             if let Some(s) = session.upgrade() {
                 s.upstream_ended(idx, reason);
             }
@@ -324,12 +324,12 @@ async fn log_stderr(stderr: tokio::process::ChildStderr, session: String, name: 
             Ok(_) => {
                 errors = 0;
                 let line = String::from_utf8_lossy(trim_line(&buf));
-                tracing::info!(target: "agw::child", session = %session, target = %name, "{line}");
+                tracing::info!(target: "agw::child", session = %session, mcp_target = %name, "{line}");
             }
             Err(e) => {
                 errors += 1;
                 if errors > 100 {
-                    tracing::warn!(session = %session, target = %name, error = %e, "cannot read the MCP server's stderr any more");
+                    tracing::warn!(session = %session, mcp_target = %name, error = %e, "cannot read the MCP server's stderr any more");
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -459,7 +459,7 @@ impl RemoteInner {
 
     /// Answers a request that could not be delivered with a JSON-RPC error.
     fn fail(&self, msg: &Value, text: String) {
-        tracing::warn!(target = %self.name, url = %self.url, "{text}");
+        tracing::warn!(mcp_target = %self.name, url = %crate::serve::redact::url(&self.url), "{text}");
         if let (Some(id), Some(_)) = (msg.get("id"), msg.get("method")) {
             self.deliver(super::rpc_error(id.clone(), -32000, &text));
         }
@@ -481,7 +481,14 @@ impl RemoteInner {
         let resp = match resp {
             Ok(r) => r,
             Err(e) => {
-                return self.fail(&msg, format!("MCP server `{}` unreachable: {e}", self.name));
+                return self.fail(
+                    &msg,
+                    format!(
+                        "MCP server `{}` unreachable: {}",
+                        self.name,
+                        e.without_url()
+                    ),
+                );
             }
         };
         let status = resp.status();
@@ -571,7 +578,7 @@ impl RemoteInner {
                 Ok(Some(c)) => buf.extend_from_slice(&c),
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::debug!(target = %self.name, error = %e, "SSE stream ended");
+                    tracing::debug!(mcp_target = %self.name, error = %e.without_url(), "SSE stream ended");
                     break;
                 }
             }
@@ -613,7 +620,11 @@ impl RemoteInner {
 
 async fn read_all(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();
-    while let Some(c) = resp.chunk().await.map_err(|e| e.to_string())? {
+    while let Some(c) = resp
+        .chunk()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+    {
         if buf.len() + c.len() > cap {
             return Err(format!("answer larger than {cap} bytes"));
         }
