@@ -125,15 +125,25 @@ async fn dispatch(
             headers: &headers,
             query: &query,
         };
-        rt.select(port, &r)
+        rt.select(port, &r).map(|(route, auth)| {
+            let prefix = matched_prefix(&route, &r);
+            (route, auth, prefix)
+        })
     };
-    let Some((route, listener_auth)) = route else {
+    let Some((route, listener_auth, prefix)) = route else {
         return body::json(
             StatusCode::NOT_FOUND,
             &serde_json::json!({"error": "not_found", "error_description": "no route matches this request"}),
         );
     };
     log.route = Some(route.label.clone());
+    if let Some(why) = &route.refused {
+        log.note = Some(format!("not applied by agw serve: {why}"));
+        return body::json(
+            StatusCode::NOT_IMPLEMENTED,
+            &serde_json::json!({"error": "not_implemented", "error_description": format!("agw serve does not apply {why} of this route, and refuses its requests rather than let them through without")}),
+        );
+    }
     let origin = parts.headers.get(header::ORIGIN).cloned();
     if let Some(c) = &route.cors {
         if let Some(r) = c.preflight(&parts.method, &parts.headers) {
@@ -156,7 +166,15 @@ async fn dispatch(
             return r;
         }
     }
-    let fut = through_route(shared, &route, listener_auth.as_deref(), parts, body, log);
+    let fut = through_route(
+        shared,
+        &route,
+        listener_auth.as_deref(),
+        prefix.as_deref(),
+        parts,
+        body,
+        log,
+    );
     let mut resp = match route.request_timeout {
         None => fut.await,
         Some(limit) => match tokio::time::timeout(limit, fut).await {
@@ -180,6 +198,7 @@ async fn through_route(
     shared: &Arc<Shared>,
     route: &Arc<RouteCtx>,
     listener_auth: Option<&AuthCtx>,
+    matched_prefix: Option<&str>,
     mut parts: Parts,
     body: RequestBody,
     log: &mut ReqLog,
@@ -262,6 +281,9 @@ async fn through_route(
     if let Some(m) = &route.policies.request_header_modifier {
         modify_headers(m, &mut parts.headers);
     }
+    if let Some(rr) = &route.policies.request_redirect {
+        return super::rewrite::redirect(rr, &parts, matched_prefix);
+    }
     if let Some(d) = &route.policies.direct_response {
         let mut r = body::full(d.body.clone().unwrap_or_default());
         let status = d
@@ -284,11 +306,24 @@ async fn through_route(
         Backend::Mcp(ctx) => {
             mcp::handle(shared, route, listener_auth, ctx, parts, body, identity).await
         }
-        Backend::Http(ups) => proxy::forward(shared, ups, parts, body).await,
+        Backend::Http(ups) => {
+            let rewrite = route.policies.url_rewrite.as_ref();
+            proxy::forward(shared, ups, rewrite, matched_prefix, parts, body).await
+        }
         Backend::None => body::json(
             StatusCode::NOT_FOUND,
             &serde_json::json!({"error": "not_found", "error_description": "the route has no backend"}),
         ),
+    }
+}
+
+/// The `pathPrefix` of the match that selected `route` (no path condition counts as `/`), for
+/// rewrites that replace it.
+fn matched_prefix(route: &RouteCtx, req: &router::Request) -> Option<String> {
+    let m = crate::config::routing::best_match(&route.matches, req)?;
+    match &m.path {
+        None => Some("/".into()),
+        Some(p) => p.path_prefix.clone(),
     }
 }
 

@@ -5,11 +5,13 @@
 pub mod auth;
 pub mod body;
 pub mod cors;
+pub mod coverage;
 mod handler;
 pub mod mcp;
 mod proxy;
 pub mod redact;
 pub mod reload;
+pub mod rewrite;
 pub mod router;
 pub mod runtime;
 pub mod wellknown;

@@ -11,6 +11,7 @@ use http_body_util::BodyExt;
 use super::body::{self, Body, RequestBody};
 use super::runtime::HttpUpstream;
 use super::Shared;
+use crate::config::policy::traffic::UrlRewrite;
 
 const HOP_BY_HOP: [&str; 8] = [
     "connection",
@@ -57,15 +58,22 @@ fn pick(ups: &[HttpUpstream]) -> Option<&HttpUpstream> {
     ups.first()
 }
 
+/// Forwards a request to one of `ups`, after the route's `urlRewrite` (`matched_prefix` is
+/// the `pathPrefix` that selected the route).
 pub async fn forward(
     shared: &Shared,
     ups: &[HttpUpstream],
+    rewrite: Option<&UrlRewrite>,
+    matched_prefix: Option<&str>,
     mut parts: Parts,
     body: RequestBody,
 ) -> Response<Body> {
     let Some(up) = pick(ups) else {
         return body::text(StatusCode::SERVICE_UNAVAILABLE, "no upstream");
     };
+    if let Some(rw) = rewrite {
+        super::rewrite::apply(&mut parts, rw, matched_prefix, &up.authority);
+    }
     let pq = parts
         .uri
         .path_and_query()

@@ -256,3 +256,122 @@ fn json_log_lines_have_unique_keys() {
         }
     }
 }
+
+#[test]
+fn url_rewrite_and_request_redirect_are_applied_and_unapplied_policies_are_named() {
+    let Some(js) =
+        js_dir("url_rewrite_and_request_redirect_are_applied_and_unapplied_policies_are_named")
+    else {
+        return;
+    };
+    let upstream = Node::start(
+        &js,
+        &[
+            "node",
+            "-e",
+            "require('http').createServer((q,s)=>s.end(JSON.stringify({url:q.url,host:q.headers.host}))).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
+        ],
+        "ready",
+    );
+    let port = free_port();
+    let up = upstream.port;
+    let cfg = format!(
+        r#"binds:
+- port: {port}
+  listeners:
+  - routes:
+    - name: prefixed
+      matches: [{{path: {{pathPrefix: /api}}}}]
+      policies:
+        urlRewrite: {{path: {{prefix: /v2}}}}
+      backends: [{{host: "127.0.0.1:{up}"}}]
+    - name: whole
+      matches: [{{path: {{pathPrefix: /old}}}}]
+      policies:
+        urlRewrite:
+          path: {{full: /fixed}}
+          authority: {{full: "api.internal:9000"}}
+      backends: [{{host: "127.0.0.1:{up}"}}]
+    - name: hostname
+      matches: [{{path: {{pathPrefix: /h}}}}]
+      policies:
+        urlRewrite: {{authority: {{host: api.internal}}}}
+      backends: [{{host: "127.0.0.1:{up}"}}]
+    - name: moved
+      matches: [{{path: {{pathPrefix: /moved}}}}]
+      policies:
+        requestRedirect: {{path: {{prefix: /new}}, status: 301}}
+    - name: retried
+      matches: [{{path: {{pathPrefix: /retry}}}}]
+      policies:
+        retry: {{attempts: 2}}
+        directResponse: {{body: ok, status: 200}}
+    - name: keyed
+      matches: [{{path: {{pathPrefix: /keyed}}}}]
+      policies:
+        apiKey: {{keys: [{{key: "$AGW_TEST_API_KEY"}}]}}
+        directResponse: {{body: secret, status: 200}}
+"#
+    );
+    let agw = Agw::start_with(&cfg, port, &[], &[("AGW_TEST_API_KEY", "k-hunter2")]);
+    let seen = |path: &str| {
+        let r = http("GET", &agw.url(path), &[], None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.json()
+    };
+    let v = seen("/api/items?q=1");
+    assert_eq!(v["url"], "/v2/items?q=1");
+    assert_eq!(v["host"], format!("127.0.0.1:{port}"));
+    assert_eq!(seen("/api")["url"], "/v2");
+    let v = seen("/old/a/b?x=y");
+    assert_eq!(v["url"], "/fixed?x=y");
+    assert_eq!(v["host"], "api.internal:9000");
+    let v = seen("/h/1");
+    assert_eq!(v["url"], "/h/1");
+    assert_eq!(v["host"], format!("api.internal:{port}"));
+    let r = http_no_redirect("GET", &agw.url("/moved/here?k=v"));
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("location"),
+        format!("http://127.0.0.1:{port}/new/here?k=v")
+    );
+    // not applied: said at start-up with the route; a guard refuses the route
+    let log = agw.log.all();
+    let line = log
+        .lines()
+        .find(|l| l.contains("`retry`") && l.contains("not applied by `agw serve`"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        line.contains("WARN") && line.contains("route `retried`"),
+        "{line}"
+    );
+    assert!(line.contains("served without"), "{line}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("`apiKey`") && l.contains("not applied by `agw serve`"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        line.contains("route `keyed`") && line.contains("refused (501)"),
+        "{line}"
+    );
+    assert_eq!(http("GET", &agw.url("/retry"), &[], None).body, "ok");
+    let r = http("GET", &agw.url("/keyed"), &[], None);
+    assert_eq!(r.status, 501, "{}", r.body);
+    assert!(!r.body.contains("secret"));
+    assert!(!agw.log.all().contains("hunter2"));
+    // the same on reload
+    agw.replace_config(&cfg.replace("attempts: 2", "attempts: 3"));
+    assert!(agw
+        .log
+        .wait(
+            &["configuration reloaded", "generation=2"],
+            Duration::from_secs(10)
+        )
+        .is_some());
+    assert_eq!(
+        agw.log.all().matches("route `retried`").count(),
+        2,
+        "{}",
+        agw.log.all()
+    );
+}

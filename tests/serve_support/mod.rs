@@ -333,13 +333,34 @@ impl Reply {
 }
 
 pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
+    exchange(method, url, headers, body, true)
+}
+
+/// [`http`] without following redirects.
+pub fn http_no_redirect(method: &str, url: &str) -> Reply {
+    exchange(method, url, &[], None, false)
+}
+
+fn exchange(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    follow: bool,
+) -> Reply {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
+        let redirects = if follow {
+            reqwest::redirect::Policy::default()
+        } else {
+            reqwest::redirect::Policy::none()
+        };
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .redirect(redirects)
             .build()
             .unwrap();
         let mut rb = client.request(method.parse().unwrap(), url);
