@@ -210,6 +210,36 @@ pub struct Shared {
 const MAX_ISSUER_BODY: usize = 1024 * 1024;
 
 impl Shared {
+    /// The state of a runtime `rt` about to be served.
+    fn new(limits: Limits, verifier: Verifier, rt: Runtime) -> Result<Arc<Shared>, String> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let proxy = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Arc::new(Shared {
+            runtime: ArcSwap::from_pointee(rt),
+            sessions: mcp::Sessions::new(&limits),
+            connections: Arc::new(Semaphore::new(limits.max_connections)),
+            limits,
+            verifier,
+            http,
+            proxy,
+            metadata_cache: Mutex::new(HashMap::new()),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            refused: AtomicU64::new(0),
+            refusal_logged: Mutex::new(None),
+            refusing: Arc::new(Semaphore::new(REFUSING)),
+            generation: AtomicU64::new(1),
+        }))
+    }
+
     /// GETs a JSON document from an issuer (bounded in time and size).
     pub async fn fetch_json(&self, url: &str) -> Result<Value, String> {
         let resp = self
@@ -291,32 +321,7 @@ pub async fn serve(
     if rt.ports.is_empty() {
         return Err("the file has no HTTP listener that `agw serve` can serve".into());
     }
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-    let proxy = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-    let shared = Arc::new(Shared {
-        runtime: ArcSwap::from_pointee(rt),
-        sessions: mcp::Sessions::new(&opts.limits),
-        limits: opts.limits.clone(),
-        verifier,
-        http,
-        proxy,
-        metadata_cache: Mutex::new(HashMap::new()),
-        in_flight: std::sync::atomic::AtomicUsize::new(0),
-        connections: Arc::new(Semaphore::new(opts.limits.max_connections)),
-        refused: AtomicU64::new(0),
-        refusal_logged: Mutex::new(None),
-        refusing: Arc::new(Semaphore::new(REFUSING)),
-        generation: AtomicU64::new(1),
-    });
+    let shared = Shared::new(opts.limits.clone(), verifier, rt)?;
     let hup = reload::sighup();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let tracker = TaskTracker::new();
@@ -442,19 +447,7 @@ async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
     tracker: TaskTracker,
 ) {
-    let limits = &shared.limits;
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(limits.http2_keep_alive))
-        .keep_alive_timeout(limits.http2_keep_alive)
-        .max_concurrent_streams(MAX_STREAMS);
-    let builder = Arc::new(builder);
+    let builder = Arc::new(conn_builder(&shared.limits));
     loop {
         tokio::select! {
             _ = stopped(&mut stop) => break,
@@ -478,6 +471,22 @@ async fn accept_loop(
             }
         }
     }
+}
+
+/// How connections are read: HTTP/1 and HTTP/2, with the limits in time.
+fn conn_builder(limits: &Limits) -> hyper_util::server::conn::auto::Builder<TokioExecutor> {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(limits.http2_keep_alive))
+        .keep_alive_timeout(limits.http2_keep_alive)
+        .max_concurrent_streams(MAX_STREAMS);
+    builder
 }
 
 /// Streams one HTTP/2 connection may have open at once.
@@ -587,14 +596,16 @@ impl http_body::Body for Tracked {
 /// too long: `--header-read-timeout` before its first request (this covers a connection that
 /// sends nothing, only the HTTP/2 preface, or trickles its first headers), `--idle-timeout`
 /// after one.
-async fn serve_connection(
+async fn serve_connection<IO>(
     shared: Arc<Shared>,
     builder: Arc<hyper_util::server::conn::auto::Builder<TokioExecutor>>,
-    stream: tokio::net::TcpStream,
+    stream: IO,
     port: u16,
     mut shutdown: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
-) {
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let state = Arc::new(ConnState {
         active: AtomicUsize::new(0),
         served: AtomicBool::new(false),
@@ -643,6 +654,81 @@ async fn serve_connection(
                 }
             }
         }
+    }
+}
+
+/// The runtime of one configuration served over in-memory connections, without binding a
+/// port: for tests and fuzzing of the HTTP front (the same connection handling, routing and
+/// policies as `agw serve`).
+pub struct Front {
+    shared: Arc<Shared>,
+    port: u16,
+    builder: Arc<hyper_util::server::conn::auto::Builder<TokioExecutor>>,
+    _shutdown: watch::Sender<bool>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Front {
+    /// The front of `cfg` (its first port), with `limits`. Call inside a Tokio runtime.
+    pub fn new(cfg: &Config, limits: Limits, root: &std::path::Path) -> Result<Front, String> {
+        let rt = Runtime::build(cfg, 1, root).map_err(|e| e.to_string())?;
+        let port = *rt
+            .ports
+            .keys()
+            .next()
+            .ok_or("the file has no HTTP listener")?;
+        let verifier = Verifier::new(VerifierOptions {
+            refetch_cooldown: Duration::from_secs(30),
+        })?;
+        let mut builder = conn_builder(&limits);
+        // The client closes its side once it has sent everything; the answer still comes.
+        builder.http1().half_close(true);
+        let builder = Arc::new(builder);
+        let shared = Shared::new(limits, verifier, rt)?;
+        let (tx, rx) = watch::channel(false);
+        Ok(Front {
+            shared,
+            port,
+            builder,
+            _shutdown: tx,
+            shutdown: rx,
+        })
+    }
+
+    /// Serves one connection whose client sends `input`, reads until the server has been quiet
+    /// for `quiet` (an HTTP/2 server ends the connection as soon as its peer closes), and then
+    /// closes its side. Returns what the server wrote until it closed the connection, or until
+    /// `within` passed.
+    pub async fn exchange(&self, input: &[u8], quiet: Duration, within: Duration) -> Vec<u8> {
+        let Ok(permit) = self.shared.connections.clone().try_acquire_owned() else {
+            return busy_response();
+        };
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let conn = tokio::spawn(serve_connection(
+            self.shared.clone(),
+            self.builder.clone(),
+            server,
+            self.port,
+            self.shutdown.clone(),
+            permit,
+        ));
+        let mut out = Vec::new();
+        let talk = async {
+            let _ = client.write_all(input).await;
+            let mut buf = [0u8; 16 * 1024];
+            loop {
+                match tokio::time::timeout(quiet, client.read(&mut buf)).await {
+                    Ok(Ok(0)) | Ok(Err(_)) => return,
+                    Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+                    Err(_) => break,
+                }
+            }
+            let _ = client.shutdown().await;
+            let _ = client.read_to_end(&mut out).await;
+        };
+        let _ = tokio::time::timeout(within, talk).await;
+        conn.abort();
+        out
     }
 }
 
