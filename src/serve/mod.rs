@@ -476,10 +476,13 @@ async fn accept_loop(
 /// How connections are read: HTTP/1 and HTTP/2, with the limits in time.
 fn conn_builder(limits: &Limits) -> hyper_util::server::conn::auto::Builder<TokioExecutor> {
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // hyper's timer runs from the end of one request to the head of the next, keep-alive
+    // wait included: it bounds a later request's headers by the idle timeout. The first
+    // request's headers are bounded by the connection's watchdog (`serve_connection`).
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(limits.idle_timeout.max(limits.header_read_timeout));
     builder
         .http2()
         .timer(TokioTimer::new())

@@ -88,7 +88,10 @@ fn http2_headers_trickled_one_byte_at_a_time_are_cut_off() {
 #[test]
 fn an_idle_keep_alive_connection_is_closed() {
     let port = free_port();
-    let _agw = served(port, &["--idle-timeout", "300ms"]);
+    let _agw = served(
+        port,
+        &["--idle-timeout", "1500ms", "--header-read-timeout", "200ms"],
+    );
     let mut s = connect(port);
     s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").unwrap();
     let mut got = Vec::new();
@@ -106,6 +109,8 @@ fn an_idle_keep_alive_connection_is_closed() {
         "{}",
         String::from_utf8_lossy(&got)
     );
+    // kept past the header read timeout (that bounds the first request), closed when idle
+    assert!(!closed_within(&mut s, Duration::from_millis(600)));
     assert!(closed_within(&mut s, Duration::from_secs(20)));
 }
 
