@@ -409,8 +409,19 @@ fn mode_name(m: AuthMode) -> &'static str {
 /// looser `mode`) now, or is gone.
 fn weakened_auth(old: &Runtime, new: &Runtime) {
     let after = new.auth_by_route();
+    let mut warned = 0;
     for (route, before) in old.auth_by_route() {
         let Some(before) = before else { continue };
+        let weaker = match after.get(&route) {
+            None | Some(None) => true,
+            Some(Some(now)) => looseness(*now) > looseness(before),
+        };
+        if weaker {
+            warned += 1;
+        }
+        if warned > super::runtime::MAX_WARNINGS {
+            continue;
+        }
         match after.get(&route) {
             None => tracing::warn!(
                 route = %route,
@@ -429,5 +440,12 @@ fn weakened_auth(old: &Runtime, new: &Runtime) {
             ),
             Some(Some(_)) => {}
         }
+    }
+    if warned > super::runtime::MAX_WARNINGS {
+        tracing::warn!(
+            "reload: {} more routes lost or loosened their authentication (the first {} are above)",
+            warned - super::runtime::MAX_WARNINGS,
+            super::runtime::MAX_WARNINGS
+        );
     }
 }

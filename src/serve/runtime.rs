@@ -16,6 +16,9 @@ use super::auth::AuthCtx;
 use super::cors::CorsCtx;
 use super::router;
 
+/// Warnings of one kind logged one by one; the rest are counted in one line.
+pub const MAX_WARNINGS: usize = 50;
+
 /// Everything one version of the file serves.
 pub struct Runtime {
     pub generation: u64,
@@ -310,8 +313,14 @@ impl Runtime {
 
     /// Logs what of the file is not served (listeners, policies), one warning each.
     pub fn log_warnings(&self) {
-        for s in &self.skipped {
+        for s in self.skipped.iter().take(MAX_WARNINGS) {
             tracing::warn!("{s}");
+        }
+        if self.skipped.len() > MAX_WARNINGS {
+            tracing::warn!(
+                "{} more parts of the file are not served or not applied as written (the first {MAX_WARNINGS} are above)",
+                self.skipped.len() - MAX_WARNINGS
+            );
         }
     }
 

@@ -277,3 +277,32 @@ fn after_a_reload_requests_on_an_open_session_are_judged_by_the_new_policies() {
         agw.log.all()
     );
 }
+
+#[test]
+fn warnings_about_many_routes_are_capped() {
+    let port = free_port();
+    let many: Vec<(String, String)> = (0..60)
+        .map(|i| (format!("/r{i}"), format!("b{i}")))
+        .collect();
+    let rs: Vec<(&str, &str, &str)> = many
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_str(), AUTH))
+        .collect();
+    let agw = Agw::start(&direct(port, &rs), port, &[]);
+    agw.replace_config(&direct(port, &[("/", "v2", "")]));
+    let summary = agw
+        .log
+        .wait(
+            &["10 more routes lost or loosened"],
+            Duration::from_secs(20),
+        )
+        .unwrap_or_else(|| panic!("{}", agw.log.all()));
+    assert!(summary.contains("WARN"), "{summary}");
+    let one_by_one = agw
+        .log
+        .all()
+        .lines()
+        .filter(|l| l.contains("is not in the new version"))
+        .count();
+    assert_eq!(one_by_one, 50);
+}
