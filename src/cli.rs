@@ -212,9 +212,10 @@ pub enum ModeArg {
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("call").args(["tool", "prompt", "resource"]).multiple(false)))]
 pub struct VerifyTokenArgs {
-    /// The token; absent or `-` reads it from standard input
+    /// The token; absent or `-` reads it from standard input (bytes that are not UTF-8 make it
+    /// a malformed token, not an error of the command)
     #[arg(value_name = "TOKEN")]
-    pub token: Option<String>,
+    pub token: Option<std::ffi::OsString>,
     /// Read the token from a file
     #[arg(long, value_name = "FILE", conflicts_with = "token")]
     pub token_file: Option<PathBuf>,
@@ -318,21 +319,45 @@ pub struct ServeArgs {
     /// Directory that relative files of the config (a JWKS `file:`) are read from
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
-    /// Do not watch the file for changes
-    #[arg(long)]
+    /// When a changed file is loaded: `watch` polls it (SIGHUP also reloads at once),
+    /// `signal` reloads only on SIGHUP, `off` never
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ReloadArg::Watch)]
+    pub reload: ReloadArg,
+    /// The same as `--reload=off`
+    #[arg(long, conflicts_with = "reload")]
     pub no_reload: bool,
     /// How often the file (and file-based JWKS) is checked for changes
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub reload_interval: std::time::Duration,
+    /// How long a changed file must keep its size and modification time before it is read
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    pub reload_settle: std::time::Duration,
     /// The largest request body accepted, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// Time a client has to send the request headers
+    /// Time a connection has to send its request headers (before its first request, however
+    /// it is sent: nothing, the HTTP/2 preface alone or headers one byte at a time)
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub header_read_timeout: std::time::Duration,
+    /// A connection with no request in progress for this long is closed (HTTP/1 keep-alive
+    /// and HTTP/2 alike)
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: std::time::Duration,
+    /// Time a request body has to arrive whole, counted from its headers (408 after it)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub body_timeout: std::time::Duration,
+    /// HTTP/2 connections are pinged this often; one that does not answer within it is closed
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    pub http2_keep_alive: std::time::Duration,
+    /// Connections open at once; past it a connection is answered 503 and closed
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_connections: usize,
     /// Most MCP sessions open at once (each stdio target is a child process per session)
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_sessions: usize,
+    /// Most MCP sessions one caller (token issuer, subject and client) may have open at once
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub max_sessions_per_identity: usize,
     /// Most child processes running at once
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_children: usize,
@@ -351,6 +376,16 @@ pub struct ServeArgs {
     /// Log format
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReloadArg {
+    /// Poll the file; SIGHUP also reloads at once
+    Watch,
+    /// Reload only on SIGHUP
+    Signal,
+    /// Never reload
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,6 +9,8 @@ pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod docs;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lsp;
 pub mod oidc;
 pub mod schema;

@@ -333,3 +333,54 @@ fn an_unreachable_jwks_does_not_hide_a_failed_claim_check() {
     let (code, v) = verify(ISSUER);
     assert_eq!(code, 2, "{v}");
 }
+
+/// Runs `agw ARGS` with raw bytes on standard input.
+fn agw_bytes(args: &[&std::ffi::OsStr], stdin: &[u8]) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agw"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_token_that_is_not_utf8_is_a_malformed_token() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = setup();
+    let mut bad = s.key.token(&good_claims()).into_bytes();
+    bad[5] = 0xff;
+    let os = |v: &str| std::ffi::OsStr::new(v).to_os_string();
+    let base = [
+        os("verify-token"),
+        os("--issuer"),
+        os(ISSUER),
+        os("--audience"),
+        os(AUDIENCE),
+        os("--jwks"),
+        os(&s.jwks),
+        os("--format"),
+        os("json"),
+    ];
+    let on_stdin: Vec<&std::ffi::OsStr> = base.iter().map(|a| a.as_os_str()).collect();
+    let mut as_arg = on_stdin.clone();
+    as_arg.push(std::ffi::OsStr::from_bytes(&bad));
+    for (args, input) in [(&on_stdin, &bad[..]), (&as_arg, &b""[..])] {
+        let (code, out, err) = agw_bytes(args, input);
+        assert_eq!(code, 1, "{out}{err}");
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        assert_eq!(v["decision"]["check"], "format", "{v}");
+        assert_eq!(v["checks"][0]["name"], "format");
+        assert_eq!(v["checks"][0]["outcome"], "fail");
+    }
+}

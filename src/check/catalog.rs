@@ -418,6 +418,12 @@ rules! {
     "- name: everything\n  stdio: {cmd: npx, args: [-y, '@modelcontextprotocol/server-everything']}\n  policies:\n    requestHeaderModifier: {set: {x-a: b}}",
     "- name: everything\n  stdio: {cmd: npx, args: [-y, '@modelcontextprotocol/server-everything']}";
 
+    "mcp/stdio-inherits-secrets", Warning,
+    "a stdio target inherits the secrets the file reads from the environment",
+    "Unless a stdio target says `clear_env: true`, the gateway starts its process with the gateway's whole environment. When the file reads secrets from there (`clientSecret: ${OKTA_CLIENT_SECRET}`, an `apiKey`, a password or token), every such process gets them too, and an MCP server can read, log or send on anything in its environment. Set `clear_env: true` and pass what the server needs under `env:`. A secret the target's own `env:` names is passed on purpose and does not count.",
+    "mcpAuthentication:\n  clientSecret: ${OKTA_CLIENT_SECRET}\n# ...\ntargets:\n- name: tools\n  stdio: {cmd: my-mcp-server}",
+    "mcpAuthentication:\n  clientSecret: ${OKTA_CLIENT_SECRET}\n# ...\ntargets:\n- name: tools\n  stdio: {cmd: my-mcp-server, clear_env: true, env: {HOME: /srv/tools}}";
+
     "mcp/npx-without-yes", Warning,
     "a stdio target runs `npx` without `-y`",
     "npx asks for confirmation before it installs a package that is not installed yet. Under the gateway the process's standard input is the MCP stream, not a terminal, so the question cannot be answered and the target fails to start (it works only where the package happens to be installed already). Pass `-y` (or `--yes`) before the package name, or install the package and run its binary.",

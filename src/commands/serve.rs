@@ -1,10 +1,10 @@
 use std::io::IsTerminal;
 
 use crate::check::check_bytes;
-use crate::cli::{LogFormat, ServeArgs};
+use crate::cli::{LogFormat, ReloadArg, ServeArgs};
 use crate::diag::{self, Severity};
 use crate::serve::auth::VerifierOptions;
-use crate::serve::{Limits, ServeOptions};
+use crate::serve::{redact, reload, Limits, ServeOptions};
 
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
 
@@ -23,29 +23,33 @@ pub fn run(a: ServeArgs) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
-    let bytes = match super::read_config(&a.file, &check) {
-        Ok(b) => b,
+    let snapshot = match read_first(&a.file, check.limits.max_file_bytes) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("agw: {e}");
             return EXIT_CANNOT_RUN;
         }
     };
     let name = a.file.display().to_string();
-    let loaded = check_bytes(&name, bytes, &check);
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    if !loaded.report.diagnostics.is_empty() {
-        eprint!(
-            "{}",
-            diag::human::render(std::slice::from_ref(&loaded.report), color)
-        );
-    }
-    let Some(config) = loaded
-        .config
-        .filter(|_| loaded.report.count(Severity::Error) == 0)
-    else {
-        eprintln!("agw: {name} does not pass `agw check`; not serving it");
-        return EXIT_FINDINGS;
+    // Only the model is kept: the checked tree and the report are dropped here.
+    let version = reload::Version::of(&snapshot);
+    let config = {
+        let loaded = check_bytes(&name, snapshot.bytes, &check);
+        if !loaded.report.diagnostics.is_empty() {
+            let text = diag::human::render(std::slice::from_ref(&loaded.report), color);
+            let text = redact::env_values(&text, &loaded.report.source.text, &check.env);
+            eprint!("{text}");
+        }
+        let passed = loaded.report.count(Severity::Error) == 0;
+        match loaded.config {
+            Some(c) if passed => c,
+            _ => {
+                eprintln!("agw: {name} does not pass `agw check`; not serving it");
+                return EXIT_FINDINGS;
+            }
+        }
     };
     init_logging(a.log_format);
     let opts = ServeOptions {
@@ -53,11 +57,22 @@ pub fn run(a: ServeArgs) -> i32 {
         listen: a.listen_address,
         check,
         root: a.root.clone(),
-        reload_interval: (!a.no_reload).then_some(a.reload_interval),
+        reload: match (a.no_reload, a.reload) {
+            (true, _) | (_, ReloadArg::Off) => reload::Mode::Off,
+            (_, ReloadArg::Watch) => reload::Mode::Watch,
+            (_, ReloadArg::Signal) => reload::Mode::Signal,
+        },
+        reload_interval: a.reload_interval,
+        reload_settle: a.reload_settle,
         limits: Limits {
             max_body_bytes: a.max_body_bytes,
             header_read_timeout: a.header_read_timeout,
+            idle_timeout: a.idle_timeout,
+            body_timeout: a.body_timeout,
+            http2_keep_alive: a.http2_keep_alive,
+            max_connections: a.max_connections,
             max_sessions: a.max_sessions,
+            max_sessions_per_identity: a.max_sessions_per_identity,
             max_children: a.max_children,
             session_idle_timeout: a.session_idle_timeout,
             init_timeout: a.init_timeout,
@@ -77,7 +92,7 @@ pub fn run(a: ServeArgs) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
-    let outcome = rt.block_on(crate::serve::serve(opts, config));
+    let outcome = rt.block_on(crate::serve::serve(opts, config, version));
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
     match outcome {
         Ok(()) => EXIT_OK,
@@ -87,6 +102,22 @@ pub fn run(a: ServeArgs) -> i32 {
             EXIT_CANNOT_RUN
         }
     }
+}
+
+/// The file as first served: read whole, with the stamp of the bytes read (the watcher
+/// compares what is on disk with it).
+fn read_first(file: &std::path::Path, limit: usize) -> Result<reload::Snapshot, String> {
+    for _ in 0..50 {
+        match reload::read_once(file, limit) {
+            Ok(Some(s)) => return Ok(s),
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
+        }
+    }
+    Err(format!(
+        "{} keeps changing; write a new file and rename it into place",
+        file.display()
+    ))
 }
 
 /// Structured logs on standard error; `RUST_LOG` (or `AGW_LOG`) filters them.

@@ -154,10 +154,12 @@ fn use_color(c: ColorChoice) -> bool {
 }
 
 /// The token, from the argument, a file or standard input; a pasted `Bearer ` prefix is removed.
+/// Bytes that are not UTF-8 are kept as U+FFFD: no token holds one, so the verdict is a
+/// `format` failure like that of any other malformed token.
 fn read_token(a: &VerifyTokenArgs) -> Result<(String, Vec<String>), String> {
     let limit = MAX_TOKEN_BYTES * 4;
     let raw = match (&a.token, &a.token_file) {
-        (Some(t), _) if t != "-" => t.clone(),
+        (Some(t), _) if t != "-" => t.to_string_lossy().into_owned(),
         (_, Some(f)) => {
             let file =
                 std::fs::File::open(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
@@ -165,7 +167,7 @@ fn read_token(a: &VerifyTokenArgs) -> Result<(String, Vec<String>), String> {
             file.take(limit as u64)
                 .read_to_end(&mut buf)
                 .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-            String::from_utf8(buf).map_err(|_| format!("{} is not UTF-8 text", f.display()))?
+            String::from_utf8_lossy(&buf).into_owned()
         }
         _ => {
             if std::io::stdin().is_terminal() && a.token.is_none() {
@@ -179,7 +181,7 @@ fn read_token(a: &VerifyTokenArgs) -> Result<(String, Vec<String>), String> {
                 .take(limit as u64)
                 .read_to_end(&mut buf)
                 .map_err(|e| format!("cannot read standard input: {e}"))?;
-            String::from_utf8(buf).map_err(|_| "standard input is not UTF-8 text".to_string())?
+            String::from_utf8_lossy(&buf).into_owned()
         }
     };
     let mut notes = Vec::new();
@@ -189,7 +191,10 @@ fn read_token(a: &VerifyTokenArgs) -> Result<(String, Vec<String>), String> {
             t = rest.trim_start();
         }
     }
-    if t.len() > 7 && t[..7].eq_ignore_ascii_case("bearer ") {
+    if t.len() > 7
+        && t.get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+    {
         t = t[7..].trim_start();
         notes.push("removed a leading `Bearer ` from the input".into());
     }

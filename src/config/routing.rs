@@ -80,6 +80,16 @@ pub fn route_rank(matches: &[RouteMatch], req: &Request) -> Option<Rank> {
     matches.iter().filter_map(|m| match_rank(m, req)).min()
 }
 
+/// The match of `matches` that selects `req` (the best ranked one), e.g. for the prefix a
+/// `urlRewrite` replaces.
+pub fn best_match<'m>(matches: &'m [RouteMatch], req: &Request) -> Option<&'m RouteMatch> {
+    matches
+        .iter()
+        .filter_map(|m| match_rank(m, req).map(|r| (r, m)))
+        .min_by_key(|(r, _)| *r)
+        .map(|(_, m)| m)
+}
+
 /// Compiled once per pattern (anchored to match the whole value); an invalid one is `None`.
 fn whole_match_regex(r: &str) -> Option<regex::Regex> {
     use std::collections::HashMap;

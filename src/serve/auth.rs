@@ -109,6 +109,25 @@ impl Identity {
         self.claim_str("cid")
             .or_else(|| self.claim_str("client_id"))
     }
+
+    /// Who this caller is, for owning MCP sessions: issuer, subject and client.
+    pub fn owner(&self) -> Owner {
+        let s = |v: Option<&str>| v.map(str::to_string);
+        Owner {
+            iss: s(self.claim_str("iss")),
+            sub: s(self.claim_str("sub")),
+            client: s(self.client_id()),
+        }
+    }
+}
+
+/// The caller an MCP session belongs to: the issuer, `sub` and client id of the token that
+/// opened it. Only the same caller may use or end the session.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Owner {
+    pub iss: Option<String>,
+    pub sub: Option<String>,
+    pub client: Option<String>,
 }
 
 /// Which policy authenticates a route.
@@ -222,6 +241,15 @@ impl AuthCtx {
         }
     }
 
+    /// The policy as configured (for comparing two versions of a route).
+    pub fn config_json(&self) -> Value {
+        let v = match &self.kind {
+            AuthKind::Mcp(m) => serde_json::to_value(m),
+            AuthKind::Jwt(j) => serde_json::to_value(j),
+        };
+        v.unwrap_or(Value::Null)
+    }
+
     pub fn watched_files(&self) -> Vec<PathBuf> {
         self.jwks_files.clone()
     }
@@ -234,9 +262,13 @@ impl AuthCtx {
                 let t = strip_prefix_ci(v, prefix)?.trim();
                 (!t.is_empty()).then(|| t.to_string())
             }
-            Location::Query(name) => query_pairs(parts.uri.query().unwrap_or(""))
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v)
+            Location::Query(name) => parts
+                .uri
+                .query()
+                .unwrap_or("")
+                .split('&')
+                .find(|kv| holds_token(query_key(kv), name))
+                .map(|kv| percent_decode(kv.split_once('=').map_or("", |(_, v)| v)))
                 .filter(|v| !v.is_empty()),
             Location::Cookie(name) => parts
                 .headers
@@ -244,9 +276,9 @@ impl AuthCtx {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(';'))
-                .filter_map(|c| c.trim().split_once('='))
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.to_string())
+                .find(|c| holds_token(cookie_name(c), name))
+                .and_then(|c| c.split_once('='))
+                .map(|(_, v)| v.trim().to_string())
                 .filter(|v| !v.is_empty()),
             Location::Expression(_) => None,
         }
@@ -262,7 +294,7 @@ impl AuthCtx {
                 let Some(q) = parts.uri.query() else { return };
                 let kept: Vec<&str> = q
                     .split('&')
-                    .filter(|kv| kv.split('=').next() != Some(name.as_str()))
+                    .filter(|kv| !kv.is_empty() && !holds_token(query_key(kv), name))
                     .collect();
                 let path = parts.uri.path();
                 let pq = if kept.is_empty() {
@@ -284,7 +316,7 @@ impl AuthCtx {
                     .filter_map(|v| v.to_str().ok())
                     .flat_map(|v| v.split(';'))
                     .map(str::trim)
-                    .filter(|c| c.split('=').next() != Some(name.as_str()) && !c.is_empty())
+                    .filter(|c| !c.is_empty() && !holds_token(cookie_name(c), name))
                     .map(str::to_string)
                     .collect();
                 parts.headers.remove(COOKIE);
@@ -297,6 +329,24 @@ impl AuthCtx {
             Location::Expression(_) => {}
         }
     }
+}
+
+/// The name of a query pair as sent (`access%5Ftoken` in `access%5Ftoken=T`).
+fn query_key(pair: &str) -> &str {
+    pair.split_once('=').map_or(pair, |(k, _)| k)
+}
+
+/// The name of a cookie as sent (`session` in ` session=abc`).
+fn cookie_name(cookie: &str) -> &str {
+    let c = cookie.trim();
+    c.split_once('=').map_or(c, |(k, _)| k).trim()
+}
+
+/// Whether the raw name of a query parameter or cookie is the one that holds the token. Finding
+/// the token and removing it before the request goes upstream both ask this one function, so
+/// that a name the lookup accepts (`access%5Ftoken` for `access_token`) is also removed.
+fn holds_token(raw_name: &str, name: &str) -> bool {
+    raw_name == name || (raw_name.contains(['%', '+']) && percent_decode(raw_name) == name)
 }
 
 fn location(l: Option<&AuthorizationLocation>) -> Result<Location, String> {
@@ -450,6 +500,54 @@ mod tests {
         assert_eq!(percent_encode("api://default"), "api%3A%2F%2Fdefault");
         assert_eq!(percent_decode("api%3A%2F%2Fdefault"), "api://default");
         assert_eq!(percent_decode("a+b%2"), "a b%2");
+    }
+
+    fn parts(uri: &str, cookie: Option<&str>) -> Parts {
+        let mut b = http::Request::builder().uri(uri);
+        if let Some(c) = cookie {
+            b = b.header(COOKIE, c);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    fn ctx(location: Location) -> AuthCtx {
+        AuthCtx {
+            kind: AuthKind::Jwt(Box::new(
+                serde_json::from_value(serde_json::json!({"issuer": "https://i.example"})).unwrap(),
+            )),
+            mode: AuthMode::Strict,
+            location,
+            origin: String::new(),
+            policies: Vec::new(),
+            jwks_files: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_query_token_that_is_found_is_also_removed() {
+        let a = ctx(Location::Query("access_token".into()));
+        for q in [
+            "access_token=T&x=1",
+            "x=1&access%5Ftoken=T",
+            "access%5ftoken=T&x=1",
+            "x=1&access%5Ftoken=T&access_token=U",
+        ] {
+            let mut p = parts(&format!("/api?{q}"), None);
+            assert_eq!(a.extract(&p).as_deref(), Some("T"), "{q}");
+            a.strip(&mut p);
+            assert_eq!(p.uri.to_string(), "/api?x=1", "{q}");
+            assert_eq!(a.extract(&p), None, "{q}");
+        }
+    }
+
+    #[test]
+    fn a_cookie_token_that_is_found_is_also_removed() {
+        let a = ctx(Location::Cookie("tok".into()));
+        let mut p = parts("/", Some("a=1; tok=T ; b=2"));
+        assert_eq!(a.extract(&p).as_deref(), Some("T"));
+        a.strip(&mut p);
+        assert_eq!(p.headers.get(COOKIE).unwrap(), "a=1; b=2");
+        assert_eq!(a.extract(&p), None);
     }
 
     #[test]

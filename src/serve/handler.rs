@@ -12,7 +12,7 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
 use super::auth::{AuthCtx, AuthKind, Identity, Outcome};
-use super::body::{self, Body};
+use super::body::{self, Body, RequestBody};
 use super::router;
 use super::runtime::{Backend, RouteCtx};
 use super::{mcp, proxy, wellknown, Shared};
@@ -40,6 +40,9 @@ pub async fn handle(
     shared.in_flight.fetch_add(1, Ordering::SeqCst);
     let _in_flight = InFlight(&shared.in_flight);
     let resp = dispatch(&shared, port, req, &mut log).await;
+    if let Some(LogNote(n)) = resp.extensions().get::<LogNote>() {
+        log.note = Some(n.to_string());
+    }
     // milliseconds with microsecond precision (a number in JSON logs)
     let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
     let id = log.identity.as_ref();
@@ -55,6 +58,25 @@ pub async fn handle(
         note = %log.note.as_deref().unwrap_or("-"),
     );
     Ok(resp)
+}
+
+/// A note for the request log line, left on a response by code that has no [`ReqLog`].
+#[derive(Clone, Copy)]
+pub struct LogNote(pub &'static str);
+
+/// The answer to a request whose body could not be read, with the reason for the log.
+pub fn body_failed(e: body::BodyError, max: usize) -> Response<Body> {
+    let mut r = e.response(max);
+    r.extensions_mut().insert(LogNote(note_of(e)));
+    r
+}
+
+pub fn note_of(e: body::BodyError) -> &'static str {
+    match e {
+        body::BodyError::TooLarge => "request body too large",
+        body::BodyError::TimedOut => "request body timed out",
+        body::BodyError::Aborted => "the client aborted the request body",
+    }
 }
 
 /// Counts a request as in flight until dropped (also when the client goes away).
@@ -82,6 +104,11 @@ async fn dispatch(
 ) -> Response<Body> {
     let rt = shared.runtime.load_full();
     let (parts, body) = req.into_parts();
+    let body = RequestBody::new(
+        body,
+        shared.limits.max_body_bytes,
+        shared.limits.body_timeout,
+    );
     let headers: Vec<(String, String)>;
     let query: Vec<(String, String)>;
     let route = {
@@ -98,15 +125,25 @@ async fn dispatch(
             headers: &headers,
             query: &query,
         };
-        rt.select(port, &r)
+        rt.select(port, &r).map(|(route, auth)| {
+            let prefix = matched_prefix(&route, &r);
+            (route, auth, prefix)
+        })
     };
-    let Some((route, listener_auth)) = route else {
+    let Some((route, listener_auth, prefix)) = route else {
         return body::json(
             StatusCode::NOT_FOUND,
             &serde_json::json!({"error": "not_found", "error_description": "no route matches this request"}),
         );
     };
     log.route = Some(route.label.clone());
+    if let Some(why) = &route.refused {
+        log.note = Some(format!("not applied by agw serve: {why}"));
+        return body::json(
+            StatusCode::NOT_IMPLEMENTED,
+            &serde_json::json!({"error": "not_implemented", "error_description": format!("agw serve does not apply {why} of this route, and refuses its requests rather than let them through without")}),
+        );
+    }
     let origin = parts.headers.get(header::ORIGIN).cloned();
     if let Some(c) = &route.cors {
         if let Some(r) = c.preflight(&parts.method, &parts.headers) {
@@ -129,7 +166,15 @@ async fn dispatch(
             return r;
         }
     }
-    let fut = through_route(shared, &route, listener_auth.as_deref(), parts, body, log);
+    let fut = through_route(
+        shared,
+        &route,
+        listener_auth.as_deref(),
+        prefix.as_deref(),
+        parts,
+        body,
+        log,
+    );
     let mut resp = match route.request_timeout {
         None => fut.await,
         Some(limit) => match tokio::time::timeout(limit, fut).await {
@@ -153,8 +198,9 @@ async fn through_route(
     shared: &Arc<Shared>,
     route: &Arc<RouteCtx>,
     listener_auth: Option<&AuthCtx>,
+    matched_prefix: Option<&str>,
     mut parts: Parts,
-    body: Incoming,
+    body: RequestBody,
     log: &mut ReqLog,
 ) -> Response<Body> {
     let mut identity = None;
@@ -235,6 +281,9 @@ async fn through_route(
     if let Some(m) = &route.policies.request_header_modifier {
         modify_headers(m, &mut parts.headers);
     }
+    if let Some(rr) = &route.policies.request_redirect {
+        return super::rewrite::redirect(rr, &parts, matched_prefix);
+    }
     if let Some(d) = &route.policies.direct_response {
         let mut r = body::full(d.body.clone().unwrap_or_default());
         let status = d
@@ -254,12 +303,27 @@ async fn through_route(
         return resp;
     }
     match &route.backend {
-        Backend::Mcp(ctx) => mcp::handle(shared, route, ctx, parts, body, identity).await,
-        Backend::Http(ups) => proxy::forward(shared, ups, parts, body).await,
+        Backend::Mcp(ctx) => {
+            mcp::handle(shared, route, listener_auth, ctx, parts, body, identity).await
+        }
+        Backend::Http(ups) => {
+            let rewrite = route.policies.url_rewrite.as_ref();
+            proxy::forward(shared, ups, rewrite, matched_prefix, parts, body).await
+        }
         Backend::None => body::json(
             StatusCode::NOT_FOUND,
             &serde_json::json!({"error": "not_found", "error_description": "the route has no backend"}),
         ),
+    }
+}
+
+/// The `pathPrefix` of the match that selected `route` (no path condition counts as `/`), for
+/// rewrites that replace it.
+fn matched_prefix(route: &RouteCtx, req: &router::Request) -> Option<String> {
+    let m = crate::config::routing::best_match(&route.matches, req)?;
+    match &m.path {
+        None => Some("/".into()),
+        Some(p) => p.path_prefix.clone(),
     }
 }
 

@@ -7,11 +7,11 @@ use http::header::{self, HeaderMap, HeaderName};
 use http::request::Parts;
 use http::{Response, StatusCode};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 
-use super::body::{self, Body};
+use super::body::{self, Body, RequestBody};
 use super::runtime::HttpUpstream;
 use super::Shared;
+use crate::config::policy::traffic::UrlRewrite;
 
 const HOP_BY_HOP: [&str; 8] = [
     "connection",
@@ -58,15 +58,22 @@ fn pick(ups: &[HttpUpstream]) -> Option<&HttpUpstream> {
     ups.first()
 }
 
+/// Forwards a request to one of `ups`, after the route's `urlRewrite` (`matched_prefix` is
+/// the `pathPrefix` that selected the route).
 pub async fn forward(
     shared: &Shared,
     ups: &[HttpUpstream],
+    rewrite: Option<&UrlRewrite>,
+    matched_prefix: Option<&str>,
     mut parts: Parts,
-    body: Incoming,
+    body: RequestBody,
 ) -> Response<Body> {
     let Some(up) = pick(ups) else {
         return body::text(StatusCode::SERVICE_UNAVAILABLE, "no upstream");
     };
+    if let Some(rw) = rewrite {
+        super::rewrite::apply(&mut parts, rw, matched_prefix, &up.authority);
+    }
     let pq = parts
         .uri
         .path_and_query()
@@ -74,12 +81,12 @@ pub async fn forward(
         .unwrap_or("/");
     let url = format!("http://{}{pq}", up.authority);
     strip_hop_by_hop(&mut parts.headers);
-    let limited = http_body_util::Limited::new(body, shared.limits.max_body_bytes);
+    let failure = body.failure();
     let req = shared
         .proxy
         .request(parts.method.clone(), &url)
         .headers(parts.headers)
-        .body(reqwest::Body::wrap(limited));
+        .body(reqwest::Body::wrap(body));
     match req.send().await {
         Ok(resp) => {
             let resp: http::Response<reqwest::Body> = resp.into();
@@ -88,12 +95,17 @@ pub async fn forward(
             Response::from_parts(p, b.map_err(|e| e.into()).boxed_unsync())
         }
         Err(e) => {
-            tracing::warn!(upstream = %up.authority, error = %e, "upstream request failed");
+            let why = *failure.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(why) = why {
+                return super::handler::body_failed(why, shared.limits.max_body_bytes);
+            }
             let status = if e.is_timeout() {
                 StatusCode::GATEWAY_TIMEOUT
             } else {
                 StatusCode::BAD_GATEWAY
             };
+            // the URL holds the request's path and query: not for the log
+            tracing::warn!(upstream = %up.authority, error = %e.without_url(), "upstream request failed");
             body::text(status, "upstream unavailable")
         }
     }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::mcp::{McpBackend, PrefixMode, StatefulMode};
+use crate::config::policy::auth::AuthMode;
 use crate::config::policy::authz::AuthzRule;
 use crate::config::route::{PathMatch, RouteMatch};
 use crate::config::{Config, Listener, ListenerProtocol, Route, RoutePolicies};
@@ -14,6 +15,9 @@ use crate::config::{Config, Listener, ListenerProtocol, Route, RoutePolicies};
 use super::auth::AuthCtx;
 use super::cors::CorsCtx;
 use super::router;
+
+/// Warnings of one kind logged one by one; the rest are counted in one line.
+pub const MAX_WARNINGS: usize = 50;
 
 /// Everything one version of the file serves.
 pub struct Runtime {
@@ -59,6 +63,9 @@ pub struct RouteCtx {
     /// `timeout.requestTimeout`
     pub request_timeout: Option<std::time::Duration>,
     pub backend: Backend,
+    /// Policies that turn requests away and that the runtime does not apply (the route's, its
+    /// backends' or its listener's): every request is refused (501).
+    pub refused: Option<String>,
 }
 
 /// A token bucket: `max_tokens` capacity, `per_fill` tokens every `every`.
@@ -166,13 +173,15 @@ impl Runtime {
         generation: u64,
         root: &std::path::Path,
     ) -> Result<Runtime, BuildError> {
+        let mut skipped = super::coverage::file(cfg).map_err(BuildError::Invalid)?;
         let mut b = Builder {
             cfg,
             root,
             watched: Vec::new(),
+            listener_guards: Vec::new(),
+            notes: Vec::new(),
         };
         let mut ports: BTreeMap<u16, PortTable> = BTreeMap::new();
-        let mut skipped = Vec::new();
         for (bi, bind) in cfg.binds.iter().enumerate() {
             if bind.mode == Some(crate::config::BindMode::Internal) {
                 continue;
@@ -188,6 +197,10 @@ impl Runtime {
                     ));
                     continue;
                 }
+                b.listener_gaps(
+                    listener.policies.as_ref(),
+                    &format!("/binds/{bi}/listeners/{li}"),
+                );
                 let mut routes = Vec::new();
                 for (ri, route) in listener.routes.iter().flatten().enumerate() {
                     let ptr = format!("/binds/{bi}/listeners/{li}/routes/{ri}");
@@ -222,6 +235,8 @@ impl Runtime {
                     ));
                     continue;
                 }
+                let policies = listener.policies.as_ref().or(gw.policies.as_ref());
+                b.listener_gaps(policies, &format!("gateway `{gname}`"));
                 let mut routes = Vec::new();
                 for (ri, tr) in cfg.routes.iter().enumerate() {
                     let attached = tr.gateways.refs().iter().any(|r| match r.split_once('/') {
@@ -270,6 +285,7 @@ impl Runtime {
             ports.entry(port).or_default().listeners.extend(tables);
         }
         if let Some(m) = cfg.mcp.as_ref().filter(|m| m.gateways.is_none()) {
+            b.listener_guards.clear();
             let port = port_u16(m.port.unwrap_or(3000))?;
             let route = b.shorthand(m, &["/"])?;
             ports
@@ -284,6 +300,7 @@ impl Runtime {
                 });
         }
         let watched = b.watched;
+        skipped.append(&mut b.notes);
         ports.retain(|_, t| !t.listeners.is_empty());
         Ok(Runtime {
             generation,
@@ -292,6 +309,62 @@ impl Runtime {
             backends: Arc::new(cfg.backends.clone()),
             skipped,
         })
+    }
+
+    /// Logs what of the file is not served (listeners, policies), one warning each.
+    pub fn log_warnings(&self) {
+        for s in self.skipped.iter().take(MAX_WARNINGS) {
+            tracing::warn!("{s}");
+        }
+        if self.skipped.len() > MAX_WARNINGS {
+            tracing::warn!(
+                "{} more parts of the file are not served or not applied as written (the first {MAX_WARNINGS} are above)",
+                self.skipped.len() - MAX_WARNINGS
+            );
+        }
+    }
+
+    /// Every route (by port, listener and label) with the `mode` of the authentication in
+    /// front of it (the route's own or its listener's; with both, the stricter), or `None`
+    /// when nothing authenticates it.
+    pub fn auth_by_route(&self) -> std::collections::HashMap<String, Option<AuthMode>> {
+        let mut out = std::collections::HashMap::new();
+        for (port, table) in &self.ports {
+            for l in &table.listeners {
+                let host = l.hostname.as_deref().unwrap_or("*");
+                for r in l.routes.iter().chain(l.shorthand.iter()) {
+                    let modes = [r.auth.as_ref(), l.auth.as_ref()];
+                    // With both, a request passes both: the stricter one decides.
+                    let mode = modes
+                        .iter()
+                        .flatten()
+                        .map(|a| a.mode)
+                        .min_by_key(|m| match m {
+                            AuthMode::Strict => 0,
+                            AuthMode::Optional => 1,
+                            AuthMode::Permissive => 2,
+                        });
+                    out.insert(
+                        format!("port {port}, host {host}, route `{}`", r.label),
+                        mode,
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The [`auth_fingerprint`] of every route, by pointer.
+    pub fn auth_fingerprints(&self) -> std::collections::HashMap<&str, u64> {
+        let mut out = std::collections::HashMap::new();
+        for table in self.ports.values() {
+            for l in &table.listeners {
+                for r in l.routes.iter().chain(l.shorthand.iter()) {
+                    out.insert(r.ptr.as_str(), auth_fingerprint(r, l.auth.as_deref()));
+                }
+            }
+        }
+        out
     }
 
     /// The route serving a request on `port`, after the listener is chosen by hostname, with
@@ -308,6 +381,25 @@ impl Runtime {
     }
 }
 
+/// A summary of everything that decides who may use a route: its authentication and
+/// authorization policies and its listener's authentication. Two versions of a route with the
+/// same fingerprint admit the same callers.
+pub fn auth_fingerprint(route: &RouteCtx, listener: Option<&AuthCtx>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let p = &route.policies;
+    let text = serde_json::to_string(&(
+        &p.mcp_authentication,
+        &p.jwt_auth,
+        &p.mcp_authorization,
+        &p.authorization,
+        listener.map(AuthCtx::config_json),
+    ))
+    .unwrap_or_default();
+    let mut h = std::hash::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
 fn port_u16(p: u32) -> Result<u16, BuildError> {
     u16::try_from(p).map_err(|_| BuildError::Invalid(format!("port {p} is out of range")))
 }
@@ -316,9 +408,86 @@ struct Builder<'a> {
     cfg: &'a Config,
     root: &'a std::path::Path,
     watched: Vec<PathBuf>,
+    /// The guards of the listener whose routes are being built (they refuse every route).
+    listener_guards: Vec<String>,
+    /// What the runtime does not apply, for the log.
+    notes: Vec<String>,
 }
 
 impl Builder<'_> {
+    /// Notes what a listener's policies have that the runtime does not apply; its guards
+    /// refuse the routes built next.
+    fn listener_gaps(&mut self, p: Option<&crate::config::GatewayPolicies>, what: &str) {
+        self.listener_guards.clear();
+        let Some(p) = p else { return };
+        let g = super::coverage::gateway(p);
+        if let Some(line) = g.describe(&format!("{what} (listener policies)")) {
+            self.notes.push(line);
+        }
+        self.listener_guards = g.guards.iter().map(|k| format!("listener {k}")).collect();
+    }
+
+    /// What `route` (at `ptr`) has that the runtime does not apply: logged, and the guards
+    /// among it (and its listener's) returned.
+    fn route_gaps(&mut self, ptr: &str, route: &Route, policies: &RoutePolicies) -> Option<String> {
+        use super::coverage;
+        let mut g = coverage::route(policies);
+        for b in &route.backends {
+            let mut of_backend = Vec::new();
+            if let Some(p) = &b.policies {
+                of_backend.push(serde_json::to_value(p).unwrap_or_default());
+            }
+            if let Some(nb) = b
+                .backend
+                .as_ref()
+                .and_then(|n| self.cfg.backends.iter().find(|nb| &nb.name == n))
+            {
+                if let Some(p) = &nb.policies {
+                    of_backend.push(serde_json::to_value(p).unwrap_or_default());
+                }
+            }
+            for v in of_backend {
+                let bg = coverage::backend(&v);
+                g.ignored.extend(bg.ignored);
+                g.guards.extend(bg.guards);
+            }
+            for t in b.mcp.iter().flat_map(|m| m.targets.iter()) {
+                if let (Some(p), None) = (&t.policies, &t.stdio) {
+                    let v = serde_json::to_value(p).unwrap_or_default();
+                    g.ignored.extend(coverage::target(&t.name, &v));
+                }
+            }
+        }
+        if let Some(p) = policies
+            .url_rewrite
+            .as_ref()
+            .and_then(|u| u.path.as_ref())
+            .and_then(|p| p.prefix.as_ref())
+        {
+            let unprefixed = route
+                .effective_matches()
+                .iter()
+                .any(|m| m.path.as_ref().is_some_and(|p| p.path_prefix.is_none()));
+            if unprefixed {
+                g.ignored.push(format!(
+                    "urlRewrite.path.prefix `{p}` for requests matched by an exact or regex path"
+                ));
+            }
+        }
+        let label = route.name.as_deref().unwrap_or(ptr);
+        if let Some(line) = g.describe(&format!("route `{label}` ({ptr})")) {
+            self.notes.push(line);
+        }
+        g.guards.extend(self.listener_guards.iter().cloned());
+        (!g.guards.is_empty()).then(|| {
+            g.guards
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+
     fn listener_auth(
         &mut self,
         p: Option<&crate::config::GatewayPolicies>,
@@ -339,6 +508,7 @@ impl Builder<'_> {
         shorthand: Option<&McpBackend>,
     ) -> Result<RouteCtx, BuildError> {
         let policies = route.policies.clone().unwrap_or_default();
+        let refused = self.route_gaps(&ptr, &route, &policies);
         let auth = AuthCtx::from_policies(&policies, &ptr, self.root)
             .map_err(BuildError::Invalid)?
             .map(Arc::new);
@@ -404,6 +574,7 @@ impl Builder<'_> {
             rate_limits,
             request_timeout,
             backend,
+            refused,
         })
     }
 

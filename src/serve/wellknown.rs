@@ -7,12 +7,10 @@ use std::time::{Duration, Instant};
 use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{Method, Response, StatusCode};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use serde_json::{json, Map, Value};
 
 use super::auth::percent_encode;
-use super::body::{self, Body};
+use super::body::{self, Body, RequestBody};
 use super::Shared;
 use crate::config::policy::auth::{McpAuthentication, Provider};
 
@@ -115,7 +113,7 @@ pub async fn handle(
     shared: &Shared,
     auth: &McpAuthentication,
     parts: Parts,
-    body: Incoming,
+    body: RequestBody,
 ) -> Response<Body> {
     let path = parts.uri.path().to_string();
     if path.ends_with(REGISTRATION_SUFFIX) {
@@ -259,7 +257,10 @@ async fn authorization_server_metadata(
         .map(|(b, _)| b.to_string())
         .unwrap_or_else(|| current.clone());
     let Some(obj) = doc.as_object_mut() else {
-        return Err(format!("{url} did not answer with a JSON object"));
+        return Err(format!(
+            "{} did not answer with a JSON object",
+            super::redact::url(&url)
+        ));
     };
     let audience = auth.audiences.as_ref().and_then(|a| a.first());
     let add_audience = |obj: &mut Map<String, Value>| {
@@ -302,17 +303,11 @@ async fn client_registration(
     shared: &Shared,
     auth: &McpAuthentication,
     parts: &Parts,
-    body: Incoming,
+    body: RequestBody,
 ) -> Response<Body> {
-    let limit = shared.limits.max_body_bytes;
-    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return body::json(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &json!({"error": "invalid_client_metadata", "error_description": "request body too large"}),
-            )
-        }
+    let bytes = match body.bytes().await {
+        Ok(b) => b,
+        Err(e) => return super::handler::body_failed(e, shared.limits.max_body_bytes),
     };
     if let Some(client_id) = &auth.client_id {
         let redirect_uris = serde_json::from_slice::<Value>(&bytes)

@@ -79,12 +79,42 @@ pub struct Agw {
 }
 
 impl Agw {
-    /// Writes `config` (with `{port}` replaced) and serves it; waits until the port answers.
+    /// Writes `config` and serves it; waits until `port` answers.
     pub fn start(config: &str, port: u16, args: &[&str]) -> Agw {
+        Agw::start_with(config, port, args, &[])
+    }
+
+    /// [`Agw::start`] with variables added to agw's environment.
+    pub fn start_with(config: &str, port: u16, args: &[&str], env: &[(&str, &str)]) -> Agw {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agw"));
+        cmd.envs(env.iter().copied());
+        Agw::start_cmd(cmd, config, port, args)
+    }
+
+    /// [`Agw::start`] under `sh -c 'ulimit -n SOFT ...'`: agw starts with a soft limit of
+    /// `soft` open files (and, if given, a hard limit of `hard`).
+    pub fn start_ulimit(
+        config: &str,
+        port: u16,
+        args: &[&str],
+        soft: u64,
+        hard: Option<u64>,
+    ) -> Agw {
+        let mut script = format!("ulimit -S -n {soft} && ");
+        if let Some(h) = hard {
+            script.push_str(&format!("ulimit -H -n {h} && "));
+        }
+        script.push_str("exec \"$0\" \"$@\"");
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &script, env!("CARGO_BIN_EXE_agw")]);
+        Agw::start_cmd(cmd, config, port, args)
+    }
+
+    fn start_cmd(mut cmd: Command, config: &str, port: u16, args: &[&str]) -> Agw {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.yaml");
         std::fs::write(&file, config).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_agw"))
+        let mut child = cmd
             .arg("serve")
             .arg(&file)
             .args(["--reload-interval", "100ms"])
@@ -123,6 +153,34 @@ impl Agw {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Replaces the served file by writing a new one beside it and renaming it into place.
+    pub fn replace_config(&self, text: &str) {
+        let tmp = self.dir.path().join("config.yaml.new");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, self.config_path()).unwrap();
+    }
+
+    /// The resident memory of agw, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Waits (bounded) until a request to `path` answers `body`.
+    pub fn wait_body(&self, path: &str, body: &str, tries: usize) -> bool {
+        for _ in 0..tries {
+            if http("GET", &self.url(path), &[], None).body == body {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
     }
 
     /// Sends SIGTERM and waits (bounded) for the exit code.
@@ -275,13 +333,34 @@ impl Reply {
 }
 
 pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
+    exchange(method, url, headers, body, true)
+}
+
+/// [`http`] without following redirects.
+pub fn http_no_redirect(method: &str, url: &str) -> Reply {
+    exchange(method, url, &[], None, false)
+}
+
+fn exchange(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    follow: bool,
+) -> Reply {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
+        let redirects = if follow {
+            reqwest::redirect::Policy::default()
+        } else {
+            reqwest::redirect::Policy::none()
+        };
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .redirect(redirects)
             .build()
             .unwrap();
         let mut rb = client.request(method.parse().unwrap(), url);

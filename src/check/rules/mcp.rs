@@ -12,6 +12,7 @@ use crate::source::Span;
 
 pub fn check(ctx: &mut Ctx) {
     let backends = ctx.mcp.clone();
+    let secrets = secret_refs(ctx.text);
     for (ptr, backend) in backends.iter() {
         let ptr = ptr.as_str();
         duplicate_targets(ctx, ptr, backend);
@@ -22,6 +23,9 @@ pub fn check(ctx: &mut Ctx) {
                     stdio_policies(ctx, &tptr);
                 }
                 npx(ctx, &format!("{tptr}/stdio"), s);
+                if s.clear_env != Some(true) {
+                    inherits_secrets(ctx, &tptr, &t.name, &secrets);
+                }
             }
             for (kind, h) in [("mcp", &t.mcp), ("sse", &t.sse)] {
                 if let Some(h) = h {
@@ -64,6 +68,109 @@ fn duplicate_targets(ctx: &mut Ctx, ptr: &str, b: &McpBackend) {
             .help("give each target its own name: the gateway prefixes tool and prompt names with it (`<target>_<tool>`) and routes calls back by it"),
         );
     }
+}
+
+/// A secret the file takes from the environment: `clientSecret: ${OKTA_CLIENT_SECRET}`.
+struct SecretRef {
+    key: String,
+    var: String,
+    /// The `$VAR` reference in the text.
+    span: Span,
+}
+
+/// Whether a key names a secret (`clientSecret`, `apiKey`, `password`, `GITHUB_TOKEN`, ...).
+fn secret_key(key: &str) -> bool {
+    let k: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    const PARTS: [&str; 8] = [
+        "secret",
+        "password",
+        "passwd",
+        "apikey",
+        "accesskey",
+        "privatekey",
+        "credential",
+        "authorization",
+    ];
+    PARTS.iter().any(|p| k.contains(p)) || k.ends_with("token")
+}
+
+/// Every `KEY: $VAR` (also quoted, `${VAR}`, `${VAR:-default}` or after `Bearer `) whose key
+/// names a secret, outside comments.
+fn secret_refs(text: &str) -> Vec<SecretRef> {
+    static RE: std::sync::OnceLock<::regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        ::regex::Regex::new(
+            r#"(?m)(?:^|[\s{,\-])["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?[ \t]*:[ \t]+["']?(?:Bearer[ \t]+)?(\$\{?([A-Za-z_][A-Za-z0-9_]*))"#,
+        )
+        .expect("a valid pattern")
+    });
+    let mut out = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let code = match line.find(" #") {
+            _ if line.trim_start().starts_with('#') => "",
+            Some(i) => &line[..i],
+            None => line,
+        };
+        for c in re.captures_iter(code) {
+            let (Some(key), Some(reference), Some(var)) = (c.get(1), c.get(2), c.get(3)) else {
+                continue;
+            };
+            if secret_key(key.as_str()) {
+                // `${VAR}` and `${VAR:-default}` up to their closing brace
+                let mut end = reference.end();
+                if reference.as_str().starts_with("${") {
+                    if let Some(i) = code[end..].find('}') {
+                        end += i + 1;
+                    }
+                }
+                out.push(SecretRef {
+                    key: key.as_str().to_string(),
+                    var: var.as_str().to_string(),
+                    span: Span::new(line_start + reference.start(), line_start + end),
+                });
+            }
+        }
+        line_start += line.len();
+    }
+    out
+}
+
+/// A stdio target without `clear_env: true` gets the gateway's whole environment, and with it
+/// every secret the file reads from there (those in the target's own `env` it gets on purpose).
+fn inherits_secrets(ctx: &mut Ctx, tptr: &str, name: &str, secrets: &[SecretRef]) {
+    let own = ctx.value(&format!("{tptr}/stdio/env"));
+    let inherited: Vec<&SecretRef> = secrets
+        .iter()
+        .filter(|s| !(own.start <= s.span.start && s.span.end <= own.end && !own.is_empty()))
+        .collect();
+    let Some(first) = inherited.first() else {
+        return;
+    };
+    let mut vars: Vec<&str> = inherited.iter().map(|s| s.var.as_str()).collect();
+    vars.sort_unstable();
+    vars.dedup();
+    let listed = vars
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    ctx.push(
+        Diagnostic::new(
+            "mcp/stdio-inherits-secrets",
+            format!(
+                "stdio target `{name}` inherits the gateway's environment, which holds secrets this file reads from it ({listed})"
+            ),
+        )
+        .at(ctx.key(&format!("{tptr}/stdio")), "started with the gateway's whole environment")
+        .label(first.span, format!("`{}` comes from the environment", first.key))
+        .help("add `clear_env: true` to the stdio target and pass the variables the server needs under `env:`")
+        .note("a child process can read, log or send on everything in its environment; the gateway starts it with its own unless `clear_env: true`"),
+    );
 }
 
 fn stdio_policies(ctx: &mut Ctx, tptr: &str) {
@@ -363,5 +470,45 @@ fn shorthand(ctx: &mut Ctx) {
             .label(ctx.key("/mcp/gateways"), "attached to gateways")
             .help("attached to gateways, the shorthand listens on their ports; remove `port` (it is deprecated), or remove `gateways` to keep a port of its own"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys() {
+        for k in [
+            "clientSecret",
+            "apiKey",
+            "API_KEY",
+            "password",
+            "GITHUB_TOKEN",
+            "token",
+        ] {
+            assert!(secret_key(k), "{k}");
+        }
+        for k in [
+            "maxTokens",
+            "tokensPerFill",
+            "issuer",
+            "key",
+            "cmd",
+            "LOG_LEVEL",
+        ] {
+            assert!(!secret_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn references_in_block_flow_and_quoted_forms() {
+        let text = "a:\n  clientSecret: ${S1}\n  x: {apiKey: \"$S2\", other: $NOT}\n  # password: $S3\n  authorization: Bearer ${S4:-x}\n  maxTokens: $N\n";
+        let vars: Vec<String> = secret_refs(text).into_iter().map(|r| r.var).collect();
+        assert_eq!(vars, ["S1", "S2", "S4"]);
+        let r = &secret_refs(text)[0];
+        assert_eq!(&text[r.span.start..r.span.end], "${S1}");
+        let r = &secret_refs(text)[2];
+        assert_eq!(&text[r.span.start..r.span.end], "${S4:-x}");
     }
 }

@@ -14,14 +14,12 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{Method, Response, StatusCode};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
-use super::auth::Identity;
-use super::body::{self, sse_event, Body, ChannelBody};
-use super::runtime::{McpCtx, RouteCtx};
+use super::auth::{AuthCtx, Identity, Owner};
+use super::body::{self, sse_event, Body, ChannelBody, RequestBody};
+use super::runtime::{auth_fingerprint, McpCtx, RouteCtx, Runtime};
 use super::{Limits, Shared};
 use session::Session;
 
@@ -42,12 +40,45 @@ fn http_error(status: StatusCode, code: i64, message: &str) -> Response<Body> {
 /// The open sessions, and the reasons of recently ended ones (so that a client learns why).
 pub struct Sessions {
     map: Mutex<HashMap<String, Arc<Session>>>,
-    ended: Mutex<VecDeque<(String, String)>>,
+    /// Ended sessions: id, owner, reason.
+    ended: Mutex<VecDeque<(String, Option<Owner>, String)>>,
     pub children: Arc<Semaphore>,
     max_children: usize,
+    /// One permit per session that may be open; taken before a session starts.
+    slots: Arc<Semaphore>,
+    max_sessions: usize,
+    per_owner: Arc<Mutex<HashMap<Owner, usize>>>,
+    max_per_owner: usize,
 }
 
 const TOMBSTONES: usize = 1024;
+
+/// A place among the open sessions, taken before a session starts (so that the limits hold
+/// however many callers initialize at once) and given back when the session ends.
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+    owner: Option<Owner>,
+    per_owner: Arc<Mutex<HashMap<Owner, usize>>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let Some(o) = &self.owner else { return };
+        let mut counts = self.per_owner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = counts.get_mut(o) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(o);
+            }
+        }
+    }
+}
+
+/// The first characters of a session id: enough to follow a session through the log, too few
+/// to use it.
+pub fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
 
 impl Sessions {
     pub fn new(limits: &Limits) -> Sessions {
@@ -56,6 +87,10 @@ impl Sessions {
             ended: Mutex::new(VecDeque::new()),
             children: Arc::new(Semaphore::new(limits.max_children)),
             max_children: limits.max_children,
+            slots: Arc::new(Semaphore::new(limits.max_sessions)),
+            max_sessions: limits.max_sessions,
+            per_owner: Arc::new(Mutex::new(HashMap::new())),
+            max_per_owner: limits.max_sessions_per_identity,
         }
     }
 
@@ -63,14 +98,48 @@ impl Sessions {
         self.map.lock().unwrap().len()
     }
 
+    /// Takes a place for a new session of `owner` (`None`: a caller without a token, counted
+    /// only against the global limit), or says which limit is reached.
+    pub fn reserve(&self, owner: Option<&Owner>) -> Result<Slot, String> {
+        let permit = self.slots.clone().try_acquire_owned().map_err(|_| {
+            format!(
+                "too many MCP sessions (at most {}); close one or raise --max-sessions",
+                self.max_sessions
+            )
+        })?;
+        if let Some(o) = owner {
+            let mut counts = self.per_owner.lock().unwrap();
+            let n = counts.entry(o.clone()).or_default();
+            if *n >= self.max_per_owner {
+                return Err(format!(
+                    "too many MCP sessions for this caller (at most {}); close one or raise --max-sessions-per-identity",
+                    self.max_per_owner
+                ));
+            }
+            *n += 1;
+        }
+        Ok(Slot {
+            _permit: permit,
+            owner: owner.cloned(),
+            per_owner: self.per_owner.clone(),
+        })
+    }
+
     fn insert(&self, s: Arc<Session>) {
         self.map.lock().unwrap().insert(s.id.clone(), s);
     }
 
-    /// The live session `id`, or why there is none.
-    fn get(&self, id: &str) -> Result<Arc<Session>, Option<String>> {
+    /// The live session `id` if it was opened on `route_ptr` by `owner`, or why there is none
+    /// (a session of another route or caller is as unknown as one that never existed).
+    fn get(
+        &self,
+        id: &str,
+        route_ptr: &str,
+        owner: Option<&Owner>,
+    ) -> Result<Arc<Session>, Option<String>> {
         let s = self.map.lock().unwrap().get(id).cloned();
         match s {
+            Some(s) if s.ctx.route_ptr != route_ptr || s.owner.as_ref() != owner => Err(None),
             Some(s) => match s.ended() {
                 None => Ok(s),
                 Some(reason) => {
@@ -83,19 +152,42 @@ impl Sessions {
                 .lock()
                 .unwrap()
                 .iter()
-                .find(|(i, _)| i == id)
-                .map(|(_, r)| r.clone())),
+                .find(|(i, o, _)| i == id && o.as_ref() == owner)
+                .map(|(_, _, r)| r.clone())),
         }
     }
 
     fn remove(&self, id: &str, reason: &str) {
-        if let Some(s) = self.map.lock().unwrap().remove(id) {
-            s.end(reason);
-        }
+        let Some(s) = self.map.lock().unwrap().remove(id) else {
+            return;
+        };
+        s.end(reason);
         let mut t = self.ended.lock().unwrap();
-        t.push_back((id.to_string(), reason.to_string()));
+        t.push_back((id.to_string(), s.owner.clone(), reason.to_string()));
         while t.len() > TOMBSTONES {
             t.pop_front();
+        }
+    }
+
+    /// After a reload: a session whose route is gone ends; one whose route now admits other
+    /// callers loses its server-to-client stream (the client opens it again, through the new
+    /// policies). Requests are judged by the route as it is now anyway.
+    pub fn reloaded(&self, rt: &Runtime) {
+        let prints = rt.auth_fingerprints();
+        let all: Vec<Arc<Session>> = self.map.lock().unwrap().values().cloned().collect();
+        for s in all {
+            match prints.get(s.ctx.route_ptr.as_str()) {
+                None => {
+                    tracing::info!(session = %s.tag, "the session's route is not in the new configuration; ending it");
+                    self.remove(&s.id, "its route is not in the reloaded configuration");
+                }
+                Some(p) if *p != s.fingerprint => {
+                    if s.close_stream() {
+                        tracing::info!(session = %s.tag, "the route's authentication changed; the session's stream is closed (reopening it goes through the new policies)");
+                    }
+                }
+                Some(_) => {}
+            }
         }
     }
 
@@ -155,7 +247,7 @@ pub async fn reaper(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
                 shared.sessions.remove(&s.id, &reason);
             } else if !s.busy() && s.idle_for() >= idle {
                 let reason = format!("the session was idle for {} s", idle.as_secs());
-                tracing::info!(session = %s.id, "{reason}; ending it");
+                tracing::info!(session = %s.tag, "{reason}; ending it");
                 shared.sessions.remove(&s.id, &reason);
             }
         }
@@ -182,13 +274,15 @@ fn session_id(parts: &Parts) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-/// Serves one request of the MCP endpoint.
+/// Serves one request of the MCP endpoint. `identity` is the caller's (from the route's or
+/// the listener's authentication); a session belongs to the caller that opened it.
 pub async fn handle(
     shared: &Arc<Shared>,
     route: &Arc<RouteCtx>,
+    listener_auth: Option<&AuthCtx>,
     ctx: &Arc<McpCtx>,
     parts: Parts,
-    body: Incoming,
+    body: RequestBody,
     identity: Option<Identity>,
 ) -> Response<Body> {
     if ctx.backend.dns_rebinding_protection == Some(true) && !origin_allowed(&parts) {
@@ -198,10 +292,15 @@ pub async fn handle(
             "Forbidden: the Origin is neither this host nor a loopback address (dnsRebindingProtection)",
         );
     }
+    let owner = identity.as_ref().map(Identity::owner);
+    let caller = Caller {
+        owner: owner.as_ref(),
+        fingerprint: auth_fingerprint(route, listener_auth),
+    };
     match parts.method {
-        Method::POST => post(shared, route, ctx, parts, body, identity).await,
-        Method::GET => get(shared, ctx, &parts),
-        Method::DELETE => delete(shared, ctx, &parts),
+        Method::POST => post(shared, route, ctx, parts, body, identity.clone(), caller).await,
+        Method::GET => get(shared, ctx, &parts, caller),
+        Method::DELETE => delete(shared, ctx, &parts, caller),
         _ => {
             let mut r = http_error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -248,6 +347,13 @@ fn origin_allowed(parts: &Parts) -> bool {
         .is_some_and(|h| host_of(h) == o)
 }
 
+/// Who makes a request on a session, and what admitted them.
+#[derive(Clone, Copy)]
+struct Caller<'a> {
+    owner: Option<&'a Owner>,
+    fingerprint: u64,
+}
+
 fn unknown_session(reason: Option<String>) -> Response<Body> {
     let msg = match reason {
         Some(r) => format!("Session not found: {r}; initialize a new session"),
@@ -269,8 +375,9 @@ async fn post(
     route: &Arc<RouteCtx>,
     ctx: &Arc<McpCtx>,
     parts: Parts,
-    body: Incoming,
+    body: RequestBody,
     identity: Option<Identity>,
+    caller: Caller<'_>,
 ) -> Response<Body> {
     if !(accepts(&parts, "application/json") && accepts(&parts, "text/event-stream")) {
         return http_error(
@@ -298,20 +405,30 @@ async fn post(
             "Unsupported Media Type: the body must be application/json",
         );
     }
-    let bytes = match http_body_util::Limited::new(body, shared.limits.max_body_bytes)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return http_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                -32000,
-                &format!(
-                    "the request body is larger than {} bytes",
-                    shared.limits.max_body_bytes
+    let bytes = match body.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            let (status, text) = match e {
+                body::BodyError::TooLarge => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "the request body is larger than {} bytes",
+                        shared.limits.max_body_bytes
+                    ),
                 ),
-            )
+                body::BodyError::TimedOut => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the request body did not arrive within --body-timeout".to_string(),
+                ),
+                body::BodyError::Aborted => (
+                    StatusCode::BAD_REQUEST,
+                    "the request body was not sent whole".to_string(),
+                ),
+            };
+            let mut r = http_error(status, -32000, &text);
+            r.extensions_mut()
+                .insert(super::handler::LogNote(super::handler::note_of(e)));
+            return r;
         }
     };
     let msg: Value = match serde_json::from_slice(&bytes) {
@@ -348,23 +465,39 @@ async fn post(
         }
         let id = msg.get("id").cloned().unwrap_or(Value::Null);
         let params = msg.get("params").cloned().unwrap_or(json!({}));
-        return match Session::start(shared, ctx.clone(), params, false).await {
+        let slot = match shared.sessions.reserve(caller.owner) {
+            Ok(s) => s,
+            Err(why) => {
+                let mut r = body::json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &rpc_error(id, -32000, &why),
+                );
+                body::retry_after(&mut r);
+                return r;
+            }
+        };
+        let admission = session::Admission {
+            slot: Some(slot),
+            owner: caller.owner.cloned(),
+            fingerprint: caller.fingerprint,
+        };
+        return match Session::start(shared, ctx.clone(), params, admission).await {
             Ok((session, result)) => {
                 shared.sessions.insert(session.clone());
-                tracing::info!(session = %session.id, route = %route.label, "MCP session started");
+                tracing::info!(session = %session.tag, route = %route.label, "MCP session started");
                 let mut r = body::json(StatusCode::OK, &rpc_result(id, result));
                 if let Ok(v) = HeaderValue::from_str(&session.id) {
                     r.headers_mut().insert(SESSION_HEADER, v);
                 }
                 r
             }
-            Err(e) => body::json(e.status, &rpc_error(id, -32000, &e.message)),
+            Err(e) => e.response(id),
         };
     }
     let Some(sid) = session_id(&parts) else {
         return missing_session();
     };
-    let session = match shared.sessions.get(sid) {
+    let session = match shared.sessions.get(sid, &route.ptr, caller.owner) {
         Ok(s) => s,
         Err(reason) => return unknown_session(reason),
     };
@@ -386,7 +519,9 @@ async fn post(
     r
 }
 
-type Pending = Pin<Box<dyn Future<Output = Value> + Send>>;
+/// The response to a client request, with the HTTP status it goes out with when it is the only
+/// message (an SSE stream is already 200).
+type Pending = Pin<Box<dyn Future<Output = (Value, u16)> + Send>>;
 
 /// The answer to one request: plain JSON when the response comes first, an SSE stream when
 /// notifications or requests of the target come before it.
@@ -398,8 +533,10 @@ async fn reply(mut fut: Pending, mut rx: mpsc::Receiver<Value>) -> Response<Body
             while let Ok(m) = rx.try_recv() {
                 early.push(m);
             }
+            let (fin, status) = fin;
             if early.is_empty() {
-                return body::json(StatusCode::OK, &fin);
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                return body::json(status, &fin);
             }
             early.push(fin);
             let (btx, brx) = mpsc::channel(early.len());
@@ -415,7 +552,7 @@ async fn reply(mut fut: Pending, mut rx: mpsc::Receiver<Value>) -> Response<Body
     tokio::spawn(async move {
         loop {
             tokio::select! {
-                fin = &mut fut => {
+                (fin, _) = &mut fut => {
                     while let Ok(m) = rx.try_recv() {
                         if btx.send(sse_event(&m)).await.is_err() {
                             return;
@@ -431,7 +568,7 @@ async fn reply(mut fut: Pending, mut rx: mpsc::Receiver<Value>) -> Response<Body
                         }
                     }
                     None => {
-                        let fin = fut.await;
+                        let (fin, _) = fut.await;
                         let _ = btx.send(sse_event(&fin)).await;
                         return;
                     }
@@ -453,7 +590,7 @@ fn sse_response(rx: mpsc::Receiver<Bytes>) -> Response<Body> {
     r
 }
 
-fn get(shared: &Arc<Shared>, ctx: &Arc<McpCtx>, parts: &Parts) -> Response<Body> {
+fn get(shared: &Arc<Shared>, ctx: &Arc<McpCtx>, parts: &Parts, caller: Caller) -> Response<Body> {
     if ctx.stateless {
         return http_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -471,7 +608,7 @@ fn get(shared: &Arc<Shared>, ctx: &Arc<McpCtx>, parts: &Parts) -> Response<Body>
     let Some(sid) = session_id(parts) else {
         return missing_session();
     };
-    let session = match shared.sessions.get(sid) {
+    let session = match shared.sessions.get(sid, &ctx.route_ptr, caller.owner) {
         Ok(s) => s,
         Err(reason) => return unknown_session(reason),
     };
@@ -486,7 +623,12 @@ fn get(shared: &Arc<Shared>, ctx: &Arc<McpCtx>, parts: &Parts) -> Response<Body>
     }
 }
 
-fn delete(shared: &Arc<Shared>, ctx: &Arc<McpCtx>, parts: &Parts) -> Response<Body> {
+fn delete(
+    shared: &Arc<Shared>,
+    ctx: &Arc<McpCtx>,
+    parts: &Parts,
+    caller: Caller,
+) -> Response<Body> {
     if ctx.stateless {
         return http_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -497,12 +639,12 @@ fn delete(shared: &Arc<Shared>, ctx: &Arc<McpCtx>, parts: &Parts) -> Response<Bo
     let Some(sid) = session_id(parts) else {
         return missing_session();
     };
-    match shared.sessions.get(sid) {
+    match shared.sessions.get(sid, &ctx.route_ptr, caller.owner) {
         Ok(s) => {
             shared
                 .sessions
                 .remove(&s.id, "the client ended the session");
-            tracing::info!(session = %s.id, "MCP session ended by the client");
+            tracing::info!(session = %s.tag, "MCP session ended by the client");
             Response::new(body::empty())
         }
         Err(reason) => unknown_session(reason),
@@ -538,9 +680,15 @@ async fn stateless(
         json!({"protocolVersion": version, "capabilities": {},
                "clientInfo": {"name": "agw", "version": env!("CARGO_PKG_VERSION")}})
     };
-    let (session, result) = match Session::start(shared, ctx.clone(), init_params, true).await {
+    let admission = session::Admission {
+        slot: None,
+        owner: identity.as_ref().map(Identity::owner),
+        fingerprint: 0,
+    };
+    let (session, result) = match Session::start(shared, ctx.clone(), init_params, admission).await
+    {
         Ok(x) => x,
-        Err(e) => return body::json(e.status, &rpc_error(id, -32000, &e.message)),
+        Err(e) => return e.response(id),
     };
     if method == "initialize" {
         session.end("stateless request done");

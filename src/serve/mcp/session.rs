@@ -14,17 +14,21 @@ use serde_json::{json, Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::upstream::{self, Upstream};
+use super::Slot;
 use super::{rpc_error, rpc_result};
 use crate::config::mcp::FailureMode;
-use crate::serve::auth::{authorize, Identity, McpCall};
+use crate::serve::auth::{authorize, Identity, McpCall, Owner};
 use crate::serve::runtime::{McpCtx, RouteCtx};
 use crate::serve::Shared;
+use crate::token::authz;
 
 /// A JSON-RPC error to answer with.
 #[derive(Debug, Clone)]
 pub struct RpcErr {
     pub code: i64,
     pub message: String,
+    /// The HTTP status the error goes out with (200 for most JSON-RPC errors).
+    pub http_status: u16,
 }
 
 impl RpcErr {
@@ -32,6 +36,17 @@ impl RpcErr {
         RpcErr {
             code,
             message: message.into(),
+            http_status: 200,
+        }
+    }
+
+    /// A call that `mcpAuthorization` denies, answered as the gateway answers it: HTTP 400 with
+    /// `Unknown tool: NAME`, which does not say that authorization denied it.
+    pub fn denied(kind: &str, name: &str) -> RpcErr {
+        RpcErr {
+            code: authz::DENIED_JSONRPC_CODE,
+            message: authz::denied_message(kind, name),
+            http_status: authz::DENIED_HTTP_STATUS,
         }
     }
 }
@@ -41,6 +56,34 @@ impl RpcErr {
 pub struct StartError {
     pub status: http::StatusCode,
     pub message: String,
+}
+
+impl StartError {
+    /// Out of a resource (sessions, child processes, file descriptors): 503 with
+    /// `Retry-After`.
+    fn busy(message: String) -> StartError {
+        StartError {
+            status: http::StatusCode::SERVICE_UNAVAILABLE,
+            message,
+        }
+    }
+
+    /// The answer to the client's `initialize` (request id `id`).
+    pub fn response(&self, id: Value) -> http::Response<crate::serve::body::Body> {
+        let mut r = crate::serve::body::json(self.status, &rpc_error(id, -32000, &self.message));
+        if self.status == http::StatusCode::SERVICE_UNAVAILABLE {
+            crate::serve::body::retry_after(&mut r);
+        }
+        r
+    }
+}
+
+/// What admits a new session: its place among the open sessions (none for a stateless
+/// request), the caller it belongs to, and the fingerprint of the route's authentication.
+pub struct Admission {
+    pub slot: Option<Slot>,
+    pub owner: Option<Owner>,
+    pub fingerprint: u64,
 }
 
 struct Pending {
@@ -61,6 +104,13 @@ struct Owners {
 
 pub struct Session {
     pub id: String,
+    /// The start of the id, for the log (the whole id is never logged).
+    pub tag: String,
+    /// The caller that opened the session; nobody else may use it.
+    pub owner: Option<Owner>,
+    /// The route's authentication when the session was opened.
+    pub fingerprint: u64,
+    slot: Mutex<Option<Slot>>,
     pub ctx: Arc<McpCtx>,
     upstreams: Vec<Upstream>,
     names: Vec<String>,
@@ -90,25 +140,15 @@ impl Session {
         shared: &Shared,
         ctx: Arc<McpCtx>,
         init_params: Value,
-        stateless: bool,
+        admission: Admission,
     ) -> Result<(Arc<Session>, Value), StartError> {
-        let busy = |message: String| StartError {
-            status: http::StatusCode::SERVICE_UNAVAILABLE,
-            message,
-        };
-        if !stateless && shared.sessions.count() >= shared.limits.max_sessions {
-            return Err(busy(format!(
-                "too many MCP sessions (at most {}); close one or raise --max-sessions",
-                shared.limits.max_sessions
-            )));
-        }
         let mut permits = Vec::new();
         for t in &ctx.backend.targets {
             if t.stdio.is_some() {
                 match shared.sessions.children.clone().try_acquire_owned() {
                     Ok(p) => permits.push(Some(p)),
                     Err(_) => {
-                        return Err(busy(format!(
+                        return Err(StartError::busy(format!(
                             "too many child processes (at most {}); close a session or raise --max-children",
                             shared.limits.max_children
                         )))
@@ -119,6 +159,7 @@ impl Session {
             }
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
+        let tag = super::short_id(&id).to_string();
         let backends = shared.runtime.load().backends.clone();
         let session = Arc::new_cyclic(|weak| {
             let upstreams: Vec<Upstream> = ctx
@@ -128,7 +169,7 @@ impl Session {
                 .zip(permits)
                 .enumerate()
                 .map(|(i, (t, permit))| {
-                    upstream::start(t, i, weak.clone(), &id, permit, &shared.http, &backends)
+                    upstream::start(t, i, weak.clone(), &tag, permit, &shared.http, &backends)
                 })
                 .collect();
             Session {
@@ -136,6 +177,10 @@ impl Session {
                 live: Mutex::new(vec![true; upstreams.len()]),
                 upstreams,
                 id: id.clone(),
+                tag: tag.clone(),
+                owner: admission.owner,
+                fingerprint: admission.fingerprint,
+                slot: Mutex::new(admission.slot),
                 ctx: ctx.clone(),
                 next_id: AtomicU64::new(1),
                 next_server_id: AtomicU64::new(1),
@@ -152,8 +197,9 @@ impl Session {
             let s = session.clone();
             let params = init_params.clone();
             async move {
-                if let Upstream::Failed(e) = &s.upstreams[i] {
-                    return Err(e.clone());
+                match &s.upstreams[i] {
+                    Upstream::Failed(e) | Upstream::Exhausted(e) => return Err(e.clone()),
+                    _ => {}
                 }
                 match tokio::time::timeout(timeout, s.call(i, "initialize", params, None)).await {
                     Err(_) => Err(format!(
@@ -192,13 +238,20 @@ impl Session {
         if ok.is_empty() || (!errors.is_empty() && !fail_open) {
             let message = errors.join("; ");
             session.end(&message);
+            let exhausted = session
+                .upstreams
+                .iter()
+                .any(|u| matches!(u, Upstream::Exhausted(_)));
+            if exhausted {
+                return Err(StartError::busy(message));
+            }
             return Err(StartError {
                 status: http::StatusCode::BAD_GATEWAY,
                 message,
             });
         }
         for e in &errors {
-            tracing::warn!(session = %session.id, "failOpen: serving without a target: {e}");
+            tracing::warn!(session = %session.tag, "failOpen: serving without a target: {e}");
         }
         let result = if session.upstreams.len() == 1 {
             ok.pop().map(|(_, v)| v).unwrap_or(Value::Null)
@@ -249,6 +302,16 @@ impl Session {
         for u in &self.upstreams {
             u.close();
         }
+        self.slot.lock().unwrap().take();
+    }
+
+    /// Ends the server-to-client stream, if one is open; true if one was.
+    pub fn close_stream(&self) -> bool {
+        self.get_stream
+            .lock()
+            .unwrap()
+            .take()
+            .is_some_and(|tx| !tx.is_closed())
     }
 
     /// A target's connection ended on its own (the child exited, the remote session expired).
@@ -256,7 +319,7 @@ impl Session {
         if self.ended().is_some() {
             return;
         }
-        tracing::warn!(session = %self.id, target = %self.names[idx], "{reason}; ending the session");
+        tracing::warn!(session = %self.tag, mcp_target = %self.names[idx], "{reason}; ending the session");
         self.end(&reason);
     }
 
@@ -466,7 +529,7 @@ impl Session {
         route: Arc<RouteCtx>,
         identity: Option<Identity>,
         events: mpsc::Sender<Value>,
-    ) -> Value {
+    ) -> (Value, u16) {
         let id = msg.get("id").cloned().unwrap_or(Value::Null);
         let method = msg
             .get("method")
@@ -538,12 +601,12 @@ impl Session {
             }
         };
         match answer {
-            Ok(Answer::Result(r)) => rpc_result(id, r),
+            Ok(Answer::Result(r)) => (rpc_result(id, r), 200),
             Ok(Answer::Msg(mut m)) => {
                 m["id"] = id;
-                m
+                (m, 200)
             }
-            Err(e) => rpc_error(id, e.code, &e.message),
+            Err(e) => (rpc_error(id, e.code, &e.message), e.http_status),
         }
     }
 
@@ -589,7 +652,7 @@ impl Session {
             let msg = match r {
                 Ok(m) => m,
                 Err(e) if self.fail_open() => {
-                    tracing::warn!(session = %self.id, "failOpen: {}", e.message);
+                    tracing::warn!(session = %self.tag, "failOpen: {}", e.message);
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -738,14 +801,9 @@ impl Session {
         };
         let d = authorize(authz.route.mcp_authz(), authz.identity, &call);
         if !d.allowed {
-            tracing::info!(session = %self.id, "{method} {name} denied: {}", d.reason);
+            tracing::info!(session = %self.tag, "{method} {name} denied: {}", d.reason);
             let what = if kind == Kind::Tool { "tool" } else { "prompt" };
-            return Err(RpcErr::new(
-                -32602,
-                format!(
-                    "Unknown {what}: {name} (not allowed by the route's mcpAuthorization rules)"
-                ),
-            ));
+            return Err(RpcErr::denied(what, &name));
         }
         params["name"] = json!(own);
         self.call_as(idx, method, params, Some(events), client_id)
@@ -783,13 +841,8 @@ impl Session {
         };
         let d = authorize(authz.route.mcp_authz(), authz.identity, &call);
         if !d.allowed {
-            tracing::info!(session = %self.id, "{method} {uri} denied: {}", d.reason);
-            return Err(RpcErr::new(
-                -32002,
-                format!(
-                    "Resource not found: {uri} (not allowed by the route's mcpAuthorization rules)"
-                ),
-            ));
+            tracing::info!(session = %self.tag, "{method} {uri} denied: {}", d.reason);
+            return Err(RpcErr::denied("resource", &uri));
         }
         self.call_as(idx, method, params, Some(events), client_id)
             .await

@@ -25,6 +25,9 @@ pub enum Upstream {
     Remote(RemoteConn),
     /// The target could not be started; the reason is reported on initialize.
     Failed(String),
+    /// The target could not be started for lack of a resource (file descriptors, processes,
+    /// memory): the client is told to retry later.
+    Exhausted(String),
 }
 
 impl Upstream {
@@ -36,7 +39,7 @@ impl Upstream {
                 c.send(msg.clone());
                 Ok(())
             }
-            Upstream::Failed(e) => Err(e.clone()),
+            Upstream::Failed(e) | Upstream::Exhausted(e) => Err(e.clone()),
         }
     }
 
@@ -45,7 +48,7 @@ impl Upstream {
         match self {
             Upstream::Stdio(c) => c.close(),
             Upstream::Remote(c) => c.close(),
-            Upstream::Failed(_) => {}
+            Upstream::Failed(_) | Upstream::Exhausted(_) => {}
         }
     }
 
@@ -57,20 +60,20 @@ impl Upstream {
     }
 }
 
-/// Starts the connection to `target` for a session.
+/// Starts the connection to `target` for a session (`session_tag` names it in the log).
 pub fn start(
     target: &McpTarget,
     idx: usize,
     session: Weak<Session>,
-    session_id: &str,
+    session_tag: &str,
     permit: Option<OwnedSemaphorePermit>,
     http: &reqwest::Client,
     cfg_backends: &[crate::config::NamedBackend],
 ) -> Upstream {
     if let Some(s) = &target.stdio {
-        return match StdioConn::spawn(s, &target.name, idx, session, session_id, permit) {
+        return match StdioConn::spawn(s, &target.name, idx, session, session_tag, permit) {
             Ok(c) => Upstream::Stdio(c),
-            Err(e) => Upstream::Failed(e),
+            Err(e) => e,
         };
     }
     if let Some(m) = &target.mcp {
@@ -145,9 +148,9 @@ impl StdioConn {
         name: &str,
         idx: usize,
         session: Weak<Session>,
-        session_id: &str,
+        session_tag: &str,
         permit: Option<OwnedSemaphorePermit>,
-    ) -> Result<StdioConn, String> {
+    ) -> Result<StdioConn, Upstream> {
         let mut cmd = Command::new(&t.cmd);
         cmd.args(&t.args)
             .stdin(Stdio::piped())
@@ -159,26 +162,26 @@ impl StdioConn {
             cmd.env_clear();
         }
         cmd.envs(&t.env);
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start `{}` for target `{name}`: {e}", t.cmd))?;
+        let mut child = cmd.spawn().map_err(|e| {
+            let msg = format!("cannot start `{}` for target `{name}`: {e}", t.cmd);
+            if out_of_resources(&e) {
+                Upstream::Exhausted(msg)
+            } else {
+                Upstream::Failed(msg)
+            }
+        })?;
         let pid = child.id();
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
         let exited = Arc::new(AtomicBool::new(false));
-        tracing::info!(session = %session_id, target = %name, pid = pid.unwrap_or(0), cmd = %t.cmd, "started MCP server");
+        tracing::info!(session = %session_tag, mcp_target = %name, pid = pid.unwrap_or(0), cmd = %t.cmd, "started MCP server");
 
-        let sid = session_id.to_string();
+        let sid = session_tag.to_string();
         let tname = name.to_string();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                tracing::info!(target: "agw::child", session = %sid, target = %tname, "{line}");
-            }
-        });
+        tokio::spawn(log_stderr(stderr, sid, tname));
 
-        let sid = session_id.to_string();
+        let sid = session_tag.to_string();
         let tname = name.to_string();
         let exited2 = exited.clone();
         tokio::spawn(async move {
@@ -194,7 +197,7 @@ impl StdioConn {
                 {
                     Ok(n) => n,
                     Err(e) => {
-                        tracing::warn!(session = %sid, target = %tname, error = %e, "reading the MCP server failed");
+                        tracing::warn!(session = %sid, mcp_target = %tname, error = %e, "reading the MCP server failed");
                         break;
                     }
                 };
@@ -216,7 +219,7 @@ impl StdioConn {
                         }
                     }
                     Err(_) => {
-                        tracing::warn!(session = %sid, target = %tname, line = %String::from_utf8_lossy(&line[..line.len().min(200)]), "the MCP server wrote a line that is not JSON-RPC on stdout");
+                        tracing::warn!(session = %sid, mcp_target = %tname, line = %String::from_utf8_lossy(&line[..line.len().min(200)]), "the MCP server wrote a line that is not JSON-RPC on stdout");
                     }
                 }
             }
@@ -230,7 +233,7 @@ impl StdioConn {
                 Ok(s) => format!("MCP server `{tname}` exited ({})", describe_status(s)),
                 Err(e) => format!("MCP server `{tname}` could not be waited for: {e}"),
             };
-            tracing::info!(session = %sid, target = %tname, "{reason}");
+            tracing::info!(session = %sid, mcp_target = %tname, "{reason}");
             if let Some(s) = session.upgrade() {
                 s.upstream_ended(idx, reason);
             }
@@ -282,12 +285,56 @@ impl StdioConn {
     }
 }
 
+/// Whether starting a process failed for lack of a resource that frees up again (file
+/// descriptors, processes, memory) rather than because of the command.
+fn out_of_resources(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::EAGAIN | libc::ENOMEM)
+    )
+}
+
 fn signal_group(pid: u32, sig: i32) {
     let Ok(pid) = i32::try_from(pid) else { return };
     // SAFETY: kill(2) with a negative pid signals the process group that `process_group(0)`
     // created for the child; it touches no memory.
     unsafe {
         libc::kill(-pid, sig);
+    }
+}
+
+/// The longest piece of a child's stderr logged as one line (a longer line is logged in pieces).
+const MAX_STDERR_LINE: usize = 16 * 1024;
+
+/// Logs what a child writes on stderr, line by line, until the child closes it. Bytes, not
+/// text: a line that is not UTF-8 is logged lossily, and the pipe stays open (a child whose
+/// stderr closes dies on its next write).
+async fn log_stderr(stderr: tokio::process::ChildStderr, session: String, name: String) {
+    let mut reader = BufReader::new(stderr);
+    let mut buf = Vec::with_capacity(1024);
+    let mut errors = 0;
+    loop {
+        buf.clear();
+        let read = (&mut reader)
+            .take(MAX_STDERR_LINE as u64)
+            .read_until(b'\n', &mut buf)
+            .await;
+        match read {
+            Ok(0) => return,
+            Ok(_) => {
+                errors = 0;
+                let line = String::from_utf8_lossy(trim_line(&buf));
+                tracing::info!(target: "agw::child", session = %session, mcp_target = %name, "{line}");
+            }
+            Err(e) => {
+                errors += 1;
+                if errors > 100 {
+                    tracing::warn!(session = %session, mcp_target = %name, error = %e, "cannot read the MCP server's stderr any more");
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
     }
 }
 
@@ -412,7 +459,7 @@ impl RemoteInner {
 
     /// Answers a request that could not be delivered with a JSON-RPC error.
     fn fail(&self, msg: &Value, text: String) {
-        tracing::warn!(target = %self.name, url = %self.url, "{text}");
+        tracing::warn!(mcp_target = %self.name, url = %crate::serve::redact::url(&self.url), "{text}");
         if let (Some(id), Some(_)) = (msg.get("id"), msg.get("method")) {
             self.deliver(super::rpc_error(id.clone(), -32000, &text));
         }
@@ -434,7 +481,14 @@ impl RemoteInner {
         let resp = match resp {
             Ok(r) => r,
             Err(e) => {
-                return self.fail(&msg, format!("MCP server `{}` unreachable: {e}", self.name));
+                return self.fail(
+                    &msg,
+                    format!(
+                        "MCP server `{}` unreachable: {}",
+                        self.name,
+                        e.without_url()
+                    ),
+                );
             }
         };
         let status = resp.status();
@@ -524,7 +578,7 @@ impl RemoteInner {
                 Ok(Some(c)) => buf.extend_from_slice(&c),
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::debug!(target = %self.name, error = %e, "SSE stream ended");
+                    tracing::debug!(mcp_target = %self.name, error = %e.without_url(), "SSE stream ended");
                     break;
                 }
             }
@@ -566,7 +620,11 @@ impl RemoteInner {
 
 async fn read_all(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();
-    while let Some(c) = resp.chunk().await.map_err(|e| e.to_string())? {
+    while let Some(c) = resp
+        .chunk()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+    {
         if buf.len() + c.len() > cap {
             return Err(format!("answer larger than {cap} bytes"));
         }
