@@ -361,3 +361,38 @@ fn neovim_shows_the_findings_and_applies_a_code_action() {
     );
     assert!(seen.contains("# agw: allow placeholder/value"), "{seen}");
 }
+
+/// A finding's fix is a quick fix (preferred when safe), and `source.fixAll.agw` applies every
+/// safe fix at once; applying it removes those findings.
+#[test]
+fn fixes_are_code_actions_and_fix_all_applies_them() {
+    let text = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentcation:\n          issuer: https://acme.okta.com/oauth2/default\n          jwks: {url: https://acme.okta.com/oauth2/default/v1/keys}\n          audiences: [api://default]\n          resourceMetadata: {resource: 'http://localhost:3000/mcp'}\n      backends:\n      - mcp:\n          targets:\n          - name: e\n            stdio: {cmd: npx, args: ['@modelcontextprotocol/server-everything']}\n";
+    let uri = "file:///tmp/fixable.yaml";
+    let mut c = Client::start(json!({"processEnv": false}), None);
+    let d = c.open(uri, text);
+    assert_eq!(codes(&d), ["schema/unknown-key"], "{d:#?}");
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 20, "character": 0}});
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": whole, "context": {"diagnostics": []}}),
+    );
+    let actions = r["result"].as_array().unwrap().clone();
+    let quick = actions
+        .iter()
+        .find(|a| a["title"] == "Fix: rename `mcpAuthentcation` to `mcpAuthentication`")
+        .unwrap_or_else(|| panic!("{actions:#?}"));
+    assert_eq!(quick["isPreferred"], true);
+    let all = actions
+        .iter()
+        .find(|a| a["kind"] == "source.fixAll.agw")
+        .unwrap_or_else(|| panic!("{actions:#?}"));
+    // the key typo and, once it is fixed, the npx finding the rules can then see
+    assert_eq!(all["title"], "Fix all safe agw findings (2)", "{all}");
+    let fixed = all["edit"]["changes"][uri][0]["newText"].as_str().unwrap();
+    assert!(
+        fixed.contains("mcpAuthentication:") && fixed.contains("args: ['-y', '@"),
+        "{fixed}"
+    );
+    let after = c.change(uri, 2, fixed);
+    assert!(after.is_empty(), "{after:#?}");
+}

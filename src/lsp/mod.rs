@@ -37,6 +37,8 @@ use settings::Settings;
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
 pub const CHECK_ONLINE: &str = "agw.checkOnline";
+/// The code action kind of "fix all safe findings", for `editor.codeActionsOnSave`.
+pub const FIX_ALL: &str = "source.fixAll.agw";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -60,7 +62,15 @@ pub fn serve(conn: &Connection) -> Result<(), Error> {
             position_encoding: Some(encoding.kind()),
             text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
             hover_provider: Some(HoverProviderCapability::Simple(true)),
-            code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+            code_action_provider: Some(CodeActionProviderCapability::Options(
+                lsp_types::CodeActionOptions {
+                    code_action_kinds: Some(vec![
+                        CodeActionKind::QUICKFIX,
+                        CodeActionKind::new(FIX_ALL),
+                    ]),
+                    ..Default::default()
+                },
+            )),
             execute_command_provider: Some(ExecuteCommandOptions {
                 commands: vec![CHECK_ONLINE.into()],
                 ..Default::default()
@@ -341,9 +351,39 @@ impl Server<'_> {
             lines.offset(&doc.text, p.range.end),
         );
         let mut out = Vec::new();
+        let workspace_edit = |edits: Vec<TextEdit>| WorkspaceEdit {
+            changes: Some(HashMap::from([(uri.clone(), edits)])),
+            ..Default::default()
+        };
         for d in &loaded.report.diagnostics {
             let Some(span) = d.primary() else { continue };
-            if span.end < from || span.start > to || catalog::refuses(d.rule) {
+            if span.end < from || span.start > to {
+                continue;
+            }
+            if let Some(f) = &d.fix {
+                let edits = f
+                    .edits
+                    .iter()
+                    .map(|e| TextEdit {
+                        range: lines.range(&doc.text, e.span.start, e.span.end),
+                        new_text: e.text.clone(),
+                    })
+                    .collect();
+                let safe = f.applicability == crate::diag::fix::Applicability::Safe;
+                out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: if safe {
+                        format!("Fix: {}", f.title)
+                    } else {
+                        format!("Fix (unsafe, review it): {}", f.title)
+                    },
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![convert::diagnostic(&uri, &doc.text, &lines, d)]),
+                    edit: Some(workspace_edit(edits)),
+                    is_preferred: Some(safe),
+                    ..Default::default()
+                }));
+            }
+            if catalog::refuses(d.rule) {
                 continue;
             }
             let line_start = doc.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
@@ -361,12 +401,31 @@ impl Server<'_> {
                 title: format!("Allow `{}` here (# agw: allow comment)", d.rule),
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![diagnostic]),
-                edit: Some(WorkspaceEdit {
-                    changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
-                    ..Default::default()
-                }),
+                edit: Some(workspace_edit(vec![edit])),
                 ..Default::default()
             }));
+        }
+        // every safe fix of the file at once, proven as `agw check --fix` proves them
+        if loaded
+            .report
+            .diagnostics
+            .iter()
+            .any(|d| crate::check::fix::eligible(d, false))
+        {
+            let name = &loaded.report.source.name;
+            let fixed = crate::check::fix::fix(name, &doc.text, &self.options, false);
+            if fixed.text != doc.text {
+                let all = TextEdit {
+                    range: lines.range(&doc.text, 0, doc.text.len()),
+                    new_text: fixed.text,
+                };
+                out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: format!("Fix all safe agw findings ({})", fixed.applied.len()),
+                    kind: Some(CodeActionKind::new(FIX_ALL)),
+                    edit: Some(workspace_edit(vec![all])),
+                    ..Default::default()
+                }));
+            }
         }
         out
     }
