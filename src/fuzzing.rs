@@ -40,14 +40,21 @@ pub fn config(data: &[u8]) {
         ..Default::default()
     };
     let loaded = check_bytes("fuzz.yaml", data.to_vec(), &opts);
-    let text = crate::diag::human::render(std::slice::from_ref(&loaded.report), false);
-    let shown = crate::serve::redact::env_values(&text, &loaded.report.source.text, &opts.env);
-    // The text as written may be shown; a value only the environment holds may not.
+    // The text as written may be shown; a value only the environment holds may not, in any
+    // format (what `agw serve` logs of a refused reload is the human one).
     let written = memchr::memmem::find(data, SECRET.as_bytes()).is_some();
-    assert!(
-        written || !shown.contains(SECRET),
-        "a secret in what serve logs:\n{shown}"
-    );
+    let reports = std::slice::from_ref(&loaded.report);
+    for shown in [
+        crate::diag::human::render(reports, false),
+        crate::diag::json::render(reports),
+        crate::diag::sarif::render(reports),
+        crate::diag::github::render(reports),
+    ] {
+        assert!(
+            written || !shown.contains(SECRET),
+            "a secret in agw's findings:\n{shown}"
+        );
+    }
     if let Some(cfg) = &loaded.config {
         // The runtime is built from whatever passed the loader.
         let _ = crate::serve::runtime::Runtime::build(cfg, 1, std::path::Path::new("."));

@@ -4,7 +4,7 @@ use crate::check::check_bytes;
 use crate::cli::{LogFormat, ReloadArg, ServeArgs};
 use crate::diag::{self, Severity};
 use crate::serve::auth::VerifierOptions;
-use crate::serve::{redact, reload, Limits, ServeOptions};
+use crate::serve::{reload, Limits, ServeOptions};
 
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
 
@@ -39,7 +39,6 @@ pub fn run(a: ServeArgs) -> i32 {
         let loaded = check_bytes(&name, snapshot.bytes, &check);
         if !loaded.report.diagnostics.is_empty() {
             let text = diag::human::render(std::slice::from_ref(&loaded.report), color);
-            let text = redact::env_values(&text, &loaded.report.source.text, &check.env);
             eprint!("{text}");
         }
         let passed = loaded.report.count(Severity::Error) == 0;

@@ -9,7 +9,6 @@ pub mod coverage;
 mod handler;
 pub mod mcp;
 mod proxy;
-pub mod redact;
 pub mod reload;
 pub mod rewrite;
 pub mod router;
@@ -248,20 +247,30 @@ impl Shared {
             .header(http::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| format!("cannot fetch {}: {}", redact::url(url), e.without_url()))?;
+            .map_err(|e| {
+                format!(
+                    "cannot fetch {}: {}",
+                    crate::diag::redact::mask_url_credentials(url),
+                    e.without_url()
+                )
+            })?;
         let status = resp.status();
         let bytes = read_capped(resp, MAX_ISSUER_BODY)
             .await
-            .map_err(|e| format!("{}: {e}", redact::url(url)))?;
+            .map_err(|e| format!("{}: {e}", crate::diag::redact::mask_url_credentials(url)))?;
         if !status.is_success() {
             return Err(format!(
                 "{} answered HTTP {}",
-                redact::url(url),
+                crate::diag::redact::mask_url_credentials(url),
                 status.as_u16()
             ));
         }
-        serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{} did not answer JSON: {e}", redact::url(url)))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            format!(
+                "{} did not answer JSON: {e}",
+                crate::diag::redact::mask_url_credentials(url)
+            )
+        })
     }
 
     /// POSTs `body` to an issuer; returns the status, content type and body.
@@ -278,12 +287,18 @@ impl Shared {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("cannot reach {}: {}", redact::url(url), e.without_url()))?;
+            .map_err(|e| {
+                format!(
+                    "cannot reach {}: {}",
+                    crate::diag::redact::mask_url_credentials(url),
+                    e.without_url()
+                )
+            })?;
         let status = resp.status();
         let ct = resp.headers().get(http::header::CONTENT_TYPE).cloned();
         let bytes = read_capped(resp, MAX_ISSUER_BODY)
             .await
-            .map_err(|e| format!("{}: {e}", redact::url(url)))?;
+            .map_err(|e| format!("{}: {e}", crate::diag::redact::mask_url_credentials(url)))?;
         Ok((status, ct, bytes))
     }
 }

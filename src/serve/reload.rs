@@ -330,13 +330,9 @@ impl Reloader {
                     Runtime::build(&cfg, generation, &self.opts.root).map_err(|e| e.to_string())
                 }
                 _ => {
+                    // the checker's findings already show `${VAR}`, never the value
                     let text =
                         crate::diag::human::render(std::slice::from_ref(&loaded.report), false);
-                    let text = super::redact::env_values(
-                        &text,
-                        &loaded.report.source.text,
-                        &self.opts.check.env,
-                    );
                     tracing::error!(file = %name, "reload refused: the file does not pass `agw check`; the previous configuration keeps serving\n{text}");
                     return false;
                 }

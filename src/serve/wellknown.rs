@@ -259,7 +259,7 @@ async fn authorization_server_metadata(
     let Some(obj) = doc.as_object_mut() else {
         return Err(format!(
             "{} did not answer with a JSON object",
-            super::redact::url(&url)
+            crate::diag::redact::mask_url_credentials(&url)
         ));
     };
     let audience = auth.audiences.as_ref().and_then(|a| a.first());

@@ -459,7 +459,7 @@ impl RemoteInner {
 
     /// Answers a request that could not be delivered with a JSON-RPC error.
     fn fail(&self, msg: &Value, text: String) {
-        tracing::warn!(mcp_target = %self.name, url = %crate::serve::redact::url(&self.url), "{text}");
+        tracing::warn!(mcp_target = %self.name, url = %crate::diag::redact::mask_url_credentials(&self.url), "{text}");
         if let (Some(id), Some(_)) = (msg.get("id"), msg.get("method")) {
             self.deliver(super::rpc_error(id.clone(), -32000, &text));
         }
