@@ -352,11 +352,23 @@ rules! {
     "- protocol: HTTPS\n  routes: []",
     "- protocol: HTTPS\n  tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []";
 
-    "listeners/http-with-tls", Error,
-    "a plain HTTP listener with `tls`",
-    "`tls` on an HTTP listener (HTTP is the default protocol) is not used: the listener speaks plaintext. Most often `protocol: HTTPS` was forgotten, and clients that connect with TLS fail.",
+    "listeners/http-with-tls", Warning,
+    "a plain HTTP listener of a bind with `tls`",
+    "On a listener under `binds`, `tls` with protocol HTTP (the default there) is ignored: the gateway starts and serves plaintext (agentgateway `types/local.rs`, the listener conversion reads `tls` only for HTTPS and TLS). Most often `protocol: HTTPS` was forgotten, and clients that connect with TLS fail.",
     "- tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []",
     "- protocol: HTTPS\n  tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []";
+
+    "gateways/protocol-tls", Error,
+    "a gateway's protocol and `tls` disagree",
+    "A gateway, or a listener of a gateway, is HTTPS when it has `tls` and no `protocol`, and HTTP without `tls`. The gateway refuses `protocol: HTTP` or `TCP` with `tls`, and `protocol: HTTPS` without it (agentgateway `types/local.rs`, `effective_gateway_protocol`).",
+    "gateways:\n  public:\n    port: 8443\n    protocol: HTTP\n    tls: {cert: cert.pem, key: key.pem}",
+    "gateways:\n  public:\n    port: 8443\n    tls: {cert: cert.pem, key: key.pem}";
+
+    "gateways/listeners-and-own-settings", Error,
+    "a gateway with `listeners` also sets protocol, tls or a policy",
+    "With `listeners`, a gateway sets only `port`; protocol, TLS and policies belong to each listener. The gateway refuses the file: \"cannot set protocol, tls, or policy fields when listeners are configured\" (agentgateway `types/local.rs`).",
+    "gateways:\n  public:\n    port: 3000\n    cors: {allowOrigins: ['*']}\n    listeners:\n    - name: api",
+    "gateways:\n  public:\n    port: 3000\n    listeners:\n    - name: api\n      cors: {allowOrigins: ['*']}";
 
     "listeners/routes-and-tcp-routes", Error,
     "HTTP routes and TCP routes mixed up on a listener",

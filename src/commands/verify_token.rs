@@ -269,15 +269,15 @@ fn front_jwt_auth<'a>(cfg: &'a Config, sel: &Selected<'a>) -> Option<(&'a JwtAut
                     .enumerate()
                     .find(|(_, x)| x.name.as_deref() == Some(l))
                 {
-                    if let Some(j) = lis.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
-                        return Some((j, format!("/gateways/{gw}/listeners/{i}/policies/jwtAuth")));
+                    if let Some(j) = lis.policies.jwt_auth.as_ref() {
+                        return Some((j, format!("/gateways/{gw}/listeners/{i}/jwtAuth")));
                     }
                 }
             }
             g.policies
+                .jwt_auth
                 .as_ref()
-                .and_then(|p| p.jwt_auth.as_ref())
-                .map(|j| (j, format!("/gateways/{gw}/policies/jwtAuth")))
+                .map(|j| (j, format!("/gateways/{gw}/jwtAuth")))
         }),
     }
 }

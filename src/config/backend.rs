@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use super::mcp::McpBackend;
 use super::policy::authz::Authorization;
 use super::policy::traffic::{HeaderModifier, RequestRedirect};
-use super::unchecked::Unchecked;
+use super::surface::{self, Surface};
 
 /// Where a route sends requests: exactly one of `host`, `backend`, `service`, `mcp`, `ai`,
 /// `aws` or `dynamic`.
@@ -12,7 +12,8 @@ use super::unchecked::Unchecked;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(extend("oneOf" = [
     {"required": ["host"]}, {"required": ["backend"]}, {"required": ["service"]},
-    {"required": ["mcp"]}, {"required": ["ai"]}, {"required": ["aws"]}, {"required": ["dynamic"]}
+    {"required": ["mcp"]}, {"required": ["ai"]}, {"required": ["aws"]}, {"required": ["dynamic"]},
+    {"required": ["internal"]}, {"required": ["routeGroup"]}, {"required": ["invalid"]}
 ]))]
 pub struct RouteBackend {
     /// `host:port` of a plain HTTP upstream (the port is required).
@@ -30,13 +31,23 @@ pub struct RouteBackend {
     pub mcp: Option<Box<McpBackend>>,
     /// An LLM provider backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ai: Option<Unchecked>,
+    pub ai: Option<Surface<surface::LocalAIBackend>>,
     /// An AWS service backend (for example Bedrock AgentCore).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws: Option<Unchecked>,
+    pub aws: Option<Surface<surface::LocalAwsBackend>>,
     /// Forward to the destination the request itself names (egress proxying).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dynamic: Option<Unchecked>,
+    pub dynamic: Option<DynamicBackend>,
+    /// Route to the gateway's in-process admin service (`forward`, or an admin path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<Surface<surface::InternalBackend>>,
+    /// Delegate to the routes of a `routeGroups` entry, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_group: Option<String>,
+    /// A backend that always fails (the gateway's placeholder for a reference it could not
+    /// resolve).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<()>,
     /// Share of traffic among the route's backends. Default 1.
     #[serde(default = "default_weight")]
     #[schemars(range(min = 0))]
@@ -64,8 +75,14 @@ impl RouteBackend {
             "ai"
         } else if self.aws.is_some() {
             "aws"
-        } else {
+        } else if self.dynamic.is_some() {
             "dynamic"
+        } else if self.internal.is_some() {
+            "internal"
+        } else if self.route_group.is_some() {
+            "routeGroup"
+        } else {
+            "invalid"
         }
     }
 }
@@ -80,14 +97,35 @@ pub struct ServiceRef {
     pub port: u32,
 }
 
-/// An entry of the top-level `backends` list.
+/// `dynamic: {target: EXPRESSION}`: the upstream chosen per request by a CEL expression.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DynamicBackend {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+/// An entry of the top-level `backends` list: a name and exactly one kind of upstream.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    {"required": ["host"]}, {"required": ["internal"]}, {"required": ["mcp"]},
+    {"required": ["ai"]}, {"required": ["aws"]}
+]))]
 pub struct NamedBackend {
     /// The name routes use in `backend: NAME`.
     pub name: String,
     /// `host:port` of the upstream.
-    pub host: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<Surface<surface::InternalBackend>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<Box<McpBackend>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai: Option<Surface<surface::LocalAIBackend>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<Surface<surface::LocalAwsBackend>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policies: Option<Box<BackendPolicies>>,
 }
@@ -106,27 +144,35 @@ pub struct BackendPolicies {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_authorization: Option<Authorization>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transformations: Option<Unchecked>,
+    pub transformations: Option<Surface<surface::LocalTransformationConfig>>,
     #[serde(
         default,
         rename = "backendTLS",
         skip_serializing_if = "Option::is_none"
     )]
-    pub backend_tls: Option<Unchecked>,
+    pub backend_tls: Option<Surface<surface::LocalBackendTLS>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend_auth: Option<Unchecked>,
+    pub backend_auth: Option<Surface<surface::BackendAuthCompat>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend_tunnel: Option<Unchecked>,
+    pub backend_tunnel: Option<Surface<surface::Tunnel>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<Unchecked>,
+    pub http: Option<Surface<surface::HTTP>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp: Option<Unchecked>,
+    pub tcp: Option<Surface<surface::TCP>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health: Option<Unchecked>,
+    pub health: Option<Surface<surface::LocalHealthPolicy>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a2a: Option<Unchecked>,
+    pub a2a: Option<Surface<surface::A2aPolicy>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ai: Option<Unchecked>,
+    pub ai: Option<Surface<surface::Policy>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inference_routing: Option<Unchecked>,
+    pub inference_routing: Option<Surface<surface::InferenceRouting>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext_authz: Option<Surface<surface::ExtAuthz>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_guardrails: Option<Surface<surface::McpGuardrails>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_affinity: Option<Surface<surface::SessionAffinityPolicy>>,
 }

@@ -19,8 +19,7 @@ pub struct Bind {
     pub listeners: Vec<Listener>,
     /// How connections arrive on this port: `direct` (default) or a tunnel such as `connect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(example = &"direct", example = &"connect")]
-    pub tunnel_protocol: Option<String>,
+    pub tunnel_protocol: Option<TunnelProtocol>,
     /// `standard` binds a real port; `internal` is reachable only from other binds (for example
     /// as the target of a tunnel).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,4 +32,16 @@ pub enum BindMode {
     #[default]
     Standard,
     Internal,
+}
+
+/// How connections arrive on the bind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TunnelProtocol {
+    #[default]
+    Direct,
+    HboneWaypoint,
+    HboneGateway,
+    Proxy,
+    Connect,
 }

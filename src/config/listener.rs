@@ -2,8 +2,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::policy::auth::JwtAuth;
+use super::policy::{Authorization, Cors};
 use super::route::Route;
-use super::unchecked::Unchecked;
+use super::surface::{self, Surface};
 
 /// Accepts connections on a bind (or gateway) for one hostname and protocol.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -29,7 +30,7 @@ pub struct Listener {
     pub routes: Option<Vec<Route>>,
     /// TCP routes (for `TCP` and `TLS` listeners).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp_routes: Option<Unchecked>,
+    pub tcp_routes: Option<Vec<Surface<surface::LocalTCPRoute>>>,
     /// Policies that run for every request on this listener, before routing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policies: Option<GatewayPolicies>,
@@ -89,10 +90,10 @@ pub struct ServerTls {
     pub key_exchange_groups: Option<Vec<String>>,
     /// How certificates are obtained, for example `dynamicCa` to mint them from a CA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<TlsMode>,
     /// Use SPIFFE workload certificates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spiffe: Option<Unchecked>,
+    pub spiffe: Option<Surface<surface::LocalSpiffeConfig>>,
 }
 
 /// The gateway also accepts `minTlsVersion`/`maxTlsVersion`; serde's aliases do not reach the
@@ -118,6 +119,15 @@ fn tls_version_aliases(schema: &mut schemars::Schema) {
     }
 }
 
+/// How the listener gets its certificate: the files (`static`) or issued per hostname by the
+/// gateway's CA (`dynamicCa`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TlsMode {
+    Static,
+    DynamicCa,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[allow(non_camel_case_types)]
 pub enum TlsVersion {
@@ -137,33 +147,138 @@ pub struct GatewayPolicies {
     pub jwt_auth: Option<JwtAuth>,
     /// Browser sign-in with the OIDC authorization code flow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc: Option<Unchecked>,
+    pub oidc: Option<Surface<surface::LocalOidcConfig>>,
+    /// CEL rules that allow or deny each request before routing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_authz: Option<Unchecked>,
+    pub authorization: Option<Authorization>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_proc: Option<Unchecked>,
+    pub ext_authz: Option<Surface<surface::LocalExplicitOrConditionalExtAuthz>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transformations: Option<Unchecked>,
+    pub ext_proc: Option<Surface<surface::LocalExplicitOrConditionalExtProc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basic_auth: Option<Unchecked>,
+    pub cors: Option<Cors>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key: Option<Unchecked>,
+    pub transformations:
+        Option<Surface<surface::LocalExplicitOrConditionalLocalTransformationConfig>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<Surface<surface::LocalBasicAuth>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<Surface<surface::LocalAPIKeys>>,
 }
 
-/// A named gateway: a port with listeners; top-level `routes` attach to it.
+impl GatewayPolicies {
+    pub fn is_empty(&self) -> bool {
+        self.jwt_auth.is_none()
+            && self.oidc.is_none()
+            && self.authorization.is_none()
+            && self.ext_authz.is_none()
+            && self.ext_proc.is_none()
+            && self.cors.is_none()
+            && self.transformations.is_none()
+            && self.basic_auth.is_none()
+            && self.api_key.is_none()
+    }
+}
+
+/// The protocol of a gateway or gateway listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+#[allow(clippy::upper_case_acronyms)]
+pub enum GatewayProtocol {
+    HTTP,
+    HTTPS,
+    TCP,
+    TLS,
+}
+
+impl GatewayProtocol {
+    /// The protocol the gateway uses: as written, else HTTPS with `tls` and HTTP without
+    /// (agentgateway `effective_gateway_protocol`).
+    pub fn effective(written: Option<GatewayProtocol>, tls: bool) -> GatewayProtocol {
+        written.unwrap_or(if tls {
+            GatewayProtocol::HTTPS
+        } else {
+            GatewayProtocol::HTTP
+        })
+    }
+
+    pub fn as_listener(self) -> ListenerProtocol {
+        match self {
+            GatewayProtocol::HTTP => ListenerProtocol::HTTP,
+            GatewayProtocol::HTTPS => ListenerProtocol::HTTPS,
+            GatewayProtocol::TCP => ListenerProtocol::TCP,
+            GatewayProtocol::TLS => ListenerProtocol::TLS,
+        }
+    }
+}
+
+/// A named gateway: a port with listeners; top-level `routes` attach to it. Without
+/// `listeners`, the gateway is one listener: its own `protocol`, `tls` and policies.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Gateway {
+    /// The port to listen on (the gateway refuses a gateway without one).
     #[schemars(range(min = 0, max = 65535), example = 3000)]
     pub port: u32,
-    /// Protocol when the gateway has no explicit listeners. Default `HTTP`.
+    /// `HTTP`, `HTTPS`, `TCP` or `TLS`; default HTTPS with `tls`, else HTTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<ListenerProtocol>,
+    pub protocol: Option<GatewayProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<ServerTls>,
-    /// Listeners of this gateway; routes select one with `gateways: NAME/LISTENER`.
+    /// Listeners of this gateway; routes select one with `gateways: NAME/LISTENER`. With
+    /// listeners, the gateway itself sets only `port`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub listeners: Vec<Listener>,
+    pub listeners: Vec<GatewayListener>,
+    /// Policies of the gateway's one listener, written as keys of the gateway.
+    #[serde(flatten)]
+    pub policies: GatewayPolicies,
+}
+
+/// A listener of a named gateway.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GatewayListener {
+    /// The name `gateways: GATEWAY/NAME` selects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<GatewayPolicies>,
+    pub name: Option<String>,
+    /// Hostname (or wildcard) this listener serves; unset serves every hostname.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// `HTTP`, `HTTPS`, `TCP` or `TLS`; default HTTPS with `tls`, else HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<GatewayProtocol>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ServerTls>,
+    /// Policies of this listener, written as keys of the listener.
+    #[serde(flatten)]
+    pub policies: GatewayPolicies,
+}
+
+impl Gateway {
+    /// The gateway's listeners as the gateway builds them: its own one when it has none.
+    pub fn effective_listeners(&self) -> Vec<Listener> {
+        if self.listeners.is_empty() {
+            return vec![Listener {
+                protocol: Some(
+                    GatewayProtocol::effective(self.protocol, self.tls.is_some()).as_listener(),
+                ),
+                tls: self.tls.clone(),
+                policies: Some(self.policies.clone()),
+                ..Default::default()
+            }];
+        }
+        self.listeners
+            .iter()
+            .map(|l| Listener {
+                name: l.name.clone(),
+                hostname: l.hostname.clone(),
+                protocol: Some(
+                    GatewayProtocol::effective(l.protocol, l.tls.is_some()).as_listener(),
+                ),
+                tls: l.tls.clone(),
+                policies: Some(l.policies.clone()),
+                ..Default::default()
+            })
+            .collect()
+    }
 }

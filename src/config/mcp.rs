@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::policy::traffic::HeaderModifier;
 use super::policy::RoutePolicies;
 use super::route::GatewayRefs;
-use super::unchecked::Unchecked;
+use super::surface::{self, Surface};
 
 /// The gateway's rule for MCP target names: lowercase DNS labels separated by dots.
 pub const TARGET_NAME_PATTERN: &str =
@@ -150,7 +150,7 @@ pub struct OpenApiTarget {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
     /// The OpenAPI document: `{file: PATH}`, `{url: URL}` or inline.
-    pub schema: Unchecked,
+    pub schema: Surface<surface::FileInlineOrRemote>,
 }
 
 /// Policies allowed on a target's connection.
@@ -160,21 +160,21 @@ pub struct TargetPolicies {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_header_modifier: Option<HeaderModifier>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transformations: Option<Unchecked>,
+    pub transformations: Option<Surface<surface::LocalTransformationConfig>>,
     #[serde(
         default,
         rename = "backendTLS",
         skip_serializing_if = "Option::is_none"
     )]
-    pub backend_tls: Option<Unchecked>,
+    pub backend_tls: Option<Surface<surface::LocalBackendTLS>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend_auth: Option<Unchecked>,
+    pub backend_auth: Option<Surface<surface::BackendAuthCompat>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<Unchecked>,
+    pub http: Option<Surface<surface::HTTP>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp: Option<Unchecked>,
+    pub tcp: Option<Surface<surface::TCP>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend_tunnel: Option<Unchecked>,
+    pub backend_tunnel: Option<Surface<surface::Tunnel>>,
 }
 
 /// The top-level `mcp:` shorthand: one MCP backend on its own port (3000, every path) or

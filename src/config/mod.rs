@@ -9,6 +9,7 @@ pub mod mcp;
 pub mod policy;
 pub mod route;
 pub mod routing;
+pub mod surface;
 pub mod unchecked;
 pub mod walk;
 
@@ -17,11 +18,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use backend::{BackendPolicies, NamedBackend, RouteBackend};
-pub use bind::{Bind, BindMode};
-pub use listener::{Gateway, GatewayPolicies, Listener, ListenerProtocol, ServerTls};
+pub use bind::{Bind, BindMode, TunnelProtocol};
+pub use listener::{
+    Gateway, GatewayListener, GatewayPolicies, GatewayProtocol, Listener, ListenerProtocol,
+    ServerTls,
+};
 pub use mcp::{McpBackend, McpShorthand, McpTarget};
 pub use policy::RoutePolicies;
 pub use route::{GatewayRefs, Route, RouteMatch, TopLevelRoute};
+pub use surface::Surface;
 pub use unchecked::Unchecked;
 
 /// An agentgateway configuration file (the local, file-based configuration).
@@ -31,7 +36,7 @@ pub use unchecked::Unchecked;
 pub struct Config {
     /// Process-wide settings (admin, stats and readiness addresses, logging, tracing, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<Unchecked>,
+    pub config: Option<Surface<surface::RawConfig>>,
     /// Ports to listen on, each with its listeners and their routes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub binds: Vec<Bind>,
@@ -42,8 +47,8 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<TopLevelRoute>,
     /// TCP routes attached to gateways.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp_routes: Option<Unchecked>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tcp_routes: Vec<Surface<surface::LocalAttachedTCPRoute>>,
     /// Named backends that routes reference with `backend: NAME`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backends: Vec<NamedBackend>,
@@ -56,23 +61,23 @@ pub struct Config {
     pub mcp: Option<McpShorthand>,
     /// LLM gateway shorthand (models, providers, virtual models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub llm: Option<Unchecked>,
+    pub llm: Option<Surface<surface::LocalLLMConfig>>,
     /// The admin UI's own policies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ui: Option<Unchecked>,
+    pub ui: Option<Surface<surface::LocalUIConfig>>,
     /// Policies applied to every incoming connection and request (access logs, tracing, HTTP
     /// limits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frontend_policies: Option<Unchecked>,
+    pub frontend_policies: Option<Surface<surface::LocalFrontendPolicies>>,
     /// Groups of routes that routes can delegate to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub route_groups: Option<Unchecked>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub route_groups: Vec<Surface<surface::LocalRouteGroup>>,
     /// Workloads known to the gateway (service-mesh use).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workloads: Option<Unchecked>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workloads: Vec<serde_json::Map<String, serde_json::Value>>,
     /// Services that `service:` backends reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub services: Option<Unchecked>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Go-style duration, as the gateway parses it (`500ms`, `30s`, `1m30s`, `2h`).

@@ -93,7 +93,7 @@ pub fn route(p: &RoutePolicies) -> Gaps {
     }
     if p.local_rate_limit
         .iter()
-        .flatten()
+        .flat_map(|l| l.buckets())
         .any(|l| l.kind == Some(RateLimitKind::Tokens))
     {
         g.ignored.push("localRateLimit (type: tokens)".into());
@@ -186,8 +186,8 @@ pub fn file(cfg: &Config) -> Result<Vec<String>, String> {
     }
     let sections: [(&str, bool); 5] = [
         ("frontendPolicies", cfg.frontend_policies.is_some()),
-        ("routeGroups", cfg.route_groups.is_some()),
-        ("tcpRoutes", cfg.tcp_routes.is_some()),
+        ("routeGroups", !cfg.route_groups.is_empty()),
+        ("tcpRoutes", !cfg.tcp_routes.is_empty()),
         ("llm", cfg.llm.is_some()),
         ("ui", cfg.ui.is_some()),
     ];

@@ -285,7 +285,12 @@ async fn through_route(
         return super::rewrite::redirect(rr, &parts, matched_prefix);
     }
     if let Some(d) = &route.policies.direct_response {
-        let mut r = body::full(d.body.clone().unwrap_or_default());
+        let mut r = body::full(
+            d.body
+                .as_ref()
+                .map(crate::config::policy::Body::to_bytes)
+                .unwrap_or_default(),
+        );
         let status = d
             .status
             .and_then(|s| StatusCode::from_u16(s as u16).ok())

@@ -10,7 +10,7 @@ use crate::config::mcp::{McpBackend, PrefixMode, StatefulMode};
 use crate::config::policy::auth::AuthMode;
 use crate::config::policy::authz::AuthzRule;
 use crate::config::route::{PathMatch, RouteMatch};
-use crate::config::{Config, Listener, ListenerProtocol, Route, RoutePolicies};
+use crate::config::{Config, ListenerProtocol, Route, RoutePolicies};
 
 use super::auth::AuthCtx;
 use super::cors::CorsCtx;
@@ -220,23 +220,16 @@ impl Runtime {
         }
         for (gname, gw) in &cfg.gateways {
             let port = port_u16(gw.port)?;
-            let implicit = [Listener::default()];
-            let listeners: &[Listener] = if gw.listeners.is_empty() {
-                &implicit
-            } else {
-                &gw.listeners
-            };
             let mut tables = Vec::new();
-            for listener in listeners {
-                let proto = listener.protocol.or(gw.protocol).unwrap_or_default();
+            for (li, listener) in gw.effective_listeners().iter().enumerate() {
+                let proto = listener.protocol();
                 if proto != ListenerProtocol::HTTP {
                     skipped.push(format!(
                         "gateway `{gname}`: {proto:?} listeners are not served by `agw serve` (port {port})"
                     ));
                     continue;
                 }
-                let policies = listener.policies.as_ref().or(gw.policies.as_ref());
-                b.listener_gaps(policies, &format!("gateway `{gname}`"));
+                b.listener_gaps(listener.policies.as_ref(), &format!("gateway `{gname}`"));
                 let mut routes = Vec::new();
                 for (ri, tr) in cfg.routes.iter().enumerate() {
                     let attached = tr.gateways.refs().iter().any(|r| match r.split_once('/') {
@@ -265,16 +258,12 @@ impl Runtime {
                     }
                     _ => None,
                 };
-                let auth = match b.listener_auth(
-                    listener.policies.as_ref(),
-                    &format!("/gateways/{gname}/listeners/policies/jwtAuth"),
-                )? {
-                    Some(a) => Some(a),
-                    None => b.listener_auth(
-                        gw.policies.as_ref(),
-                        &format!("/gateways/{gname}/policies/jwtAuth"),
-                    )?,
+                let origin = if gw.listeners.is_empty() {
+                    format!("/gateways/{gname}/jwtAuth")
+                } else {
+                    format!("/gateways/{gname}/listeners/{li}/jwtAuth")
                 };
+                let auth = b.listener_auth(listener.policies.as_ref(), &origin)?;
                 tables.push(ListenerTable {
                     hostname: listener.hostname.clone(),
                     auth,
@@ -519,7 +508,7 @@ impl Builder<'_> {
         let rate_limits = policies
             .local_rate_limit
             .iter()
-            .flatten()
+            .flat_map(|l| l.buckets())
             .filter_map(RateLimit::new)
             .collect();
         let request_timeout = policies
@@ -542,7 +531,7 @@ impl Builder<'_> {
                         .backends
                         .iter()
                         .find(|nb| &nb.name == name)
-                        .map(|nb| nb.host.clone())
+                        .and_then(|nb| nb.host.clone())
                 } else {
                     None
                 };

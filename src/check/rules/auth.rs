@@ -113,21 +113,25 @@ fn from_mcp<'a>(ptr: &str, m: &'a McpAuthentication) -> AuthCfg<'a> {
 /// Every `jwtAuth` of gateway level (listeners of binds and gateways, gateways themselves).
 pub fn gateway_jwt<'a>(cfg: &'a Config) -> Vec<(String, &'a JwtAuth)> {
     let mut out = Vec::new();
-    let mut push = |ptr: String, p: &'a Option<GatewayPolicies>| {
-        if let Some(j) = p.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
-            out.push((format!("{ptr}/policies/jwtAuth"), j));
+    let mut push = |ptr: String, p: Option<&'a GatewayPolicies>| {
+        if let Some(j) = p.and_then(|p| p.jwt_auth.as_ref()) {
+            out.push((format!("{ptr}/jwtAuth"), j));
         }
     };
     for (bi, b) in cfg.binds.iter().enumerate() {
         for (li, l) in b.listeners.iter().enumerate() {
-            push(format!("/binds/{bi}/listeners/{li}"), &l.policies);
+            push(
+                format!("/binds/{bi}/listeners/{li}/policies"),
+                l.policies.as_ref(),
+            );
         }
     }
+    // A gateway's policies are keys of the gateway and of its listeners.
     for (name, g) in &cfg.gateways {
         let base = format!("/gateways/{}", util::ptr_token(name));
-        push(base.clone(), &g.policies);
+        push(base.clone(), Some(&g.policies));
         for (li, l) in g.listeners.iter().enumerate() {
-            push(format!("{base}/listeners/{li}"), &l.policies);
+            push(format!("{base}/listeners/{li}"), Some(&l.policies));
         }
     }
     out
@@ -411,15 +415,15 @@ fn strips_token(ctx: &mut Ctx) {
         };
         let g = ctx.cfg.gateways.get(gw)?;
         let base = format!("/gateways/{}", util::ptr_token(gw));
-        if let Some(j) = g.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
-            return Some((format!("{base}/policies/jwtAuth"), j));
+        if let Some(j) = g.policies.jwt_auth.as_ref() {
+            return Some((format!("{base}/jwtAuth"), j));
         }
         for (li, l) in g.listeners.iter().enumerate() {
             if listener.is_some() && l.name.as_deref() != listener {
                 continue;
             }
-            if let Some(j) = l.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
-                return Some((format!("{base}/listeners/{li}/policies/jwtAuth"), j));
+            if let Some(j) = l.policies.jwt_auth.as_ref() {
+                return Some((format!("{base}/listeners/{li}/jwtAuth"), j));
             }
         }
         None

@@ -63,7 +63,8 @@ pub fn check(ctx: &mut Ctx) {
     }
     for (ptr, b) in ctx.mcp.iter() {
         for (ti, t) in b.targets.iter().enumerate() {
-            if let Some(Value::String(f)) = t.openapi.as_ref().and_then(|o| o.schema.0.get("file"))
+            if let Some(Value::String(f)) =
+                t.openapi.as_ref().and_then(|o| o.schema.value.get("file"))
             {
                 refs.push((
                     format!("{ptr}/targets/{ti}/openapi/schema/file"),

@@ -121,12 +121,9 @@ pub fn check(ctx: &mut Ctx) {
         }
     }
     for (i, b) in cfg.backends.iter().enumerate() {
-        value(
-            ctx,
-            || format!("/backends/{i}/host"),
-            &b.host,
-            "backend host",
-        );
+        if let Some(h) = &b.host {
+            value(ctx, || format!("/backends/{i}/host"), h, "backend host");
+        }
     }
 }
 

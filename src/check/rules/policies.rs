@@ -21,7 +21,12 @@ pub fn check(ctx: &mut Ctx) {
 }
 
 fn rate_limits(ctx: &mut Ctx, ptr: &str, p: &RoutePolicies) {
-    for (i, rl) in p.local_rate_limit.iter().flatten().enumerate() {
+    for (i, rl) in p
+        .local_rate_limit
+        .iter()
+        .flat_map(|l| l.buckets())
+        .enumerate()
+    {
         if rl.max_tokens >= rl.tokens_per_fill {
             continue;
         }

@@ -5,42 +5,108 @@ use std::collections::HashMap;
 
 use super::util::{ptr_token, split_host_port};
 use super::Ctx;
-use crate::config::{BindMode, Config, Listener, ListenerProtocol, ServerTls};
+use crate::config::{BindMode, Gateway, GatewayProtocol, Listener, ListenerProtocol, ServerTls};
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
     conflicts(ctx);
     let cfg = ctx.cfg;
-    for (base, listeners, inherited_tls, default_protocol) in listener_groups(cfg) {
-        protocol_mix(ctx, &base, listeners, default_protocol);
-        for (i, l) in listeners.iter().enumerate() {
-            let ptr = format!("{base}/listeners/{i}");
-            listener(ctx, &ptr, l, inherited_tls);
+    for (bi, b) in cfg.binds.iter().enumerate() {
+        let base = format!("/binds/{bi}");
+        protocol_mix(ctx, &base, &b.listeners, ListenerProtocol::HTTP);
+        for (i, l) in b.listeners.iter().enumerate() {
+            listener(ctx, &format!("{base}/listeners/{i}"), l);
         }
     }
-    gateway_without_listeners(ctx);
+    for (name, g) in &cfg.gateways {
+        gateway(ctx, &format!("/gateways/{}", ptr_token(name)), g);
+    }
 }
 
-/// `(pointer of the owner, its listeners, whether TLS is given at the owner, default protocol)`.
-fn listener_groups(cfg: &Config) -> Vec<(String, &[Listener], bool, ListenerProtocol)> {
-    let mut out = Vec::new();
-    for (bi, b) in cfg.binds.iter().enumerate() {
-        out.push((
-            format!("/binds/{bi}"),
-            &b.listeners[..],
-            false,
-            ListenerProtocol::HTTP,
-        ));
+/// A gateway as agentgateway's loader judges it (`types/local.rs`, the gateway loop of the
+/// port checks and `effective_gateway_protocol`): with `listeners`, the gateway itself sets only
+/// `port`; each listener (or the gateway, without listeners) gets HTTPS when it has `tls` and no
+/// `protocol`, and HTTP or TCP with `tls`, or HTTPS without it, is refused.
+fn gateway(ctx: &mut Ctx, base: &str, g: &Gateway) {
+    if !g.listeners.is_empty() {
+        let own = ["protocol", "tls"]
+            .into_iter()
+            .chain(GATEWAY_POLICY_KEYS)
+            .map(|k| format!("{base}/{k}"))
+            .find(|p| ctx.has(p));
+        if let Some(p) = own {
+            let key = p.rsplit('/').next().unwrap_or_default().to_string();
+            ctx.push(
+                Diagnostic::new(
+                    "gateways/listeners-and-own-settings",
+                    format!("a gateway with `listeners` also sets `{key}`: the gateway refuses it"),
+                )
+                .at(ctx.key(&p), "set on the gateway")
+                .label(ctx.key(&format!("{base}/listeners")), "listeners are configured")
+                .help(format!(
+                    "with `listeners`, a gateway sets only `port`; move `{key}` into each listener that needs it"
+                )),
+            );
+        }
+        protocol_mix(ctx, base, &g.effective_listeners(), ListenerProtocol::HTTP);
+        for (i, l) in g.listeners.iter().enumerate() {
+            gateway_protocol(
+                ctx,
+                &format!("{base}/listeners/{i}"),
+                l.protocol,
+                l.tls.as_ref(),
+            );
+        }
+    } else {
+        gateway_protocol(ctx, base, g.protocol, g.tls.as_ref());
     }
-    for (name, g) in &cfg.gateways {
-        out.push((
-            format!("/gateways/{}", ptr_token(name)),
-            &g.listeners[..],
-            g.tls.is_some(),
-            ListenerProtocol::HTTP,
-        ));
+}
+
+/// The policy keys of a gateway or gateway listener.
+const GATEWAY_POLICY_KEYS: [&str; 9] = [
+    "jwtAuth",
+    "oidc",
+    "authorization",
+    "extAuthz",
+    "extProc",
+    "cors",
+    "transformations",
+    "basicAuth",
+    "apiKey",
+];
+
+fn gateway_protocol(
+    ctx: &mut Ctx,
+    ptr: &str,
+    written: Option<GatewayProtocol>,
+    tls: Option<&ServerTls>,
+) {
+    let protocol = GatewayProtocol::effective(written, tls.is_some());
+    let problem = match protocol {
+        GatewayProtocol::HTTP if tls.is_some() => Some("protocol HTTP cannot set tls"),
+        GatewayProtocol::TCP if tls.is_some() => Some("protocol TCP cannot set tls"),
+        GatewayProtocol::HTTPS if tls.is_none() => Some("protocol HTTPS requires tls"),
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        let help = if tls.is_some() {
+            "remove `protocol` (with `tls` it is HTTPS), or set `protocol: HTTPS` or `TLS`; remove `tls` to serve plaintext"
+        } else {
+            "add the certificate and key:\ntls:\n  cert: certs/cert.pem\n  key: certs/key.pem\nor use `protocol: HTTP` behind a TLS-terminating proxy"
+        };
+        let at = format!("{ptr}/protocol");
+        ctx.push(
+            Diagnostic::new(
+                "gateways/protocol-tls",
+                format!("{problem}: the gateway refuses this gateway"),
+            )
+            .at(ctx.value(&at), format!("protocol {protocol:?}"))
+            .help(help),
+        );
     }
-    out
+    if let Some(tls) = tls {
+        cert_key(ctx, &format!("{ptr}/tls"), tls);
+    }
 }
 
 struct PortOwner {
@@ -96,7 +162,7 @@ fn conflicts(ctx: &mut Ctx) {
             ));
         }
     }
-    if let Some(llm) = ctx.cfg.llm.as_ref().map(|u| &u.0) {
+    if let Some(llm) = ctx.cfg.llm.as_ref().map(|u| &u.value) {
         if let Some(p) = llm.get("port").and_then(|v| v.as_u64()) {
             owners.push((
                 p as u32,
@@ -108,7 +174,7 @@ fn conflicts(ctx: &mut Ctx) {
             ));
         }
     }
-    if let Some(cfg) = ctx.cfg.config.as_ref().map(|u| &u.0) {
+    if let Some(cfg) = ctx.cfg.config.as_ref().map(|u| &u.value) {
         for key in ["adminAddr", "statsAddr", "readinessAddr"] {
             let Some(addr) = cfg.get(key).and_then(|v| v.as_str()) else {
                 continue;
@@ -273,7 +339,7 @@ fn protocol_mix(ctx: &mut Ctx, base: &str, listeners: &[Listener], default: List
     }
 }
 
-fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener, inherited_tls: bool) {
+fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
     let p = l.protocol();
     let proto_span = |ctx: &Ctx| {
         let pp = format!("{ptr}/protocol");
@@ -283,7 +349,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener, inherited_tls: bool) {
             ctx.value(ptr)
         }
     };
-    if p == ListenerProtocol::HTTPS && l.tls.is_none() && !inherited_tls {
+    if p == ListenerProtocol::HTTPS && l.tls.is_none() {
         ctx.push(
             Diagnostic::new(
                 "listeners/https-without-tls",
@@ -296,7 +362,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener, inherited_tls: bool) {
     if p == ListenerProtocol::HTTP && l.tls.is_some() {
         let mut d = Diagnostic::new(
             "listeners/http-with-tls",
-            "a plain HTTP listener has `tls`: the gateway does not use it for HTTP",
+            "a plain HTTP listener has `tls`: the gateway ignores it and serves plaintext",
         )
         .at(
             ctx.key(&format!("{ptr}/tls")),
@@ -371,24 +437,4 @@ fn cert_key(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
             "a server certificate needs both the certificate chain (`cert`) and its private key (`key`); add `{missing}:`"
         )),
     );
-}
-
-fn gateway_without_listeners(ctx: &mut Ctx) {
-    let mut found = Vec::new();
-    for (name, g) in &ctx.cfg.gateways {
-        if g.listeners.is_empty() && g.protocol == Some(ListenerProtocol::HTTPS) && g.tls.is_none()
-        {
-            found.push(format!("/gateways/{}/protocol", ptr_token(name)));
-        }
-    }
-    for ptr in found {
-        ctx.push(
-            Diagnostic::new(
-                "listeners/https-without-tls",
-                "an HTTPS gateway has no `tls`: it has no certificate to serve",
-            )
-            .at(ctx.value(&ptr), "HTTPS needs `tls`")
-            .help("add `tls: {cert: ..., key: ...}` to the gateway"),
-        );
-    }
 }

@@ -103,12 +103,10 @@ fn gateway_refs(ctx: &Ctx) -> Vec<(String, String)> {
         let v = serde_json::to_value(g).ok();
         from_value(v.as_ref(), "/mcp/gateways".into());
     }
-    if let Some(Value::Array(tcp)) = ctx.cfg.tcp_routes.as_ref().map(|u| &u.0) {
-        for (i, r) in tcp.iter().enumerate() {
-            from_value(r.get("gateways"), format!("/tcpRoutes/{i}/gateways"));
-        }
+    for (i, r) in ctx.cfg.tcp_routes.iter().enumerate() {
+        from_value(r.value.get("gateways"), format!("/tcpRoutes/{i}/gateways"));
     }
-    if let Some(llm) = ctx.cfg.llm.as_ref().map(|u| &u.0) {
+    if let Some(llm) = ctx.cfg.llm.as_ref().map(|u| &u.value) {
         from_value(llm.get("gateways"), "/llm/gateways".into());
     }
     out

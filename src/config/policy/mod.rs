@@ -8,12 +8,13 @@ pub mod traffic;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::unchecked::Unchecked;
+use super::surface::{self, Surface};
 pub use auth::{JwtAuth, McpAuthentication};
 pub use authz::Authorization;
 pub use cors::Cors;
 pub use traffic::{
-    DirectResponse, HeaderModifier, LocalRateLimit, RequestRedirect, Timeout, UrlRewrite,
+    Body, DirectResponse, HeaderModifier, LocalRateLimit, LocalRateLimits, RequestRedirect,
+    Timeout, UrlRewrite,
 };
 
 /// Policies of a route (also of the `mcp:` shorthand and of top-level `policies`).
@@ -56,55 +57,58 @@ pub struct RoutePolicies {
     pub timeout: Option<Timeout>,
     /// Token-bucket rate limits kept in the gateway process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_rate_limit: Option<Vec<LocalRateLimit>>,
+    pub local_rate_limit: Option<LocalRateLimits>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_mirror: Option<Unchecked>,
+    pub request_mirror: Option<Surface<surface::RequestMirror>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a2a: Option<Unchecked>,
+    pub a2a: Option<Surface<surface::A2aPolicy>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ai: Option<Unchecked>,
+    pub ai: Option<Surface<surface::Policy>>,
     #[serde(
         default,
         rename = "backendTLS",
         skip_serializing_if = "Option::is_none"
     )]
-    pub backend_tls: Option<Unchecked>,
+    pub backend_tls: Option<Surface<surface::LocalBackendTLS>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend_tunnel: Option<Unchecked>,
+    pub backend_tunnel: Option<Surface<surface::Tunnel>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend_auth: Option<Unchecked>,
+    pub backend_auth: Option<Surface<surface::BackendAuthCompat>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_rate_limit: Option<Unchecked>,
+    pub remote_rate_limit: Option<Surface<surface::LocalExplicitOrConditionalRemoteRateLimit>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc: Option<Unchecked>,
+    pub oidc: Option<Surface<surface::LocalOidcConfig>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basic_auth: Option<Unchecked>,
+    pub basic_auth: Option<Surface<surface::LocalBasicAuth>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key: Option<Unchecked>,
+    pub api_key: Option<Surface<surface::LocalAPIKeys>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_authz: Option<Unchecked>,
+    pub ext_authz: Option<Surface<surface::LocalExplicitOrConditionalExtAuthz>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_proc: Option<Unchecked>,
+    pub ext_proc: Option<Surface<surface::LocalExplicitOrConditionalExtProc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_mcp: Option<Unchecked>,
+    pub buffer: Option<Surface<surface::Buffer>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transformations: Option<Unchecked>,
+    pub mcp_guardrails: Option<Surface<surface::McpGuardrails>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub csrf: Option<Unchecked>,
+    pub transformations:
+        Option<Surface<surface::LocalExplicitOrConditionalLocalTransformationConfig>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry: Option<Unchecked>,
+    pub csrf: Option<Surface<surface::Csrf>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Surface<surface::RetryPolicy>>,
     /// Fault injection: delay requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay: Option<Unchecked>,
+    pub delay: Option<Surface<surface::DelayPolicy>>,
 }
 
 /// An entry of the top-level `policies` list: one policy attached to a target.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TargetedPolicy {
-    pub name: Unchecked,
+    pub name: Surface<surface::ResourceName>,
     /// What the policy attaches to (a gateway, listener, route or backend).
-    pub target: Unchecked,
+    pub target: Surface<surface::PolicyTarget>,
     /// `gateway` runs before routing, `route` (default) after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<PolicyPhase>,

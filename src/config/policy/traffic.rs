@@ -2,7 +2,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Unchecked;
+use crate::config::surface::{self, Surface};
 
 /// Headers to add (appending), set (replacing) or remove.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -34,15 +34,38 @@ pub struct Timeout {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LocalRateLimit {
-    #[schemars(range(min = 1))]
+    #[serde(default)]
     pub max_tokens: u64,
-    #[schemars(range(min = 1))]
+    #[serde(default)]
     pub tokens_per_fill: u64,
     #[schemars(schema_with = "crate::config::duration_schema")]
     pub fill_interval: String,
-    /// What a token stands for: `requests` (default) or LLM `tokens`.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<RateLimitKind>,
+}
+
+/// `localRateLimit`: a list of buckets, or `conditional:` entries chosen per request by CEL.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum LocalRateLimits {
+    Conditional(ConditionalRateLimits),
+    List(Vec<LocalRateLimit>),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConditionalRateLimits {
+    pub conditional: Vec<Surface<surface::LocalConditionalPolicyRateLimitSpec>>,
+}
+
+impl LocalRateLimits {
+    /// The unconditional buckets (the conditional form is chosen per request).
+    pub fn buckets(&self) -> &[LocalRateLimit] {
+        match self {
+            LocalRateLimits::List(l) => l,
+            LocalRateLimits::Conditional(_) => &[],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -57,18 +80,18 @@ pub enum RateLimitKind {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DirectResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
+    pub body: Option<Body>,
     /// A CEL expression computing the body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_expression: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 100, max = 599))]
+    #[schemars(range(min = 1, max = 65535))]
     pub status: Option<u32>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub headers: IndexMap<String, String>,
     /// Responses chosen by CEL `condition`; an entry without a condition is the fallback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conditional: Option<Vec<Unchecked>>,
+    pub conditional: Option<Vec<Surface<surface::LocalConditionalPolicyDirectResponse>>>,
 }
 
 /// Answer with a redirect.
@@ -125,4 +148,21 @@ pub struct PathRewrite {
     pub full: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+}
+
+/// A response body: text, or bytes as a list of numbers.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Body {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Body {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Body::Text(t) => t.as_bytes().to_vec(),
+            Body::Bytes(b) => b.clone(),
+        }
+    }
 }

@@ -117,7 +117,11 @@ pub fn remote_url(
             .iter()
             .find(|b| &b.name == name)
             .ok_or_else(|| format!("no backend named `{name}`"))?;
-        return Ok(format!("http://{}{path}", b.host));
+        let host = b
+            .host
+            .as_deref()
+            .ok_or_else(|| format!("backend `{name}` is not a `host:` backend"))?;
+        return Ok(format!("http://{host}{path}"));
     }
     let host = t.host.as_deref().ok_or("the target has no host")?;
     if host.starts_with("http://") || host.starts_with("https://") {
