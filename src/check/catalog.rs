@@ -186,11 +186,23 @@ rules! {
     "agw models the parts of the gateway configuration that matter for MCP and OAuth in depth. Other sections and policies (LLM routing, rate-limit servers, external authorization, ...) are accepted as written and not checked yet; the gateway itself still validates them at start-up.",
     "", "";
 
-    "auth/audiences-missing", Warning,
+    "auth/audiences-missing", Error,
     "`mcpAuthentication` without `audiences`",
-    "Without `audiences` the gateway does not check the token's `aud` claim, so an access token the issuer minted for any other API is accepted here too. Current gateway releases refuse the file for this reason. Add the audience your authorization server puts in tokens for this gateway (for Okta's `default` server it is `api://default` unless you changed it).",
+    "The gateway refuses a file whose `mcpAuthentication` has no `audiences` (\"missing field `audiences`\"; agentgateway `types/agent.rs`, `McpAuthentication`, since 1.2): without it the token's `aud` claim would not be checked, and an access token the issuer minted for any other API would be accepted. Add the audience your authorization server puts in tokens for this gateway. For an Okta custom authorization server `.../oauth2/default` it is `api://default` unless you changed it (offered as a fix to confirm, with --unsafe-fixes).",
     "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default",
     "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: [api://default]";
+
+    "auth/audiences-empty", Warning,
+    "`audiences: []`",
+    "An empty list loads, but no audience is checked: an access token the issuer minted for any other API is accepted here too. List the audience your authorization server puts in tokens for this gateway.",
+    "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: []",
+    "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: [api://default]";
+
+    "auth/resource-metadata-missing", Error,
+    "`mcpAuthentication` without `resourceMetadata`",
+    "The gateway refuses a file whose `mcpAuthentication` has no `resourceMetadata` (\"missing field `resourceMetadata`\"; agentgateway `types/agent.rs`, `McpAuthentication`). It is the OAuth protected resource metadata (RFC 9728) the gateway serves under `/.well-known/oauth-protected-resource`, which MCP clients read to find the authorization server; the gateway adds `resource` and `authorization_servers` itself, so `{}` is the least it accepts.",
+    "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: [api://default]",
+    "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: [api://default]\n  resourceMetadata:\n    resource: https://gateway.example.com/mcp";
 
     "online/discovery", Warning,
     "the issuer's discovery document cannot be fetched (`--online`)",

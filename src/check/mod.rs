@@ -141,7 +141,10 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         // Consuming the value moves its strings into the model instead of copying them, which
         // keeps the peak memory of a large file to one tree.
         match <Config as serde::Deserialize>::deserialize(value) {
-            Ok(c) => Some(c),
+            Ok(mut c) => {
+                c.apply_implicit_default_gateway();
+                Some(c)
+            }
             Err(e) => {
                 diags.push(Diagnostic::new(
                     "schema/type",

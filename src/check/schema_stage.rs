@@ -455,7 +455,9 @@ impl<'a> Mapper<'a> {
             .find(|(alias, real)| *alias == key && known.iter().any(|k| k == real))
             .map(|(_, real)| *real);
         let homes = homes(key, known);
-        if key == "mcpAuthorization" && ptr.contains("/targets/") {
+        if key == "<<" {
+            d = d.help("the gateway's YAML reader does not apply merge keys, so `<<` is an unknown key there: write the keys out, or use the anchor as the whole value (`name: *anchor`)");
+        } else if key == "mcpAuthorization" && ptr.contains("/targets/") {
             d = d.help("`mcpAuthorization` is not allowed on an MCP target: move it to the policies of the route (or of the `mcp:` shorthand)");
         } else if let Some(c) = synonym {
             self.suggested.insert((ptr.to_string(), c.to_string()));

@@ -80,6 +80,36 @@ pub struct Config {
     pub services: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
+impl Config {
+    /// What the gateway's loader does before it reads the file's parts: top-level routes and the
+    /// `mcp:` shorthand without `gateways` (and, for the shorthand, without `port`) attach to the
+    /// gateway named `default` when it has an HTTP listener (agentgateway `types/local.rs`,
+    /// `apply_implicit_default_gateway`). A route left without gateways is refused by the gateway
+    /// (`refs/route-without-gateways`).
+    pub fn apply_implicit_default_gateway(&mut self) {
+        let Some(default) = self.gateways.get(route::DEFAULT_GATEWAY) else {
+            return;
+        };
+        let has_http = default.effective_listeners().iter().any(|l| {
+            matches!(
+                l.protocol(),
+                ListenerProtocol::HTTP | ListenerProtocol::HTTPS
+            )
+        });
+        if !has_http {
+            return;
+        }
+        for r in &mut self.routes {
+            r.gateways.get_or_insert_with(GatewayRefs::implicit_default);
+        }
+        if let Some(m) = &mut self.mcp {
+            if m.gateways.is_none() && m.port.is_none() {
+                m.gateways = Some(GatewayRefs::implicit_default());
+            }
+        }
+    }
+}
+
 /// Go-style duration, as the gateway parses it (`500ms`, `30s`, `1m30s`, `2h`).
 pub const DURATION_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
 

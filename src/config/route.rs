@@ -54,7 +54,10 @@ impl Route {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TopLevelRoute {
     /// The gateway (`NAME`) or listener (`NAME/LISTENER`) to attach to, or a list of them.
-    pub gateways: GatewayRefs,
+    /// Without it, the route attaches to the gateway named `default` when that gateway has an
+    /// HTTP listener (the gateway refuses the file otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateways: Option<GatewayRefs>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,6 +89,10 @@ impl TopLevelRoute {
 }
 
 /// `gateways: default`, `gateways: default/listener`, or a list of those.
+/// The name of the gateway that top-level routes, `tcpRoutes` and the `mcp:`/`llm:`/`ui:`
+/// sections without `gateways` attach to (agentgateway `apply_implicit_default_gateway`).
+pub const DEFAULT_GATEWAY: &str = "default";
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum GatewayRefs {
@@ -94,6 +101,11 @@ pub enum GatewayRefs {
 }
 
 impl GatewayRefs {
+    /// The gateway named `default`, which unattached routes and shorthands join.
+    pub fn implicit_default() -> GatewayRefs {
+        GatewayRefs::One(DEFAULT_GATEWAY.into())
+    }
+
     pub fn refs(&self) -> Vec<&str> {
         match self {
             GatewayRefs::One(s) => vec![s.as_str()],

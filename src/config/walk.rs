@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::listener::Listener;
 use super::policy::RoutePolicies;
-use super::route::Route;
+use super::route::{GatewayRefs, Route};
 use super::Config;
 
 /// Where a route lives.
@@ -49,7 +49,13 @@ pub fn routes(cfg: &Config) -> Vec<RouteSite<'_>> {
         out.push(RouteSite {
             ptr: format!("/routes/{ri}"),
             route: Cow::Owned(route.as_route()),
-            home: RouteHome::Gateways(route.gateways.refs()),
+            home: RouteHome::Gateways(
+                route
+                    .gateways
+                    .as_ref()
+                    .map(GatewayRefs::refs)
+                    .unwrap_or_default(),
+            ),
         });
     }
     out

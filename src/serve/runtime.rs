@@ -232,9 +232,11 @@ impl Runtime {
                 b.listener_gaps(listener.policies.as_ref(), &format!("gateway `{gname}`"));
                 let mut routes = Vec::new();
                 for (ri, tr) in cfg.routes.iter().enumerate() {
-                    let attached = tr.gateways.refs().iter().any(|r| match r.split_once('/') {
-                        Some((g, l)) => g == gname && listener.name.as_deref() == Some(l),
-                        None => *r == gname,
+                    let attached = tr.gateways.iter().flat_map(|g| g.refs()).any(|r| {
+                        match r.split_once('/') {
+                            Some((g, l)) => g == gname && listener.name.as_deref() == Some(l),
+                            None => r == gname,
+                        }
                     });
                     if attached {
                         routes.push(Arc::new(b.route(

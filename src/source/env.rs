@@ -171,13 +171,31 @@ pub fn expand<'a>(text: &'a str, opts: &EnvOptions) -> Expanded<'a> {
         if text[line_start..i].ends_with(MODELINE) {
             continue;
         }
-        let Some(reference) = parse_reference(&text[i..]) else {
-            continue;
+        // `$$` is the gateway's escape for a literal `$` (shellexpand), e.g. in bcrypt hashes.
+        let escape = bytes.get(i + 1) == Some(&b'$');
+        let reference = if escape {
+            Reference {
+                name: "",
+                default: Some("$"),
+                len: 2,
+            }
+        } else {
+            match parse_reference(&text[i..]) {
+                Some(r) => r,
+                None => continue,
+            }
         };
-        let mut from_env = true;
-        let value = match opts.lookup(reference.name) {
-            Some(v) if !(v.is_empty() && reference.default.is_some()) => v,
-            _ => match reference.default {
+        let mut from_env = !escape;
+        // A default applies only when the variable is unset: shellexpand, which the gateway
+        // uses, keeps a variable that is set to the empty string.
+        let found = if escape {
+            None
+        } else {
+            opts.lookup(reference.name)
+        };
+        let value = match found {
+            Some(v) => v,
+            None => match reference.default {
                 Some(d) => {
                     from_env = false;
                     d.to_string()

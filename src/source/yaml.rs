@@ -2,7 +2,7 @@
 //!
 //! Built on saphyr-parser's event stream (a state machine, no recursion), with our own tree
 //! builder so that every bound (depth, node count including alias expansion, scalar size) is
-//! checked as the tree grows, and duplicate keys, merges and multi-document files are reported at
+//! checked as the tree grows, and duplicate keys and multi-document files are reported at
 //! their exact place.
 
 use std::collections::HashMap;
@@ -182,7 +182,6 @@ enum Frame {
         anchor: usize,
         nodes_before: usize,
         key: Option<(String, Span, bool)>,
-        merges: Vec<(Value, Span)>,
     },
     Seq {
         items: Vec<Value>,
@@ -335,7 +334,6 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
                         anchor,
                         nodes_before,
                         key: None,
-                        merges: Vec::new(),
                     }
                 } else {
                     Frame::Seq {
@@ -356,19 +354,12 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
                 let Some(frame) = b.stack.pop() else { continue };
                 let (value, start, anchor, nodes_before) = match frame {
                     Frame::Map {
-                        mut map,
+                        map,
                         start,
                         anchor,
                         nodes_before,
-                        merges,
-                        ptr,
                         ..
-                    } => {
-                        for (m, mspan) in merges {
-                            b.apply_merge(&mut map, m, mspan, ptr);
-                        }
-                        (Value::Object(map), start, anchor, nodes_before)
-                    }
+                    } => (Value::Object(map), start, anchor, nodes_before),
                     Frame::Seq {
                         items,
                         start,
@@ -498,14 +489,9 @@ impl Builder<'_> {
                 key: key @ Some(_),
                 map,
                 ptr,
-                merges,
                 ..
             } => {
-                let (k, kspan, kplain) = key.take().unwrap_or_default();
-                if k == "<<" && kplain {
-                    merges.push((value, span));
-                    return;
-                }
+                let (k, kspan, _) = key.take().unwrap_or_default();
                 let p = ptr.child(&k);
                 if map.contains_key(&k) {
                     let first = self
@@ -530,50 +516,6 @@ impl Builder<'_> {
                         value: span,
                     },
                 );
-            }
-        }
-    }
-
-    /// `<<: *base` or `<<: [*a, *b]`: keys not set explicitly are taken from the merged
-    /// mappings, earlier ones first.
-    fn apply_merge(&mut self, map: &mut Map<String, Value>, m: Value, mspan: Span, ptr: PtrKey) {
-        let sources = match m {
-            Value::Object(o) => vec![o],
-            Value::Array(items) => {
-                let mut v = Vec::new();
-                for it in items {
-                    match it {
-                        Value::Object(o) => v.push(o),
-                        _ => {
-                            self.diags.push(
-                                Diagnostic::new("yaml/syntax", "`<<` merges only mappings")
-                                    .at(mspan, "not a list of mappings"),
-                            );
-                        }
-                    }
-                }
-                v
-            }
-            _ => {
-                self.diags.push(
-                    Diagnostic::new("yaml/syntax", "`<<` merges only mappings")
-                        .at(mspan, "not a mapping"),
-                );
-                return;
-            }
-        };
-        for src in sources {
-            for (k, v) in src {
-                if !map.contains_key(&k) {
-                    self.index.insert(
-                        ptr.child(&k),
-                        NodeSpans {
-                            key: Some(mspan),
-                            value: mspan,
-                        },
-                    );
-                    map.insert(k, v);
-                }
             }
         }
     }

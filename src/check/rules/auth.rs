@@ -15,6 +15,7 @@ use crate::config::policy::auth::{
 use crate::config::route::RouteMatch;
 use crate::config::walk::{PolicySite, RouteHome};
 use crate::config::{Config, GatewayPolicies, RoutePolicies};
+use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +162,7 @@ pub fn check(ctx: &mut Ctx) {
         if let Some(auth) = &p.mcp_authentication {
             let ptr = format!("{}/mcpAuthentication", site.ptr);
             audiences(ctx, &ptr, auth.audiences.as_deref(), &auth.issuer);
+            resource_metadata(ctx, &ptr, auth);
             mode(ctx, &ptr, auth);
             if p.jwt_auth.is_some() {
                 both(ctx, &site.ptr);
@@ -183,31 +185,62 @@ pub fn check(ctx: &mut Ctx) {
     discovery(ctx);
 }
 
+/// agentgateway's `McpAuthentication` (`types/agent.rs`) has `audiences` and
+/// `resourceMetadata` as plain fields without a default: a file without them does not load
+/// ("missing field `audiences`"), in 1.4.1 and on the main line.
 fn audiences(ctx: &mut Ctx, ptr: &str, audiences: Option<&[String]>, issuer: &str) {
-    let why = format!("tokens that `{issuer}` minted for any other API will be accepted here");
+    let why = format!("tokens that `{issuer}` minted for any other API would be accepted here");
+    let okta = util::is_okta_issuer(issuer, None);
     let d = match audiences {
-        None => Diagnostic::new(
-            "auth/audiences-missing",
-            "`mcpAuthentication` has no `audiences`: the token's `aud` claim is not checked",
-        )
-        .at(ctx.key(ptr), "no `audiences` here")
-        .note(format!(
-            "{why}; current gateway releases refuse a file without `audiences`"
-        )),
+        None => {
+            let mut d = Diagnostic::new(
+                "auth/audiences-missing",
+                "`mcpAuthentication` has no `audiences`: the gateway refuses the file (missing field `audiences`)",
+            )
+            .at(ctx.key(ptr), "no `audiences` here");
+            if okta && issuer.trim_end_matches('/').ends_with("/oauth2/default") {
+                if let Some(edit) =
+                    ctx.insert_after(&format!("{ptr}/issuer"), "audiences: [api://default]")
+                {
+                    d = d.with_fix(Fix::unsafe_(
+                        "add `audiences: [api://default]` (the default audience of Okta's `default` authorization server)",
+                        edit,
+                    ));
+                }
+            }
+            d
+        }
         Some([]) => Diagnostic::new(
-            "auth/audiences-missing",
+            "auth/audiences-empty",
             "`audiences` is empty: the token's `aud` claim is not checked",
         )
         .at(ctx.value(&format!("{ptr}/audiences")), "empty list")
         .note(why),
         Some(_) => return,
     };
-    let hint = if util::is_okta_issuer(issuer, None) {
+    let hint = if okta {
         "add `audiences: [api://default]` (the audience of Okta's `default` server; use your authorization server's Audience setting)"
     } else {
         "add `audiences:` with the `aud` value your authorization server puts in tokens for this gateway"
     };
     ctx.push(d.help(hint));
+}
+
+fn resource_metadata(ctx: &mut Ctx, ptr: &str, auth: &McpAuthentication) {
+    if auth.resource_metadata.is_some() {
+        return;
+    }
+    let mut d = Diagnostic::new(
+        "auth/resource-metadata-missing",
+        "`mcpAuthentication` has no `resourceMetadata`: the gateway refuses the file (missing field `resourceMetadata`)",
+    )
+    .at(ctx.key(ptr), "no `resourceMetadata` here")
+    .note("the gateway publishes it as the OAuth protected resource metadata (RFC 9728) that MCP clients read to find the authorization server")
+    .help("add `resourceMetadata:` with at least `resource: https://YOUR-GATEWAY/mcp` (and `scopesSupported`, `bearerMethodsSupported` as your clients need); `resourceMetadata: {}` is the least the gateway accepts");
+    if let Some(edit) = ctx.insert_after(&format!("{ptr}/issuer"), "resourceMetadata: {}") {
+        d = d.with_fix(Fix::unsafe_("add an empty `resourceMetadata: {}`", edit));
+    }
+    ctx.push(d);
 }
 
 fn mode(ctx: &mut Ctx, ptr: &str, auth: &McpAuthentication) {
@@ -465,7 +498,12 @@ fn strips_token(ctx: &mut Ctx) {
         else {
             continue;
         };
-        if let Some((jptr, j)) = r.gateways.refs().into_iter().find_map(gateway_jwt_for) {
+        if let Some((jptr, j)) = r
+            .gateways
+            .iter()
+            .flat_map(|g| g.refs())
+            .find_map(gateway_jwt_for)
+        {
             check(
                 &mut found,
                 format!("/routes/{ri}/policies/mcpAuthentication"),

@@ -106,6 +106,36 @@ impl<'a> Ctx<'a> {
         self.index.lookup(ptr).map(|s| s.value).unwrap_or_default()
     }
 
+    /// An edit that adds `line` (a `key: value` line) to the block mapping that holds the key at
+    /// `sibling`, right after the sibling's line and with its indentation. None when the sibling
+    /// is not alone on its line (flow style, `- key:` list items keep their own indentation).
+    pub fn insert_after(&self, sibling: &str, line: &str) -> Option<Vec<crate::diag::fix::Edit>> {
+        if !self.has(sibling) {
+            return None;
+        }
+        let key = self.key(sibling);
+        let line_start = self.text[..key.start].rfind('\n').map_or(0, |n| n + 1);
+        let prefix = &self.text[line_start..key.start];
+        let indent = if prefix.chars().all(|c| c == ' ') {
+            prefix.to_string()
+        } else if let Some(rest) = prefix.trim_start_matches(' ').strip_prefix("- ") {
+            if !rest.chars().all(|c| c == ' ') {
+                return None;
+            }
+            " ".repeat(prefix.len())
+        } else {
+            return None;
+        };
+        let value_end = self.value(sibling).end;
+        let eol = self.text[value_end..]
+            .find('\n')
+            .map_or(self.text.len(), |n| value_end + n);
+        Some(crate::diag::fix::Fix::replace(
+            Span::new(eol, eol),
+            format!("\n{indent}{line}"),
+        ))
+    }
+
     /// Whether the file itself spells the node at `ptr` (not through an alias or a default).
     pub fn has(&self, ptr: &str) -> bool {
         self.index.get(ptr).is_some()

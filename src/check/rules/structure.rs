@@ -209,7 +209,7 @@ fn duplicate_routes(ctx: &mut Ctx) {
     for (ri, r) in cfg.routes.iter().enumerate() {
         let Some(name) = &r.name else { continue };
         let ptr = format!("/routes/{ri}");
-        for g in r.gateways.refs() {
+        for g in r.gateways.iter().flat_map(|g| g.refs()) {
             let key = (
                 Scope::Gateway(g),
                 r.namespace.as_deref().unwrap_or(""),
