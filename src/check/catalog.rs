@@ -394,6 +394,24 @@ rules! {
     "tls:\n  cert: certs/cert.pem",
     "tls:\n  cert: certs/cert.pem\n  key: certs/key.pem";
 
+    "listeners/missing-routes", Error,
+    "a listener of a bind without `routes` (or `tcpRoutes`)",
+    "A listener under `binds` needs `routes` when its protocol is HTTP (the default) or HTTPS, and `tcpRoutes` when it is TCP or TLS; the gateway refuses the file otherwise: \"protocol HTTP requires 'routes'\" (agentgateway `types/local.rs`, `convert_listener`).",
+    "binds:\n- port: 3000\n  listeners:\n  - protocol: HTTP",
+    "binds:\n- port: 3000\n  listeners:\n  - protocol: HTTP\n    routes: []";
+
+    "policies/direct-response-status", Error,
+    "`directResponse` without `status`",
+    "A direct response needs the HTTP status to answer with; the gateway refuses the file without it (agentgateway `http/filters.rs`, `DirectResponse`).",
+    "directResponse:\n  body: maintenance",
+    "directResponse:\n  body: maintenance\n  status: 503";
+
+    "cors/invalid-name", Error,
+    "a CORS header or method name that is not valid HTTP",
+    "The gateway parses `allowHeaders` and `exposeHeaders` as header names and `allowMethods` as methods when it loads the file, and refuses one that is not (agentgateway `http/cors.rs`). A `*` entry makes the list a wildcard.",
+    "cors:\n  allowHeaders: [\"content-type, mcp-session-id\"]",
+    "cors:\n  allowHeaders: [content-type, mcp-session-id]";
+
     "refs/unknown-backend", Error,
     "`backend: NAME` names no entry of `backends`",
     "A route backend or an MCP target can refer to an entry of the top-level `backends` list by name. The gateway does not check the name when it loads the file; requests then fail at run time. agw checks it and suggests the closest name.",
@@ -405,6 +423,24 @@ rules! {
     "Top-level `routes`, `tcpRoutes`, and the `mcp:` and `llm:` shorthands attach to gateways by name (`NAME`) or to one listener (`NAME/LISTENER`). A name that matches nothing leaves the route unattached.",
     "gateways:\n  public: {port: 3000}\nroutes:\n- gateways: pubic\n  backends: [{host: 127.0.0.1:8080}]",
     "gateways:\n  public: {port: 3000}\nroutes:\n- gateways: public\n  backends: [{host: 127.0.0.1:8080}]";
+
+    "refs/route-without-gateways", Error,
+    "a top-level route without `gateways`",
+    "Top-level `routes` attach to gateways by name. A route without `gateways` joins the gateway named `default` when it has an HTTP listener; otherwise the gateway refuses the file: \"routes.NAME must set gateways\" (agentgateway `types/local.rs`, `apply_implicit_default_gateway` and `convert`).",
+    "gateways:\n  web: {port: 3000}\nroutes:\n- backends: [{host: 127.0.0.1:8080}]",
+    "gateways:\n  web: {port: 3000}\nroutes:\n- gateways: web\n  backends: [{host: 127.0.0.1:8080}]";
+
+    "refs/gateway-kind", Error,
+    "a route attached to a gateway without a listener of its kind",
+    "HTTP routes (and the `mcp:` and `llm:` shorthands) need an HTTP or HTTPS listener; `tcpRoutes` need a TCP or TLS one. The gateway refuses a reference that reaches none: \"gateway reference REF has no HTTP listeners\" (agentgateway `types/local.rs`, `resolve_gateway_references`).",
+    "gateways:\n  db: {port: 5432, protocol: TCP}\nroutes:\n- gateways: db\n  backends: [{host: 127.0.0.1:8080}]",
+    "gateways:\n  web: {port: 3000}\nroutes:\n- gateways: web\n  backends: [{host: 127.0.0.1:8080}]";
+
+    "backends/host-port", Error,
+    "a backend `host:` that is not `HOST:PORT`",
+    "The gateway reads a backend's `host` as `HOST:PORT`, split at the first `:` (or `unix:/PATH` for a socket), and refuses anything else: a missing port (\"invalid host:port\"), a URL with a scheme, an IPv6 literal, a port over 65535 (agentgateway `types/agent.rs`, `Target`). MCP targets are different: they take a URL (`mcp/host-form`).",
+    "backends:\n- host: https://api.internal",
+    "backends:\n- host: api.internal:443";
 
     "names/duplicate-route", Warning,
     "two routes on one listener share a name",
@@ -435,6 +471,12 @@ rules! {
     "An `mcp`, `sse` or `openapi` target gives its server in exactly one form: `host: URL` (http or https, path included), or `host`, `port` and `path` together (host is then a bare name), or `backend: NAME` with `path`. Mixing them, leaving a part out, or using another URL scheme makes the gateway refuse the file.",
     "mcp:\n  host: http://localhost:3001\n  path: /mcp",
     "mcp:\n  host: http://localhost:3001/mcp";
+
+    "mcp/target-name", Error,
+    "an MCP target name the gateway refuses",
+    "The gateway checks every MCP target name against the Gateway API SectionName pattern: lowercase letters, digits, `-` and `.`, each part starting and ending with a letter or digit, at most 253 characters (agentgateway `types/agent.rs`, called from `as_backends` in `types/local.rs`). `my_tools`, `Tools` and `tools-` are refused; `_` is also the delimiter the gateway puts between a target and its tool names.",
+    "mcp:\n  targets:\n  - name: my_tools\n    stdio: {cmd: my-server}",
+    "mcp:\n  targets:\n  - name: my-tools\n    stdio: {cmd: my-server}";
 
     "mcp/stdio-policies", Error,
     "`policies` on a stdio target",

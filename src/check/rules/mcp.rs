@@ -18,6 +18,7 @@ pub fn check(ctx: &mut Ctx) {
         duplicate_targets(ctx, ptr, backend);
         for (ti, t) in backend.targets.iter().enumerate() {
             let tptr = format!("{ptr}/targets/{ti}");
+            target_name(ctx, &tptr, &t.name);
             if let Some(s) = &t.stdio {
                 if t.policies.is_some() {
                     stdio_policies(ctx, &tptr);
@@ -511,4 +512,65 @@ mod tests {
         let r = &secret_refs(text)[2];
         assert_eq!(&text[r.span.start..r.span.end], "${S4:-x}");
     }
+}
+
+/// The gateway validates MCP target names as a Gateway API SectionName (agentgateway
+/// `types/agent.rs`, used by `as_backends` in `types/local.rs`): lowercase letters, digits, `-`
+/// and `.`, starting and ending with a letter or digit, at most 253 characters. `_` is also the
+/// delimiter of prefixed tool names (`target_tool`).
+fn target_name(ctx: &mut Ctx, ptr: &str, name: &str) {
+    if is_section_name(name) {
+        return;
+    }
+    let why = if name.is_empty() {
+        "it must not be empty".to_string()
+    } else if name.len() > 253 {
+        format!("it has {} characters, at most 253 are allowed", name.len())
+    } else {
+        "only lowercase letters, digits, `-` and `.` are allowed, starting and ending with a letter or digit".to_string()
+    };
+    let suggestion: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches(|c: char| c == '-' || c == '.')
+        .to_string();
+    let span = ctx.value(&format!("{ptr}/name"));
+    let mut d = Diagnostic::new(
+        "mcp/target-name",
+        format!("MCP target name `{name}` is refused by the gateway: {why}"),
+    )
+    .at(span, "not a valid target name");
+    if is_section_name(&suggestion) {
+        d = d
+            .help(format!(
+                "rename it `{suggestion}` (tool names become `{suggestion}_TOOL`)"
+            ))
+            .with_fix(crate::diag::fix::Fix::unsafe_(
+                format!("rename the target `{suggestion}`"),
+                crate::diag::fix::Fix::replace(span, suggestion.clone()),
+            ));
+    } else {
+        d = d.help("use a name such as `tools` or `github-mcp`");
+    }
+    ctx.push(d);
+}
+
+fn is_section_name(name: &str) -> bool {
+    let label_ok = |l: &str| {
+        let b = l.as_bytes();
+        !b.is_empty()
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+            && b[0] != b'-'
+            && b[b.len() - 1] != b'-'
+    };
+    !name.is_empty() && name.len() <= 253 && name.split('.').all(label_ok)
 }

@@ -78,6 +78,11 @@ impl<'a> Ctx<'a> {
         if let Some(m) = &cfg.mcp {
             mcp_backends.push(("/mcp".to_string(), Cow::Owned(m.backend())));
         }
+        for (i, b) in cfg.backends.iter().enumerate() {
+            if let Some(m) = &b.mcp {
+                mcp_backends.push((format!("/backends/{i}/mcp"), Cow::Borrowed(&**m)));
+            }
+        }
         let auth = auth::auth_configs(cfg, &sites);
         Ctx {
             cfg,

@@ -15,9 +15,56 @@ pub fn check(ctx: &mut Ctx) {
         timeouts(ctx, &site.ptr, site.policies);
         if let Some(c) = &site.policies.cors {
             credentials(ctx, &format!("{}/cors", site.ptr), c);
+            cors_names(ctx, &format!("{}/cors", site.ptr), c);
+        }
+        if let Some(d) = &site.policies.direct_response {
+            if d.status.is_none() && d.conditional.is_none() {
+                let ptr = format!("{}/directResponse", site.ptr);
+                ctx.push(
+                    Diagnostic::new(
+                        "policies/direct-response-status",
+                        "`directResponse` has no `status`: the gateway refuses the file (missing field `status`)",
+                    )
+                    .at(ctx.key(&ptr), "no `status`")
+                    .help("add the HTTP status to answer with, e.g. `status: 200`"),
+                );
+            }
         }
     }
     mcp_cors(ctx);
+}
+
+/// The gateway parses CORS `allowHeaders`/`exposeHeaders` as header names and `allowMethods` as
+/// methods when it loads the file, and refuses one that is not (agentgateway `http/cors.rs`); a
+/// `*` entry makes the list a wildcard, and then the others are not parsed.
+fn cors_names(ctx: &mut Ctx, ptr: &str, c: &Cors) {
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    for (key, list, what) in [
+        ("allowHeaders", &c.allow_headers, "header name"),
+        ("exposeHeaders", &c.expose_headers, "header name"),
+        ("allowMethods", &c.allow_methods, "method"),
+    ] {
+        if list.iter().any(|v| v == "*") {
+            continue;
+        }
+        for (i, v) in list.iter().enumerate() {
+            if token(v) {
+                continue;
+            }
+            ctx.push(
+                Diagnostic::new(
+                    "cors/invalid-name",
+                    format!("`{v}` in CORS `{key}` is not a valid HTTP {what}: the gateway refuses the file"),
+                )
+                .at(ctx.value(&format!("{ptr}/{key}/{i}")), format!("not an HTTP {what}"))
+                .help(format!("an HTTP {what} has no spaces, `:`, quotes or other separators; write one {what} per list entry")),
+            );
+        }
+    }
 }
 
 fn rate_limits(ctx: &mut Ctx, ptr: &str, p: &RoutePolicies) {

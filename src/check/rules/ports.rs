@@ -380,6 +380,25 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
     }
     let has_routes = l.routes.is_some();
     let has_tcp = l.tcp_routes.is_some();
+    // agentgateway `convert_listener`: "protocol HTTP requires 'routes'" (TCP/TLS: `tcpRoutes`).
+    let tcp_protocol = matches!(p, ListenerProtocol::TCP | ListenerProtocol::TLS);
+    if p != ListenerProtocol::HBONE && !has_routes && !has_tcp {
+        let need = if tcp_protocol { "tcpRoutes" } else { "routes" };
+        ctx.push(
+            Diagnostic::new(
+                "listeners/missing-routes",
+                format!(
+                    "{} {} listener has no `{need}`: the gateway refuses the file",
+                    if tcp_protocol { "a" } else { "an" },
+                    proto_name(p)
+                ),
+            )
+            .at(ctx.value(ptr), format!("no `{need}`"))
+            .help(format!(
+                "add `{need}:` (an empty list `{need}: []` is accepted)"
+            )),
+        );
+    }
     if has_routes && has_tcp {
         ctx.push(
             Diagnostic::new(

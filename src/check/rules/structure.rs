@@ -9,9 +9,12 @@ use super::util::ptr_token;
 use super::Ctx;
 use crate::check::schema_stage::closest;
 use crate::config::mcp::McpBackend;
+use crate::config::{Gateway, ListenerProtocol};
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
+    routes_without_gateways(ctx);
+    backend_hosts(ctx);
     unknown_backends(ctx);
     unknown_gateways(ctx);
     duplicate_routes(ctx);
@@ -143,16 +146,22 @@ fn unknown_gateways(ctx: &mut Ctx) {
             ctx.push(d);
             continue;
         };
-        let Some(l) = listener else { continue };
+        // A listener without a name is `listener<index>` (agentgateway `types/local.rs`).
+        let names: Vec<String> = g
+            .listeners
+            .iter()
+            .enumerate()
+            .map(|(i, l)| l.name.clone().unwrap_or_else(|| format!("listener{i}")))
+            .collect();
+        let Some(l) = listener else {
+            route_kind(ctx, &r, &ptr, g, None);
+            continue;
+        };
         if g.listeners.is_empty() {
             continue;
         }
-        let names: Vec<&str> = g
-            .listeners
-            .iter()
-            .filter_map(|l| l.name.as_deref())
-            .collect();
-        if names.contains(&l) {
+        if let Some(i) = names.iter().position(|n| n == l) {
+            route_kind(ctx, &r, &ptr, g, Some(i));
             continue;
         }
         let mut d = Diagnostic::new(
@@ -164,7 +173,7 @@ fn unknown_gateways(ctx: &mut Ctx) {
             ctx.key(&format!("/gateways/{}", ptr_token(gw))),
             format!("gateway `{gw}`"),
         );
-        d = match closest(l, names.iter().copied()) {
+        d = match closest(l, names.iter().map(String::as_str)) {
             Some(c) => d.help(format!("did you mean `{gw}/{c}`?")),
             None if names.is_empty() => d.help(format!(
                 "give one of the listeners of `{gw}` the name `{l}`"
@@ -172,6 +181,131 @@ fn unknown_gateways(ctx: &mut Ctx) {
             None => d.help(format!("the listeners of `{gw}` are: {}", names.join(", "))),
         };
         ctx.push(d);
+    }
+}
+
+/// A reference from an HTTP route (or the `mcp:`/`llm:` shorthands) must reach an HTTP or HTTPS
+/// listener, one from `tcpRoutes` a TCP or TLS one: agentgateway `resolve_gateway_references`
+/// refuses the file with "gateway reference REF has no HTTP listeners" otherwise.
+fn route_kind(ctx: &mut Ctx, r: &str, ptr: &str, g: &Gateway, listener: Option<usize>) {
+    let tcp = ptr.starts_with("/tcpRoutes/");
+    let listeners = g.effective_listeners();
+    let reached = listeners
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| listener.is_none_or(|l| l == *i))
+        .any(|(_, l)| {
+            let is_tcp = matches!(l.protocol(), ListenerProtocol::TCP | ListenerProtocol::TLS);
+            is_tcp == tcp
+        });
+    if reached {
+        return;
+    }
+    let (kind, other) = if tcp {
+        ("TCP", "HTTP")
+    } else {
+        ("HTTP", "TCP")
+    };
+    ctx.push(
+        Diagnostic::new(
+            "refs/gateway-kind",
+            format!("`{r}` has no {kind} listener: the gateway refuses the file"),
+        )
+        .at(ctx.value(ptr), format!("needs an {kind} listener"))
+        .help(format!(
+            "attach {} to a gateway or listener with protocol {}, or change the listener's protocol; {other} listeners take {}",
+            if tcp { "a TCP route" } else { "an HTTP route" },
+            if tcp { "TCP or TLS" } else { "HTTP or HTTPS (the default)" },
+            if tcp { "`routes`" } else { "`tcpRoutes`" },
+        )),
+    );
+}
+
+/// A backend `host:` is `HOST:PORT` split at the first `:` (or `unix:/PATH`), as agentgateway's
+/// `Target` parses it (`types/agent.rs`): no port, a scheme, an IPv6 literal or a port that is
+/// not a number up to 65535 make the gateway refuse the file.
+fn backend_hosts(ctx: &mut Ctx) {
+    let mut found = Vec::new();
+    for site in ctx.routes.iter() {
+        for (i, b) in site.route.backends.iter().enumerate() {
+            if let Some(h) = &b.host {
+                found.push((format!("{}/backends/{i}/host", site.ptr), h.clone()));
+            }
+        }
+    }
+    for (i, b) in ctx.cfg.backends.iter().enumerate() {
+        if let Some(h) = &b.host {
+            found.push((format!("/backends/{i}/host"), h.clone()));
+        }
+    }
+    for (ptr, host) in found {
+        let Some(problem) = host_port_problem(&host) else {
+            continue;
+        };
+        let help = if let Some(rest) = host.split_once("://").map(|(_, r)| r) {
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let port = if host.starts_with("https") { 443 } else { 80 };
+            if authority.contains(':') {
+                format!("write the address without scheme or path: `host: {authority}`")
+            } else {
+                format!("write the address without scheme or path: `host: {authority}:{port}`")
+            }
+        } else if host.starts_with('[') {
+            "the gateway splits `host` at its first `:`, so an IPv6 literal cannot be written here; use a hostname that resolves to it".to_string()
+        } else if !host.contains(':') {
+            format!("add the port: `host: {host}:80` (or `:443` with `backendTLS`)")
+        } else {
+            "the port must be a number from 0 to 65535".to_string()
+        };
+        ctx.push(
+            Diagnostic::new(
+                "backends/host-port",
+                format!("backend host `{host}` is not `HOST:PORT`: the gateway refuses the file ({problem})"),
+            )
+            .at(ctx.value(&ptr), "not HOST:PORT")
+            .help(help),
+        );
+    }
+}
+
+fn host_port_problem(host: &str) -> Option<&'static str> {
+    if host.starts_with("unix:") {
+        return None;
+    }
+    match host.split_once(':') {
+        None => Some("invalid host:port"),
+        Some((_, port)) if port.parse::<u16>().is_err() => {
+            Some("the port is not a number up to 65535")
+        }
+        Some(_) => None,
+    }
+}
+
+/// Top-level routes without `gateways` join the gateway named `default` (see
+/// `Config::apply_implicit_default_gateway`); without one, the gateway refuses the file:
+/// "routes.NAME must set gateways".
+fn routes_without_gateways(ctx: &mut Ctx) {
+    for (ri, r) in ctx.cfg.routes.iter().enumerate() {
+        if r.gateways.is_some() {
+            continue;
+        }
+        let ptr = format!("/routes/{ri}");
+        let default_note = match ctx.cfg.gateways.get(crate::config::route::DEFAULT_GATEWAY) {
+            Some(_) => "the gateway named `default` has no HTTP listener to take it",
+            None => "a route without `gateways` joins the gateway named `default`, and the file has none",
+        };
+        ctx.push(
+            Diagnostic::new(
+                "refs/route-without-gateways",
+                "a top-level route has no `gateways`: the gateway refuses the file",
+            )
+            .at(ctx.value(&ptr), "no `gateways`")
+            .note(default_note)
+            .help(match ctx.cfg.gateways.keys().next() {
+                Some(g) => format!("add `gateways: {g}` (or name a gateway `default`)"),
+                None => "define a gateway and attach the route to it:\ngateways:\n  default:\n    port: 3000".into(),
+            }),
+        );
     }
 }
 
