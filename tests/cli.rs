@@ -10,11 +10,11 @@ const OKTA: &str = "fixtures/okta/config.yaml";
 const TYPO: &[u8] = b"binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentcation:\n          issuer: https://acme.okta.com/oauth2/default\n      backends:\n      - host: 127.0.0.1:8080\n";
 
 #[test]
-fn okta_example_passes_with_the_audience_warning() {
+fn okta_example_as_published_is_refused_for_its_missing_audiences() {
     let r = agw(&["check", OKTA]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("warning[auth/audiences-missing]"),
+        r.stdout.contains("error[auth/audiences-missing]"),
         "{}",
         r.stdout
     );
@@ -24,7 +24,14 @@ fn okta_example_passes_with_the_audience_warning() {
         "{}",
         r.stdout
     );
-    assert!(!r.stdout.contains("error["), "{}", r.stdout);
+    assert_eq!(r.stdout.matches("error[").count(), 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("api://default"),
+        "the Okta hint: {}",
+        r.stdout
+    );
+    let fixed = agw(&["check", "fixtures/okta/config-fixed.yaml"]);
+    assert_eq!(fixed.code, 0, "{}{}", fixed.stdout, fixed.stderr);
     assert!(
         !r.stdout.contains('\u{1b}'),
         "no colour when not a terminal"
@@ -119,7 +126,7 @@ fn sarif_format_is_valid_sarif_2_1_0() {
         .find(|r| r["ruleId"] == "auth/audiences-missing")
         .unwrap();
     assert_eq!(res["ruleId"], "auth/audiences-missing");
-    assert_eq!(res["level"], "warning");
+    assert_eq!(res["level"], "error");
     let region = &res["locations"][0]["physicalLocation"]["region"];
     assert_eq!(
         (region["startLine"].as_u64(), region["startColumn"].as_u64()),
