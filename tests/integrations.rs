@@ -443,7 +443,7 @@ fn action_check_step_annotates_and_writes_valid_sarif() {
     );
     assert!(
         o.stdout.contains(
-            "::warning file=fixtures/okta/config.yaml,line=19,col=9,title=auth/audiences-missing::"
+            "::error file=fixtures/okta/config.yaml,line=19,col=9,title=auth/audiences-missing::"
         ),
         "{}",
         o.stdout
@@ -489,7 +489,7 @@ fn action_check_step_exit_codes() {
     assert!(o.stderr.contains("output: exit-code=1"), "{}", o.stderr);
 
     // Paths separated by newlines, a clean file: passes.
-    let o = action_smoke(&["fixtures/okta/config.yaml\nfixtures/valid/jwt-auth.yaml"]);
+    let o = action_smoke(&["fixtures/okta/config-fixed.yaml\nfixtures/valid/jwt-auth.yaml"]);
     assert_eq!(o.code, 0, "{}", o.all());
     assert!(o.stderr.contains("output: exit-code=0"), "{}", o.stderr);
 

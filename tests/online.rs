@@ -323,6 +323,7 @@ fn each_distinct_url_is_fetched_once_and_plain_check_stays_offline() {
         mcpAuthentication:
           issuer: {}
           audiences: [x]
+          resourceMetadata: {{}}
           jwks: {{url: {}}}
       backends: [{{host: 127.0.0.1:8080}}]
 ",

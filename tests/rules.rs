@@ -211,16 +211,20 @@ fn every_rule_explains_itself() {
 }
 
 #[test]
-fn the_okta_seed_gives_warnings_and_no_error() {
+fn the_okta_seed_is_refused_for_its_audiences_only() {
     let seed = repo().join("fixtures/okta/config.yaml");
     let l = run(&seed);
     let f = findings(&l);
-    assert_eq!(l.report.count(Severity::Error), 0, "{f:?}");
+    assert_eq!(l.report.count(Severity::Error), 1, "{f:?}");
+    assert!(
+        f.iter()
+            .any(|x| x.2 == "auth/audiences-missing" && x.0 == 19 && x.3 == Severity::Error),
+        "{f:?}"
+    );
     let warned = |rule: &str, line: usize| {
         f.iter()
             .any(|x| x.2 == rule && x.0 == line && x.3 == Severity::Warning)
     };
-    assert!(warned("auth/audiences-missing", 19), "{f:?}");
     assert!(warned("placeholder/value", 21), "issuer: {f:?}");
     assert!(warned("placeholder/value", 23), "jwks url: {f:?}");
     assert!(warned("placeholder/value", 25), "resource: {f:?}");
@@ -417,7 +421,7 @@ fn rules_scale_linearly_with_routes() {
     let mut text = String::from("binds:\n- port: 3000\n  listeners:\n  - routes:\n");
     for i in 0..5000 {
         text.push_str(&format!(
-            "    - name: r{i}\n      matches:\n      - path: {{exact: /mcp{i}}}\n      - path: {{exact: /.well-known/oauth-protected-resource/mcp{i}}}\n      policies:\n        mcpAuthentication:\n          issuer: https://acme.okta.com/oauth2/default\n          audiences: [api://default]\n          jwks: {{url: https://acme.okta.com/oauth2/default/v1/keys}}\n        mcpAuthorization:\n          rules: ['mcp.tool.name == \"echo\"']\n      backends:\n      - mcp:\n          targets:\n          - name: t\n            mcp: {{host: http://127.0.0.1:8080/mcp}}\n"
+            "    - name: r{i}\n      matches:\n      - path: {{exact: /mcp{i}}}\n      - path: {{exact: /.well-known/oauth-protected-resource/mcp{i}}}\n      policies:\n        mcpAuthentication:\n          issuer: https://acme.okta.com/oauth2/default\n          audiences: [api://default]\n          resourceMetadata: {{}}\n          jwks: {{url: https://acme.okta.com/oauth2/default/v1/keys}}\n        mcpAuthorization:\n          rules: ['mcp.tool.name == \"echo\"']\n      backends:\n      - mcp:\n          targets:\n          - name: t\n            mcp: {{host: http://127.0.0.1:8080/mcp}}\n"
         ));
     }
     let o = opts(&repo());

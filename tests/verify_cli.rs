@@ -54,6 +54,7 @@ fn setup() -> Setup {
           issuer: https://other.test
           audiences: [admin]
           jwks: {{file: keys.json}}
+          resourceMetadata: {{}}
     - name: open
       matches:
       - path: {{pathPrefix: /open}}

@@ -143,6 +143,7 @@ fn bench_route(i: usize) -> String {
           issuer: https://tenant-{i}.okta.com/oauth2/default
           audiences: [api://tenant-{i}]
           jwks: {{url: https://tenant-{i}.okta.com/oauth2/default/v1/keys}}
+          resourceMetadata: {{}}
         mcpAuthorization:
           rules: ['mcp.tool.name == "echo"']
       backends:

@@ -33,7 +33,7 @@ pub fn routes(rs: &[(&str, &str, &str)]) -> String {
 
 /// `mcpAuthentication` for an issuer that never answers: every request without a valid token
 /// is refused, none is accepted.
-const AUTH: &str = "        mcpAuthentication:\n          issuer: http://127.0.0.1:9/oauth2/default\n          audiences: [api://default]\n          jwks: {url: http://127.0.0.1:9/oauth2/default/v1/keys}\n";
+const AUTH: &str = "        mcpAuthentication:\n          issuer: http://127.0.0.1:9/oauth2/default\n          audiences: [api://default]\n          jwks: {url: http://127.0.0.1:9/oauth2/default/v1/keys}\n          resourceMetadata: {}\n";
 
 #[test]
 fn a_change_written_while_the_previous_one_is_checked_is_loaded() {
