@@ -474,46 +474,6 @@ fn shorthand(ctx: &mut Ctx) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secret_keys() {
-        for k in [
-            "clientSecret",
-            "apiKey",
-            "API_KEY",
-            "password",
-            "GITHUB_TOKEN",
-            "token",
-        ] {
-            assert!(secret_key(k), "{k}");
-        }
-        for k in [
-            "maxTokens",
-            "tokensPerFill",
-            "issuer",
-            "key",
-            "cmd",
-            "LOG_LEVEL",
-        ] {
-            assert!(!secret_key(k), "{k}");
-        }
-    }
-
-    #[test]
-    fn references_in_block_flow_and_quoted_forms() {
-        let text = "a:\n  clientSecret: ${S1}\n  x: {apiKey: \"$S2\", other: $NOT}\n  # password: $S3\n  authorization: Bearer ${S4:-x}\n  maxTokens: $N\n";
-        let vars: Vec<String> = secret_refs(text).into_iter().map(|r| r.var).collect();
-        assert_eq!(vars, ["S1", "S2", "S4"]);
-        let r = &secret_refs(text)[0];
-        assert_eq!(&text[r.span.start..r.span.end], "${S1}");
-        let r = &secret_refs(text)[2];
-        assert_eq!(&text[r.span.start..r.span.end], "${S4:-x}");
-    }
-}
-
 /// The gateway validates MCP target names as a Gateway API SectionName (agentgateway
 /// `types/agent.rs`, used by `as_backends` in `types/local.rs`): lowercase letters, digits, `-`
 /// and `.`, starting and ending with a letter or digit, at most 253 characters. `_` is also the
@@ -573,4 +533,44 @@ fn is_section_name(name: &str) -> bool {
             && b[b.len() - 1] != b'-'
     };
     !name.is_empty() && name.len() <= 253 && name.split('.').all(label_ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys() {
+        for k in [
+            "clientSecret",
+            "apiKey",
+            "API_KEY",
+            "password",
+            "GITHUB_TOKEN",
+            "token",
+        ] {
+            assert!(secret_key(k), "{k}");
+        }
+        for k in [
+            "maxTokens",
+            "tokensPerFill",
+            "issuer",
+            "key",
+            "cmd",
+            "LOG_LEVEL",
+        ] {
+            assert!(!secret_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn references_in_block_flow_and_quoted_forms() {
+        let text = "a:\n  clientSecret: ${S1}\n  x: {apiKey: \"$S2\", other: $NOT}\n  # password: $S3\n  authorization: Bearer ${S4:-x}\n  maxTokens: $N\n";
+        let vars: Vec<String> = secret_refs(text).into_iter().map(|r| r.var).collect();
+        assert_eq!(vars, ["S1", "S2", "S4"]);
+        let r = &secret_refs(text)[0];
+        assert_eq!(&text[r.span.start..r.span.end], "${S1}");
+        let r = &secret_refs(text)[2];
+        assert_eq!(&text[r.span.start..r.span.end], "${S4:-x}");
+    }
 }
