@@ -695,7 +695,7 @@ fn pre_commit_manifest_and_readme_sample_are_valid() {
     assert_eq!(o.code, 0, "{}\n{sample}", o.all());
 }
 
-const BAD_GATEWAY: &str = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentcation:\n          issuer: https://acme.okta.com/oauth2/default\n          audiences: [api://default]\n      backends:\n      - host: 127.0.0.1:8080\n";
+const BAD_GATEWAY: &str = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentcation:\n          issuer: https://acme.okta.com/oauth2/default\n          audiences: [api://default]\n          resourceMetadata: {}\n      backends:\n      - host: 127.0.0.1:8080\n";
 
 /// The real pre-commit, with the hook from this repository at HEAD: pre-commit clones it, and the
 /// hook's first run installs agw from a release built from that commit (served here by a local

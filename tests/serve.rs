@@ -311,6 +311,7 @@ fn authorization_server_metadata_and_registration_for_okta() {
           jwks:
             url: {issuer}/v1/keys
           clientId: agw-public-client
+          resourceMetadata: {{}}
 "#
     );
     let agw = Agw::start(
@@ -877,6 +878,7 @@ fn expired_and_wrong_issuer_tokens_and_key_rotation_while_serving() {
           audiences: ["http://127.0.0.1:8080/mcp"]
           jwks:
             url: {issuer}/jwks
+          resourceMetadata: {{}}
 "#
     );
     let agw = Agw::start(
@@ -1013,6 +1015,7 @@ fn jwks_file_is_watched_and_rotated_keys_apply_without_restart() {
           audiences: ["http://127.0.0.1:8080/mcp"]
           jwks:
             file: keys.json
+          resourceMetadata: {{}}
 "#
     );
     let cfg = bind(port, &stdio_route(&js, "", &policies));

@@ -305,7 +305,7 @@ fn url_rewrite_and_request_redirect_are_applied_and_unapplied_policies_are_named
     - name: retried
       matches: [{{path: {{pathPrefix: /retry}}}}]
       policies:
-        retry: {{attempts: 2}}
+        retry: {{attempts: 2, codes: [503]}}
         directResponse: {{body: ok, status: 200}}
     - name: keyed
       matches: [{{path: {{pathPrefix: /keyed}}}}]

@@ -21,7 +21,7 @@ fn token_for(issuer: &str, client: &str) -> String {
 
 fn mock_auth(issuer: &str) -> String {
     format!(
-        "      policies:\n        mcpAuthentication:\n          issuer: {issuer}\n          audiences: [\"http://127.0.0.1:8080/mcp\"]\n          jwks: {{url: {issuer}/jwks}}\n"
+        "      policies:\n        mcpAuthentication:\n          issuer: {issuer}\n          audiences: [\"http://127.0.0.1:8080/mcp\"]\n          jwks: {{url: {issuer}/jwks}}\n          resourceMetadata: {{}}\n"
     )
 }
 
