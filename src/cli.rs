@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(
     name = "agw",
     version = crate::VERSION,
+    long_version = crate::LONG_VERSION,
     about = "Lint, explain and serve agentgateway configuration files",
     long_about = "agw checks agentgateway configuration files (the YAML that puts MCP servers behind a gateway and protects them with OAuth access tokens) against a published schema and semantic rules, and reports every problem with its exact line.\n\nExit codes: 0 no error, 1 findings (errors, or warnings with --deny-warnings), 2 could not run."
 )]
@@ -135,6 +136,36 @@ pub struct CheckArgs {
     /// Report a referenced file that cannot be found as an error, not a warning
     #[arg(long)]
     pub strict_files: bool,
+    #[command(flatten)]
+    pub release: ReleaseArg,
+}
+
+/// `--gateway-version`: the gateway release a file is judged as.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ReleaseArg {
+    /// The agentgateway release to judge the file as: a key that release does not know is an
+    /// error that names the release that has it
+    #[arg(long = "gateway-version", value_name = "RELEASE", value_enum, default_value_t = GatewayVersion::Main)]
+    pub gateway_version: GatewayVersion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GatewayVersion {
+    /// agentgateway v1.4.1 (29 July 2026)
+    #[value(name = "1.4.1")]
+    V1_4_1,
+    /// The main line at commit 75b4e6ce (21 August 2026), which the gateway's examples follow
+    Main,
+}
+
+impl ReleaseArg {
+    pub fn release(self) -> crate::config::release::Release {
+        use crate::config::release::Release;
+        match self.gateway_version {
+            GatewayVersion::V1_4_1 => Release::V1_4_1,
+            GatewayVersion::Main => Release::Main,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -152,6 +183,9 @@ pub struct SchemaArgs {
     /// directory, or a path ending in `/`, gets the schema file name appended)
     #[arg(long, value_name = "PATH", requires = "print_modeline")]
     pub schema_path: Option<String>,
+    /// With --stdout or --print-modeline: the schema of this gateway release
+    #[command(flatten)]
+    pub release: ReleaseArg,
 }
 
 #[derive(Debug, clap::Args)]
@@ -286,6 +320,8 @@ pub struct VerifyTokenArgs {
     /// Verify as if it were this time (seconds since the epoch)
     #[arg(long, value_name = "UNIX", hide = true)]
     pub now: Option<i64>,
+    #[command(flatten)]
+    pub release: ReleaseArg,
 }
 
 #[derive(Debug, clap::Args)]
@@ -376,6 +412,8 @@ pub struct ServeArgs {
     /// Log format
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub release: ReleaseArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -29,3 +29,12 @@ pub const VERSION: &str = concat!(
     env!("AGW_BUILD_COMMIT"),
     ")"
 );
+
+/// What `agw --version` prints: the version, and the gateway releases agw judges files as
+/// (kept in step with `config::release::Release`; a unit test compares them).
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AGW_BUILD_COMMIT"),
+    ")\njudges agentgateway configuration files as gateway release 1.4.1 (29 July 2026) or main (commit 75b4e6ce, 21 August 2026; the default)"
+);

@@ -1,75 +1,118 @@
 //! The published JSON schema, generated from `config/` so that editors and `check` can never
-//! disagree. Two flavours: draft-07 for editors (yaml-language-server does not support 2020-12
-//! keywords) and 2020-12 for tools that prefer it.
+//! disagree: one per gateway release agw judges, each in two drafts (draft-07 for editors, since
+//! yaml-language-server does not support 2020-12 keywords, and 2020-12 for tools that prefer
+//! it).
 
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
+use crate::config::release::{self, Release, Unknown};
 use crate::config::Config;
 
-/// Where the schema files live in the repository, and their names.
+/// Where the schema files live in the repository, and their names (for the default release;
+/// [`file_name`] gives the others).
 pub const DRAFT07_FILE: &str = "agw-config.schema.json";
 pub const DRAFT2020_FILE: &str = "agw-config.2020-12.schema.json";
 
 /// The base of the stable URL editors point at: `{BASE}/v{version}/schema/{file}`.
 pub const PUBLISHED_BASE: &str = "https://raw.githubusercontent.com/agw-dev/agw";
 
+/// The two JSON schema drafts agw publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Draft {
+    /// For editors: yaml-language-server does not support 2020-12 keywords.
+    Draft07,
+    /// For tools that prefer it.
+    Draft2020_12,
+}
+
+impl Draft {
+    fn settings(self) -> SchemaSettings {
+        match self {
+            Draft::Draft07 => SchemaSettings::draft07(),
+            Draft::Draft2020_12 => SchemaSettings::draft2020_12(),
+        }
+    }
+}
+
+/// The schema file name of `release` in `draft`.
+pub fn file_name(release: Release, draft: Draft) -> String {
+    let suffix = match draft {
+        Draft::Draft07 => "schema.json",
+        Draft::Draft2020_12 => "2020-12.schema.json",
+    };
+    if release == Release::default() {
+        format!("agw-config.{suffix}")
+    } else {
+        format!("agw-config.gateway-{}.{suffix}", release.label())
+    }
+}
+
+/// The editor schema of the default release, draft-07.
 pub fn draft07() -> Value {
-    generate(SchemaSettings::draft07())
+    published(Release::default(), Draft::Draft07)
 }
 
+/// The schema of the default release, draft 2020-12.
 pub fn draft2020_12() -> Value {
-    generate(SchemaSettings::draft2020_12())
+    published(Release::default(), Draft::Draft2020_12)
 }
 
-fn generate(settings: SchemaSettings) -> Value {
-    let schema = settings.into_generator().into_root_schema_for::<Config>();
-    let mut v = schema.to_value();
+/// The schema of every release at once: keys and variants of one release only carry
+/// `x-agw-releases`.
+pub fn union(draft: Draft) -> Value {
+    draft
+        .settings()
+        .into_generator()
+        .into_root_schema_for::<Config>()
+        .to_value()
+}
+
+/// What `release` accepts, as published for editors: keys of other releases are left out.
+pub fn published(release: Release, draft: Draft) -> Value {
+    let mut v = union(draft);
+    release::restrict(&mut v, release, Unknown::Drop);
     if let Value::Object(o) = &mut v {
         o.insert(
             "$id".into(),
             Value::String(format!(
                 "{PUBLISHED_BASE}/v{}/schema/{}",
                 env!("CARGO_PKG_VERSION"),
-                if o.get("$schema")
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| s.contains("draft-07"))
-                {
-                    DRAFT07_FILE
-                } else {
-                    DRAFT2020_FILE
-                }
+                file_name(release, draft)
             )),
         );
     }
     v
 }
 
-/// The files `agw schema` writes: name and pretty JSON text.
-pub fn files() -> Vec<(&'static str, String)> {
+/// The files `agw schema` writes: name and pretty JSON text, the default release's draft-07
+/// schema first.
+pub fn files() -> Vec<(String, String)> {
     let pretty = |v: Value| {
         let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
         s.push('\n');
         s
     };
-    vec![
-        (DRAFT07_FILE, pretty(draft07())),
-        (DRAFT2020_FILE, pretty(draft2020_12())),
-    ]
+    let mut releases = Release::ALL.to_vec();
+    releases.sort_by_key(|r| *r != Release::default());
+    releases
+        .into_iter()
+        .flat_map(|r| {
+            [Draft::Draft07, Draft::Draft2020_12]
+                .map(|d| (file_name(r, d), pretty(published(r, d))))
+        })
+        .collect()
 }
 
-/// The stable URL of the draft-07 schema of this version: `{PUBLISHED_BASE}/v{version}/schema/{file}`,
-/// the repository's `schema/` directory at the release tag.
-pub fn published_url() -> String {
+/// The stable URL of the draft-07 schema of `release` for this version of agw:
+/// `{PUBLISHED_BASE}/v{version}/schema/{file}`, the repository's `schema/` directory at the
+/// release tag.
+pub fn published_url(release: Release) -> String {
     format!(
-        "{PUBLISHED_BASE}/v{}/schema/{DRAFT07_FILE}",
-        env!("CARGO_PKG_VERSION")
+        "{PUBLISHED_BASE}/v{}/schema/{}",
+        env!("CARGO_PKG_VERSION"),
+        file_name(release, Draft::Draft07)
     )
-}
-
-/// The editor modeline for this version, pointing at the published schema.
-pub fn modeline() -> String {
-    modeline_for(&published_url())
 }
 
 /// The editor modeline pointing at `schema`, a URL or a path (yaml-language-server resolves a

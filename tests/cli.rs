@@ -214,7 +214,7 @@ fn colour_follows_the_flag() {
 #[test]
 fn committed_schema_matches_the_model() {
     for (name, text) in agw::schema::files() {
-        let path = repo().join("schema").join(name);
+        let path = repo().join("schema").join(&name);
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == text,
@@ -493,4 +493,63 @@ fn no_value_from_the_environment_and_no_url_credential_in_any_format() {
             }
         }
     }
+}
+
+#[test]
+fn gateway_version_judges_keys_as_that_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gw.yaml");
+    std::fs::write(
+        &file,
+        "mcp:\n  port: 3000\n  dnsRebindingProtection: true\n  targets:\n  - name: everything\n    stdio:\n      cmd: npx\n      args: [\"-y\", \"@modelcontextprotocol/server-everything\"]\n",
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let r = agw(&["check", "--color", "never", &path]);
+    assert_eq!(r.code, 0, "main knows dnsRebindingProtection: {}", r.stdout);
+    let r = agw(&[
+        "check",
+        "--color",
+        "never",
+        "--format",
+        "json",
+        "--gateway-version",
+        "1.4.1",
+        &path,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let d = &v["files"][0]["diagnostics"][0];
+    assert_eq!(d["rule"], "schema/unknown-key");
+    assert_eq!(d["line"], 3, "{d}");
+    assert!(
+        d["message"].as_str().unwrap().contains("release 1.4.1"),
+        "{d}"
+    );
+    assert!(d["help"].as_str().unwrap().contains("release main"), "{d}");
+    let r = agw(&["check", "--gateway-version", "2.0", &path]);
+    assert_eq!(r.code, 2, "an unknown release is a usage error");
+}
+
+#[test]
+fn schema_and_version_name_the_releases() {
+    let main = agw(&["schema", "--stdout"]);
+    let old = agw(&["schema", "--stdout", "--gateway-version", "1.4.1"]);
+    assert!(main.stdout.contains("dnsRebindingProtection"));
+    assert!(!old.stdout.contains("dnsRebindingProtection"));
+    assert!(old.stdout.contains("agw-config.gateway-1.4.1.schema.json"));
+    let r = agw(&["schema", "--print-modeline", "--gateway-version", "1.4.1"]);
+    assert!(
+        r.stdout
+            .trim_end()
+            .ends_with("/agw-config.gateway-1.4.1.schema.json"),
+        "{}",
+        r.stdout
+    );
+    let r = agw(&["--version"]);
+    assert!(
+        r.stdout.contains("1.4.1") && r.stdout.contains("main"),
+        "{}",
+        r.stdout
+    );
 }

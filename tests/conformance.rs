@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::upstream::{agw_schema, upstream_schemas};
+
 use std::collections::{BTreeSet, HashSet};
 
 use serde_json::{Map, Value};
@@ -26,11 +28,6 @@ const DEVIATIONS: &[(&str, &str, &str, &str)] = &[
     ("*", "/authority", "enum", "`auto` and `none` are accepted as any keyword string: agw's model keeps the written word for the runtime"),
     ("*", "/processors/[]", "props", "the gateway nests a tagged choice inside a tagged choice here; agw describes the same keys one level down, and the walk compares them there"),
     ("*", "/metadata", "types", "free-form values: agw accepts any object where the gateway accepts any value of an API key's metadata"),
-    ("1.4.1", "", "props", "keys of the main line that release 1.4.1 does not have (agw knows the union of the releases it judges)"),
-    ("1.4.1", "", "enum", "values of the main line that release 1.4.1 does not have"),
-    ("1.4.1", "", "required", "requirements that changed between 1.4.1 and the main line"),
-    ("main", "/backendAuth", "props", "`copilot` is a backend auth of release 1.4.1, which the main line removed"),
-    ("main", "/auth", "props", "`copilot`, as above, in the LLM shorthand"),
 ];
 
 fn deviation(release: &str, path: &str, kind: &str) -> Option<&'static str> {
@@ -250,44 +247,12 @@ impl Walk<'_> {
     }
 }
 
-fn upstream_schemas() -> Vec<(String, Value)> {
-    let Some(dir) = common::partners::data_dir("AGW_UPSTREAM_DIR") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(&dir).expect("upstream dir").flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        let Some(rest) = name
-            .strip_prefix("config.schema.")
-            .and_then(|n| n.strip_suffix(".json"))
-        else {
-            continue;
-        };
-        let release = match rest.strip_prefix('v') {
-            Some(v) => v.to_string(),
-            None => rest.split('-').next().unwrap_or(rest).to_string(),
-        };
-        let text = std::fs::read_to_string(e.path()).expect("read schema");
-        out.push((
-            release,
-            serde_json::from_str(&text).expect("gateway schema is JSON"),
-        ));
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(
-        !out.is_empty(),
-        "no config.schema.*.json in {}",
-        dir.display()
-    );
-    out
-}
-
 #[test]
 fn agw_schema_matches_the_gateways_schema_of_every_release() {
-    let agw = agw::schema::draft2020_12();
     let mut report = Vec::new();
     let mut used = HashSet::new();
     for (release, upstream) in upstream_schemas() {
+        let agw = agw_schema(&release);
         let mut w = Walk {
             upstream: &upstream,
             agw: &agw,
@@ -317,13 +282,13 @@ fn agw_schema_matches_the_gateways_schema_of_every_release() {
 
 #[test]
 fn every_deviation_is_still_needed() {
-    let agw = agw::schema::draft2020_12();
     let mut needed = HashSet::new();
     let schemas = upstream_schemas();
     if schemas.is_empty() {
         return;
     }
     for (release, upstream) in &schemas {
+        let agw = agw_schema(release);
         let mut w = Walk {
             upstream,
             agw: &agw,
@@ -343,4 +308,30 @@ fn every_deviation_is_still_needed() {
         .map(|d| format!("{} {} {}", d.0, d.1, d.2))
         .collect();
     assert!(stale.is_empty(), "deviations no longer needed: {stale:?}");
+}
+
+#[test]
+fn generated_surface_is_what_the_script_makes_of_the_gateways_schemas() {
+    let Some(dir) = common::partners::data_dir("AGW_UPSTREAM_DIR") else {
+        return;
+    };
+    if !common::partners::tool("python3") {
+        return;
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("python3")
+        .arg(root.join("tools/gen_surface.py"))
+        .arg(&dir)
+        .output()
+        .expect("run tools/gen_surface.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let committed = std::fs::read_to_string(root.join("src/config/surface/generated.rs")).unwrap();
+    assert!(
+        committed == String::from_utf8_lossy(&out.stdout),
+        "src/config/surface/generated.rs is not what tools/gen_surface.py makes of the gateway's schemas: run `tools/gen_surface.py \"$AGW_UPSTREAM_DIR\" > src/config/surface/generated.rs`"
+    );
 }

@@ -88,6 +88,9 @@ class Gen:
         self.out = []
         self.done = set()
         self.queue = []
+        # the definition being generated: inline types made for it take their release tags from it
+        self.current = None
+        self.names_cache = {}
 
     # --- merging releases ----------------------------------------------------------------
     def merged(self, per_release):
@@ -105,6 +108,9 @@ class Gen:
     def key_releases(self, name, path, key):
         have = []
         for label in self.labels:
+            if label not in self.defs.get(name, {}):
+                have.append(label)
+                continue
             node = self.defs.get(name, {}).get(label)
             for step in path:
                 if node is None:
@@ -113,6 +119,44 @@ class Gen:
             if isinstance(node, dict) and key in node.get("properties", {}):
                 have.append(label)
         return have
+
+    def names_in(self, name, label):
+        """Every property name, externally tagged key, constant, enum value and referenced
+        definition inside release `label`'s version of definition `name` (not through `$ref`)."""
+        key = (name, label)
+        if key not in self.names_cache:
+            found = set()
+
+            def visit(x):
+                if isinstance(x, dict):
+                    for k, v in x.get("properties", {}).items() if isinstance(x.get("properties"), dict) else []:
+                        found.add(k)
+                    if "const" in x:
+                        found.add(str(x["const"]))
+                    for v in x.get("enum", []) if isinstance(x.get("enum"), list) else []:
+                        found.add(str(v))
+                    if isinstance(x.get("$ref"), str):
+                        found.add(x["$ref"].split("/")[-1])
+                    for v in x.values():
+                        visit(v)
+                elif isinstance(x, list):
+                    for v in x:
+                        visit(v)
+
+            visit(self.defs.get(name, {}).get(label))
+            self.names_cache[key] = found
+        return self.names_cache[key]
+
+    def rels_for(self, word):
+        """The releases whose version of the current definition has `word` somewhere inside."""
+        if self.current is None:
+            return []
+        # a release without the definition at all is left to the place that refers to it
+        have = self.defs.get(self.current, {})
+        return [l for l in self.labels if l not in have or str(word) in self.names_in(self.current, l)]
+
+    def release_attrs(self, word, indent="    "):
+        return [indent + a for a in self.attrs_for_releases(self.rels_for(word))]
 
     # --- types -----------------------------------------------------------------------------
     def ref(self, r):
@@ -210,6 +254,7 @@ class Gen:
             while vn in seen:
                 vn += "X"
             seen.add(vn)
+            lines.extend(self.release_attrs(v))
             lines.append(f"    #[serde(rename = {json.dumps(str(v))})]")
             lines.append(f"    {vn},")
         lines.append("}")
@@ -267,6 +312,7 @@ class Gen:
                 rest["properties"] = {k: v for k, v in o["properties"].items() if k != tag}
                 rest["required"] = [r for r in o.get("required", []) if r != tag]
                 vn = vname(str(tv))
+                lines.extend(self.release_attrs(tv))
                 lines.append(f"    #[serde(rename = {json.dumps(tv)})]")
                 if rest["properties"] or rest.get("oneOf") or rest.get("allOf"):
                     inner = self.emit(name + vn, rest)
@@ -280,6 +326,7 @@ class Gen:
         if kind == "oneOf" and all(ext):
             lines.append(f"pub enum {name} {{")
             for a, e in zip(alts, ext):
+                lines.extend(self.release_attrs(e[1] if e[0] == "const" else e[0]))
                 if e[0] == "const":
                     vn = vname(str(e[1]))
                     lines.append(f"    #[serde(rename = {json.dumps(e[1])})]")
@@ -333,9 +380,8 @@ class Gen:
                 attrs.append("default")
                 if not t.startswith("Option<") and not t.startswith("Vec<") and "Map<" not in t:
                     t = f"Option<{t}>"
-            if def_name:
-                for a in self.attrs_for_releases(self.key_releases(def_name, [], key)):
-                    lines.append("    " + a)
+            rels = self.key_releases(def_name, [], key) if def_name else self.rels_for(key)
+            lines.extend("    " + a for a in self.attrs_for_releases(rels))
             lines.append(f"    #[serde({', '.join(attrs)})]")
             lines.append(f"    pub {fname}: {t},")
         for i, part in enumerate(s.get("allOf", [])):
@@ -343,7 +389,10 @@ class Gen:
                 t, _ = self.ref(part["$ref"])
                 lines.append("    #[serde(flatten)]")
                 lines.append(f"    pub flattened_{i}: {t},")
-        alts = s.get("oneOf") or s.get("anyOf")
+        # a form that is not an object (the gateway lists the string `copilot` among the forms of
+        # an object here) can never match one
+        alts = [a for a in (s.get("oneOf") or s.get("anyOf") or [])
+                if not (isinstance(a, dict) and ("const" in a or a.get("type") in ("string", "integer", "boolean")))]
         if alts:
             kind_name = self.emit(name + "Kind", {("oneOf" if "oneOf" in s else "anyOf"): alts})
             lines.append("    #[serde(flatten)]")
@@ -361,6 +410,7 @@ class Gen:
             n = self.queue.pop(0)
             per = self.defs[n]
             s, _ = self.merged(per)
+            self.current = n
             self.gen_def(n, s)
 
     def gen_def(self, n, s):

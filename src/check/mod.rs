@@ -26,6 +26,8 @@ pub struct CheckOptions {
     pub rules: rules::RuleOptions,
     /// Rules silenced or raised to errors on the command line.
     pub policy: suppress::RulePolicy,
+    /// The gateway release the file is judged as.
+    pub release: crate::config::release::Release,
 }
 
 /// A file taken through every stage it could pass.
@@ -123,7 +125,7 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         );
         return finish(src, diags, None, index, started, opts, redactions);
     }
-    let mut schema_diags = schema_stage::validate(&value, &index);
+    let mut schema_diags = schema_stage::validate(&value, &index, opts.release);
     let schema_ok = schema_diags.is_empty();
     // A value that is an unset variable's placeholder is already reported as `env/unset`; a
     // second finding about the placeholder's type would only mislead.

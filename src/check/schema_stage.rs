@@ -8,9 +8,10 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
+use crate::config::release::{self, Release, Unknown};
 use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
-use crate::schema;
+use crate::schema::{self, Draft};
 use crate::source::yaml::push_token;
 use crate::source::{PointerIndex, Span};
 
@@ -21,10 +22,22 @@ struct Compiled {
     validator: Validator,
 }
 
-fn compiled() -> &'static Compiled {
-    static C: OnceLock<Compiled> = OnceLock::new();
-    C.get_or_init(|| {
-        let schema = schema::draft07();
+/// The draft-07 schema of every release at once, which findings consult to say which release
+/// knows a key that the judged one does not.
+fn union() -> &'static Value {
+    static U: OnceLock<Value> = OnceLock::new();
+    U.get_or_init(|| schema::union(Draft::Draft07))
+}
+
+fn compiled(release: Release) -> &'static Compiled {
+    static C: [OnceLock<Compiled>; Release::ALL.len()] = [const { OnceLock::new() }; 2];
+    let i = Release::ALL
+        .iter()
+        .position(|r| *r == release)
+        .unwrap_or_default();
+    C[i].get_or_init(|| {
+        let mut schema = union().clone();
+        release::restrict(&mut schema, release, Unknown::Refuse);
         let validator = jsonschema::options()
             .build(&schema)
             .expect("the generated schema compiles");
@@ -32,19 +45,21 @@ fn compiled() -> &'static Compiled {
     })
 }
 
-/// The draft-07 schema `check` validates with (the same one that is published).
+/// The draft-07 schema `check` validates with for the default release (what is published, with
+/// the keys of other releases refused rather than left out).
 pub fn schema() -> &'static Value {
-    &compiled().schema
+    &compiled(Release::default()).schema
 }
 
-/// Validates `value`; returns diagnostics in document order.
-pub fn validate(value: &Value, index: &PointerIndex) -> Vec<Diagnostic> {
-    let c = compiled();
+/// Validates `value` as `release` would; returns diagnostics in document order.
+pub fn validate(value: &Value, index: &PointerIndex, release: Release) -> Vec<Diagnostic> {
+    let c = compiled(release);
     if c.validator.is_valid(value) {
         return Vec::new();
     }
     let mut m = Mapper {
         root: &c.schema,
+        release,
         index,
         out: Vec::new(),
         suggested: Default::default(),
@@ -79,6 +94,7 @@ pub fn validate(value: &Value, index: &PointerIndex) -> Vec<Diagnostic> {
 
 struct Mapper<'a> {
     root: &'a Value,
+    release: Release,
     index: &'a PointerIndex,
     out: Vec<Diagnostic>,
     /// (object pointer, key) pairs that an unknown-key hint suggests.
@@ -101,20 +117,7 @@ impl<'a> Mapper<'a> {
 
     /// The schema node an error's schema path leads to, following `$ref`s.
     fn schema_at(&self, path: &str) -> Option<&'a Value> {
-        let mut cur = self.root;
-        for seg in path.split('/').skip(1) {
-            let seg = seg.replace("~1", "/").replace("~0", "~");
-            if seg == "$ref" {
-                cur = self.deref(cur)?;
-                continue;
-            }
-            cur = match cur {
-                Value::Object(o) => o.get(&seg)?,
-                Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
-                _ => return None,
-            };
-        }
-        Some(cur)
+        pointer(self.root, path)
     }
 
     fn deref(&self, node: &'a Value) -> Option<&'a Value> {
@@ -363,6 +366,7 @@ impl<'a> Mapper<'a> {
                     .at(self.value_span(&ptr), "out of range"),
                 );
             }
+            ValidationErrorKind::FalseSchema => self.other_release(&ptr, &schema_path),
             _ => {
                 self.out.push(
                     Diagnostic::new("schema/value", format!("{}: {}", describe_value(&ptr), e))
@@ -370,6 +374,45 @@ impl<'a> Mapper<'a> {
                 );
             }
         }
+    }
+
+    /// A key or form that only other releases know (the `false` schemas of [`Unknown::Refuse`]).
+    fn other_release(&mut self, ptr: &str, schema_path: &str) {
+        let knowing = pointer(union(), schema_path)
+            .and_then(release::releases_of)
+            .unwrap_or_default();
+        let judged = self.release.label();
+        let (what, span, label) = match schema_path.rsplit_once("/properties/") {
+            Some((_, key)) if !key.contains('/') => {
+                let key = key.replace("~1", "/").replace("~0", "~");
+                (
+                    format!("`{key}` in {}", describe(parent_pointer(ptr))),
+                    self.key_span(ptr),
+                    format!("not known to gateway release {judged}"),
+                )
+            }
+            _ => (
+                describe_value(ptr),
+                self.value_span(ptr),
+                format!("a form gateway release {judged} does not have"),
+            ),
+        };
+        let help = match knowing.as_slice() {
+            [] => "remove it".to_string(),
+            rs => format!(
+                "it is known to gateway release {}: upgrade the gateway (and check with `--gateway-version {}`), or remove it",
+                release::names(rs),
+                rs[rs.len() - 1].label()
+            ),
+        };
+        self.out.push(
+            Diagnostic::new(
+                "schema/unknown-key",
+                format!("{what} is not known to gateway release {judged}, which refuses the file"),
+            )
+            .at(span, label)
+            .help(help),
+        );
     }
 
     fn enum_error(&mut self, ptr: &str, instance: &Value, opts: &[String]) {
@@ -640,6 +683,30 @@ fn place_name(definition: &str) -> Option<&'static str> {
 }
 
 /// The schema path of the object that holds the keyword an error names.
+/// The node at a schema path (`$ref` segments are followed in `root`).
+fn pointer<'v>(root: &'v Value, schema_path: &str) -> Option<&'v Value> {
+    let mut cur = root;
+    for seg in schema_path.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if seg == "$ref" {
+            let r = cur.get("$ref")?.as_str()?;
+            cur = root.pointer(r.strip_prefix('#')?)?;
+            continue;
+        }
+        cur = match cur {
+            Value::Object(o) => o.get(&seg)?,
+            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// The pointer of the object that holds the value at `ptr`.
+fn parent_pointer(ptr: &str) -> &str {
+    ptr.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
 fn parent(schema_path: &str) -> &str {
     schema_path.rsplit_once('/').map_or("", |(p, _)| p)
 }

@@ -267,6 +267,7 @@ fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
             strict_files: a.strict_files,
         },
         policy,
+        release: a.release.release(),
         ..Default::default()
     })
 }

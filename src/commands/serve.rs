@@ -16,6 +16,7 @@ pub fn run(a: ServeArgs) -> i32 {
                 root: Some(a.root.clone()),
                 strict_files: false,
             },
+            release: a.release.release(),
             ..Default::default()
         },
         Err(e) => {

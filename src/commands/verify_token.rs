@@ -210,6 +210,7 @@ fn load_config(a: &VerifyTokenArgs, path: &std::path::Path) -> Result<Config, St
     )?;
     let opts = CheckOptions {
         env,
+        release: a.release.release(),
         ..Default::default()
     };
     let file =

@@ -101,6 +101,7 @@ pub struct ServiceRef {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DynamicBackend {
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
 }
@@ -173,6 +174,7 @@ pub struct BackendPolicies {
     pub ext_authz: Option<Surface<surface::ExtAuthz>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_guardrails: Option<Surface<surface::McpGuardrails>>,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_affinity: Option<Surface<surface::SessionAffinityPolicy>>,
 }

@@ -58,6 +58,8 @@ pub enum ListenerProtocol {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(transform = tls_version_aliases)]
+// release 1.4.1 has no `spiffe`, so it requires the certificate and key files
+#[schemars(extend("x-agw-required" = {"1.4.1": ["cert", "key"]}))]
 pub struct ServerTls {
     /// PEM certificate chain file (relative to the gateway's working directory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +94,7 @@ pub struct ServerTls {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<TlsMode>,
     /// Use SPIFFE workload certificates.
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spiffe: Option<Surface<surface::LocalSpiffeConfig>>,
 }

@@ -30,6 +30,7 @@ pub struct McpBackend {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_mode: Option<FailureMode>,
     /// Reject requests whose `Origin` or `Host` could come from DNS rebinding.
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_rebinding_protection: Option<bool>,
 }
@@ -198,6 +199,7 @@ pub struct McpShorthand {
     pub prefix_mode: Option<PrefixMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_mode: Option<FailureMode>,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_rebinding_protection: Option<bool>,
 }

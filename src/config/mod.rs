@@ -7,6 +7,7 @@ pub mod bind;
 pub mod listener;
 pub mod mcp;
 pub mod policy;
+pub mod release;
 pub mod route;
 pub mod routing;
 pub mod surface;
@@ -121,4 +122,11 @@ pub(crate) fn duration_schema(g: &mut schemars::SchemaGenerator) -> schemars::Sc
         "description": "A duration such as `500ms`, `30s`, `1m30s` or `2h`.",
         "examples": ["30s", "1m30s"],
     })
+}
+
+/// An optional duration, which the gateway also accepts as `null` (not set).
+pub(crate) fn optional_duration_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut s = duration_schema(g);
+    s.insert("type".into(), serde_json::json!(["string", "null"]));
+    s
 }

@@ -4,7 +4,8 @@
 //!
 //! ```json
 //! { "agw": { "env": {"OKTA_DOMAIN": "acme.okta.com"}, "envFile": ".env", "allowUnsetEnv": true,
-//!            "processEnv": true, "root": "deploy", "allow": ["placeholder"], "deny": [] } }
+//!            "processEnv": true, "root": "deploy", "allow": ["placeholder"], "deny": [],
+//!            "gatewayVersion": "1.4.1" } }
 //! ```
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use serde_json::Value;
 use crate::check::rules::RuleOptions;
 use crate::check::suppress::RulePolicy;
 use crate::check::CheckOptions;
+use crate::config::release::Release;
 use crate::source::EnvOptions;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -28,6 +30,8 @@ pub struct Settings {
     pub root: Option<PathBuf>,
     pub allow: Vec<String>,
     pub deny: Vec<String>,
+    /// The gateway release to judge files as (`1.4.1` or `main`; default `main`).
+    pub gateway_version: Option<String>,
 }
 
 impl Default for Settings {
@@ -40,6 +44,7 @@ impl Default for Settings {
             root: None,
             allow: Vec::new(),
             deny: Vec::new(),
+            gateway_version: None,
         }
     }
 }
@@ -81,6 +86,15 @@ impl Settings {
             deny: self.deny.clone(),
         };
         policy.validate()?;
+        let release = match &self.gateway_version {
+            None => Release::default(),
+            Some(v) => Release::from_label(v).ok_or_else(|| {
+                format!(
+                    "agw settings: gatewayVersion `{v}` is not a release agw judges ({})",
+                    Release::labels().join(", ")
+                )
+            })?,
+        };
         Ok(CheckOptions {
             env,
             rules: RuleOptions {
@@ -92,7 +106,26 @@ impl Settings {
                 strict_files: false,
             },
             policy,
+            release,
             ..Default::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_version_selects_the_release() {
+        let v = serde_json::json!({"agw": {"gatewayVersion": "1.4.1"}});
+        let s = Settings::from_value(Some(&v)).unwrap();
+        assert_eq!(s.options(None).unwrap().release, Release::V1_4_1);
+        let v = serde_json::json!({"gatewayVersion": "2.0"});
+        let e = Settings::from_value(Some(&v))
+            .unwrap()
+            .options(None)
+            .unwrap_err();
+        assert!(e.contains("1.4.1, main"), "{e}");
     }
 }

@@ -5,6 +5,7 @@
 pub mod fault;
 pub mod partners;
 pub mod procs;
+pub mod upstream;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, KeyPair};

@@ -21,6 +21,6 @@ pub struct Cors {
     pub expose_headers: Vec<String>,
     /// How long browsers may cache a preflight answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "crate::config::duration_schema")]
+    #[schemars(schema_with = "crate::config::optional_duration_schema")]
     pub max_age: Option<String>,
 }

@@ -22,11 +22,11 @@ pub struct HeaderModifier {
 pub struct Timeout {
     /// The whole request, including retries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "crate::config::duration_schema")]
+    #[schemars(schema_with = "crate::config::optional_duration_schema")]
     pub request_timeout: Option<String>,
     /// Each attempt at the backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "crate::config::duration_schema")]
+    #[schemars(schema_with = "crate::config::optional_duration_schema")]
     pub backend_request_timeout: Option<String>,
 }
 
@@ -104,8 +104,10 @@ pub struct RequestRedirect {
     pub authority: Option<AuthorityRewrite>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<PathRewrite>,
+    /// The status of the redirect answer (usually 301, 302, 307 or 308). The gateway reads it as
+    /// an HTTP status code, which is 100 to 999.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 300, max = 399))]
+    #[schemars(range(min = 100, max = 999))]
     pub status: Option<u32>,
 }
 

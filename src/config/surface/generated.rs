@@ -51,8 +51,7 @@ pub enum BackendAuthCompatVariant1Kind {
     Aws(Box<AwsAuth>),
     #[serde(rename = "azure")]
     Azure(Box<AzureAuth>),
-    #[serde(rename = "copilot")]
-    Copilot,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "jwtSign")]
     JwtSign(Box<JwtSignAuth>),
     #[serde(rename = "oauthTokenExchange")]
@@ -629,7 +628,6 @@ pub struct RetryPolicy {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionAffinityPolicy {
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "source")]
     pub source: Box<Expression>,
 }
@@ -826,22 +824,16 @@ pub enum AzureAuth {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JwtSignAuth {
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "signingKey")]
     pub signing_key: Box<FileOrInline>,
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "alg", default)]
     pub alg: Option<Box<JwtSigningAlg>>,
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "kid", default)]
     pub kid: Option<String>,
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "claims", default)]
     pub claims: serde_json::Map<String, serde_json::Value>,
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "ttl", default)]
     pub ttl: Option<String>,
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "location", default)]
     pub location: Option<Box<AuthorizationLocation>>,
 }
@@ -950,6 +942,7 @@ pub enum BackendAuth {
     Azure(Box<AzureAuth>),
     #[serde(rename = "copilot")]
     Copilot,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "jwtSign")]
     JwtSign(Box<JwtSignAuth>),
     #[serde(rename = "oauthTokenExchange")]
@@ -1122,6 +1115,7 @@ pub struct LocalAPIKeyVariant0 {
     pub key: Box<APIKey>,
     #[serde(rename = "metadata", default)]
     pub metadata: Option<LocalAPIKeyVariant0Metadata>,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "allowedModels", default)]
     pub allowed_models: Option<Vec<String>>,
 }
@@ -1137,6 +1131,7 @@ pub struct LocalAPIKeyVariant1 {
     pub key_hash: Box<APIKeyHash>,
     #[serde(rename = "metadata", default)]
     pub metadata: Option<LocalAPIKeyVariant1Metadata>,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "allowedModels", default)]
     pub allowed_models: Option<Vec<String>>,
 }
@@ -1184,6 +1179,7 @@ pub struct LocalTCPRouteBackendKindService {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocalTCPRouteBackendKindDynamic {
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "target", default)]
     pub target: Option<Box<Expression>>,
 }
@@ -1194,6 +1190,7 @@ pub enum LocalTCPRouteBackendKind {
     Service(LocalTCPRouteBackendKindService),
     #[serde(rename = "host")]
     Host(String),
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "dynamic")]
     Dynamic(LocalTCPRouteBackendKindDynamic),
     #[serde(rename = "backend")]
@@ -1749,8 +1746,10 @@ pub enum RouteType {
     Realtime,
     #[serde(rename = "anthropicTokenCount")]
     AnthropicTokenCount,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "generateContent")]
     GenerateContent,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "geminiCountTokens")]
     GeminiCountTokens,
     #[serde(rename = "rerank")]
@@ -1898,7 +1897,6 @@ pub struct RawStorageConfig {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSpiffeConfig {
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "endpoint", default)]
     pub endpoint: Option<String>,
 }
@@ -2658,6 +2656,7 @@ pub enum RequestGuardKind {
 pub struct RequestGuard {
     #[serde(rename = "rejection", default)]
     pub rejection: Option<Box<RequestRejection>>,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "scope", default)]
     pub scope: Vec<Box<ContentScope>>,
     #[serde(flatten)]
@@ -2723,6 +2722,7 @@ pub enum ConfigStoreMode {
     File,
     #[serde(rename = "hybrid")]
     Hybrid,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "readOnly")]
     ReadOnly,
 }
@@ -3229,10 +3229,8 @@ pub enum CertificateHeader {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenAIModeration {
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "model", default)]
     pub model: Option<String>,
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "policy", default)]
     pub policy: Option<Box<OpenAIModerationPolicy>>,
 }
@@ -3381,10 +3379,8 @@ pub struct Model {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenAIModerationPolicy {
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "input", default)]
     pub input: Option<Box<OpenAIModerationConfig>>,
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "output", default)]
     pub output: Option<Box<OpenAIModerationConfig>>,
 }
@@ -3401,8 +3397,10 @@ pub enum ProviderFormat {
     Embeddings,
     #[serde(rename = "anthropicTokenCount")]
     AnthropicTokenCount,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "generateContent")]
     GenerateContent,
+    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "geminiCountTokens")]
     GeminiCountTokens,
     #[serde(rename = "realtime")]
@@ -3456,7 +3454,6 @@ pub struct Tier {
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenAIModerationConfig {
-    #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "mode")]
     pub mode: Box<OpenAIModerationMode>,
 }
