@@ -406,6 +406,108 @@ rules! {
     "directResponse:\n  body: maintenance",
     "directResponse:\n  body: maintenance\n  status: 503";
 
+    "policies/not-one-policy", Error,
+    "an entry of the top-level `policies` list with no policy, or with several",
+    "Each entry of the top-level `policies` list attaches one policy to its `target`; the gateway refuses the file when `policy` holds none or more than one: \"'policies' must contain exactly 1 policy\" (agentgateway `types/local.rs`, targeted policies).",
+    "policies:\n- name: {name: edge, namespace: default}\n  target: {gateway: {gatewayName: default, gatewayNamespace: default}}\n  policy:\n    cors: {allowOrigins: [\"*\"]}\n    timeout: {requestTimeout: 30s}",
+    "policies:\n- name: {name: edge-cors, namespace: default}\n  target: {gateway: {gatewayName: default, gatewayNamespace: default}}\n  policy:\n    cors: {allowOrigins: [\"*\"]}\n- name: {name: edge-timeout, namespace: default}\n  target: {gateway: {gatewayName: default, gatewayNamespace: default}}\n  policy:\n    timeout: {requestTimeout: 30s}";
+
+    "policies/conditional-entries", Error,
+    "a `conditional` policy list that is empty, too long, or has its fallback before the end",
+    "`localRateLimit`, `remoteRateLimit`, `transformations`, `extAuthz`, `extProc` and `directResponse` take a `{conditional: [...]}` form whose entries are tried in order. The gateway refuses the file when the list is empty, has more than 64 entries, or has an entry without `condition` (the fallback) anywhere but last (agentgateway `types/local.rs`, `validate_local_conditional_policies`).",
+    "directResponse:\n  conditional:\n  - status: 503\n  - condition: request.path == \"/ready\"\n    status: 200",
+    "directResponse:\n  conditional:\n  - condition: request.path == \"/ready\"\n    status: 200\n  - status: 503";
+
+    "listeners/tls-spiffe-exclusive", Error,
+    "server `tls` with `spiffe` and certificate files or TLS settings beside it",
+    "With `spiffe`, the listener's identity and TLS profile come from the SPIFFE Workload API. The gateway refuses `cert`, `key`, `root`, a `mode` other than `static`, `cipherSuites`, `minTLSVersion`, `maxTLSVersion` or `keyExchangeGroups` beside it rather than ignore them (agentgateway `types/local.rs`, `into_server_tls_config_with_resources`).",
+    "tls:\n  spiffe: {}\n  cert: certs/cert.pem",
+    "tls:\n  spiffe: {}";
+
+    "listeners/tls-root-dynamic-ca", Error,
+    "server `tls` with `mode: dynamicCa` and a client CA `root`",
+    "In `dynamicCa` mode the gateway mints leaf certificates from the CA in `cert`/`key`; it does not support verifying client certificates there and refuses a `root` (\"tls.root is not supported with tls.mode=dynamicCa\", agentgateway `types/local.rs`).",
+    "tls:\n  mode: dynamicCa\n  cert: ca/cert.pem\n  key: ca/key.pem\n  root: ca/clients.pem",
+    "tls:\n  mode: dynamicCa\n  cert: ca/cert.pem\n  key: ca/key.pem";
+
+    "ui/gateways-missing", Error,
+    "`ui` attached to no gateway",
+    "The admin UI's routes attach to the gateways `ui.gateways` names, or, without it, to the gateway named `default` when that gateway has an HTTP listener. With neither, the gateway refuses the file: \"ui.gateways must be set\" (agentgateway `types/local.rs`).",
+    "gateways:\n  edge: {port: 8080}\nui: {}",
+    "gateways:\n  edge: {port: 8080}\nui:\n  gateways: edge";
+
+    "llm/gateways-and-port", Error,
+    "`llm` with `gateways` and its own `port` or `tls`",
+    "`llm.gateways` serves the LLM routes on the named gateways' listeners, with their ports and TLS; the gateway refuses `llm.port` or `llm.tls` beside it: \"llm.gateways cannot be used with llm.port or llm.tls\" (agentgateway `types/local.rs`).",
+    "llm:\n  gateways: default\n  port: 4000",
+    "llm:\n  gateways: default";
+
+    "mcp/reference-with-policies", Error,
+    "an MCP target that refers to a named backend and has `policies`",
+    "A target written `backend: NAME` takes its connection (TLS, auth, timeouts) from that entry of `backends`; the gateway refuses target `policies` beside the reference: \"cannot use backend reference when policies are defined for an MCP target\" (agentgateway `types/local.rs`, `process_mcp_backend`).",
+    "targets:\n- name: tools\n  mcp: {backend: tools-api, path: /mcp}\n  policies:\n    backendTLS: {}",
+    "backends:\n- name: tools-api\n  host: tools.internal:443\n  policies:\n    backendTLS: {}\n...\n  targets:\n  - name: tools\n    mcp: {backend: tools-api, path: /mcp}";
+
+    "policies/conditional-backend-target", Error,
+    "conditional `transformations` or `extAuthz` in a policy that targets a backend",
+    "A policy attached to a backend runs after the backend is chosen; the gateway refuses the `{conditional: [...]}` form of `transformations` and `extAuthz` there (\"conditional transformations are not supported on backend-targeted policies\", agentgateway `types/local.rs`, `split_policies_for_target`).",
+    "target: {backend: {backend: {name: api, namespace: default}}}\npolicy:\n  transformations:\n    conditional:\n    - condition: request.path == \"/v1\"\n      request: {set: {x-version: \"'1'\"}}",
+    "target: {backend: {backend: {name: api, namespace: default}}}\npolicy:\n  transformations:\n    request: {set: {x-version: \"'1'\"}}";
+
+    "ports/wildcard-binds", Error,
+    "more than one internal bind without a port",
+    "An internal bind without a port (or with port 0) is the wildcard fallback that serves any destination port in process. The gateway allows one, since lookups would resolve a second one ambiguously, and refuses the file otherwise (agentgateway `types/local.rs`, `validate_local_listener_ports`). An internal bind with a port takes part in the port uniqueness check (`ports/conflict`).",
+    "binds:\n- mode: internal\n  listeners: [...]\n- mode: internal\n  listeners: [...]",
+    "binds:\n- mode: internal\n  listeners: [...]\n- mode: internal\n  port: 9000\n  listeners: [...]";
+
+    "frontend/deprecated-config", Error,
+    "a deprecated `config.logging` or `config.tracing` beside the `frontendPolicies` that replaces it",
+    "`config.logging` (its `filter` and `fields`) and `config.tracing` are the deprecated forms of `frontendPolicies.accessLog` and `frontendPolicies.tracing`. The gateway converts the old form into the new one, and refuses the file when both are set (\"cannot use deprecated config.tracing together with frontendPolicies.tracing\", agentgateway `types/local.rs`, `merge_deprecated_frontend_policies`).",
+    "config:\n  tracing: {otlpEndpoint: http://otel:4317}\nfrontendPolicies:\n  tracing: {host: otel:4317}",
+    "frontendPolicies:\n  tracing: {host: otel:4317}";
+
+    "frontend/network-ext-authz-protocol", Error,
+    "`frontendPolicies.networkExtAuthz` without the HTTP protocol",
+    "The network-level external authorization of `frontendPolicies` calls its service over HTTP only; its `protocol` defaults to gRPC, so it must be written `protocol: {http: {}}`, or the gateway refuses the file (\"frontendPolicies.networkExtAuthz only supports protocol.http\", agentgateway `types/local.rs`).",
+    "frontendPolicies:\n  networkExtAuthz:\n    host: authz.internal:9000",
+    "frontendPolicies:\n  networkExtAuthz:\n    host: authz.internal:9000\n    protocol: {http: {}}";
+
+    "llm/model-name", Error,
+    "an LLM model name with a wildcard in the middle, or with more than one",
+    "`llm.models[].name` is the model name clients request, or a pattern with one `*` at its beginning or end (`gpt-4o*`, `*-mini`, or `*` alone). The gateway refuses any other wildcard (\"model name wildcard must be either at the beginning or the end\", agentgateway `types/local.rs`, `validate_llm_model_pattern`).",
+    "models:\n- name: gpt-*-mini",
+    "models:\n- name: gpt-4o*";
+
+    "llm/model-id", Error,
+    "an empty or repeated LLM model `id`",
+    "A model's `id` must be unique among `llm.models` and not empty; the gateway refuses the file otherwise (\"llm.models contains duplicate model id\", agentgateway `types/local.rs`).",
+    "models:\n- name: fast\n  id: chat\n- name: smart\n  id: chat",
+    "models:\n- name: fast\n  id: chat-fast\n- name: smart\n  id: chat-smart";
+
+    "llm/provider-name", Error,
+    "two `llm.providers` with one name",
+    "Models refer to shared providers by name, so names are unique; the gateway refuses the file otherwise (\"llm.providers contains duplicate provider names\", agentgateway `types/local.rs`).",
+    "providers:\n- name: shared\n  provider: openAI\n- name: shared\n  provider: anthropic",
+    "providers:\n- name: shared-openai\n  provider: openAI\n- name: shared-anthropic\n  provider: anthropic";
+
+    "llm/virtual-model-routing", Error,
+    "a virtual model without exactly one routing strategy, without targets, or with its conditional fallback before the end",
+    "`llm.virtualModels[].routing` sets one of `weighted`, `failover` and `conditional`, with at least one target; a conditional target without `when` is the fallback and must be last. The gateway refuses the file otherwise (agentgateway `types/local.rs`, `LocalLLMVirtualModel::routing_strategy`).",
+    "routing:\n  weighted:\n    targets: [{model: gpt-4o}]\n  failover:\n    targets: [{model: gpt-4o, priority: 1}]",
+    "routing:\n  weighted:\n    targets: [{model: gpt-4o}]";
+
+    "llm/virtual-model-target", Error,
+    "a virtual model target that matches no entry of `llm.models`",
+    "Each target of a virtual model names a model of `llm.models`: its name, or a name one of its wildcard patterns matches. The gateway refuses the file otherwise (\"virtual model target ... does not match any llm.models entry\", agentgateway `types/local.rs`, `validate_virtual_models`).",
+    "models:\n- name: gpt-4o*\nvirtualModels:\n- name: default\n  routing:\n    weighted:\n      targets: [{model: claude-sonnet}]",
+    "models:\n- name: gpt-4o*\nvirtualModels:\n- name: default\n  routing:\n    weighted:\n      targets: [{model: gpt-4o-mini}]";
+
+    "headers/invalid-name", Error,
+    "a header match or a credential location whose header name is not valid HTTP",
+    "The gateway parses the `name` of a header match (an HTTP header, or one of the pseudo-headers `:method`, `:scheme`, `:authority`, `:path`, `:status`) and the header of a credential `location: {header: {name}}` as HTTP header names when it loads the file, and refuses one that is not (agentgateway `http/mod.rs`, `HeaderOrPseudo`; `http/auth/mod.rs`, `AuthorizationLocation`).",
+    "matches:\n- headers:\n  - name: \"x tenant\"\n    value: {exact: acme}",
+    "matches:\n- headers:\n  - name: x-tenant\n    value: {exact: acme}";
+
     "cors/invalid-name", Error,
     "a CORS header or method name that is not valid HTTP",
     "The gateway parses `allowHeaders` and `exposeHeaders` as header names and `allowMethods` as methods when it loads the file, and refuses one that is not (agentgateway `http/cors.rs`). A `*` entry makes the list a wildcard.",

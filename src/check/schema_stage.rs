@@ -801,19 +801,23 @@ pub fn describe(ptr: &str) -> String {
         return "the top level".into();
     };
     let prev = segs.len().checked_sub(2).map(|i| segs[i]);
+    let llm = segs.first() == Some(&"llm");
     if last.parse::<usize>().is_ok() {
         return match prev {
             Some("binds") => "bind",
             Some("listeners") => "listener",
             Some("routes") => "route",
-            Some("targets") => "MCP target",
+            Some("targets") if segs.contains(&"mcp") => "MCP target",
+            Some("models") if llm => "LLM model",
+            Some("providers") if llm => "LLM provider",
+            Some("virtualModels") if llm => "virtual model",
             Some("backends") => "backend",
             Some("matches") => "route match",
             Some("rules") => "authorization rule",
             Some("policies") => "policy entry",
             Some("headers") | Some("query") => "match condition",
             Some("localRateLimit") => "rate limit",
-            Some("providers") => "JWT provider",
+            Some("providers") if segs.contains(&"jwtAuth") => "JWT provider",
             Some(p) => return format!("an item of `{p}`"),
             None => "item",
         }

@@ -82,22 +82,26 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether the file has a gateway named `default` with an HTTP (or HTTPS) listener, which
+    /// sections without `gateways` attach to.
+    pub fn default_gateway_serves_http(&self) -> bool {
+        self.gateways.get(route::DEFAULT_GATEWAY).is_some_and(|g| {
+            g.effective_listeners().iter().any(|l| {
+                matches!(
+                    l.protocol(),
+                    ListenerProtocol::HTTP | ListenerProtocol::HTTPS
+                )
+            })
+        })
+    }
+
     /// What the gateway's loader does before it reads the file's parts: top-level routes and the
     /// `mcp:` shorthand without `gateways` (and, for the shorthand, without `port`) attach to the
     /// gateway named `default` when it has an HTTP listener (agentgateway `types/local.rs`,
     /// `apply_implicit_default_gateway`). A route left without gateways is refused by the gateway
     /// (`refs/route-without-gateways`).
     pub fn apply_implicit_default_gateway(&mut self) {
-        let Some(default) = self.gateways.get(route::DEFAULT_GATEWAY) else {
-            return;
-        };
-        let has_http = default.effective_listeners().iter().any(|l| {
-            matches!(
-                l.protocol(),
-                ListenerProtocol::HTTP | ListenerProtocol::HTTPS
-            )
-        });
-        if !has_http {
+        if !self.default_gateway_serves_http() {
             return;
         }
         for r in &mut self.routes {

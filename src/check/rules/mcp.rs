@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::util::parse_url;
 use super::Ctx;
-use crate::config::mcp::{HttpTarget, McpBackend, StdioTarget};
+use crate::config::mcp::{HttpTarget, McpBackend, McpTarget, StdioTarget};
 use crate::diag::fix::{Edit, Fix};
 use crate::diag::Diagnostic;
 use crate::source::Span;
@@ -33,6 +33,9 @@ pub fn check(ctx: &mut Ctx) {
                     host_form(ctx, &format!("{tptr}/{kind}"), kind, h);
                 }
             }
+            if t.policies.is_some() {
+                reference_with_policies(ctx, &tptr, t);
+            }
             if let Some(o) = &t.openapi {
                 let h = HttpTarget {
                     host: o.host.clone(),
@@ -45,6 +48,39 @@ pub fn check(ctx: &mut Ctx) {
         }
     }
     shorthand(ctx);
+}
+
+/// A target that refers to a named backend takes its connection from that backend; the gateway
+/// refuses target `policies` beside the reference ("cannot use backend reference when policies
+/// are defined for an MCP target", agentgateway `types/local.rs`, `process_mcp_backend`).
+fn reference_with_policies(ctx: &mut Ctx, tptr: &str, t: &McpTarget) {
+    let reference = [
+        ("mcp", t.mcp.as_ref().and_then(|h| h.backend.as_ref())),
+        ("sse", t.sse.as_ref().and_then(|h| h.backend.as_ref())),
+        (
+            "openapi",
+            t.openapi.as_ref().and_then(|o| o.backend.as_ref()),
+        ),
+    ]
+    .into_iter()
+    .find_map(|(kind, b)| b.map(|b| (kind, b)));
+    let Some((kind, backend)) = reference else {
+        return;
+    };
+    ctx.push(
+        Diagnostic::new(
+            "mcp/reference-with-policies",
+            format!(
+                "MCP target `{}` refers to backend `{backend}` and has `policies`: the gateway refuses the file",
+                t.name
+            ),
+        )
+        .at(ctx.key(&format!("{tptr}/policies")), "not with a backend reference")
+        .label(ctx.value(&format!("{tptr}/{kind}/backend")), "the connection comes from this backend")
+        .help(format!(
+            "move the policies to the `policies` of backend `{backend}` in `backends`, or write the target's own `host` instead of `backend`"
+        )),
+    );
 }
 
 fn duplicate_targets(ctx: &mut Ctx, ptr: &str, b: &McpBackend) {

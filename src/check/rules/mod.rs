@@ -5,12 +5,14 @@
 mod auth;
 mod cel;
 mod files;
+mod headers;
 mod mcp;
 mod okta;
 mod placeholder;
 mod policies;
 mod ports;
 mod regex;
+mod sections;
 mod structure;
 pub mod util;
 
@@ -49,6 +51,9 @@ pub struct Ctx<'a> {
     pub sites: Rc<Vec<PolicySite<'a>>>,
     pub mcp: Rc<Vec<(String, Cow<'a, McpBackend>)>>,
     pub auth: Rc<Vec<auth::AuthCfg<'a>>>,
+    /// The typed model written back as JSON, for the rules that look for a shape anywhere in
+    /// the sections agw keeps as written; made on first use.
+    document: std::cell::OnceCell<serde_json::Value>,
 }
 
 impl<'a> Ctx<'a> {
@@ -95,6 +100,7 @@ impl<'a> Ctx<'a> {
             sites: Rc::new(sites),
             mcp: Rc::new(mcp_backends),
             auth: Rc::new(auth),
+            document: std::cell::OnceCell::new(),
         }
     }
 
@@ -141,6 +147,18 @@ impl<'a> Ctx<'a> {
         ))
     }
 
+    /// The whole configuration as JSON, in the file's keys (pointers into it are pointers into
+    /// the file).
+    pub fn document(&self) -> &serde_json::Value {
+        self.document
+            .get_or_init(|| serde_json::to_value(self.cfg).unwrap_or_default())
+    }
+
+    /// Whether the file's text has `word` anywhere: a cheap test before a costly walk.
+    pub fn text_contains(&self, word: &str) -> bool {
+        self.text.contains(word)
+    }
+
     /// Whether the file itself spells the node at `ptr` (not through an alias or a default).
     pub fn has(&self, ptr: &str) -> bool {
         self.index.get(ptr).is_some()
@@ -185,6 +203,8 @@ pub fn run(cfg: &Config, index: &PointerIndex, text: &str, opts: &RuleOptions) -
     cel::check(&mut ctx);
     regex::check(&mut ctx);
     policies::check(&mut ctx);
+    headers::check(&mut ctx);
+    sections::check(&mut ctx);
     placeholder::check(&mut ctx);
     files::check(&mut ctx);
     ctx.out

@@ -32,17 +32,187 @@ pub fn check(ctx: &mut Ctx) {
         }
     }
     mcp_cors(ctx);
+    targeted_one_policy(ctx);
+    conditional_entries(ctx);
+    conditional_on_backends(ctx);
+}
+
+/// A policy attached to a backend runs once its backend is chosen, where a condition has no
+/// request to choose by: the gateway refuses the conditional form of `transformations` and
+/// `extAuthz` there (agentgateway `types/local.rs`, `split_policies_for_target`).
+fn conditional_on_backends(ctx: &mut Ctx) {
+    for (i, tp) in ctx.cfg.policies.iter().enumerate() {
+        if tp.target.value.get("backend").is_none() {
+            continue;
+        }
+        let Ok(policy) = serde_json::to_value(&tp.policy) else {
+            continue;
+        };
+        for (key, refusal) in [
+            (
+                "transformations",
+                "conditional transformations are not supported on backend-targeted policies",
+            ),
+            (
+                "extAuthz",
+                "conditional extAuthz is not supported on backend-targeted policies",
+            ),
+        ] {
+            if policy.get(key).and_then(|p| p.get("conditional")).is_none() {
+                continue;
+            }
+            let ptr = format!("/policies/{i}/policy/{key}/conditional");
+            ctx.push(
+                Diagnostic::new(
+                    "policies/conditional-backend-target",
+                    format!("conditional `{key}` on a backend target: the gateway refuses the file ({refusal})"),
+                )
+                .at(ctx.key(&ptr), "conditional")
+                .label(ctx.key(&format!("/policies/{i}/target/backend")), "a backend target")
+                .help(format!("write `{key}` without `conditional`, or target the route or gateway to choose by request")),
+            );
+        }
+    }
+}
+
+/// Each entry of the top-level `policies` list carries exactly one policy: the gateway refuses the
+/// file otherwise ("'policies' must contain exactly 1 policy", agentgateway `types/local.rs`).
+fn targeted_one_policy(ctx: &mut Ctx) {
+    for (i, tp) in ctx.cfg.policies.iter().enumerate() {
+        let ptr = format!("/policies/{i}/policy");
+        let keys: Vec<String> = match serde_json::to_value(&tp.policy) {
+            Ok(serde_json::Value::Object(o)) => o
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, _)| k)
+                .collect(),
+            _ => continue,
+        };
+        let d = match keys.as_slice() {
+            [_] => continue,
+            [] => Diagnostic::new(
+                "policies/not-one-policy",
+                "this `policies` entry has no policy: the gateway refuses the file ('policies' must contain exactly 1 policy)",
+            )
+            .at(ctx.key(&ptr), "empty")
+            .help("put one policy under `policy:`, such as `cors:` or `jwtAuth:`, or remove the entry"),
+            [first, rest @ ..] => {
+                let mut d = Diagnostic::new(
+                    "policies/not-one-policy",
+                    format!(
+                        "this `policies` entry has {} policies: the gateway refuses the file ('policies' must contain exactly 1 policy)",
+                        keys.len()
+                    ),
+                )
+                .at(ctx.key(&format!("{ptr}/{}", rest[0])), "a second policy")
+                .label(ctx.key(&format!("{ptr}/{first}")), "the first");
+                for k in &rest[1..] {
+                    d = d.label(ctx.key(&format!("{ptr}/{k}")), "another");
+                }
+                d.help("give each policy an entry of its own, with the same `target` and its own `name`")
+            }
+        };
+        ctx.push(d);
+    }
+}
+
+/// The policies that take a `{conditional: [...]}` form, and the gateway's limits on the list
+/// (agentgateway `types/local.rs`, `validate_local_conditional_policies`): at least one entry, at
+/// most 64, and an entry without `condition` (the fallback) only last.
+const CONDITIONAL_POLICIES: [&str; 6] = [
+    "localRateLimit",
+    "remoteRateLimit",
+    "transformations",
+    "extAuthz",
+    "extProc",
+    "directResponse",
+];
+const MAX_CONDITIONAL_ENTRIES: usize = 64;
+
+fn conditional_entries(ctx: &mut Ctx) {
+    // the typed model keeps most of these policies as written; the document says where they are
+    if !ctx.text_contains("conditional") {
+        return;
+    }
+    let mut found = Vec::new();
+    conditional_lists(ctx.document(), String::new(), &mut found);
+    for (ptr, entries) in found {
+        let list = format!("{ptr}/conditional");
+        if entries.is_empty() {
+            ctx.push(
+                Diagnostic::new(
+                    "policies/conditional-entries",
+                    "`conditional` has no entries: the gateway refuses the file (conditional policies must have at least one entry)",
+                )
+                .at(ctx.key(&list), "empty")
+                .help("add an entry (`- condition: ...` with its policy), or write the policy without `conditional`"),
+            );
+            continue;
+        }
+        if entries.len() > MAX_CONDITIONAL_ENTRIES {
+            ctx.push(
+                Diagnostic::new(
+                    "policies/conditional-entries",
+                    format!(
+                        "`conditional` has {} entries: the gateway refuses more than {MAX_CONDITIONAL_ENTRIES}",
+                        entries.len()
+                    ),
+                )
+                .at(ctx.key(&list), "too many entries")
+                .help("merge entries whose policies are the same into one condition"),
+            );
+        }
+        let last = entries.len() - 1;
+        if let Some(i) = entries
+            .iter()
+            .position(|e| e.get("condition").is_none_or(serde_json::Value::is_null))
+            .filter(|i| *i != last)
+        {
+            ctx.push(
+                Diagnostic::new(
+                    "policies/conditional-entries",
+                    "a `conditional` entry without `condition` is not the last one: the gateway refuses the file (conditional policy entries without condition must be last)",
+                )
+                .at(ctx.key(&format!("{list}/{i}")), "the fallback")
+                .label(ctx.key(&format!("{list}/{last}")), "entries after it")
+                .help("move the entry without `condition` to the end of the list: it is the fallback when no condition matches"),
+            );
+        }
+    }
+}
+
+/// Every `{conditional: [...]}` value of a conditional-capable policy in `v`, with its pointer.
+fn conditional_lists(
+    v: &serde_json::Value,
+    at: String,
+    out: &mut Vec<(String, Vec<serde_json::Value>)>,
+) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                let ptr = format!("{at}/{}", super::util::ptr_token(k));
+                if CONDITIONAL_POLICIES.contains(&k.as_str()) {
+                    if let Some(serde_json::Value::Array(entries)) = x.get("conditional") {
+                        out.push((ptr.clone(), entries.clone()));
+                    }
+                }
+                conditional_lists(x, ptr, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                conditional_lists(x, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The gateway parses CORS `allowHeaders`/`exposeHeaders` as header names and `allowMethods` as
 /// methods when it loads the file, and refuses one that is not (agentgateway `http/cors.rs`); a
 /// `*` entry makes the list a wildcard, and then the others are not parsed.
 fn cors_names(ctx: &mut Ctx, ptr: &str, c: &Cors) {
-    let token = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-    };
+    let token = super::util::is_http_token;
     for (key, list, what) in [
         ("allowHeaders", &c.allow_headers, "header name"),
         ("exposeHeaders", &c.expose_headers, "header name"),

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::util::{ptr_token, split_host_port};
 use super::Ctx;
+use crate::config::listener::TlsMode;
 use crate::config::{BindMode, Gateway, GatewayProtocol, Listener, ListenerProtocol, ServerTls};
 use crate::diag::Diagnostic;
 
@@ -105,7 +106,7 @@ fn gateway_protocol(
         );
     }
     if let Some(tls) = tls {
-        cert_key(ctx, &format!("{ptr}/tls"), tls);
+        server_tls(ctx, &format!("{ptr}/tls"), tls);
     }
 }
 
@@ -119,8 +120,13 @@ struct PortOwner {
 
 fn conflicts(ctx: &mut Ctx) {
     let mut owners: Vec<(u32, PortOwner)> = Vec::new();
+    // An internal bind without a port (or with port 0) is the wildcard fallback, which opens no
+    // socket; an internal bind with a port takes part in the uniqueness check like any other
+    // (agentgateway `types/local.rs`, `validate_local_listener_ports`).
+    let mut wildcards = Vec::new();
     for (bi, b) in ctx.cfg.binds.iter().enumerate() {
-        if b.mode == Some(BindMode::Internal) {
+        if b.mode == Some(BindMode::Internal) && b.port.unwrap_or(0) == 0 {
+            wildcards.push(bi);
             continue;
         }
         if let Some(p) = b.port {
@@ -145,8 +151,9 @@ fn conflicts(ctx: &mut Ctx) {
         ));
     }
     if let Some(m) = &ctx.cfg.mcp {
-        // With top-level gateways and no port of its own, the shorthand attaches to them.
-        if m.gateways.is_none() && (m.port.is_some() || ctx.cfg.gateways.is_empty()) {
+        // Without `gateways` (the gateway `default` is filled in when it serves HTTP), the
+        // shorthand listens on its own port, 3000 unless set.
+        if m.gateways.is_none() {
             let written = m.port.is_some();
             owners.push((
                 m.port.unwrap_or(3000),
@@ -163,13 +170,26 @@ fn conflicts(ctx: &mut Ctx) {
         }
     }
     if let Some(llm) = ctx.cfg.llm.as_ref().map(|u| &u.value) {
-        if let Some(p) = llm.get("port").and_then(|v| v.as_u64()) {
+        // Likewise the `llm:` shorthand on 4000, unless it names gateways or, with no port or
+        // TLS of its own, joins the gateway `default`.
+        let port = llm.get("port").and_then(|v| v.as_u64());
+        let has_gateways = llm
+            .get("gateways")
+            .is_some_and(|g| g.is_string() || g.as_array().is_some_and(|a| !a.is_empty()));
+        let joins_default = ctx.cfg.default_gateway_serves_http()
+            && port.is_none()
+            && llm.get("tls").is_none_or(|t| t.is_null());
+        if !has_gateways && !joins_default {
             owners.push((
-                p as u32,
+                port.map_or(4000, |p| p as u32),
                 PortOwner {
                     what: "the `llm:` shorthand".into(),
-                    ptr: "/llm/port".into(),
-                    written: true,
+                    ptr: if port.is_some() {
+                        "/llm/port".into()
+                    } else {
+                        "/llm".into()
+                    },
+                    written: port.is_some(),
                 },
             ));
         }
@@ -236,10 +256,14 @@ fn conflicts(ctx: &mut Ctx) {
             "the gateway cannot bind port {port} twice and refuses to start; give one of them another port, or put both sets of listeners under one bind"
         ));
         if !b.written && b.what.contains("mcp") {
-            d = d.note("the `mcp:` shorthand listens on 3000 unless it has `port:`, or attaches to gateways");
+            d = d.note("the `mcp:` shorthand listens on 3000 unless it has `port:` or `gateways:` (or there is a gateway named `default`)");
+        }
+        if !b.written && b.what.contains("llm") {
+            d = d.note("the `llm:` shorthand listens on 4000 unless it has `port:` or `gateways:` (or there is a gateway named `default`)");
         }
         ctx.push(d);
     }
+    wildcard_binds(ctx, &wildcards);
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -247,6 +271,28 @@ enum Family {
     PlainHttp,
     PlainTcp,
     Tls,
+}
+
+/// At most one wildcard bind: lookups would resolve a second one ambiguously, so the gateway
+/// refuses the file.
+fn wildcard_binds(ctx: &mut Ctx, wildcards: &[usize]) {
+    let [first, rest @ ..] = wildcards else {
+        return;
+    };
+    for bi in rest {
+        ctx.push(
+            Diagnostic::new(
+                "ports/wildcard-binds",
+                format!(
+                    "{} internal binds without a port: the gateway allows at most one wildcard bind and refuses the file",
+                    wildcards.len()
+                ),
+            )
+            .at(ctx.key(&format!("/binds/{bi}")), "a second wildcard bind")
+            .label(ctx.key(&format!("/binds/{first}")), "the first")
+            .help("give this internal bind a `port:` of its own, or merge its listeners into the first one"),
+        );
+    }
 }
 
 fn family(p: ListenerProtocol) -> Option<Family> {
@@ -376,7 +422,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
         ctx.push(d.help("set `protocol: HTTPS` to terminate TLS here, or remove `tls`"));
     }
     if let Some(tls) = &l.tls {
-        cert_key(ctx, &format!("{ptr}/tls"), tls);
+        server_tls(ctx, &format!("{ptr}/tls"), tls);
     }
     let has_routes = l.routes.is_some();
     let has_tcp = l.tcp_routes.is_some();
@@ -437,10 +483,62 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
     }
 }
 
-fn cert_key(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
+/// What the gateway refuses of a server `tls` block when it loads the file (agentgateway
+/// `types/local.rs`, `into_server_tls_config_with_resources`).
+fn server_tls(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
     if tls.spiffe.is_some() {
+        spiffe_exclusive(ctx, ptr, tls);
         return;
     }
+    if tls.mode == Some(TlsMode::DynamicCa) && tls.root.is_some() {
+        ctx.push(
+            Diagnostic::new(
+                "listeners/tls-root-dynamic-ca",
+                "`tls.root` (client certificate verification) is not supported with `mode: dynamicCa`: the gateway refuses the file",
+            )
+            .at(ctx.key(&format!("{ptr}/root")), "not with dynamicCa")
+            .label(ctx.value(&format!("{ptr}/mode")), "mode dynamicCa")
+            .help("remove `root`, or use `mode: static` with a certificate and key to verify client certificates"),
+        );
+    }
+    cert_key(ctx, ptr, tls);
+}
+
+/// SPIFFE takes its identity and TLS profile from the Workload API; the gateway refuses a file
+/// with certificate files or TLS settings beside it rather than ignore them.
+fn spiffe_exclusive(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
+    let beside = [
+        ("cert", tls.cert.is_some()),
+        ("key", tls.key.is_some()),
+        ("root", tls.root.is_some()),
+        ("mode", tls.mode.is_some_and(|m| m != TlsMode::Static)),
+        ("cipherSuites", tls.cipher_suites.is_some()),
+        ("minTLSVersion", tls.min_tls_version.is_some()),
+        ("maxTLSVersion", tls.max_tls_version.is_some()),
+        ("keyExchangeGroups", tls.key_exchange_groups.is_some()),
+    ];
+    for (key, _) in beside.iter().filter(|(_, set)| *set) {
+        let at = format!("{ptr}/{key}");
+        let at = if ctx.has(&at) {
+            at
+        } else {
+            format!("{ptr}/{}", key.replace("TLS", "Tls"))
+        };
+        ctx.push(
+            Diagnostic::new(
+                "listeners/tls-spiffe-exclusive",
+                format!("`tls` sets both `spiffe` and `{key}`: the gateway refuses the file"),
+            )
+            .at(ctx.key(&at), "not beside `spiffe`")
+            .label(ctx.key(&format!("{ptr}/spiffe")), "SPIFFE brings its own identity")
+            .help(format!(
+                "remove `{key}` (SPIFFE certificates come from the Workload API), or remove `spiffe` to serve certificate files"
+            )),
+        );
+    }
+}
+
+fn cert_key(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
     let (present, missing) = match (&tls.cert, &tls.key) {
         (Some(_), None) => ("cert", "key"),
         (None, Some(_)) => ("key", "cert"),

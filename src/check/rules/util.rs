@@ -293,6 +293,13 @@ pub fn duration_nanos(s: &str) -> Option<u128> {
 }
 
 /// The JSON-pointer escaping of one token.
+/// An HTTP token (RFC 9110): what a header name or a method is made of.
+pub fn is_http_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 pub fn ptr_token(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }

@@ -1,0 +1,326 @@
+//! The sections agw keeps as written (`ui`, `llm`, `config`, `frontendPolicies`): what the
+//! gateway's loader refuses of them when it reads the file (agentgateway `types/local.rs`,
+//! `NormalizedLocalConfig::from` and what it calls).
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::Ctx;
+use crate::diag::Diagnostic;
+
+pub fn check(ctx: &mut Ctx) {
+    ui_gateways(ctx);
+    llm_gateways(ctx);
+    frontend_policies(ctx);
+    if let Some(llm) = &ctx.cfg.llm {
+        let llm = &llm.value;
+        llm_model_names(ctx, llm);
+        llm_provider_names(ctx, llm);
+        llm_virtual_models(ctx, llm);
+    }
+}
+
+/// `gateways:` of a section: a name, or a list of names; empty when absent.
+fn has_gateways(section: &Value) -> bool {
+    match section.get("gateways") {
+        Some(Value::String(_)) => true,
+        Some(Value::Array(a)) => !a.is_empty(),
+        _ => false,
+    }
+}
+
+/// The UI routes attach to the gateways the section names, or to the gateway `default` when it
+/// has an HTTP listener; without either the gateway refuses the file ("ui.gateways must be set").
+fn ui_gateways(ctx: &mut Ctx) {
+    let Some(ui) = &ctx.cfg.ui else { return };
+    if has_gateways(&ui.value) || ctx.cfg.default_gateway_serves_http() {
+        return;
+    }
+    ctx.push(
+        Diagnostic::new(
+            "ui/gateways-missing",
+            "`ui` names no gateway to serve it: the gateway refuses the file (ui.gateways must be set)",
+        )
+        .at(ctx.key("/ui"), "attached to no gateway")
+        .help("add `gateways: NAME` naming a gateway with an HTTP listener, or name that gateway `default`"),
+    );
+}
+
+/// `llm.gateways` attaches the LLM routes to gateways, whose ports and TLS they use; the gateway
+/// refuses its own `port` or `tls` beside them ("llm.gateways cannot be used with llm.port or
+/// llm.tls").
+fn llm_gateways(ctx: &mut Ctx) {
+    let Some(llm) = &ctx.cfg.llm else { return };
+    if !has_gateways(&llm.value) {
+        return;
+    }
+    for key in ["port", "tls"] {
+        if llm.value.get(key).is_some_and(|v| !v.is_null()) {
+            ctx.push(
+                Diagnostic::new(
+                    "llm/gateways-and-port",
+                    format!("`llm` sets both `gateways` and `{key}`: the gateway refuses the file (llm.gateways cannot be used with llm.port or llm.tls)"),
+                )
+                .at(ctx.key(&format!("/llm/{key}")), "not with `gateways`")
+                .label(ctx.key("/llm/gateways"), "the gateways' listeners are used")
+                .help(format!("remove `{key}` (the gateways' own port and TLS apply), or remove `gateways` to serve the LLM routes on their own port")),
+            );
+        }
+    }
+}
+
+/// The items of the list at `key` of `v` (none when it is absent or not a list).
+fn items<'v>(v: &'v Value, key: &str) -> &'v [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// Why the gateway refuses a model name pattern: one `*`, at the beginning or the end, or the
+/// name `*` alone (agentgateway `types/local.rs`, `validate_llm_model_pattern`).
+fn pattern_problem(pattern: &str) -> Option<&'static str> {
+    let stars = pattern.matches('*').count();
+    if stars > 1 {
+        Some("a model name wildcard may appear only once")
+    } else if stars == 1 && pattern != "*" && !pattern.starts_with('*') && !pattern.ends_with('*') {
+        Some("a model name wildcard must be at the beginning or the end")
+    } else {
+        None
+    }
+}
+
+/// Whether the model name `pattern` (with at most one `*` at an end) matches `model`, as the
+/// gateway matches virtual model targets (`llm_model_matches`).
+fn pattern_matches(pattern: &str, model: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    if let Some(prefix) = pattern.strip_suffix('*') {
+        return model.starts_with(prefix);
+    }
+    if let Some(suffix) = pattern.strip_prefix('*') {
+        return model.ends_with(suffix);
+    }
+    pattern == model
+}
+
+/// Model names are patterns, model ids are unique and not empty (agentgateway `types/local.rs`,
+/// `LocalLLMModelRegistry::validate_model_patterns`).
+fn llm_model_names(ctx: &mut Ctx, llm: &Value) {
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    for (i, m) in items(llm, "models").iter().enumerate() {
+        let ptr = format!("/llm/models/{i}");
+        if let Some(problem) = m
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(pattern_problem)
+        {
+            ctx.push(
+                Diagnostic::new(
+                    "llm/model-name",
+                    format!("{problem}: the gateway refuses the file"),
+                )
+                .at(ctx.value(&format!("{ptr}/name")), "not a model name pattern")
+                .help("write an exact model name, or one `*` at the start (`*-mini`) or the end (`gpt-4o*`)"),
+            );
+        }
+        let Some(id) = m.get("id").and_then(Value::as_str) else {
+            continue;
+        };
+        let at = ctx.value(&format!("{ptr}/id"));
+        if id.is_empty() {
+            ctx.push(
+                Diagnostic::new(
+                    "llm/model-id",
+                    "a model `id` is empty: the gateway refuses the file (llm.models model id cannot be empty)",
+                )
+                .at(at, "empty")
+                .help("give the model an id, or remove `id` (the name is used)"),
+            );
+        } else if let Some(first) = ids.insert(id, i) {
+            ctx.push(
+                Diagnostic::new(
+                    "llm/model-id",
+                    format!("model id `{id}` is used twice: the gateway refuses the file (llm.models contains duplicate model id)"),
+                )
+                .at(at, "second use")
+                .label(ctx.value(&format!("/llm/models/{first}/id")), "first use")
+                .help("give each model its own id"),
+            );
+        }
+    }
+}
+
+/// Provider names are unique ("llm.providers contains duplicate provider names").
+fn llm_provider_names(ctx: &mut Ctx, llm: &Value) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in items(llm, "providers").iter().enumerate() {
+        let Some(name) = p.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        if let Some(first) = seen.insert(name, i) {
+            ctx.push(
+                Diagnostic::new(
+                    "llm/provider-name",
+                    format!("provider name `{name}` is used twice: the gateway refuses the file (llm.providers contains duplicate provider names)"),
+                )
+                .at(ctx.value(&format!("/llm/providers/{i}/name")), "second use")
+                .label(ctx.value(&format!("/llm/providers/{first}/name")), "first use")
+                .help("give each provider its own name, and refer to it by that name"),
+            );
+        }
+    }
+}
+
+const ROUTING_STRATEGIES: [&str; 3] = ["weighted", "failover", "conditional"];
+
+/// A virtual model has exactly one routing strategy with at least one target, a conditional
+/// fallback (a target without `when`) only last, and targets that name models of `llm.models`
+/// (agentgateway `types/local.rs`, `LocalLLMVirtualModel::routing_strategy`,
+/// `validate_virtual_models`).
+fn llm_virtual_models(ctx: &mut Ctx, llm: &Value) {
+    let patterns: Vec<&str> = items(llm, "models")
+        .iter()
+        .filter_map(|m| m.get("name").and_then(Value::as_str))
+        .filter(|p| pattern_problem(p).is_none())
+        .collect();
+    for (i, vm) in items(llm, "virtualModels").iter().enumerate() {
+        let ptr = format!("/llm/virtualModels/{i}");
+        let name = vm.get("name").and_then(Value::as_str).unwrap_or_default();
+        let routing = vm.get("routing").cloned().unwrap_or(Value::Null);
+        let set: Vec<&str> = ROUTING_STRATEGIES
+            .into_iter()
+            .filter(|k| routing.get(k).is_some_and(|v| !v.is_null()))
+            .collect();
+        let [strategy] = set.as_slice() else {
+            let mut d = Diagnostic::new(
+                "llm/virtual-model-routing",
+                format!(
+                    "virtual model `{name}` has {} routing strategies: the gateway refuses the file (a virtual model must specify exactly one routing strategy)",
+                    set.len()
+                ),
+            )
+            .at(ctx.key(&format!("{ptr}/routing")), "exactly one of weighted, failover, conditional");
+            for k in set.iter().skip(1) {
+                d = d.label(ctx.key(&format!("{ptr}/routing/{k}")), "another strategy");
+            }
+            ctx.push(d.help("keep one of `weighted`, `failover` and `conditional`"));
+            continue;
+        };
+        let sptr = format!("{ptr}/routing/{strategy}");
+        let targets = items(&routing[*strategy], "targets");
+        if targets.is_empty() {
+            ctx.push(
+                Diagnostic::new(
+                    "llm/virtual-model-routing",
+                    format!("virtual model `{name}` has no {strategy} target: the gateway refuses the file"),
+                )
+                .at(ctx.key(&format!("{sptr}/targets")), "empty")
+                .help("add a target: `- model: NAME` naming an entry of `llm.models`"),
+            );
+            continue;
+        }
+        if *strategy == "conditional" {
+            let last = targets.len() - 1;
+            if let Some(f) = targets
+                .iter()
+                .position(|t| t.get("when").is_none_or(Value::is_null))
+                .filter(|f| *f != last)
+            {
+                ctx.push(
+                    Diagnostic::new(
+                        "llm/virtual-model-routing",
+                        format!("the fallback target of virtual model `{name}` (the one without `when`) is not last: the gateway refuses the file"),
+                    )
+                    .at(ctx.key(&format!("{sptr}/targets/{f}")), "the fallback")
+                    .help("move the target without `when` to the end: targets are tried in order"),
+                );
+            }
+        }
+        for (ti, t) in targets.iter().enumerate() {
+            let Some(model) = t.get("model").and_then(Value::as_str) else {
+                continue;
+            };
+            if patterns.iter().any(|p| pattern_matches(p, model)) {
+                continue;
+            }
+            let mut d = Diagnostic::new(
+                "llm/virtual-model-target",
+                format!("virtual model target `{model}` matches no entry of `llm.models`: the gateway refuses the file"),
+            )
+            .at(ctx.value(&format!("{sptr}/targets/{ti}/model")), "no such model");
+            d = match super::super::schema_stage::closest(model, patterns.iter().copied()) {
+                Some(c) => d.help(format!("did you mean `{c}`?")),
+                None => d.help(
+                    "name a model of `llm.models` (its `name`, or a name its wildcard matches)",
+                ),
+            };
+            ctx.push(d);
+        }
+    }
+}
+
+/// Whether `v` holds a value that counts as set: not null, not an empty list or mapping.
+fn is_set(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// `frontendPolicies` beside the deprecated `config.logging`/`config.tracing` it replaces, and a
+/// network `extAuthz` that does not speak HTTP (agentgateway `types/local.rs`,
+/// `merge_deprecated_frontend_policies` and the frontend policy conversion).
+fn frontend_policies(ctx: &mut Ctx) {
+    let Some(front) = &ctx.cfg.frontend_policies else {
+        return;
+    };
+    let front = &front.value;
+    let config = ctx.cfg.config.as_ref().map(|c| &c.value);
+    let logging = config.and_then(|c| c.get("logging"));
+    let old_log = is_set(logging.and_then(|l| l.get("filter")))
+        || is_set(logging.and_then(|l| l.pointer("/fields/add")))
+        || is_set(logging.and_then(|l| l.pointer("/fields/remove")));
+    let conflicts = [
+        (old_log, "/config/logging", "accessLog", "config.logging"),
+        (
+            config.is_some_and(|c| is_set(c.get("tracing"))),
+            "/config/tracing",
+            "tracing",
+            "config.tracing",
+        ),
+    ];
+    for (old, old_ptr, new, old_name) in conflicts {
+        if old && is_set(front.get(new)) {
+            ctx.push(
+                Diagnostic::new(
+                    "frontend/deprecated-config",
+                    format!("`{old_name}` is the deprecated form of `frontendPolicies.{new}`, and both are set: the gateway refuses the file"),
+                )
+                .at(ctx.key(old_ptr), "deprecated")
+                .label(ctx.key(&format!("/frontendPolicies/{new}")), "its replacement")
+                .help(format!("move what `{old_name}` sets into `frontendPolicies.{new}` and remove it")),
+            );
+        }
+    }
+    if let Some(ext) = front.get("networkExtAuthz").filter(|v| !v.is_null()) {
+        if ext.pointer("/protocol/http").is_none() {
+            let at = if ctx.has("/frontendPolicies/networkExtAuthz/protocol") {
+                ctx.key("/frontendPolicies/networkExtAuthz/protocol")
+            } else {
+                ctx.key("/frontendPolicies/networkExtAuthz")
+            };
+            ctx.push(
+                Diagnostic::new(
+                    "frontend/network-ext-authz-protocol",
+                    "`frontendPolicies.networkExtAuthz` supports only `protocol: {http: ...}` (the default is gRPC): the gateway refuses the file",
+                )
+                .at(at, "not HTTP")
+                .help("set `protocol: {http: {}}` and point it at an HTTP authorization service"),
+            );
+        }
+    }
+}
