@@ -120,3 +120,54 @@ pub fn published_url(release: Release) -> String {
 pub fn modeline_for(schema: &str) -> String {
     format!("# yaml-language-server: $schema={schema}")
 }
+
+/// The schema node that describes the value at the JSON pointer `ptr` of a file, following
+/// `$ref`s, properties, list items, the branches of a choice and map values.
+pub fn node_at<'s>(root: &'s Value, ptr: &str) -> Option<&'s Value> {
+    let mut node = resolve(root, root);
+    for seg in ptr.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        node = child(root, node, &seg)?;
+    }
+    Some(node)
+}
+
+fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
+    for _ in 0..32 {
+        let Some(r) = node.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        let Some(path) = r.strip_prefix('#') else {
+            break;
+        };
+        match root.pointer(path) {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    node
+}
+
+fn child<'s>(root: &'s Value, node: &'s Value, seg: &str) -> Option<&'s Value> {
+    let node = resolve(root, node);
+    if let Some(p) = node.get("properties").and_then(|p| p.get(seg)) {
+        return Some(resolve(root, p));
+    }
+    if seg.parse::<usize>().is_ok() {
+        if let Some(items) = node.get("items") {
+            return Some(resolve(root, items));
+        }
+    }
+    for k in ["anyOf", "oneOf", "allOf"] {
+        if let Some(found) = node
+            .get(k)
+            .and_then(Value::as_array)
+            .and_then(|alts| alts.iter().find_map(|a| child(root, a, seg)))
+        {
+            return Some(found);
+        }
+    }
+    node.get("additionalProperties")
+        .filter(|a| a.is_object())
+        .map(|a| resolve(root, a))
+}

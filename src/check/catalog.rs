@@ -129,10 +129,16 @@ rules! {
     "", "";
 
     "yaml/duplicate-key", Error,
-    "a mapping repeats a key",
-    "The gateway refuses a mapping that has the same key twice. Only one of them can be meant; keep it and delete the other.",
+    "a mapping of fixed keys repeats a key",
+    "The gateway reads the YAML file as JSON and then its fields; a mapping with fixed keys (a listener, a policy, a route) that has one twice is refused (\"duplicate field\", agentgateway `core/src/serdes.rs`). Only one of them can be meant; keep it and delete the other.",
     "policies:\n  cors: {}\n  cors: {allowOrigins: ['*']}",
     "policies:\n  cors: {allowOrigins: ['*']}";
+
+    "yaml/duplicate-map-key", Warning,
+    "a free-form map repeats a key",
+    "In a map whose keys you choose (the names of `gateways`, an `env` of a stdio target, header values) the gateway keeps the last entry of a repeated key and silently ignores the earlier one (agentgateway `core/src/serdes.rs`: the YAML is written out as JSON, where the last entry wins). agw reads the last one too, and warns because the ignored entry is usually a mistake.",
+    "env:\n  LOG_LEVEL: debug\n  LOG_LEVEL: info",
+    "env:\n  LOG_LEVEL: info";
 
     "yaml/multiple-documents", Refuses,
     "the file holds more than one YAML document",

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod detect;
+mod duplicates;
 pub mod fix;
 pub mod online;
 pub mod rules;
@@ -114,6 +115,10 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         .collect();
     let parsed = source::yaml::parse(&expanded, &opts.limits);
     diags.extend(parsed.diagnostics);
+    diags.extend(duplicates::findings(
+        &parsed.duplicates,
+        schema_stage::schema(),
+    ));
     let index = parsed.index;
     let Some(value) = parsed.value else {
         return finish(src, diags, None, index, started, opts, redactions);

@@ -48,7 +48,7 @@ pub fn key_markdown(
     let parsed = source::yaml::parse(&expanded, &opts.limits);
     let value = parsed.value?;
     let ptr = key_at(&value, &parsed.index, "", offset)?;
-    let node = schema_at(schema_stage::schema(), &ptr)?;
+    let node = crate::schema::node_at(schema_stage::schema(), &ptr)?;
     let key = ptr.rsplit('/').next().unwrap_or_default();
     let mut md = format!("**`{key}`**");
     if let Some(d) = node.get("description").and_then(Value::as_str) {
@@ -87,55 +87,6 @@ fn key_at(v: &Value, index: &PointerIndex, ptr: &str, offset: usize) -> Option<S
 }
 
 /// The schema of the value at a JSON pointer of the document.
-pub fn schema_at<'s>(root: &'s Value, ptr: &str) -> Option<&'s Value> {
-    let mut node = resolve(root, root);
-    for seg in ptr.split('/').skip(1) {
-        let seg = seg.replace("~1", "/").replace("~0", "~");
-        node = child(root, node, &seg)?;
-    }
-    Some(node)
-}
-
-fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
-    for _ in 0..32 {
-        let Some(r) = node.get("$ref").and_then(Value::as_str) else {
-            break;
-        };
-        let Some(path) = r.strip_prefix('#') else {
-            break;
-        };
-        match root.pointer(path) {
-            Some(n) => node = n,
-            None => break,
-        }
-    }
-    node
-}
-
-fn child<'s>(root: &'s Value, node: &'s Value, seg: &str) -> Option<&'s Value> {
-    let node = resolve(root, node);
-    if let Some(p) = node.get("properties").and_then(|p| p.get(seg)) {
-        return Some(resolve(root, p));
-    }
-    if seg.parse::<usize>().is_ok() {
-        if let Some(items) = node.get("items") {
-            return Some(resolve(root, items));
-        }
-    }
-    for k in ["anyOf", "oneOf", "allOf"] {
-        if let Some(found) = node
-            .get(k)
-            .and_then(Value::as_array)
-            .and_then(|alts| alts.iter().find_map(|a| child(root, a, seg)))
-        {
-            return Some(found);
-        }
-    }
-    node.get("additionalProperties")
-        .filter(|a| a.is_object())
-        .map(|a| resolve(root, a))
-}
-
 fn enum_values(node: &Value) -> Vec<String> {
     let mut out: Vec<String> = node
         .get("enum")

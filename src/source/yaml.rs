@@ -2,8 +2,9 @@
 //!
 //! Built on saphyr-parser's event stream (a state machine, no recursion), with our own tree
 //! builder so that every bound (depth, node count including alias expansion, scalar size) is
-//! checked as the tree grows, and duplicate keys and multi-document files are reported at
-//! their exact place.
+//! checked as the tree grows, and multi-document files are reported at their exact place.
+//! Duplicate keys are returned as found (what they mean depends on the mapping: the checker
+//! decides with the schema); the last value is kept, as the gateway's JSON layer keeps it.
 
 use std::collections::HashMap;
 
@@ -172,6 +173,18 @@ pub struct Parsed {
     pub value: Option<Value>,
     pub index: PointerIndex,
     pub diagnostics: Vec<Diagnostic>,
+    /// Every key written twice in one mapping, in document order.
+    pub duplicates: Vec<DuplicateKey>,
+}
+
+/// A key written again in the mapping that already has it.
+#[derive(Debug, Clone)]
+pub struct DuplicateKey {
+    /// The pointer of the key's value (its parent is the mapping).
+    pub ptr: String,
+    pub key: String,
+    pub first: Span,
+    pub again: Span,
 }
 
 enum Frame {
@@ -205,6 +218,7 @@ struct Builder<'a> {
     root: Option<Value>,
     index: PointerIndex,
     diags: Vec<Diagnostic>,
+    duplicates: Vec<DuplicateKey>,
 }
 
 /// Parses `expanded.text`; every span recorded refers to the original text.
@@ -224,6 +238,7 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
         // index (and the double memory that rehashing briefly needs).
         index: PointerIndex::with_capacity(text.len() / 20),
         diags: Vec::new(),
+        duplicates: Vec::new(),
     };
     let mut documents = 0usize;
     let mut fatal = false;
@@ -387,7 +402,13 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
         value,
         index: b.index,
         diagnostics: b.diags,
+        duplicates: b.duplicates,
     }
+}
+
+/// A JSON pointer token (RFC 6901).
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
 }
 
 impl Builder<'_> {
@@ -443,6 +464,7 @@ impl Builder<'_> {
     }
 
     fn attach(&mut self, value: Value, span: Span, plain: bool) {
+        let mut duplicate = None;
         let Some(top) = self.stack.last_mut() else {
             self.root = Some(value);
             self.index.insert(
@@ -500,13 +522,7 @@ impl Builder<'_> {
                         .get(&p)
                         .and_then(|&s| NodeSpans::from(s).key)
                         .unwrap_or(kspan);
-                    self.diags.push(
-                        Diagnostic::new("yaml/duplicate-key", format!("duplicate key `{k}`"))
-                            .at(kspan, "repeated here")
-                            .label(first, "first defined here")
-                            .help("the gateway refuses a mapping with a repeated key: keep one of them"),
-                    );
-                    return;
+                    duplicate = Some((k.clone(), first, kspan));
                 }
                 map.insert(k, value);
                 self.index.insert(
@@ -518,6 +534,35 @@ impl Builder<'_> {
                 );
             }
         }
+        if let Some((key, first, again)) = duplicate {
+            let ptr = self.path_to(&key);
+            self.duplicates.push(DuplicateKey {
+                ptr,
+                key,
+                first,
+                again,
+            });
+        }
+    }
+
+    /// The JSON pointer of `key` in the innermost mapping, written out from the frames around
+    /// it (only for the rare duplicate key: the index keeps hashes, not pointers).
+    fn path_to(&self, key: &str) -> String {
+        let mut out = String::new();
+        let outer = self.stack.len().saturating_sub(1);
+        for frame in &self.stack[..outer] {
+            out.push('/');
+            match frame {
+                Frame::Seq { items, .. } => out.push_str(&items.len().to_string()),
+                Frame::Map {
+                    key: Some((k, ..)), ..
+                } => out.push_str(&escape(k)),
+                Frame::Map { .. } => out.push('?'),
+            }
+        }
+        out.push('/');
+        out.push_str(&escape(key));
+        out
     }
 }
 
@@ -730,11 +775,17 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_are_errors_with_both_places() {
-        let p = load("a: 1\nb: 2\na: 3\n");
-        assert_eq!(p.diagnostics.len(), 1);
-        assert_eq!(p.diagnostics[0].rule, "yaml/duplicate-key");
-        assert_eq!(p.diagnostics[0].labels.len(), 2);
+    fn duplicate_keys_are_found_and_the_last_value_kept() {
+        let t = "a: 1\nb: 2\na: 3\n";
+        let p = load(t);
+        assert!(p.diagnostics.is_empty());
+        assert_eq!(p.value.unwrap()["a"], 3);
+        let [d] = p.duplicates.as_slice() else {
+            panic!("{:?}", p.duplicates)
+        };
+        assert_eq!((d.ptr.as_str(), d.key.as_str()), ("/a", "a"));
+        assert_eq!((d.first.start, d.again.start), (0, 10));
+        assert_eq!(&t[p.index.get("/a").unwrap().value.start..][..1], "3");
     }
 
     #[test]
