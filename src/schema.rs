@@ -14,6 +14,10 @@ use crate::config::Config;
 pub const DRAFT07_FILE: &str = "agw-config.schema.json";
 pub const DRAFT2020_FILE: &str = "agw-config.2020-12.schema.json";
 
+/// Every release's keys at once, each key or variant that one release lacks tagged with
+/// `x-agw-releases`: what `check` validates with, restricted to the judged release.
+pub const ALL_RELEASES_FILE: &str = "agw-config.all-releases.schema.json";
+
 /// The base of the stable URL editors point at: `{BASE}/v{version}/schema/{file}`.
 pub const PUBLISHED_BASE: &str = "https://raw.githubusercontent.com/agw-dev/agw";
 
@@ -95,13 +99,15 @@ pub fn files() -> Vec<(String, String)> {
     };
     let mut releases = Release::ALL.to_vec();
     releases.sort_by_key(|r| *r != Release::default());
-    releases
+    let mut out: Vec<(String, String)> = releases
         .into_iter()
         .flat_map(|r| {
             [Draft::Draft07, Draft::Draft2020_12]
                 .map(|d| (file_name(r, d), pretty(published(r, d))))
         })
-        .collect()
+        .collect();
+    out.push((ALL_RELEASES_FILE.to_string(), pretty(union(Draft::Draft07))));
+    out
 }
 
 /// The stable URL of the draft-07 schema of `release` for this version of agw:

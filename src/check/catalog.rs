@@ -187,11 +187,6 @@ rules! {
     "port: 70000",
     "port: 8080";
 
-    "config/not-checked", Note,
-    "a part of the file that agw accepts without checking",
-    "agw models the parts of the gateway configuration that matter for MCP and OAuth in depth. Other sections and policies (LLM routing, rate-limit servers, external authorization, ...) are accepted as written and not checked yet; the gateway itself still validates them at start-up.",
-    "", "";
-
     "auth/audiences-missing", Error,
     "`mcpAuthentication` without `audiences`",
     "The gateway refuses a file whose `mcpAuthentication` has no `audiences` (\"missing field `audiences`\"; agentgateway `types/agent.rs`, `McpAuthentication`, since 1.2): without it the token's `aud` claim would not be checked, and an access token the issuer minted for any other API would be accepted. Add the audience your authorization server puts in tokens for this gateway. For an Okta custom authorization server `.../oauth2/default` it is `api://default` unless you changed it (offered as a fix to confirm, with --unsafe-fixes).",

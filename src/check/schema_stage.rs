@@ -17,48 +17,106 @@ use crate::source::{PointerIndex, Span};
 
 const MAX_ERRORS: usize = 2000;
 
-struct Compiled {
-    schema: Value,
-    validator: Validator,
-}
+/// Files with fewer nodes than this get a validator pruned to their keys (see `validate`).
+const PRUNE_BELOW_NODES: usize = 20_000;
 
 /// The draft-07 schema of every release at once, which findings consult to say which release
-/// knows a key that the judged one does not.
+/// knows a key that the judged one does not. It is the file `agw schema` writes (a test keeps it
+/// equal to the model): reading it costs a fraction of generating it, on every run.
 fn union() -> &'static Value {
     static U: OnceLock<Value> = OnceLock::new();
-    U.get_or_init(|| schema::union(Draft::Draft07))
+    U.get_or_init(|| {
+        serde_json::from_str(include_str!(
+            "../../schema/agw-config.all-releases.schema.json"
+        ))
+        .unwrap_or_else(|_| schema::union(Draft::Draft07))
+    })
 }
 
-fn compiled(release: Release) -> &'static Compiled {
-    static C: [OnceLock<Compiled>; Release::ALL.len()] = [const { OnceLock::new() }; 2];
+/// What one release accepts, and its validator once a run needs the whole of it.
+struct Judged {
+    /// `None` when the release accepts the whole union (nothing is tagged for other releases).
+    restricted: Option<Value>,
+    validator: OnceLock<Validator>,
+    /// Whether a file has been validated as this release yet.
+    used: std::sync::atomic::AtomicBool,
+}
+
+impl Judged {
+    fn schema(&self) -> &Value {
+        self.restricted.as_ref().unwrap_or_else(|| union())
+    }
+}
+
+fn judged(release: Release) -> &'static Judged {
+    static J: [OnceLock<Judged>; Release::ALL.len()] = [const { OnceLock::new() }; 2];
     let i = Release::ALL
         .iter()
         .position(|r| *r == release)
         .unwrap_or_default();
-    C[i].get_or_init(|| {
-        let mut schema = union().clone();
-        release::restrict(&mut schema, release, Unknown::Refuse);
-        let validator = jsonschema::options()
-            .build(&schema)
-            .expect("the generated schema compiles");
-        Compiled { schema, validator }
+    J[i].get_or_init(|| {
+        let restricted = release::excludes_any(union(), release).then(|| {
+            let mut schema = union().clone();
+            release::restrict(&mut schema, release, Unknown::Refuse);
+            schema
+        });
+        Judged {
+            restricted,
+            validator: OnceLock::new(),
+            used: Default::default(),
+        }
     })
+}
+
+fn compile(schema: &Value) -> Validator {
+    jsonschema::options()
+        .build(schema)
+        .expect("the generated schema compiles")
 }
 
 /// The draft-07 schema `check` validates with for the default release (what is published, with
 /// the keys of other releases refused rather than left out).
 pub fn schema() -> &'static Value {
-    &compiled(Release::default()).schema
+    judged(Release::default()).schema()
 }
 
 /// Validates `value` as `release` would; returns diagnostics in document order.
 pub fn validate(value: &Value, index: &PointerIndex, release: Release) -> Vec<Diagnostic> {
-    let c = compiled(release);
-    if c.validator.is_valid(value) {
+    let j = judged(release);
+    // Compiling the whole schema costs more than checking a small file. The first file of a run
+    // gets a validator of only the keys it uses (the schema of a key the file never writes cannot
+    // report anything); later files, as in an editor session, share one of the whole schema, and
+    // so does a large file, for which listing its keys would cost more than it saves.
+    let pruned;
+    let validator = match j.validator.get() {
+        Some(v) => v,
+        None if index.len() < PRUNE_BELOW_NODES
+            && !j.used.swap(true, std::sync::atomic::Ordering::Relaxed) =>
+        {
+            let mut keys = std::collections::HashSet::new();
+            keys_of(value, &mut keys);
+            pruned = compile(&prune(j.schema(), &keys));
+            &pruned
+        }
+        None => j.validator.get_or_init(|| compile(j.schema())),
+    };
+    report(value, index, release, validator)
+}
+
+/// The findings of `validator` (compiled from `judged(release)`'s schema, whole or pruned) on
+/// `value`.
+fn report(
+    value: &Value,
+    index: &PointerIndex,
+    release: Release,
+    validator: &Validator,
+) -> Vec<Diagnostic> {
+    if validator.is_valid(value) {
         return Vec::new();
     }
+    let j = judged(release);
     let mut m = Mapper {
-        root: &c.schema,
+        root: j.schema(),
         release,
         index,
         out: Vec::new(),
@@ -67,7 +125,7 @@ pub fn validate(value: &Value, index: &PointerIndex, release: Release) -> Vec<Di
     };
     // A file with thousands of mistakes is not a file anyone will fix one by one; bounding the
     // work keeps a hostile input cheap. The per-rule cap in `check` says what was left out.
-    for e in c.validator.iter_errors(value).take(MAX_ERRORS) {
+    for e in validator.iter_errors(value).take(MAX_ERRORS) {
         m.map(&e);
     }
     let explained: std::collections::HashSet<usize> = m
@@ -683,6 +741,53 @@ fn place_name(definition: &str) -> Option<&'static str> {
 }
 
 /// The schema path of the object that holds the keyword an error names.
+/// Every key of every mapping in `v`.
+fn keys_of<'v>(v: &'v Value, out: &mut std::collections::HashSet<&'v str>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                out.insert(k);
+                keys_of(x, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| keys_of(x, out)),
+        _ => {}
+    }
+}
+
+/// `schema` with the subschema of every property whose name is not in `keys` replaced by `true`:
+/// nothing can be validated against it, and every schema path stays as it was, so findings are
+/// looked up in the whole schema.
+fn prune(schema: &Value, keys: &std::collections::HashSet<&str>) -> Value {
+    match schema {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v) {
+                        ("properties", Value::Object(props)) => Value::Object(
+                            props
+                                .iter()
+                                .map(|(name, sub)| {
+                                    let sub = if keys.contains(name.as_str()) {
+                                        prune(sub, keys)
+                                    } else {
+                                        Value::Bool(true)
+                                    };
+                                    (name.clone(), sub)
+                                })
+                                .collect(),
+                        ),
+                        _ => prune(v, keys),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|x| prune(x, keys)).collect()),
+        other => other.clone(),
+    }
+}
+
 /// The node at a schema path (`$ref` segments are followed in `root`).
 fn pointer<'v>(root: &'v Value, schema_path: &str) -> Option<&'v Value> {
     let mut cur = root;
@@ -997,6 +1102,45 @@ fn dns_name(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_pruned_validator_gives_the_verdict_of_the_whole_schema() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut compared = 0;
+        for kind in ["valid", "invalid"] {
+            for e in std::fs::read_dir(format!("{dir}/{kind}"))
+                .unwrap()
+                .flatten()
+            {
+                let path = e.path();
+                if path.extension().is_none_or(|x| x != "yaml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let expanded =
+                    crate::source::env::expand(&text, &crate::source::EnvOptions::default());
+                let parsed = crate::source::yaml::parse(&expanded, &Default::default());
+                let Some(value) = parsed.value else { continue };
+                for release in Release::ALL {
+                    let j = judged(release);
+                    let mut keys = std::collections::HashSet::new();
+                    keys_of(&value, &mut keys);
+                    let pruned = compile(&prune(j.schema(), &keys));
+                    let whole = j.validator.get_or_init(|| compile(j.schema()));
+                    let a = report(&value, &parsed.index, release, &pruned);
+                    let b = report(&value, &parsed.index, release, whole);
+                    let show = |d: &[Diagnostic]| {
+                        d.iter()
+                            .map(|d| format!("{} {}", d.rule, d.message))
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(show(&a), show(&b), "{}", path.display());
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 40, "{compared}");
+    }
+
     use super::*;
 
     #[test]

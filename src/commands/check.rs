@@ -112,7 +112,7 @@ pub fn run(a: CheckArgs) -> i32 {
             failures.push(e);
         }
     }
-    let reports: Vec<FileReport> = loaded.into_iter().map(|l| l.report).collect();
+    let reports: Vec<FileReport> = loaded.into_iter().map(Loaded::into_report).collect();
     let color = match a.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

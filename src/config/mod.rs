@@ -11,7 +11,6 @@ pub mod release;
 pub mod route;
 pub mod routing;
 pub mod surface;
-pub mod unchecked;
 pub mod walk;
 
 use indexmap::IndexMap;
@@ -28,7 +27,6 @@ pub use mcp::{McpBackend, McpShorthand, McpTarget};
 pub use policy::RoutePolicies;
 pub use route::{GatewayRefs, Route, RouteMatch, TopLevelRoute};
 pub use surface::Surface;
-pub use unchecked::Unchecked;
 
 /// An agentgateway configuration file (the local, file-based configuration).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]

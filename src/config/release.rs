@@ -80,6 +80,21 @@ pub enum Unknown {
     Refuse,
 }
 
+/// Whether anything in `schema` is tagged for releases other than `release` (when nothing is,
+/// [`restrict`] would change nothing).
+pub fn excludes_any(schema: &Value, release: Release) -> bool {
+    match schema {
+        Value::Object(o) => {
+            releases_of(schema).is_some_and(|rs| !rs.contains(&release))
+                || o.get(REQUIRED_KEY)
+                    .is_some_and(|r| r.get(release.label()).is_some())
+                || o.values().any(|v| excludes_any(v, release))
+        }
+        Value::Array(a) => a.iter().any(|v| excludes_any(v, release)),
+        _ => false,
+    }
+}
+
 /// The union schema as `release` sees it: properties and `oneOf`/`anyOf` variants tagged for
 /// other releases are dropped or refused (see [`Unknown`]).
 pub fn restrict(schema: &mut Value, release: Release, unknown: Unknown) {
@@ -182,6 +197,15 @@ mod tests {
             let named = r.describe().trim_end_matches(')');
             assert!(crate::LONG_VERSION.contains(named), "{named}");
         }
+    }
+
+    #[test]
+    fn excludes_any_finds_tags_of_other_releases() {
+        assert!(excludes_any(&union(), Release::V1_4_1));
+        assert!(excludes_any(&union(), Release::Main));
+        let only_main = json!({"properties": {"b": {"x-agw-releases": ["main"]}}});
+        assert!(!excludes_any(&only_main, Release::Main));
+        assert!(excludes_any(&only_main, Release::V1_4_1));
     }
 
     #[test]

@@ -145,6 +145,15 @@ impl PointerIndex {
             .find_map(|k| self.map.get(k).map(|&p| p.into()))
     }
 
+    /// How many nodes the file has.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
     /// The exact entry for `ptr`, without falling back.
     pub fn get(&self, ptr: &str) -> Option<NodeSpans> {
         let k = *PtrKey::prefixes(ptr).last()?;

@@ -148,6 +148,11 @@ fn secret_refs(text: &str) -> Vec<SecretRef> {
     let mut out = Vec::new();
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
+        // only a line with a `$` can read a variable; most lines of a large file have none
+        if !line.contains('$') {
+            line_start += line.len();
+            continue;
+        }
         let code = match line.find(" #") {
             _ if line.trim_start().starts_with('#') => "",
             Some(i) => &line[..i],

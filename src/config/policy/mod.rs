@@ -1,4 +1,5 @@
-//! Route-level policies. The ones agw understands are typed; the rest are accepted unchecked.
+//! Route-level policies. The ones agw's rules read are typed; the rest are described from the
+//! gateway's published schema (`Surface`) and kept as written.
 
 pub mod auth;
 pub mod authz;
