@@ -491,6 +491,24 @@ rules! {
     "providers:\n- name: shared\n  provider: openAI\n- name: shared\n  provider: anthropic",
     "providers:\n- name: shared-openai\n  provider: openAI\n- name: shared-anthropic\n  provider: anthropic";
 
+    "llm/provider-reference", Error,
+    "an LLM model's provider reference that the gateway cannot resolve",
+    "`provider: {reference: NAME}` takes the provider and its `params` from the entry of `llm.providers` with that name. The gateway refuses the file when no provider has the name (\"references unknown provider\"), when that provider itself refers to another, or when the model sets other `params` than `model` beside the reference (\"can only set params.model\"; agentgateway `types/local.rs`, `apply_provider_reference`).",
+    "providers:\n- name: shared\n  provider: openAI\nmodels:\n- name: gpt-4o\n  provider: {reference: shraed}",
+    "providers:\n- name: shared\n  provider: openAI\nmodels:\n- name: gpt-4o\n  provider: {reference: shared}";
+
+    "llm/custom-provider", Error,
+    "a custom LLM provider without `formats` or without a base URL",
+    "A `custom` provider is any server that speaks one of the API formats the gateway knows; it needs the formats it speaks and the server's `params.baseUrl` (on the model, or on the provider it refers to). The gateway refuses the file without either (\"custom provider ... requires params.baseUrl\", agentgateway `types/local.rs`).",
+    "models:\n- name: local\n  provider:\n    custom:\n      formats: [{type: completions}]",
+    "models:\n- name: local\n  provider:\n    custom:\n      formats: [{type: completions}]\n  params:\n    baseUrl: http://llm.internal:8000/v1";
+
+    "llm/base-url", Error,
+    "an LLM `params.baseUrl` that is not a plain base URL",
+    "The gateway splits a model's `baseUrl` into the host, port and path prefix it sends to; it refuses one that is not a URL, that has user info, a query or a fragment, or whose scheme is not http or https and that gives no port (agentgateway `types/local.rs`, `apply_base_url`).",
+    "params:\n  baseUrl: https://proxy.internal/v1?tenant=acme",
+    "params:\n  baseUrl: https://proxy.internal/v1";
+
     "llm/virtual-model-routing", Error,
     "a virtual model without exactly one routing strategy, without targets, or with its conditional fallback before the end",
     "`llm.virtualModels[].routing` sets one of `weighted`, `failover` and `conditional`, with at least one target; a conditional target without `when` is the fallback and must be last. The gateway refuses the file otherwise (agentgateway `types/local.rs`, `LocalLLMVirtualModel::routing_strategy`).",

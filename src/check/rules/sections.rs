@@ -18,6 +18,7 @@ pub fn check(ctx: &mut Ctx) {
         llm_model_names(ctx, llm);
         llm_provider_names(ctx, llm);
         llm_virtual_models(ctx, llm);
+        llm_model_providers(ctx, llm);
     }
 }
 
@@ -323,4 +324,128 @@ fn frontend_policies(ctx: &mut Ctx) {
             );
         }
     }
+}
+
+/// What the gateway refuses of a model's provider (agentgateway `types/local.rs`,
+/// `apply_provider_reference`, `apply_base_url` and the custom provider's conversion): a
+/// `{reference: NAME}` to a provider `llm.providers` does not have, or to one that itself refers
+/// to another; other `params` than `model` beside a reference (they come from the provider); a
+/// custom provider without `formats` or without a base URL; a `baseUrl` with user info, a query or
+/// a fragment, or with another scheme than http or https and no port.
+fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
+    let providers: HashMap<&str, (usize, &Value)> = items(llm, "providers")
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((p.get("name")?.as_str()?, (i, p))))
+        .collect();
+    let mut chained = std::collections::HashSet::new();
+    let mut bad_urls = std::collections::HashSet::new();
+    for (i, m) in items(llm, "models").iter().enumerate() {
+        let ptr = format!("/llm/models/{i}");
+        let name = m.get("name").and_then(Value::as_str).unwrap_or_default();
+        let mut params = m.get("params").cloned().unwrap_or(Value::Null);
+        let mut provider = m.get("provider");
+        // where the base URL the model uses is written
+        let mut base_url_ptr = format!("{ptr}/params/baseUrl");
+        if let Some(r) = m.pointer("/provider/reference").and_then(Value::as_str) {
+            let Some(&(pi, p)) = providers.get(r) else {
+                let mut d = Diagnostic::new(
+                    "llm/provider-reference",
+                    format!("model `{name}` refers to provider `{r}`, which `llm.providers` does not have: the gateway refuses the file"),
+                )
+                .at(ctx.value(&format!("{ptr}/provider/reference")), "no such provider");
+                d = match super::super::schema_stage::closest(r, providers.keys().copied()) {
+                    Some(c) => d.help(format!("did you mean `{c}`?")),
+                    None => d.help("add the provider to `llm.providers` with this `name`, or write the provider here"),
+                };
+                ctx.push(d);
+                continue;
+            };
+            if p.pointer("/provider/reference").is_some() && chained.insert(pi) {
+                ctx.push(
+                    Diagnostic::new(
+                        "llm/provider-reference",
+                        format!("provider `{r}` refers to another provider: the gateway refuses the file (llm.providers.{r} cannot reference another provider)"),
+                    )
+                    .at(ctx.value(&format!("/llm/providers/{pi}/provider/reference")), "a reference in a provider")
+                    .label(ctx.value(&format!("{ptr}/provider/reference")), "used here")
+                    .help("write the provider itself (`openAI`, `{custom: ...}`, ...) in `llm.providers`"),
+                );
+            }
+            for (k, v) in params.as_object().into_iter().flatten() {
+                let set = !v.is_null() && v != &Value::Bool(false);
+                if k != "model" && set {
+                    ctx.push(
+                        Diagnostic::new(
+                            "llm/provider-reference",
+                            format!("model `{name}` refers to provider `{r}` and sets `params.{k}`: the gateway refuses the file (a model that references a provider can only set params.model)"),
+                        )
+                        .at(ctx.key(&format!("{ptr}/params/{k}")), "comes from the provider")
+                        .help(format!("move `{k}` to the `params` of provider `{r}`, or give the model a provider of its own")),
+                    );
+                }
+            }
+            let mut inherited = p.get("params").cloned().unwrap_or(Value::Null);
+            if let (Some(model), Value::Object(o)) = (params.get("model").cloned(), &mut inherited)
+            {
+                o.insert("model".into(), model);
+            }
+            params = inherited;
+            provider = p.get("provider");
+            base_url_ptr = format!("/llm/providers/{pi}/params/baseUrl");
+        }
+        if let Some(custom) = provider.and_then(|p| p.get("custom")) {
+            let formats = custom.get("formats").and_then(Value::as_array);
+            if formats.is_none_or(|f| f.is_empty()) {
+                ctx.push(
+                    Diagnostic::new(
+                        "llm/custom-provider",
+                        format!("the custom provider of model `{name}` lists no `formats`: the gateway refuses the file"),
+                    )
+                    .at(ctx.key(&format!("{ptr}/provider")), "which API does it speak?")
+                    .help("add `formats:` with the API formats the server speaks, such as `- type: completions`"),
+                );
+            }
+            if params.get("baseUrl").is_none_or(Value::is_null)
+                && params.get("hostOverride").is_none_or(Value::is_null)
+            {
+                ctx.push(
+                    Diagnostic::new(
+                        "llm/custom-provider",
+                        format!("the custom provider of model `{name}` has no `params.baseUrl`: the gateway refuses the file"),
+                    )
+                    .at(ctx.key(&format!("{ptr}/provider")), "where is the server?")
+                    .help("add `params: {baseUrl: https://HOST/PATH}` to the model (or to the provider it refers to)"),
+                );
+            }
+        }
+        if let Some(url) = params.get("baseUrl").and_then(Value::as_str) {
+            if let Some(problem) =
+                base_url_problem(url).filter(|_| bad_urls.insert(base_url_ptr.clone()))
+            {
+                ctx.push(
+                    Diagnostic::new(
+                        "llm/base-url",
+                        format!("the `params.baseUrl` model `{name}` uses {problem}: the gateway refuses the file"),
+                    )
+                    .at(ctx.value(&base_url_ptr), "not a base URL")
+                    .help("write `https://HOST[:PORT][/PATH]`: a scheme (http or https, or any with a port), the host and the path, nothing else"),
+                );
+            }
+        }
+    }
+}
+
+/// Why the gateway refuses a model's `baseUrl`, if it does.
+fn base_url_problem(url: &str) -> Option<&'static str> {
+    let Some(u) = super::util::parse_url(url) else {
+        return Some("is not a URL");
+    };
+    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.contains('@') || url.contains('?') || url.contains('#') {
+        return Some("has user info, a query or a fragment");
+    }
+    let known = matches!(u.scheme.to_ascii_lowercase().as_str(), "http" | "https");
+    (!known && u.port.is_none()).then_some("has another scheme than http or https and no port")
 }
