@@ -467,6 +467,12 @@ rules! {
     "config:\n  tracing: {otlpEndpoint: http://otel:4317}\nfrontendPolicies:\n  tracing: {host: otel:4317}",
     "frontendPolicies:\n  tracing: {host: otel:4317}";
 
+    "config/tracing-endpoint", Error,
+    "a deprecated `config.tracing.otlpEndpoint` the gateway cannot convert",
+    "The gateway converts the deprecated `config.tracing` into `frontendPolicies.tracing`; its `otlpEndpoint` must be a URL with the scheme `http`, `https` or `grpc` and a host, or a bare `HOST:PORT`, or the gateway refuses the file (\"unsupported tracing endpoint scheme\", agentgateway `types/local.rs`, `parse_deprecated_tracing_endpoint`).",
+    "config:\n  tracing:\n    otlpEndpoint: otel-collector",
+    "config:\n  tracing:\n    otlpEndpoint: grpc://otel-collector:4317";
+
     "frontend/network-ext-authz-protocol", Error,
     "`frontendPolicies.networkExtAuthz` without the HTTP protocol",
     "The network-level external authorization of `frontendPolicies` calls its service over HTTP only; its `protocol` defaults to gRPC, so it must be written `protocol: {http: {}}`, or the gateway refuses the file (\"frontendPolicies.networkExtAuthz only supports protocol.http\", agentgateway `types/local.rs`).",

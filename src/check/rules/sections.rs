@@ -13,6 +13,7 @@ pub fn check(ctx: &mut Ctx) {
     ui_gateways(ctx);
     llm_gateways(ctx);
     frontend_policies(ctx);
+    tracing_endpoint(ctx);
     if let Some(llm) = &ctx.cfg.llm {
         let llm = &llm.value;
         llm_model_names(ctx, llm);
@@ -448,4 +449,46 @@ fn base_url_problem(url: &str) -> Option<&'static str> {
     }
     let known = matches!(u.scheme.to_ascii_lowercase().as_str(), "http" | "https");
     (!known && u.port.is_none()).then_some("has another scheme than http or https and no port")
+}
+
+/// The deprecated `config.tracing.otlpEndpoint` is a URL with scheme http, https or grpc, or a
+/// bare `HOST:PORT`; the gateway refuses anything else when it converts it (agentgateway
+/// `types/local.rs`, `parse_deprecated_tracing_endpoint`).
+fn tracing_endpoint(ctx: &mut Ctx) {
+    let Some(ep) = ctx
+        .cfg
+        .config
+        .as_ref()
+        .and_then(|c| c.value.pointer("/tracing/otlpEndpoint"))
+        .and_then(Value::as_str)
+    else {
+        return;
+    };
+    let problem = match ep.split_once("://") {
+        Some((scheme, rest)) => {
+            if !matches!(scheme, "http" | "https" | "grpc") {
+                Some(format!(
+                    "has the scheme `{scheme}`, which the gateway does not support"
+                ))
+            } else if rest.split(['/', '?', '#']).next().is_none_or(str::is_empty) {
+                Some("has no host".to_string())
+            } else {
+                None
+            }
+        }
+        None => match super::util::split_host_port(ep) {
+            Some((host, Some(_))) if !host.is_empty() => None,
+            _ => Some("is neither a URL nor `HOST:PORT`".to_string()),
+        },
+    };
+    if let Some(problem) = problem {
+        ctx.push(
+            Diagnostic::new(
+                "config/tracing-endpoint",
+                format!("`config.tracing.otlpEndpoint` {problem}: the gateway refuses the file"),
+            )
+            .at(ctx.value("/config/tracing/otlpEndpoint"), "not a tracing endpoint")
+            .help("write `http://HOST:4318`, `https://HOST`, `grpc://HOST:4317` or `HOST:4317`, or move the tracing settings to `frontendPolicies.tracing`"),
+        );
+    }
 }
