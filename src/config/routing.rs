@@ -181,9 +181,21 @@ fn match_rank(m: &RouteMatch, req: &Request) -> Option<Rank> {
     ))
 }
 
-/// Hostname matching with `*.example.com` wildcards (one or more labels).
+/// The host of a `Host` value without its port (`[::1]:3000` -> `::1`, `a.test:80` -> `a.test`).
+pub fn strip_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    host.rsplit_once(':')
+        .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        .map(|(h, _)| h)
+        .unwrap_or(host)
+}
+
+/// Hostname matching with `*.example.com` wildcards (one or more labels); a port on `host` is
+/// ignored.
 pub fn host_matches(pattern: &str, host: &str) -> bool {
-    let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    let host = strip_port(host).to_ascii_lowercase();
     let pattern = pattern.to_ascii_lowercase();
     match pattern.strip_prefix("*.") {
         Some(suffix) => host.ends_with(&format!(".{suffix}")),
@@ -191,34 +203,123 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-fn hosts_ok(site: &RouteSite, host: Option<&str>) -> bool {
-    let Some(host) = host else { return true };
-    if let RouteHome::Bind { listener, .. } = &site.home {
-        if let Some(h) = &listener.hostname {
-            if !host_matches(h, host) {
-                return false;
-            }
-        }
+/// How well a listener's `hostname` serves `host` (higher wins, 0 never): an exact hostname
+/// first, then the longest matching wildcard, then a listener without a hostname. The gateway
+/// picks the listener of a port this way before it ranks that listener's routes.
+pub fn listener_score(hostname: Option<&str>, host: Option<&str>) -> usize {
+    let host = host.map(strip_port);
+    match (hostname, host) {
+        (None, _) => 1,
+        (Some(h), Some(req)) if !h.starts_with("*.") && h.eq_ignore_ascii_case(req) => usize::MAX,
+        (Some(h), Some(req)) if h.starts_with("*.") && host_matches(h, req) => 2 + h.len(),
+        _ => 0,
     }
+}
+
+fn route_hosts_ok(site: &RouteSite, host: Option<&str>) -> bool {
+    let Some(host) = host else { return true };
     site.route.hostnames.is_empty() || site.route.hostnames.iter().any(|h| host_matches(h, host))
 }
 
-/// The route that serves `req`, or the `mcp:` shorthand when no route does and the shorthand
-/// would (every path on its own port; `/mcp`, `/sse` and `/.well-known` when on gateways).
-pub fn select<'a>(cfg: &'a Config, req: &Request) -> Option<Selected<'a>> {
-    let mut best: Option<(Rank, usize, RouteSite<'a>)> = None;
-    for (i, site) in routes(cfg).into_iter().enumerate() {
-        if !hosts_ok(&site, req.host) {
+/// One listener of the file with the routes it serves, in file order.
+struct ListenerRoutes<'a> {
+    port: Option<u32>,
+    hostname: Option<&'a str>,
+    routes: Vec<usize>,
+}
+
+/// Every HTTP listener of binds and gateways with the indexes (into `sites`) of its routes.
+fn listeners<'a>(cfg: &'a Config, sites: &[RouteSite<'a>]) -> Vec<ListenerRoutes<'a>> {
+    let mut out: Vec<ListenerRoutes<'a>> = Vec::new();
+    let mut of_listener: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (i, site) in sites.iter().enumerate() {
+        if let Some((listener, _)) = site.ptr.rsplit_once("/routes/") {
+            of_listener.entry(listener).or_default().push(i);
+        }
+    }
+    for (bi, bind) in cfg.binds.iter().enumerate() {
+        // an internal bind is reached only from other binds, never by a client's request
+        if bind.mode == Some(super::BindMode::Internal) {
             continue;
         }
-        let rank = route_rank(&site.route.effective_matches(), req);
-        if let Some(rank) = rank {
-            if best.as_ref().is_none_or(|(r, j, _)| (rank, i) < (*r, *j)) {
-                best = Some((rank, i, site));
+        for (li, listener) in bind.listeners.iter().enumerate() {
+            let at = format!("/binds/{bi}/listeners/{li}");
+            out.push(ListenerRoutes {
+                port: bind.port,
+                hostname: listener.hostname.as_deref(),
+                routes: of_listener.remove(at.as_str()).unwrap_or_default(),
+            });
+        }
+    }
+    for (gname, gw) in &cfg.gateways {
+        let named: Vec<(Option<&str>, Option<&str>)> = if gw.listeners.is_empty() {
+            vec![(None, None)]
+        } else {
+            gw.listeners
+                .iter()
+                .map(|l| (l.name.as_deref(), l.hostname.as_deref()))
+                .collect()
+        };
+        for (lname, hostname) in named {
+            let routes = sites
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| match &s.home {
+                    RouteHome::Gateways(refs) => refs.iter().any(|r| match r.split_once('/') {
+                        Some((g, l)) => g == gname && lname == Some(l),
+                        None => r == gname,
+                    }),
+                    RouteHome::Bind { .. } => false,
+                })
+                .map(|(i, _)| i)
+                .collect();
+            out.push(ListenerRoutes {
+                port: Some(gw.port),
+                hostname,
+                routes,
+            });
+        }
+    }
+    out
+}
+
+/// The route that serves `req`, or the `mcp:` shorthand when no route does and the shorthand
+/// would (every path on its own port; `/mcp`, `/sse` and `/.well-known` when on gateways). On
+/// each port the listener is chosen by hostname first ([`listener_score`]), as the gateway and
+/// `agw serve` choose it; then the routes of the chosen listeners are ranked.
+pub fn select<'a>(cfg: &'a Config, req: &Request) -> Option<Selected<'a>> {
+    let sites = routes(cfg);
+    let all = listeners(cfg, &sites);
+    let mut chosen: Vec<&ListenerRoutes> = Vec::new();
+    // without a host (`verify-token` without `--host`) the request may reach any listener
+    for l in all.iter().filter(|_| req.host.is_none()) {
+        chosen.push(l);
+    }
+    for l in all.iter().filter(|_| req.host.is_some()) {
+        let score = listener_score(l.hostname, req.host);
+        if score == 0 {
+            continue;
+        }
+        match chosen.iter().position(|c| c.port == l.port) {
+            Some(at) if listener_score(chosen[at].hostname, req.host) < score => chosen[at] = l,
+            Some(_) => {}
+            None => chosen.push(l),
+        }
+    }
+    let mut best: Option<(Rank, usize)> = None;
+    for i in chosen.iter().flat_map(|l| l.routes.iter().copied()) {
+        let site = &sites[i];
+        if !route_hosts_ok(site, req.host) {
+            continue;
+        }
+        if let Some(rank) = route_rank(&site.route.effective_matches(), req) {
+            if best.is_none_or(|(r, j)| (rank, i) < (r, j)) {
+                best = Some((rank, i));
             }
         }
     }
-    if let Some((_, _, site)) = best {
+    if let Some((_, i)) = best {
+        let site = sites.into_iter().nth(i)?;
         return Some(Selected::Route(Box::new(site)));
     }
     let m = cfg.mcp.as_ref()?;
@@ -304,6 +405,26 @@ mod tests {
         assert!(prefix_matches("/", "/anything"));
         assert!(host_matches("*.example.com", "a.b.example.com:8080"));
         assert!(!host_matches("*.example.com", "example.com"));
+    }
+
+    #[test]
+    fn the_listener_is_chosen_by_hostname_before_the_route() {
+        // one port, two listeners: without hostname an exact `/mcp`, with `api.example.test` a
+        // prefix `/mcp`; the named listener serves its host, whatever the routes' ranks
+        let c: Config = serde_json::from_value(serde_json::json!({"binds": [{"port": 3000, "listeners": [
+            {"routes": [{"name": "a", "matches": [{"path": {"exact": "/mcp"}}]}]},
+            {"hostname": "api.example.test", "routes": [{"name": "b", "matches": [{"path": {"pathPrefix": "/mcp"}}]}]}
+        ]}]}))
+        .unwrap();
+        let sel = |h: Option<&str>| name(select_route(&c, h, "/mcp", "GET"));
+        assert_eq!(sel(Some("api.example.test")).as_deref(), Some("b"));
+        assert_eq!(sel(Some("API.example.test:3000")).as_deref(), Some("b"));
+        assert_eq!(sel(Some("other.test")).as_deref(), Some("a"));
+        assert_eq!(
+            listener_score(Some("*.example.test"), Some("[::1]:3000")),
+            0
+        );
+        assert_eq!(strip_port("[::1]:3000"), "::1");
     }
 
     #[test]
