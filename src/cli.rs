@@ -294,7 +294,8 @@ pub struct VerifyTokenArgs {
     /// The MCP target of the call (default: from a `<target>_` prefix, or the only target)
     #[arg(long, value_name = "NAME")]
     pub target: Option<String>,
-    /// Arguments of the tool or prompt call, as a JSON object (bound to `mcp.tool.arguments`)
+    /// Arguments of the tool or prompt call, as a JSON object; they do not change the verdict,
+    /// since the gateway authorizes a call before it reads its arguments
     #[arg(long = "arguments", value_name = "JSON")]
     pub arguments: Option<String>,
     /// Also require this scope (in `scp` or `scope`); the gateway does not enforce scopes itself

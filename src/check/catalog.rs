@@ -637,7 +637,7 @@ rules! {
 
     "cel/unknown-field", Warning,
     "an `mcpAuthorization` rule reads an MCP field that does not exist",
-    "MCP authorization rules see `mcp.tool` (`name`, `target`, `arguments`), `mcp.prompt` and `mcp.resource`. A misspelt field is an error when the rule runs, so the rule never matches.",
+    "MCP authorization rules see `mcp.tool`, `mcp.prompt`, `mcp.resource` and `mcp.task`, each with `name` (a resource's URI) and `target`. The gateway authorizes a call before it reads the call, so `mcp.tool.arguments` is never set (its test `test_rbac_mcp_context_is_identity_only`, agentgateway `mcp/rbac.rs`): a rule that reads it, or a misspelt field, is an error when the rule runs, so the rule never matches: an allow rule allows nothing, a deny rule denies nothing, and a require rule denies every call (then the finding is an error).",
     "rules:\n- 'mcp.tool.nmae == \"echo\"'",
     "rules:\n- 'mcp.tool.name == \"echo\"'";
 

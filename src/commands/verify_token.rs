@@ -448,12 +448,10 @@ fn evaluate_call(
         _ => return Ok(None),
     };
     let as_called = name.clone();
-    let arguments = match &a.arguments {
-        Some(j) => {
-            serde_json::from_str::<Value>(j).map_err(|e| format!("--arguments is not JSON: {e}"))?
-        }
-        None => Value::Object(Default::default()),
-    };
+    if let Some(j) = &a.arguments {
+        serde_json::from_str::<Value>(j).map_err(|e| format!("--arguments is not JSON: {e}"))?;
+        eprintln!("agw: note: --arguments does not change the verdict: the gateway authorizes a call on the caller's identity and the call's name and target, before it reads the arguments (`mcp.tool.arguments` is never set)");
+    }
     let targets = applied
         .selected
         .as_ref()
@@ -479,16 +477,8 @@ fn evaluate_call(
         ),
     };
     let call = match kind {
-        "tool" => McpCall::Tool {
-            name,
-            target,
-            arguments,
-        },
-        "prompt" => McpCall::Prompt {
-            name,
-            target,
-            arguments,
-        },
+        "tool" => McpCall::Tool { name, target },
+        "prompt" => McpCall::Prompt { name, target },
         _ => McpCall::Resource { uri: name, target },
     };
     let rules: Vec<AuthzRule> = applied

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::config::policy::authz::{AuthzRule, RuleKind};
+use crate::config::policy::authz::{AuthzRule, RuleKind, MCP_CALL_FIELDS};
 
 /// What the MCP client asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,12 +19,10 @@ pub enum McpCall {
     Tool {
         name: String,
         target: Option<String>,
-        arguments: Value,
     },
     Prompt {
         name: String,
         target: Option<String>,
-        arguments: Value,
     },
     Resource {
         uri: String,
@@ -51,49 +49,26 @@ impl McpCall {
         }
     }
 
-    /// The value bound to `mcp`.
+    /// The value bound to `mcp`: `{tool|prompt|resource: {name, target}}`, the fields
+    /// `MCP_CALL_FIELDS` lists. The gateway authorizes a call before it looks at its arguments, so
+    /// they are not there (its test `test_rbac_mcp_context_is_identity_only`); a resource's name
+    /// is its URI.
     pub fn to_value(&self) -> Value {
-        let entry = |name: &str, target: &Option<String>, extra: Option<(&str, Value)>| {
-            let mut m = Map::new();
-            m.insert("name".into(), Value::String(name.into()));
-            m.insert(
-                "target".into(),
-                Value::String(target.clone().unwrap_or_default()),
-            );
-            if let Some((k, v)) = extra {
-                m.insert(k.into(), v);
-            }
-            Value::Object(m)
+        let (name, target) = match self {
+            McpCall::Tool { name, target } | McpCall::Prompt { name, target } => (name, target),
+            McpCall::Resource { uri, target } => (uri, target),
         };
+        let values = [
+            Value::String(name.clone()),
+            Value::String(target.clone().unwrap_or_default()),
+        ];
+        let entry: Map<String, Value> = MCP_CALL_FIELDS
+            .iter()
+            .map(|f| f.to_string())
+            .zip(values)
+            .collect();
         let mut mcp = Map::new();
-        match self {
-            McpCall::Tool {
-                name,
-                target,
-                arguments,
-            } => {
-                mcp.insert(
-                    "tool".into(),
-                    entry(name, target, Some(("arguments", arguments.clone()))),
-                );
-            }
-            McpCall::Prompt {
-                name,
-                target,
-                arguments,
-            } => {
-                mcp.insert(
-                    "prompt".into(),
-                    entry(name, target, Some(("arguments", arguments.clone()))),
-                );
-            }
-            McpCall::Resource { uri, target } => {
-                mcp.insert(
-                    "resource".into(),
-                    entry(uri, target, Some(("uri", Value::String(uri.clone())))),
-                );
-            }
-        }
+        mcp.insert(self.kind().into(), Value::Object(entry));
         Value::Object(mcp)
     }
 }
@@ -365,7 +340,6 @@ mod tests {
         McpCall::Tool {
             name: n.into(),
             target: Some("everything".into()),
-            arguments: Value::Object(Map::new()),
         }
     }
     fn claims(j: &str) -> Map<String, Value> {
@@ -429,10 +403,9 @@ mod tests {
         let p = McpCall::Prompt {
             name: "greet".into(),
             target: None,
-            arguments: Value::Null,
         };
         assert!(evaluate(&rules, None, &p).allowed);
-        let rules = [allow(r#"mcp.resource.uri.startsWith("file:///pub/")"#)];
+        let rules = [allow(r#"mcp.resource.name.startsWith("file:///pub/")"#)];
         let r = McpCall::Resource {
             uri: "file:///pub/a".into(),
             target: None,
@@ -453,17 +426,29 @@ mod number_tests {
         let call = McpCall::Tool {
             name: "x".into(),
             target: None,
-            arguments: serde_json::json!({"n": 5}),
         };
         for rule in [
             "jwt.exp > 100",
             "jwt.level == 3",
             "jwt.level >= 3 && jwt.neg < 0",
             "jwt.ratio < 1.0",
-            "mcp.tool.arguments.n == 5",
         ] {
             let d = evaluate(&[AuthzRule::Allow(rule.into())], Some(&c), &call);
             assert!(d.allowed, "{rule}: {:?}", d.rules[0].result);
         }
+        // identity and the call's name only, as the gateway sees them: a rule on the arguments
+        // never matches
+        let d = evaluate(
+            &[AuthzRule::Allow("mcp.tool.arguments.n == 5".into())],
+            Some(&c),
+            &call,
+        );
+        assert!(!d.allowed);
+        let d = evaluate(
+            &[AuthzRule::Allow("!has(mcp.tool.arguments)".into())],
+            Some(&c),
+            &call,
+        );
+        assert!(d.allowed, "{:?}", d.rules[0].result);
     }
 }

@@ -9,7 +9,9 @@ use cel::parser::Parser;
 
 use super::util::is_okta_issuer;
 use super::Ctx;
-use crate::config::policy::authz::{Authorization, AuthzRule, RuleKind};
+use crate::config::policy::authz::{
+    Authorization, AuthzRule, RuleKind, MCP_CALL_FIELDS, MCP_CALL_KINDS,
+};
 use crate::config::RoutePolicies;
 use crate::diag::{Diagnostic, Severity};
 
@@ -651,42 +653,64 @@ fn semantics(ctx: &mut Ctx, e: &Expression, refs: &[Ref]) {
 
 fn mcp_field(ctx: &mut Ctx, e: &Expression, r: &Ref, (a, _): (usize, usize)) {
     let first = r.path[1].as_str();
-    let (bad, known): (&str, &[&str]) = match first {
-        "tool" | "prompt" | "resource" => {
-            let Some(second) = r.path.get(2) else { return };
-            if first != "tool" || matches!(second.as_str(), "name" | "target" | "arguments") {
-                return;
-            }
-            (second, &["name", "target", "arguments"])
+    let (bad, known): (&str, &[&str]) = if MCP_CALL_KINDS.contains(&first) {
+        let Some(second) = r.path.get(2) else { return };
+        if MCP_CALL_FIELDS.contains(&second.as_str()) {
+            return;
         }
-        _ => (first, &["tool", "prompt", "resource"]),
+        (second, &MCP_CALL_FIELDS)
+    } else {
+        (first, &MCP_CALL_KINDS)
     };
     // locate the bad segment in the text of the chain
     let chain_text: String = e.text[a..].chars().take(r.chars.1 - r.chars.0).collect();
     let seg_start = chain_text.rfind(&format!(".{bad}")).map_or(0, |i| i + 1);
     let s = a + seg_start;
     let prefix = r.path[..r.path.iter().position(|p| p == bad).unwrap_or(1)].join(".");
-    let suggestion = crate::check::schema_stage::closest(bad, known.iter().copied());
-    let mut d = Diagnostic::new(
-        "cel/unknown-field",
-        format!(
-            "`{prefix}.{bad}` does not exist: `{prefix}` has {}",
-            known
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    )
-    .at(
-        ctx.inner(&e.ptr, &e.text, s, s + bad.len()),
-        "unknown field",
-    );
-    d = match suggestion {
-        Some(c) => d.help(format!("did you mean `{prefix}.{c}`?")),
-        None => d.help(format!("use one of: {}", known.join(", "))),
+    let listed = known
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let at = ctx.inner(&e.ptr, &e.text, s, s + bad.len());
+    // the call's arguments (and a resource's `uri`, which is its `name`) are fields users expect
+    let expected = MCP_CALL_KINDS.contains(&first) && matches!(bad, "arguments" | "uri");
+    let mut d = if expected {
+        let consequence = match e.kind {
+            RuleKind::Deny => "this deny rule never denies anything",
+            RuleKind::Require => "this require rule never passes, so every call is denied",
+            RuleKind::Allow => "this allow rule never allows anything",
+        };
+        Diagnostic::new(
+            "cel/unknown-field",
+            format!(
+                "`{prefix}.{bad}` is never set: the gateway authorizes an MCP call on the caller's identity and the call's {listed} only, so {consequence}"
+            ),
+        )
+        .at(at, "not visible to mcpAuthorization")
+        .help(if bad == "uri" {
+            format!("a resource's URI is its name: write `{prefix}.name`")
+        } else {
+            "decide on the tool's name (`mcp.tool.name`), its target and the token's claims; to judge arguments, use a guardrail (`mcpGuardrails`) or the MCP server itself".to_string()
+        })
+        .note("the gateway binds `mcp.tool`, `mcp.prompt` and `mcp.resource` with `name` and `target` before the call is read (its test `test_rbac_mcp_context_is_identity_only`)")
+    } else {
+        let suggestion = crate::check::schema_stage::closest(bad, known.iter().copied());
+        let d = Diagnostic::new(
+            "cel/unknown-field",
+            format!("`{prefix}.{bad}` does not exist: `{prefix}` has {listed}"),
+        )
+        .at(at, "unknown field");
+        match suggestion {
+            Some(c) => d.help(format!("did you mean `{prefix}.{c}`?")),
+            None => d.help(format!("use one of: {}", known.join(", "))),
+        }
+        .note("reading a field that does not exist is an error at request time, so the rule never matches")
     };
-    ctx.push(d.note("reading a field that does not exist is an error at request time, so the rule never matches"));
+    if e.kind == RuleKind::Require && expected {
+        d.severity = Severity::Error;
+    }
+    ctx.push(d);
 }
 
 #[cfg(test)]

@@ -52,3 +52,10 @@ impl AuthzRule {
         }
     }
 }
+
+/// The kinds of MCP call an `mcpAuthorization` rule sees (`mcp.tool`, ...), and the fields each
+/// has: the gateway binds the call's name (a resource's URI) and target, and nothing of its
+/// arguments (agentgateway `mcp/rbac.rs`, `ResourceId`). Read by the evaluator and by the
+/// `cel/unknown-field` rule.
+pub const MCP_CALL_KINDS: [&str; 4] = ["tool", "prompt", "resource", "task"];
+pub const MCP_CALL_FIELDS: [&str; 2] = ["name", "target"];

@@ -711,12 +711,10 @@ impl Session {
                     Kind::Tool => McpCall::Tool {
                         name: name.clone(),
                         target: Some(target.clone()),
-                        arguments: json!({}),
                     },
                     Kind::Prompt => McpCall::Prompt {
                         name: name.clone(),
                         target: Some(target.clone()),
-                        arguments: json!({}),
                     },
                     Kind::Resource => McpCall::Resource {
                         uri: name.clone(),
@@ -785,18 +783,15 @@ impl Session {
             .to_string();
         let (idx, own) = self.resolve(kind, &name)?;
         let target = self.names[idx].clone();
-        let arguments = params.get("arguments").cloned().unwrap_or(json!({}));
         let call = if kind == Kind::Tool {
             McpCall::Tool {
                 name: own.clone(),
                 target: Some(target),
-                arguments,
             }
         } else {
             McpCall::Prompt {
                 name: own.clone(),
                 target: Some(target),
-                arguments,
             }
         };
         let d = authorize(authz.route.mcp_authz(), authz.identity, &call);
