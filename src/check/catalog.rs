@@ -413,6 +413,12 @@ rules! {
     "policies:\n- name: {name: edge, namespace: default}\n  target: {gateway: {gatewayName: default, gatewayNamespace: default}}\n  policy:\n    cors: {allowOrigins: [\"*\"]}\n    timeout: {requestTimeout: 30s}",
     "policies:\n- name: {name: edge-cors, namespace: default}\n  target: {gateway: {gatewayName: default, gatewayNamespace: default}}\n  policy:\n    cors: {allowOrigins: [\"*\"]}\n- name: {name: edge-timeout, namespace: default}\n  target: {gateway: {gatewayName: default, gatewayNamespace: default}}\n  policy:\n    timeout: {requestTimeout: 30s}";
 
+    "policies/target-listener-and-port", Error,
+    "a `policies` entry whose gateway target sets both `listenerName` and `port`",
+    "A gateway target attaches a policy to a whole gateway, to one of its listeners (`listenerName`) or to the listeners of a port (`port`); the gateway refuses both at once (\"gateway policy target cannot set both listener_name and port\", agentgateway `types/agent.rs`, `ListenerTarget::validate`).",
+    "target:\n  gateway: {gatewayName: default, gatewayNamespace: default, listenerName: api, port: 3000}",
+    "target:\n  gateway: {gatewayName: default, gatewayNamespace: default, listenerName: api}";
+
     "policies/conditional-entries", Error,
     "a `conditional` policy list that is empty, too long, or has its fallback before the end",
     "`localRateLimit`, `remoteRateLimit`, `transformations`, `extAuthz`, `extProc` and `directResponse` take a `{conditional: [...]}` form whose entries are tried in order. The gateway refuses the file when the list is empty, has more than 64 entries, or has an entry without `condition` (the fallback) anywhere but last (agentgateway `types/local.rs`, `validate_local_conditional_policies`).",

@@ -35,6 +35,31 @@ pub fn check(ctx: &mut Ctx) {
     targeted_one_policy(ctx);
     conditional_entries(ctx);
     conditional_on_backends(ctx);
+    gateway_targets(ctx);
+}
+
+/// A gateway target names a listener or a port of the gateway, not both ("gateway policy target
+/// cannot set both listener_name and port", agentgateway `types/agent.rs`,
+/// `ListenerTarget::validate`).
+fn gateway_targets(ctx: &mut Ctx) {
+    for (i, tp) in ctx.cfg.policies.iter().enumerate() {
+        let Some(g) = tp.target.value.get("gateway") else {
+            continue;
+        };
+        let set = |k: &str| g.get(k).is_some_and(|v| !v.is_null());
+        if set("listenerName") && set("port") {
+            let at = format!("/policies/{i}/target/gateway");
+            ctx.push(
+                Diagnostic::new(
+                    "policies/target-listener-and-port",
+                    "a gateway target sets both `listenerName` and `port`: the gateway refuses the file",
+                )
+                .at(ctx.key(&format!("{at}/port")), "one or the other")
+                .label(ctx.key(&format!("{at}/listenerName")), "the listener")
+                .help("keep `listenerName` to target one listener, or `port` to target the listeners of a port"),
+            );
+        }
+    }
 }
 
 /// A policy attached to a backend runs once its backend is chosen, where a condition has no
