@@ -29,6 +29,7 @@ fn opts(root: &Path) -> CheckOptions {
         rules: RuleOptions {
             root: Some(root.to_path_buf()),
             strict_files: false,
+            ..Default::default()
         },
         ..Default::default()
     }

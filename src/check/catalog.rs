@@ -187,6 +187,12 @@ rules! {
     "port: 70000",
     "port: 8080";
 
+    "auth/oidc-cookie-secret", Warning,
+    "an `oidc` policy while `OIDC_COOKIE_SECRET` is not set",
+    "Browser sign-in (`oidc`) keeps its session in cookies encrypted with a key the gateway reads from its environment, `OIDC_COOKIE_SECRET`, not from the file. The gateway refuses a file with an `oidc` policy when the variable is not set (\"OIDC_COOKIE_SECRET is required when oidc is configured\", agentgateway `types/local.rs`). agw looks the variable up in the environment it checks with (`-e`, `--env-file`, the process): a warning, since the gateway's environment may differ.",
+    "# gateway started without OIDC_COOKIE_SECRET\npolicies:\n  oidc: {issuer: ..., clientId: ..., clientSecret: ..., redirectURI: ...}",
+    "# OIDC_COOKIE_SECRET=$(openssl rand -hex 32) agentgateway -f config.yaml\npolicies:\n  oidc: {issuer: ..., clientId: ..., clientSecret: ..., redirectURI: ...}";
+
     "auth/audiences-missing", Error,
     "`mcpAuthentication` without `audiences`",
     "The gateway refuses a file whose `mcpAuthentication` has no `audiences` (\"missing field `audiences`\"; agentgateway `types/agent.rs`, `McpAuthentication`, since 1.2): without it the token's `aud` claim would not be checked, and an access token the issuer minted for any other API would be accepted. Add the audience your authorization server puts in tokens for this gateway. For an Okta custom authorization server `.../oauth2/default` it is `api://default` unless you changed it (offered as a fix to confirm, with --unsafe-fixes).",

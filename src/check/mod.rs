@@ -177,7 +177,12 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         None
     };
     if let Some(cfg) = &config {
-        diags.extend(rules::run(cfg, &index, &src.text, &opts.rules));
+        let mut rule_opts = opts.rules.clone();
+        rule_opts.gateway_env.oidc_cookie_secret = opts
+            .env
+            .lookup("OIDC_COOKIE_SECRET")
+            .is_some_and(|v| !v.trim().is_empty());
+        diags.extend(rules::run(cfg, &index, &src.text, &rule_opts));
     }
     finish(src, diags, config, index, started, opts, redactions)
 }

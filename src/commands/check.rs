@@ -265,6 +265,7 @@ fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
         rules: RuleOptions {
             root: a.root.clone(),
             strict_files: a.strict_files,
+            ..Default::default()
         },
         policy,
         release: a.release.release(),

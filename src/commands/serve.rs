@@ -15,6 +15,7 @@ pub fn run(a: ServeArgs) -> i32 {
             rules: crate::check::rules::RuleOptions {
                 root: Some(a.root.clone()),
                 strict_files: false,
+                ..Default::default()
             },
             release: a.release.release(),
             ..Default::default()

@@ -104,6 +104,7 @@ impl Settings {
                     .map(resolve)
                     .or(workspace.map(PathBuf::from)),
                 strict_files: false,
+                ..Default::default()
             },
             policy,
             release,

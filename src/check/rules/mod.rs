@@ -7,6 +7,7 @@ mod cel;
 mod files;
 mod headers;
 mod mcp;
+mod oidc;
 mod okta;
 mod placeholder;
 mod policies;
@@ -35,6 +36,15 @@ pub struct RuleOptions {
     pub root: Option<PathBuf>,
     /// A referenced file that cannot be found is an error, not a warning.
     pub strict_files: bool,
+    /// What the environment agw checks with says about the gateway's own.
+    pub gateway_env: GatewayEnv,
+}
+
+/// Settings the gateway reads from its process environment rather than from the file.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayEnv {
+    /// `OIDC_COOKIE_SECRET` is set (the key of the browser sign-in cookies of `oidc` policies).
+    pub oidc_cookie_secret: bool,
 }
 
 pub struct Ctx<'a> {
@@ -204,6 +214,7 @@ pub fn run(cfg: &Config, index: &PointerIndex, text: &str, opts: &RuleOptions) -
     regex::check(&mut ctx);
     policies::check(&mut ctx);
     headers::check(&mut ctx);
+    oidc::check(&mut ctx);
     sections::check(&mut ctx);
     placeholder::check(&mut ctx);
     files::check(&mut ctx);
