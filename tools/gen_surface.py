@@ -36,7 +36,37 @@ OVERRIDES = {
     "LocalTLSServerConfig": "crate::config::ServerTls",
     "RouteMatch": "crate::config::RouteMatch",
     "HeaderModifier": "crate::config::policy::HeaderModifier",
+    # a string the gateway compiles as CEL: marked so that `check` parses every one
+    "Expression": "crate::config::surface::CelExpression",
 }
+
+# Strings the gateway compiles as CEL although its schema types them as plain strings:
+# definition -> keys (a map's values, or the value itself). agentgateway
+# http/transformation_cel.rs, LocalTransform: "using CEL expressions for values".
+CEL_STRINGS = {
+    "LocalTransform": ["add", "set", "replace", "body", "metadata"],
+}
+
+
+def mark_cel_strings(schema):
+    """Points the CEL_STRINGS of `schema` at the gateway's Expression definition."""
+    for name, keys in CEL_STRINGS.items():
+        props = schema.get("$defs", {}).get(name, {}).get("properties", {})
+        for k in keys:
+            p = props.get(k)
+            if not isinstance(p, dict):
+                continue
+            ref = {"$ref": "#/$defs/Expression"}
+            if p.get("type") == "object" or "additionalProperties" in p:
+                p.pop("additionalProperties", None)
+                p["additionalProperties"] = ref
+            else:
+                desc = p.get("description")
+                p.clear()
+                p["anyOf"] = [ref, {"type": "null"}]
+                if desc:
+                    p["description"] = desc
+
 
 # The releases, oldest first; the newest is the last.
 def releases(upstream):
@@ -44,7 +74,9 @@ def releases(upstream):
     for path in sorted(glob.glob(os.path.join(upstream, "config.schema.*.json"))):
         name = os.path.basename(path)[len("config.schema."):-len(".json")]
         label = name[1:] if name.startswith("v") else name.split("-")[0]
-        found.append((label, json.load(open(path))))
+        schema = json.load(open(path))
+        mark_cel_strings(schema)
+        found.append((label, schema))
     found.sort(key=lambda r: (r[0] == "main", r[0]))
     return found
 

@@ -643,7 +643,7 @@ rules! {
 
     "cel/syntax", Error,
     "a CEL expression does not compile",
-    "Authorization rules (`mcpAuthorization`, `authorization`), token location expressions and `bodyExpression` are CEL. The gateway compiles them at start-up and refuses the file when one does not parse. The finding points at the place in the expression where parsing failed. CEL writes `==`, `&&`, `||`, `in`, and strings in quotes.",
+    "Authorization rules (`mcpAuthorization`, `authorization`), token location expressions, `bodyExpression`, conditions of conditional policies, transformation values and every other value the gateway's schema types `Expression` are CEL. The gateway compiles them at start-up and refuses the file when one does not parse. The finding points at the place in the expression where parsing failed. CEL writes `==`, `&&`, `||`, `in`, and strings in quotes.",
     "rules:\n- 'mcp.tool.name == \"echo\" &&'",
     "rules:\n- 'mcp.tool.name == \"echo\" && jwt.sub == \"alice\"'";
 

@@ -21,6 +21,8 @@ enum Where {
     HttpAuthz,
     Location,
     Body,
+    /// Any other expression the gateway compiles (conditions, transformations, ...).
+    Other,
 }
 
 struct Expression {
@@ -33,7 +35,21 @@ struct Expression {
 }
 
 pub fn check(ctx: &mut Ctx) {
-    let exprs = expressions(ctx);
+    let mut exprs = expressions(ctx);
+    let known: std::collections::HashSet<String> = exprs.iter().map(|e| e.ptr.clone()).collect();
+    let others = super::expressions::surface_expressions(ctx.document(), ctx.text());
+    exprs.extend(
+        others
+            .into_iter()
+            .filter(|(ptr, _)| !known.contains(ptr))
+            .map(|(ptr, text)| Expression {
+                ptr,
+                text,
+                place: Where::Other,
+                kind: RuleKind::Allow,
+                okta: false,
+            }),
+    );
     // Large files repeat the same rules on many routes, often differing only in string
     // literals (`jwt.sub == "svc-17"`). Parse each distinct shape once (literals blanked to the
     // same length, so every offset stays valid) and spread the shapes over the cores.
@@ -371,6 +387,7 @@ fn place_name(p: Where) -> &'static str {
         Where::HttpAuthz => "`authorization` rule",
         Where::Location => "token location expression",
         Where::Body => "`bodyExpression`",
+        Where::Other => "CEL expression",
     }
 }
 
@@ -574,6 +591,10 @@ const OKTA_ACCESS_TOKEN_CLAIMS: &[&str] = &[
 const CONDITIONAL_CLAIMS: &[&str] = &["groups", "roles", "role", "permissions"];
 
 fn semantics(ctx: &mut Ctx, e: &Expression, refs: &[Ref]) {
+    // the variables of other expressions (requests, responses, backends) are not checked yet
+    if e.place == Where::Other {
+        return;
+    }
     let guarded: Vec<&str> = refs
         .iter()
         .filter(|r| r.test && r.path.len() == 2 && r.path[0] == "jwt")

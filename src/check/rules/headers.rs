@@ -24,7 +24,7 @@ pub fn check(ctx: &mut Ctx) {
             }
         }
     }
-    if ctx.text_contains("header") {
+    if ctx.text().contains("header") {
         locations(ctx.document(), String::new(), &mut bad);
     }
     for (ptr, name, what) in bad {

@@ -4,6 +4,7 @@
 
 mod auth;
 mod cel;
+mod expressions;
 mod files;
 mod headers;
 mod mcp;
@@ -164,9 +165,9 @@ impl<'a> Ctx<'a> {
             .get_or_init(|| serde_json::to_value(self.cfg).unwrap_or_default())
     }
 
-    /// Whether the file's text has `word` anywhere: a cheap test before a costly walk.
-    pub fn text_contains(&self, word: &str) -> bool {
-        self.text.contains(word)
+    /// The file's text.
+    pub fn text(&self) -> &str {
+        self.text
     }
 
     /// Whether the file itself spells the node at `ptr` (not through an alias or a default).

@@ -10,7 +10,7 @@ use super::Ctx;
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
-    if ctx.opts.gateway_env.oidc_cookie_secret || !ctx.text_contains("oidc") {
+    if ctx.opts.gateway_env.oidc_cookie_secret || !ctx.text().contains("oidc") {
         return;
     }
     let mut found = Vec::new();

@@ -156,7 +156,7 @@ const MAX_CONDITIONAL_ENTRIES: usize = 64;
 
 fn conditional_entries(ctx: &mut Ctx) {
     // the typed model keeps most of these policies as written; the document says where they are
-    if !ctx.text_contains("conditional") {
+    if !ctx.text().contains("conditional") {
         return;
     }
     let mut found = Vec::new();

@@ -103,7 +103,7 @@ pub struct Csrf {
 #[serde(deny_unknown_fields)]
 pub struct DelayPolicy {
     #[serde(rename = "duration")]
-    pub duration: Box<Expression>,
+    pub duration: Box<crate::config::surface::CelExpression>,
 }
 
 #[derive(JsonSchema)]
@@ -286,13 +286,13 @@ pub struct LocalBasicAuth {
 #[derive(JsonSchema)]
 pub struct LocalConditionalPolicyDirectResponse {
     #[serde(rename = "condition", default)]
-    pub condition: Option<Box<Expression>>,
+    pub condition: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "body", default)]
     pub body: Option<Box<Bytes>>,
     #[serde(rename = "bodyExpression", default)]
-    pub body_expression: Option<Box<Expression>>,
+    pub body_expression: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "headers", default)]
-    pub headers: indexmap::IndexMap<String, Box<Expression>>,
+    pub headers: indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "status")]
     pub status: u16,
 }
@@ -300,7 +300,7 @@ pub struct LocalConditionalPolicyDirectResponse {
 #[derive(JsonSchema)]
 pub struct LocalConditionalPolicyRateLimitSpec {
     #[serde(rename = "condition", default)]
-    pub condition: Option<Box<Expression>>,
+    pub condition: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "maxTokens", default)]
     pub max_tokens: Option<u64>,
     #[serde(rename = "tokensPerFill", default)]
@@ -486,10 +486,10 @@ pub struct Policy {
     #[serde(rename = "overrides", default)]
     pub overrides: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(rename = "transformations", default)]
-    pub transformations: Option<indexmap::IndexMap<String, Box<Expression>>>,
+    pub transformations: Option<indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>,
     #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "finalTransformations", default)]
-    pub final_transformations: Option<indexmap::IndexMap<String, Box<Expression>>>,
+    pub final_transformations: Option<indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>,
     #[serde(rename = "prompts", default)]
     pub prompts: Option<Box<PromptEnrichment>>,
     #[serde(rename = "modelAliases", default)]
@@ -620,16 +620,16 @@ pub struct RetryPolicy {
     #[serde(rename = "codes")]
     pub codes: Vec<u16>,
     #[serde(rename = "precondition", default)]
-    pub precondition: Option<Box<Expression>>,
+    pub precondition: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "condition", default)]
-    pub condition: Option<Box<Expression>>,
+    pub condition: Option<Box<crate::config::surface::CelExpression>>,
 }
 
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionAffinityPolicy {
     #[serde(rename = "source")]
-    pub source: Box<Expression>,
+    pub source: Box<crate::config::surface::CelExpression>,
 }
 
 #[derive(JsonSchema)]
@@ -705,7 +705,7 @@ pub enum AuthorizationLocation {
     #[serde(rename = "cookie")]
     Cookie(AuthorizationLocationCookie),
     #[serde(rename = "expression")]
-    Expression(Box<Expression>),
+    Expression(Box<crate::config::surface::CelExpression>),
 }
 
 #[derive(JsonSchema)]
@@ -881,7 +881,7 @@ pub struct OAuthTokenExchangeAuth {
     #[serde(rename = "clientAuth", default)]
     pub client_auth: Option<Box<OAuthClientAuth>>,
     #[serde(rename = "additionalParams", default)]
-    pub additional_params: indexmap::IndexMap<String, Box<Expression>>,
+    pub additional_params: indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "authorizationLocation", default)]
     pub authorization_location: Option<Box<AuthorizationLocation>>,
     #[serde(rename = "cache", default)]
@@ -960,8 +960,6 @@ pub struct BufferBody {
     pub failure_mode: Option<Box<FailureMode2>>,
 }
 
-pub type Expression = String;
-
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimpleLocalBackendPolicies {
@@ -987,24 +985,24 @@ pub struct ExtAuthzProtocolGrpc {
     #[serde(rename = "context", default)]
     pub context: Option<indexmap::IndexMap<String, String>>,
     #[serde(rename = "metadata", default)]
-    pub metadata: Option<indexmap::IndexMap<String, Box<Expression>>>,
+    pub metadata: Option<indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>,
 }
 
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtAuthzProtocolHttp {
     #[serde(rename = "path", default)]
-    pub path: Option<Box<Expression>>,
+    pub path: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "redirect", default)]
-    pub redirect: Option<Box<Expression>>,
+    pub redirect: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "body", default)]
-    pub body: Option<Box<Expression>>,
+    pub body: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "includeResponseHeaders", default)]
     pub include_response_headers: Vec<String>,
     #[serde(rename = "addRequestHeaders", default)]
-    pub add_request_headers: indexmap::IndexMap<String, Box<Expression>>,
+    pub add_request_headers: indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "metadata", default)]
-    pub metadata: indexmap::IndexMap<String, Box<Expression>>,
+    pub metadata: indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>,
 }
 
 #[derive(JsonSchema)]
@@ -1042,9 +1040,9 @@ pub struct BodyOptions {
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     #[serde(rename = "key")]
-    pub key: Vec<Box<Expression>>,
+    pub key: Vec<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "ttl")]
-    pub ttl: Box<Expression>,
+    pub ttl: Box<crate::config::surface::CelExpression>,
     #[serde(rename = "maxEntries", default)]
     pub max_entries: Option<u64>,
 }
@@ -1181,7 +1179,7 @@ pub struct LocalTCPRouteBackendKindService {
 pub struct LocalTCPRouteBackendKindDynamic {
     #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "target", default)]
-    pub target: Option<Box<Expression>>,
+    pub target: Option<Box<crate::config::surface::CelExpression>>,
 }
 
 #[derive(JsonSchema)]
@@ -1298,11 +1296,11 @@ pub struct ExtProc {
     #[serde(rename = "failureMode", default)]
     pub failure_mode: Option<Box<ExtProcFailureMode>>,
     #[serde(rename = "metadataContext", default)]
-    pub metadata_context: Option<indexmap::IndexMap<String, indexmap::IndexMap<String, Box<Expression>>>>,
+    pub metadata_context: Option<indexmap::IndexMap<String, indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>>,
     #[serde(rename = "requestAttributes", default)]
-    pub request_attributes: Option<indexmap::IndexMap<String, Box<Expression>>>,
+    pub request_attributes: Option<indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>,
     #[serde(rename = "responseAttributes", default)]
-    pub response_attributes: Option<indexmap::IndexMap<String, Box<Expression>>>,
+    pub response_attributes: Option<indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>,
     #[serde(rename = "processingOptions", default)]
     pub processing_options: Option<Box<ProcessingOptions>>,
     #[serde(flatten)]
@@ -1430,7 +1428,7 @@ pub struct Connect {
 #[serde(deny_unknown_fields)]
 pub struct LoggingPolicy {
     #[serde(rename = "filter", default)]
-    pub filter: Option<Box<Expression>>,
+    pub filter: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "add", default)]
     pub add: indexmap::IndexMap<String, String>,
     #[serde(rename = "remove", default)]
@@ -1476,7 +1474,7 @@ pub struct TracingConfig {
     #[serde(rename = "clientSampling", default)]
     pub client_sampling: Option<Box<StringBoolFloat>>,
     #[serde(rename = "filter", default)]
-    pub filter: Option<Box<Expression>>,
+    pub filter: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "path", default)]
     pub path: Option<String>,
     #[serde(rename = "protocol", default)]
@@ -1533,10 +1531,10 @@ pub struct LocalLLMModels {
     #[serde(rename = "overrides", default)]
     pub overrides: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(rename = "transformation", default)]
-    pub transformation: Option<indexmap::IndexMap<String, Box<Expression>>>,
+    pub transformation: Option<indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>,
     #[schemars(extend("x-agw-releases" = ["main"]))]
     #[serde(rename = "finalTransformation", default)]
-    pub final_transformation: Option<indexmap::IndexMap<String, Box<Expression>>>,
+    pub final_transformation: Option<indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>,
     #[serde(rename = "requestHeaders", default)]
     pub request_headers: Option<Box<crate::config::policy::HeaderModifier>>,
     #[serde(rename = "responseHeaders", default)]
@@ -1609,17 +1607,17 @@ pub enum TokenEndpointAuth {
 #[serde(deny_unknown_fields)]
 pub struct LocalTransform {
     #[serde(rename = "add", default)]
-    pub add: indexmap::IndexMap<String, String>,
+    pub add: indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "set", default)]
-    pub set: indexmap::IndexMap<String, String>,
+    pub set: indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "remove", default)]
     pub remove: Vec<String>,
     #[serde(rename = "replace", default)]
-    pub replace: Option<String>,
+    pub replace: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "body", default)]
-    pub body: Option<String>,
+    pub body: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "metadata", default)]
-    pub metadata: indexmap::IndexMap<String, String>,
+    pub metadata: indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>,
 }
 
 #[derive(JsonSchema)]
@@ -1669,7 +1667,7 @@ pub struct ProcessorKindRemote {
     #[serde(rename = "failureMode", default)]
     pub failure_mode: Option<Box<FailureMode>>,
     #[serde(rename = "metadata", default)]
-    pub metadata: indexmap::IndexMap<String, Box<Expression>>,
+    pub metadata: indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "requestHeaders", default)]
     pub request_headers: Option<Box<HeaderFilter>>,
     #[serde(flatten)]
@@ -2223,7 +2221,7 @@ pub enum LocalConditionalPolicyExtAuthzKind {
 #[derive(JsonSchema)]
 pub struct LocalConditionalPolicyExtAuthz {
     #[serde(rename = "condition", default)]
-    pub condition: Option<Box<Expression>>,
+    pub condition: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "policies", default)]
     pub policies: Option<Box<SimpleLocalBackendPolicies>>,
     #[serde(rename = "protocol", default)]
@@ -2262,17 +2260,17 @@ pub enum LocalConditionalPolicyExtProcKind {
 #[derive(JsonSchema)]
 pub struct LocalConditionalPolicyExtProc {
     #[serde(rename = "condition", default)]
-    pub condition: Option<Box<Expression>>,
+    pub condition: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "policies", default)]
     pub policies: Option<Box<SimpleLocalBackendPolicies>>,
     #[serde(rename = "failureMode", default)]
     pub failure_mode: Option<Box<ExtProcFailureMode>>,
     #[serde(rename = "metadataContext", default)]
-    pub metadata_context: Option<indexmap::IndexMap<String, indexmap::IndexMap<String, Box<Expression>>>>,
+    pub metadata_context: Option<indexmap::IndexMap<String, indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>>,
     #[serde(rename = "requestAttributes", default)]
-    pub request_attributes: Option<indexmap::IndexMap<String, Box<Expression>>>,
+    pub request_attributes: Option<indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>,
     #[serde(rename = "responseAttributes", default)]
-    pub response_attributes: Option<indexmap::IndexMap<String, Box<Expression>>>,
+    pub response_attributes: Option<indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>,
     #[serde(rename = "processingOptions", default)]
     pub processing_options: Option<Box<ProcessingOptions>>,
     #[serde(flatten)]
@@ -2309,7 +2307,7 @@ pub struct ProcessingOptions {
 #[derive(JsonSchema)]
 pub struct LocalConditionalPolicyLocalTransformationConfig {
     #[serde(rename = "condition", default)]
-    pub condition: Option<Box<Expression>>,
+    pub condition: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "request", default)]
     pub request: Option<Box<LocalTransform>>,
     #[serde(rename = "response", default)]
@@ -2338,7 +2336,7 @@ pub enum LocalConditionalPolicyRemoteRateLimitKind {
 #[derive(JsonSchema)]
 pub struct LocalConditionalPolicyRemoteRateLimit {
     #[serde(rename = "condition", default)]
-    pub condition: Option<Box<Expression>>,
+    pub condition: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "domain")]
     pub domain: String,
     #[serde(rename = "policies", default)]
@@ -2445,7 +2443,7 @@ pub struct OtlpLoggingConfig {
     #[serde(rename = "policies", default)]
     pub policies: Option<Box<SimpleLocalBackendPolicies>>,
     #[serde(rename = "filter", default)]
-    pub filter: Option<Box<Expression>>,
+    pub filter: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "fields", default)]
     pub fields: Option<Box<AccessLogFields>>,
     #[serde(rename = "protocol", default)]
@@ -2466,7 +2464,7 @@ pub struct DatabaseLoggingConfig {
     pub add: indexmap::IndexMap<String, String>,
 }
 
-pub type OrderedStringMapExpression = indexmap::IndexMap<String, Box<Expression>>;
+pub type OrderedStringMapExpression = indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>;
 
 #[derive(JsonSchema)]
 #[serde(untagged)]
@@ -2532,7 +2530,7 @@ pub struct LocalLLMProviderDefaults {
     #[serde(rename = "overrides", default)]
     pub overrides: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(rename = "transformation", default)]
-    pub transformation: Option<indexmap::IndexMap<String, Box<Expression>>>,
+    pub transformation: Option<indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>>,
     #[serde(rename = "requestHeaders", default)]
     pub request_headers: Option<Box<crate::config::policy::HeaderModifier>>,
     #[serde(rename = "responseHeaders", default)]
@@ -2770,7 +2768,7 @@ pub struct RawMetricFields {
 #[serde(deny_unknown_fields)]
 pub struct AwsSessionNameExpression {
     #[serde(rename = "expression")]
-    pub expression: Box<Expression>,
+    pub expression: Box<crate::config::surface::CelExpression>,
 }
 
 #[derive(JsonSchema)]
@@ -2788,7 +2786,7 @@ pub struct AwsSessionTag {
     #[serde(rename = "value", default)]
     pub value: Option<String>,
     #[serde(rename = "expression", default)]
-    pub expression: Option<Box<Expression>>,
+    pub expression: Option<Box<crate::config::surface::CelExpression>>,
 }
 
 #[derive(JsonSchema)]
@@ -2965,9 +2963,9 @@ pub struct DescriptorEntry {
     #[serde(rename = "type", default)]
     pub type_: Option<Box<RateLimitType>>,
     #[serde(rename = "cost", default)]
-    pub cost: Option<Box<Expression>>,
+    pub cost: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "limitOverride", default)]
-    pub limit_override: Option<Box<Expression>>,
+    pub limit_override: Option<Box<crate::config::surface::CelExpression>>,
 }
 
 #[derive(JsonSchema)]
@@ -3156,7 +3154,7 @@ pub struct Webhook {
     #[serde(rename = "target")]
     pub target: Box<SimpleLocalBackendSerde>,
     #[serde(rename = "headers", default)]
-    pub headers: indexmap::IndexMap<String, Box<Expression>>,
+    pub headers: indexmap::IndexMap<String, Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "forwardHeaderMatches", default)]
     pub forward_header_matches: Vec<Box<HeaderMatch>>,
     #[serde(rename = "failureMode", default)]
@@ -3302,7 +3300,7 @@ pub struct LocalLLMFailoverTarget {
 #[serde(deny_unknown_fields)]
 pub struct LocalLLMConditionalTarget {
     #[serde(rename = "when", default)]
-    pub when: Option<Box<Expression>>,
+    pub when: Option<Box<crate::config::surface::CelExpression>>,
     #[serde(rename = "model")]
     pub model: String,
 }

@@ -80,3 +80,24 @@ impl<T: JsonSchema> JsonSchema for Surface<T> {
         T::json_schema(g)
     }
 }
+
+/// The schema annotation of a value the gateway compiles as a CEL expression when it loads the
+/// file.
+pub const CEL_KEY: &str = "x-agw-cel";
+
+/// A CEL expression in a section agw keeps as written (the gateway's `Expression`): a string,
+/// marked [`CEL_KEY`] so that `check` finds every one and parses it as the gateway would.
+pub struct CelExpression;
+
+impl JsonSchema for CelExpression {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Expression".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A CEL expression, compiled when the gateway loads the file.",
+            CEL_KEY: true,
+        })
+    }
+}
