@@ -157,6 +157,11 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         })
     });
     diags.extend(schema_diags);
+    let surface_cel = if schema_ok {
+        rules::expressions::surface_expressions(&value)
+    } else {
+        Vec::new()
+    };
     let config = if schema_ok {
         // Consuming the value moves its strings into the model instead of copying them, which
         // keeps the peak memory of a large file to one tree.
@@ -178,6 +183,7 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
     };
     if let Some(cfg) = &config {
         let mut rule_opts = opts.rules.clone();
+        rule_opts.surface_cel = surface_cel;
         rule_opts.gateway_env.oidc_cookie_secret = opts
             .env
             .lookup("OIDC_COOKIE_SECRET")

@@ -37,14 +37,14 @@ struct Expression {
 pub fn check(ctx: &mut Ctx) {
     let mut exprs = expressions(ctx);
     let known: std::collections::HashSet<String> = exprs.iter().map(|e| e.ptr.clone()).collect();
-    let others = super::expressions::surface_expressions(ctx.document(), ctx.text());
     exprs.extend(
-        others
-            .into_iter()
+        ctx.opts
+            .surface_cel
+            .iter()
             .filter(|(ptr, _)| !known.contains(ptr))
             .map(|(ptr, text)| Expression {
-                ptr,
-                text,
+                ptr: ptr.clone(),
+                text: text.clone(),
                 place: Where::Other,
                 kind: RuleKind::Allow,
                 okta: false,

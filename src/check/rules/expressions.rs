@@ -27,9 +27,6 @@ struct Shape {
 struct Shapes {
     all: Vec<Shape>,
     root: usize,
-    /// The names of the keys whose value is an expression or a list or map of them: a file
-    /// without any of them has none, and is not walked.
-    keys: Vec<String>,
 }
 
 fn shapes() -> &'static Shapes {
@@ -43,25 +40,7 @@ fn shapes() -> &'static Shapes {
         };
         let root = b.build(schema, 0);
         b.settle();
-        // the keys whose value is an expression, or a list or map of them
-        let holds = |c: usize| {
-            let s = &b.all[c];
-            s.cel || s.items.is_some_and(|i| b.all[i].cel) || s.values.is_some_and(|v| b.all[v].cel)
-        };
-        let mut keys: Vec<String> = b
-            .all
-            .iter()
-            .flat_map(|s| s.props.iter())
-            .filter(|(_, &c)| holds(c))
-            .map(|(k, _)| k.clone())
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        Shapes {
-            all: b.all,
-            root,
-            keys,
-        }
+        Shapes { all: b.all, root }
     })
 }
 
@@ -173,26 +152,44 @@ impl Builder<'_> {
     }
 }
 
-/// Every CEL expression of the sections agw keeps as written, with its pointer; `text` is the
-/// file's text, to skip the walk when no key that can hold one is there.
-pub fn surface_expressions(document: &Value, text: &str) -> Vec<(String, String)> {
+/// Every CEL expression of the sections agw keeps as written in the file's tree `document`, with
+/// its pointer. `check` walks the parsed file once, before the typed model takes it apart.
+pub fn surface_expressions(document: &Value) -> Vec<(String, String)> {
     let shapes = shapes();
-    if !shapes.keys.iter().any(|k| text.contains(k.as_str())) {
-        return Vec::new();
-    }
     let mut out = Vec::new();
-    walk(shapes, shapes.root, document, String::new(), &mut out);
+    walk(shapes, shapes.root, document, &mut Vec::new(), &mut out);
     out
 }
 
-fn walk(shapes: &Shapes, id: usize, value: &Value, ptr: String, out: &mut Vec<(String, String)>) {
-    let shape = &shapes.all[id];
-    if !shape.reaches {
-        return;
+/// One step of the path to the node being walked; the pointer is written out only for a hit.
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+fn pointer(path: &[Step]) -> String {
+    let mut out = String::new();
+    for s in path {
+        out.push('/');
+        match s {
+            Step::Key(k) => out.push_str(&ptr_token(k)),
+            Step::Index(i) => out.push_str(&i.to_string()),
+        }
     }
+    out
+}
+
+fn walk<'v>(
+    shapes: &Shapes,
+    id: usize,
+    value: &'v Value,
+    path: &mut Vec<Step<'v>>,
+    out: &mut Vec<(String, String)>,
+) {
+    let shape = &shapes.all[id];
     if shape.cel {
         if let Value::String(s) = value {
-            out.push((ptr, s.clone()));
+            out.push((pointer(path), s.clone()));
         }
         return;
     }
@@ -201,14 +198,18 @@ fn walk(shapes: &Shapes, id: usize, value: &Value, ptr: String, out: &mut Vec<(S
         Value::Object(o) => {
             for (k, v) in o {
                 if let Some(c) = enter(shape.props.get(k).copied().or(shape.values)) {
-                    walk(shapes, c, v, format!("{ptr}/{}", ptr_token(k)), out);
+                    path.push(Step::Key(k));
+                    walk(shapes, c, v, path, out);
+                    path.pop();
                 }
             }
         }
         Value::Array(a) => {
             if let Some(c) = enter(shape.items) {
                 for (i, v) in a.iter().enumerate() {
-                    walk(shapes, c, v, format!("{ptr}/{i}"), out);
+                    path.push(Step::Index(i));
+                    walk(shapes, c, v, path, out);
+                    path.pop();
                 }
             }
         }

@@ -4,7 +4,7 @@
 
 mod auth;
 mod cel;
-mod expressions;
+pub mod expressions;
 mod files;
 mod headers;
 mod mcp;
@@ -39,6 +39,9 @@ pub struct RuleOptions {
     pub strict_files: bool,
     /// What the environment agw checks with says about the gateway's own.
     pub gateway_env: GatewayEnv,
+    /// The CEL expressions of the sections agw keeps as written (`expressions::surface_expressions`
+    /// of the parsed file), with their pointers.
+    pub surface_cel: Vec<(String, String)>,
 }
 
 /// Settings the gateway reads from its process environment rather than from the file.
