@@ -146,13 +146,19 @@ fn secret_refs(text: &str) -> Vec<SecretRef> {
         .expect("a valid pattern")
     });
     let mut out = Vec::new();
-    let mut line_start = 0;
-    for line in text.split_inclusive('\n') {
-        // only a line with a `$` can read a variable; most lines of a large file have none
-        if !line.contains('$') {
-            line_start += line.len();
+    // only a line with a `$` can read a variable, and most lines of a large file have none: go
+    // from `$` to `$`, each line once
+    let mut done_to = 0;
+    for (dollar, _) in text.match_indices('$') {
+        if dollar < done_to {
             continue;
         }
+        let line_start = text[..dollar].rfind('\n').map_or(0, |n| n + 1);
+        let line_end = text[dollar..]
+            .find('\n')
+            .map_or(text.len(), |n| dollar + n + 1);
+        done_to = line_end;
+        let line = &text[line_start..line_end];
         let code = match line.find(" #") {
             _ if line.trim_start().starts_with('#') => "",
             Some(i) => &line[..i],
@@ -177,7 +183,6 @@ fn secret_refs(text: &str) -> Vec<SecretRef> {
                 });
             }
         }
-        line_start += line.len();
     }
     out
 }
@@ -185,6 +190,9 @@ fn secret_refs(text: &str) -> Vec<SecretRef> {
 /// A stdio target without `clear_env: true` gets the gateway's whole environment, and with it
 /// every secret the file reads from there (those in the target's own `env` it gets on purpose).
 fn inherits_secrets(ctx: &mut Ctx, tptr: &str, name: &str, secrets: &[SecretRef]) {
+    if secrets.is_empty() {
+        return;
+    }
     let own = ctx.value(&format!("{tptr}/stdio/env"));
     let inherited: Vec<&SecretRef> = secrets
         .iter()
