@@ -78,10 +78,9 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         Ok(t) => t,
         Err((shown, e)) => {
             let src = SourceFile::new(name, shown);
-            let rule = if e.message.contains("larger than") {
-                "yaml/limit"
-            } else {
-                "yaml/encoding"
+            let rule = match e.kind {
+                source::DecodeErrorKind::TooLarge => "yaml/limit",
+                source::DecodeErrorKind::Encoding => "yaml/encoding",
             };
             let d = Diagnostic::new(rule, e.message)
                 .at(Span::new(e.offset, e.offset + 1), "here")

@@ -59,9 +59,19 @@ impl SourceFile {
 /// Why bytes could not become a `SourceFile`: reported at a position, as a finding.
 #[derive(Debug, Clone)]
 pub struct DecodeError {
+    pub kind: DecodeErrorKind,
     pub message: String,
     pub help: String,
     pub offset: usize,
+}
+
+/// Why bytes are not a file the gateway reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeErrorKind {
+    /// Beyond the size limit.
+    TooLarge,
+    /// Not UTF-8 (UTF-16 included), or with a NUL byte.
+    Encoding,
 }
 
 /// Turns raw bytes into text, refusing what the gateway would refuse before YAML parsing even
@@ -72,6 +82,7 @@ pub fn decode(bytes: Vec<u8>, limits: &Limits) -> Result<String, (String, Decode
         return Err((
             shown,
             DecodeError {
+                kind: DecodeErrorKind::TooLarge,
                 message: format!(
                     "file is {} bytes, larger than the {} byte limit",
                     bytes.len(),
@@ -92,6 +103,7 @@ pub fn decode(bytes: Vec<u8>, limits: &Limits) -> Result<String, (String, Decode
         return Err((
             shown,
             DecodeError {
+                kind: DecodeErrorKind::Encoding,
                 message: "the file is UTF-16, not UTF-8".into(),
                 help: "save it as UTF-8 (Windows PowerShell 5 writes UTF-16 with `>`; use `Out-File -Encoding utf8`)".into(),
                 offset: 0,
@@ -104,6 +116,7 @@ pub fn decode(bytes: Vec<u8>, limits: &Limits) -> Result<String, (String, Decode
                 return Err((
                     text.replace('\0', " "),
                     DecodeError {
+                        kind: DecodeErrorKind::Encoding,
                         message: "the file contains a NUL byte".into(),
                         help: "YAML files are text; remove the NUL byte (is this a binary file?)"
                             .into(),
@@ -122,6 +135,7 @@ pub fn decode(bytes: Vec<u8>, limits: &Limits) -> Result<String, (String, Decode
             Err((
                 lossy,
                 DecodeError {
+                    kind: DecodeErrorKind::Encoding,
                     message: format!("the file is not valid UTF-8: byte 0x{byte:02X} here"),
                     help: if byte >= 0xA0 {
                         "this looks like Latin-1 or Windows-1252 text; convert it to UTF-8 (for example `iconv -f WINDOWS-1252 -t UTF-8`)".into()
