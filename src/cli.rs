@@ -437,38 +437,9 @@ pub enum LogFormat {
 
 /// Go-style durations (`500ms`, `30s`, `1m30s`, `2h`), as in the configuration.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let bad = || format!("`{s}` is not a duration such as `500ms`, `30s` or `1m30s`");
-    let mut total = 0f64;
-    let mut rest = s.trim();
-    if rest.is_empty() {
-        return Err(bad());
+    match s.trim() {
+        "0" => Ok(std::time::Duration::ZERO),
+        t => crate::config::parse_duration(t)
+            .ok_or_else(|| format!("`{s}` is not a duration such as `500ms`, `30s` or `1m30s`")),
     }
-    if rest == "0" {
-        return Ok(std::time::Duration::ZERO);
-    }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        if num_len == 0 {
-            return Err(bad());
-        }
-        let n: f64 = rest[..num_len].parse().map_err(|_| bad())?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let factor = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += n * factor;
-        rest = &rest[unit_len..];
-    }
-    Ok(std::time::Duration::from_secs_f64(total))
 }

@@ -113,6 +113,40 @@ impl Config {
     }
 }
 
+/// A Go-style duration as the gateway reads it (`500ms`, `30s`, `1m30s`, `2h`, what
+/// [`DURATION_PATTERN`] describes): the one parser of the file's durations, the command line's
+/// and the runtime's.
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        if num_len == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * seconds;
+        rest = &rest[unit_len..];
+    }
+    std::time::Duration::try_from_secs_f64(total).ok()
+}
+
 /// Go-style duration, as the gateway parses it (`500ms`, `30s`, `1m30s`, `2h`).
 pub const DURATION_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
 
@@ -131,4 +165,24 @@ pub(crate) fn optional_duration_schema(g: &mut schemars::SchemaGenerator) -> sch
     let mut s = duration_schema(g);
     s.insert("type".into(), serde_json::json!(["string", "null"]));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn durations_parse_as_the_gateway_writes_them() {
+        let d = super::parse_duration;
+        assert_eq!(d("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(d("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(d("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(d("250us"), Some(Duration::from_micros(250)));
+        for bad in ["", "10", "s", "1d", "1.2.3s", " 1s", "-1s"] {
+            assert_eq!(d(bad), None, "{bad:?}");
+        }
+        // the command line also takes a bare `0` and surrounding spaces
+        assert_eq!(crate::cli::parse_duration(" 0 "), Ok(Duration::ZERO));
+        assert!(crate::cli::parse_duration("1d").is_err());
+    }
 }

@@ -39,7 +39,7 @@ impl CorsCtx {
             max_age: c
                 .max_age
                 .as_deref()
-                .and_then(|d| crate::cli::parse_duration(d).ok())
+                .and_then(crate::config::parse_duration)
                 .and_then(|d| HeaderValue::from_str(&d.as_secs().to_string()).ok()),
         }
     }

@@ -81,7 +81,7 @@ impl RateLimit {
         if l.kind == Some(RateLimitKind::Tokens) {
             return None; // LLM tokens: nothing to count here
         }
-        let every = crate::cli::parse_duration(&l.fill_interval).ok()?;
+        let every = crate::config::parse_duration(&l.fill_interval)?;
         if every.is_zero() {
             return None;
         }
@@ -517,7 +517,7 @@ impl Builder<'_> {
             .timeout
             .as_ref()
             .and_then(|t| t.request_timeout.as_deref())
-            .and_then(|d| crate::cli::parse_duration(d).ok())
+            .and_then(crate::config::parse_duration)
             .filter(|d| !d.is_zero());
         let backend = if let Some(m) = shorthand {
             Backend::Mcp(Arc::new(McpCtx::new(ptr.clone(), m.clone())))

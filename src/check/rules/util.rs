@@ -263,33 +263,7 @@ pub fn served_paths(matches: &[RouteMatch]) -> Vec<String> {
 
 /// Parses a Go-style duration (`1m30s`, `500ms`) into nanoseconds.
 pub fn duration_nanos(s: &str) -> Option<u128> {
-    let mut total: f64 = 0.0;
-    let mut rest = s;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_end] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += n * mult;
-        rest = &rest[unit_end..];
-    }
-    Some(total as u128)
+    crate::config::parse_duration(s).map(|d| d.as_nanos())
 }
 
 /// The JSON-pointer escaping of one token.
