@@ -5,8 +5,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use crate::check::rules::util::is_okta_issuer;
 use crate::config::policy::auth::{Jwks, JwtAuth, McpAuthentication};
 use crate::config::{walk, Config};
@@ -213,14 +211,7 @@ fn mcp_site(ptr: String, a: &McpAuthentication) -> AuthSite {
     let scopes = a
         .resource_metadata
         .as_ref()
-        .and_then(|m| m.get("scopesSupported"))
-        .and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
+        .map(|m| m.scopes_supported())
         .unwrap_or_default();
     AuthSite {
         ptr,

@@ -50,7 +50,7 @@ pub fn request_base(parts: &Parts) -> String {
 
 /// `scheme://authority` of `resourceMetadata.resource`, if it is a URL.
 fn resource_base(auth: &McpAuthentication) -> Option<String> {
-    let r = auth.resource_metadata.as_ref()?.get("resource")?.as_str()?;
+    let r = auth.resource_metadata.as_ref()?.resource()?;
     let uri: http::Uri = r.parse().ok()?;
     Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
 }
@@ -169,10 +169,10 @@ pub fn protected_resource_metadata(
     );
     m.insert("resource_type".into(), Value::String("mcp-server".into()));
     if let Some(extra) = &auth.resource_metadata {
-        let mut keys: Vec<&String> = extra.keys().collect();
-        keys.sort();
-        for k in keys {
-            m.insert(snake_case(k), extra[k].clone());
+        let mut entries: Vec<_> = extra.iter().collect();
+        entries.sort_by_key(|(k, _)| *k);
+        for (k, v) in entries {
+            m.insert(snake_case(k), v.clone());
         }
     }
     Value::Object(m)

@@ -4,8 +4,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::verify::Policy;
 use crate::config::policy::auth::{
     AuthMode, Jwks, JwtAuth, JwtValidationOptions, McpAuthentication,
@@ -71,16 +69,7 @@ pub fn from_mcp_authentication(
     let scopes_supported = a
         .resource_metadata
         .as_ref()
-        .and_then(|m| {
-            m.get("scopesSupported")
-                .or_else(|| m.get("scopes_supported"))
-        })
-        .and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|m| m.scopes_supported())
         .unwrap_or_default();
     let mut p = Policy::new(a.issuer.clone(), jwks);
     p.audiences = a.audiences.clone().unwrap_or_default();

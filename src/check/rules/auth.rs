@@ -730,10 +730,7 @@ pub fn shorthand_gateways(ctx: &Ctx) -> Option<Vec<String>> {
 }
 
 fn resource_value(auth: &McpAuthentication) -> Option<&str> {
-    auth.resource_metadata
-        .as_ref()
-        .and_then(|m| m.get("resource"))
-        .and_then(|v| v.as_str())
+    auth.resource_metadata.as_ref()?.resource()
 }
 
 fn resource_path(

@@ -55,7 +55,7 @@ pub fn check(ctx: &mut Ctx) {
             value(ctx, || format!("{ptr}/clientSecret"), c, "client secret");
         }
         let mut meta = Vec::new();
-        for (k, v) in m.resource_metadata.iter().flatten() {
+        for (k, v) in m.resource_metadata.iter().flat_map(|r| r.iter()) {
             strings(&mut meta, k, None, v);
         }
         for (k, i, v) in meta {

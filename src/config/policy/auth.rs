@@ -21,7 +21,7 @@ pub struct McpAuthentication {
     /// Extra protected resource metadata (RFC 9728), written in camelCase and published in
     /// snake_case: `resource`, `scopesSupported`, `bearerMethodsSupported`, ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_metadata: Option<IndexMap<String, serde_json::Value>>,
+    pub resource_metadata: Option<ResourceMetadata>,
     /// Where the signing keys are. Default: `{issuer}/.well-known/jwks.json`, which is wrong
     /// for Okta (`{issuer}/v1/keys`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -199,4 +199,37 @@ pub struct JwtProvider {
     pub jwks: Jwks,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_validation_options: Option<JwtValidationOptions>,
+}
+
+/// The extra OAuth protected resource metadata of `mcpAuthentication` (RFC 9728), as written
+/// (camelCase keys, which the gateway publishes in snake_case). The fields agw reads have one
+/// accessor each, so every reader agrees on them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct ResourceMetadata(pub IndexMap<String, serde_json::Value>);
+
+impl ResourceMetadata {
+    /// `resource`: the protected resource's URL.
+    pub fn resource(&self) -> Option<&str> {
+        self.0.get("resource").and_then(serde_json::Value::as_str)
+    }
+
+    /// `scopesSupported` (or `scopes_supported`): the scopes clients may ask for.
+    pub fn scopes_supported(&self) -> Vec<String> {
+        self.0
+            .get("scopesSupported")
+            .or_else(|| self.0.get("scopes_supported"))
+            .and_then(serde_json::Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every entry, in the file's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &serde_json::Value)> {
+        self.0.iter()
+    }
 }
