@@ -540,8 +540,8 @@ rules! {
     "models:\n- name: gpt-4o*\nvirtualModels:\n- name: default\n  routing:\n    weighted:\n      targets: [{model: gpt-4o-mini}]";
 
     "headers/invalid-name", Error,
-    "a header match or a credential location whose header name is not valid HTTP",
-    "The gateway parses the `name` of a header match (an HTTP header, or one of the pseudo-headers `:method`, `:scheme`, `:authority`, `:path`, `:status`) and the header of a credential `location: {header: {name}}` as HTTP header names when it loads the file, and refuses one that is not (agentgateway `http/mod.rs`, `HeaderOrPseudo`; `http/auth/mod.rs`, `AuthorizationLocation`).",
+    "a header match, credential location or header modifier whose header name (or value) is not valid HTTP",
+    "The gateway parses the `name` of a header match (an HTTP header, or one of the pseudo-headers `:method`, `:scheme`, `:authority`, `:path`, `:status`) and the header of a credential `location: {header: {name}}` as HTTP header names when it loads the file, and refuses one that is not (agentgateway `http/mod.rs`, `HeaderOrPseudo`; `http/auth/mod.rs`, `AuthorizationLocation`). The names and values of `requestHeaderModifier` and `responseHeaderModifier` are parsed when a request passes (`http/filters.rs`, `HeaderModifier::apply`): an invalid one fails every request the modifier applies to.",
     "matches:\n- headers:\n  - name: \"x tenant\"\n    value: {exact: acme}",
     "matches:\n- headers:\n  - name: x-tenant\n    value: {exact: acme}";
 

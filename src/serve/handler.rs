@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use http::header::{self, HeaderName, HeaderValue};
 use http::request::Parts;
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 
 use super::auth::{AuthCtx, AuthKind, Identity, Outcome};
@@ -17,7 +17,6 @@ use super::router;
 use super::runtime::{Backend, RouteCtx};
 use super::{mcp, proxy, wellknown, Shared};
 use crate::config::policy::auth::AuthMode;
-use crate::config::policy::traffic::HeaderModifier;
 
 /// What the request log line reports beyond method, path and status.
 #[derive(Default)]
@@ -186,7 +185,9 @@ async fn dispatch(
         },
     };
     if let Some(m) = &route.policies.response_header_modifier {
-        modify_headers(m, resp.headers_mut());
+        if let Err(e) = m.apply(resp.headers_mut()) {
+            return invalid_header(&e);
+        }
     }
     if let Some(c) = &route.cors {
         c.apply(origin.as_ref(), resp.headers_mut());
@@ -279,7 +280,9 @@ async fn through_route(
         }
     }
     if let Some(m) = &route.policies.request_header_modifier {
-        modify_headers(m, &mut parts.headers);
+        if let Err(e) = m.apply(&mut parts.headers) {
+            return invalid_header(&e);
+        }
     }
     if let Some(rr) = &route.policies.request_redirect {
         return super::rewrite::redirect(rr, &parts, matched_prefix);
@@ -332,27 +335,10 @@ fn matched_prefix(route: &RouteCtx, req: &router::Request) -> Option<String> {
     }
 }
 
-/// `add` appends, `set` replaces, `remove` deletes.
-pub fn modify_headers(m: &HeaderModifier, h: &mut HeaderMap) {
-    for (k, v) in &m.set {
-        if let (Ok(k), Ok(v)) = (
-            HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(v),
-        ) {
-            h.insert(k, v);
-        }
-    }
-    for (k, v) in &m.add {
-        if let (Ok(k), Ok(v)) = (
-            HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(v),
-        ) {
-            h.append(k, v);
-        }
-    }
-    for k in &m.remove {
-        if let Ok(k) = HeaderName::from_bytes(k.as_bytes()) {
-            h.remove(k);
-        }
-    }
+/// The answer to a request whose header modifier cannot be applied (the gateway fails it too).
+fn invalid_header(why: &str) -> Response<Body> {
+    body::json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &serde_json::json!({"error": "invalid_header_modifier", "error_description": why}),
+    )
 }

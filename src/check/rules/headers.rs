@@ -2,7 +2,9 @@
 //! header names: the names of header matches (`HeaderOrPseudo`, agentgateway `http/mod.rs`,
 //! which also takes the pseudo-headers `:method`, `:scheme`, `:authority`, `:path` and
 //! `:status`) and the header of a credential location (`AuthorizationLocation::Header`,
-//! `http/auth/mod.rs`). CORS lists have their own rule (`cors/invalid-name`).
+//! `http/auth/mod.rs`). The names and values of a header modifier are parsed when a request
+//! passes through it (`http/filters.rs`, `HeaderModifier::apply`), and an invalid one fails every
+//! such request. CORS lists have their own rule (`cors/invalid-name`).
 
 use serde_json::Value;
 
@@ -14,6 +16,7 @@ const PSEUDO_HEADERS: [&str; 5] = [":method", ":scheme", ":authority", ":path", 
 
 pub fn check(ctx: &mut Ctx) {
     let mut bad: Vec<(String, String, &'static str)> = Vec::new();
+    let mut modifiers: Vec<(String, String, bool)> = Vec::new();
     for site in ctx.routes.iter() {
         for (mi, m) in site.route.matches.iter().flatten().enumerate() {
             for (hi, h) in m.headers.iter().enumerate() {
@@ -24,8 +27,23 @@ pub fn check(ctx: &mut Ctx) {
             }
         }
     }
-    if ctx.text().contains("header") {
-        locations(ctx.document(), String::new(), &mut bad);
+    if ctx.text().contains("eader") {
+        locations(ctx.document(), String::new(), &mut bad, &mut modifiers);
+    }
+    for (ptr, text, is_value) in modifiers {
+        let (what, label) = if is_value {
+            (format!("the value `{text}`"), "not a header value")
+        } else {
+            (format!("`{text}`"), "not a header name")
+        };
+        ctx.push(
+            Diagnostic::new(
+                "headers/invalid-name",
+                format!("{what} in a header modifier is not valid HTTP: every request it applies to fails in the gateway"),
+            )
+            .at(if is_value { ctx.value(&ptr) } else { ctx.key(&ptr) }, label)
+            .help("a header name is one word of letters, digits and `-`; a value has no line breaks or control characters"),
+        );
     }
     for (ptr, name, what) in bad {
         ctx.push(
@@ -39,8 +57,14 @@ pub fn check(ctx: &mut Ctx) {
     }
 }
 
-/// Every `{header: {name: NAME}}` credential location in `v` whose name is not a header name.
-fn locations(v: &Value, at: String, out: &mut Vec<(String, String, &'static str)>) {
+/// Every `{header: {name: NAME}}` credential location in `v` whose name is not a header name,
+/// and every invalid name or value of a header modifier (`true`: a value).
+fn locations(
+    v: &Value,
+    at: String,
+    out: &mut Vec<(String, String, &'static str)>,
+    modifiers: &mut Vec<(String, String, bool)>,
+) {
     match v {
         Value::Object(o) => {
             for (k, x) in o {
@@ -56,14 +80,44 @@ fn locations(v: &Value, at: String, out: &mut Vec<(String, String, &'static str)
                         }
                     }
                 }
-                locations(x, ptr, out);
+                if k == "requestHeaderModifier" || k == "responseHeaderModifier" {
+                    modifier(x, &ptr, modifiers);
+                }
+                locations(x, ptr, out, modifiers);
             }
         }
         Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
-                locations(x, format!("{at}/{i}"), out);
+                locations(x, format!("{at}/{i}"), out, modifiers);
             }
         }
         _ => {}
+    }
+}
+
+fn modifier(m: &Value, ptr: &str, out: &mut Vec<(String, String, bool)>) {
+    for key in ["add", "set"] {
+        for (name, value) in m.get(key).and_then(Value::as_object).into_iter().flatten() {
+            let at = format!("{ptr}/{key}/{}", ptr_token(name));
+            if !is_http_token(name) {
+                out.push((at.clone(), name.clone(), false));
+            }
+            let text = value.as_str().unwrap_or_default();
+            if http::HeaderValue::from_str(text).is_err() {
+                out.push((at, text.to_string(), true));
+            }
+        }
+    }
+    for (i, name) in m
+        .get("remove")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let name = name.as_str().unwrap_or_default();
+        if !is_http_token(name) {
+            out.push((format!("{ptr}/remove/{i}"), name.to_string(), false));
+        }
     }
 }

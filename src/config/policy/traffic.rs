@@ -16,6 +16,32 @@ pub struct HeaderModifier {
     pub remove: Vec<String>,
 }
 
+impl HeaderModifier {
+    /// Applies the modifier as the gateway does (agentgateway `http/filters.rs`,
+    /// `HeaderModifier::apply`): `add` appends, then `set` replaces, then `remove` deletes. A
+    /// name or value that is not valid HTTP fails the request there, so it is an error here.
+    pub fn apply(&self, h: &mut http::HeaderMap) -> Result<(), String> {
+        let name = |k: &str| {
+            http::HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| format!("`{k}` is not a valid header name"))
+        };
+        let value = |k: &str, v: &str| {
+            http::HeaderValue::from_str(v)
+                .map_err(|_| format!("the value of header `{k}` is not a valid header value"))
+        };
+        for (k, v) in &self.add {
+            h.append(name(k)?, value(k, v)?);
+        }
+        for (k, v) in &self.set {
+            h.insert(name(k)?, value(k, v)?);
+        }
+        for k in &self.remove {
+            h.remove(name(k)?);
+        }
+        Ok(())
+    }
+}
+
 /// Time limits for a request.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -166,5 +192,43 @@ impl Body {
             Body::Text(t) => t.as_bytes().to_vec(),
             Body::Bytes(b) => b.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod header_modifier_tests {
+    use super::HeaderModifier;
+
+    fn modifier(v: serde_json::Value) -> HeaderModifier {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn add_then_set_then_remove_as_the_gateway_applies_them() {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-old", "1".parse().unwrap());
+        let m = modifier(serde_json::json!({
+            "add": {"x-a": "added", "x-b": "b"},
+            "set": {"x-a": "set"},
+            "remove": ["x-old"]
+        }));
+        m.apply(&mut h).unwrap();
+        assert_eq!(h.get_all("x-a").iter().count(), 1, "set replaces what add appended");
+        assert_eq!(h["x-a"], "set");
+        assert_eq!(h["x-b"], "b");
+        assert!(h.get("x-old").is_none());
+    }
+
+    #[test]
+    fn an_invalid_name_or_value_fails() {
+        let mut h = http::HeaderMap::new();
+        let e = modifier(serde_json::json!({"set": {"x tenant": "a"}}))
+            .apply(&mut h)
+            .unwrap_err();
+        assert!(e.contains("`x tenant`"), "{e}");
+        let e = modifier(serde_json::json!({"add": {"x-a": "line\nbreak"}}))
+            .apply(&mut h)
+            .unwrap_err();
+        assert!(e.contains("value"), "{e}");
     }
 }

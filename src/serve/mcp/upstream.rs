@@ -85,7 +85,12 @@ pub fn start(
                     .as_ref()
                     .and_then(|p| p.request_header_modifier.as_ref())
                 {
-                    crate::serve::handler::modify_headers(hm, &mut headers);
+                    if let Err(e) = hm.apply(&mut headers) {
+                        return Upstream::Failed(format!(
+                            "target `{}`: requestHeaderModifier: {e}",
+                            target.name
+                        ));
+                    }
                 }
                 Upstream::Remote(RemoteConn::new(
                     url,
