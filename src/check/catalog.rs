@@ -581,6 +581,12 @@ rules! {
     "backends:\n- host: https://api.internal",
     "backends:\n- host: api.internal:443";
 
+    "backends/inference-routing-scope", Error,
+    "`inferenceRouting` anywhere but on a `service:` route backend",
+    "Inference routing picks one endpoint among a service's, so the gateway accepts `inferenceRouting` only in the `policies` of a route backend written `service: {name, port}`; on another route backend, on an entry of `backends` or on an AI provider it refuses the file (\"inferenceRouting is only supported on service route backends\", agentgateway `types/local.rs`, `validate_inference_routing_scope`).",
+    "backends:\n- name: llm\n  host: vllm.internal:8000\n  policies:\n    inferenceRouting: {...}",
+    "routes:\n- backends:\n  - service: {name: default/vllm, port: 8000}\n    policies:\n      inferenceRouting: {...}";
+
     "names/duplicate-route", Warning,
     "two routes on one listener share a name",
     "Route names identify routes in metrics, logs, targeted policies and the admin UI. Two routes with one name on the same listener (or gateway) are indistinguishable there, and a policy that targets the name applies to the wrong one or both.",

@@ -15,6 +15,7 @@ use crate::diag::Diagnostic;
 pub fn check(ctx: &mut Ctx) {
     routes_without_gateways(ctx);
     backend_hosts(ctx);
+    inference_routing_scope(ctx);
     unknown_backends(ctx);
     unknown_gateways(ctx);
     duplicate_routes(ctx);
@@ -222,6 +223,75 @@ fn route_kind(ctx: &mut Ctx, r: &str, ptr: &str, g: &Gateway, listener: Option<u
 }
 
 /// A backend `host:` is `HOST:PORT` split at the first `:` (or `unix:/PATH`), as agentgateway's
+/// `inferenceRouting` chooses an endpoint among a service's: the gateway refuses it anywhere but
+/// in the policies of a `service:` route backend (agentgateway `types/local.rs`,
+/// `validate_inference_routing_scope`): on another route backend, on a named backend, or on an
+/// AI provider.
+fn inference_routing_scope(ctx: &mut Ctx) {
+    let mut found: Vec<(String, &'static str)> = Vec::new();
+    let ai_providers =
+        |ai: &serde_json::Value, base: String, found: &mut Vec<(String, &'static str)>| {
+            let at = "/policies/inferenceRouting";
+            if ai.pointer(at).is_some() {
+                found.push((format!("{base}{at}"), "an AI provider"));
+            }
+            let groups = ai.get("groups").and_then(serde_json::Value::as_array);
+            for (gi, g) in groups.into_iter().flatten().enumerate() {
+                let providers = g.get("providers").and_then(serde_json::Value::as_array);
+                for (pi, p) in providers.into_iter().flatten().enumerate() {
+                    if p.pointer(at).is_some() {
+                        found.push((
+                            format!("{base}/groups/{gi}/providers/{pi}{at}"),
+                            "an AI provider",
+                        ));
+                    }
+                }
+            }
+        };
+    for site in ctx.routes.iter() {
+        for (i, b) in site.route.backends.iter().enumerate() {
+            let base = format!("{}/backends/{i}", site.ptr);
+            let set = b
+                .policies
+                .as_ref()
+                .is_some_and(|p| p.inference_routing.is_some());
+            if set && b.service.is_none() {
+                found.push((
+                    format!("{base}/policies/inferenceRouting"),
+                    "a route backend that is not a `service:`",
+                ));
+            }
+            if let Some(ai) = &b.ai {
+                ai_providers(&ai.value, format!("{base}/ai"), &mut found);
+            }
+        }
+    }
+    for (i, b) in ctx.cfg.backends.iter().enumerate() {
+        if b.policies
+            .as_ref()
+            .is_some_and(|p| p.inference_routing.is_some())
+        {
+            found.push((
+                format!("/backends/{i}/policies/inferenceRouting"),
+                "a named backend",
+            ));
+        }
+        if let Some(ai) = &b.ai {
+            ai_providers(&ai.value, format!("/backends/{i}/ai"), &mut found);
+        }
+    }
+    for (ptr, place) in found {
+        ctx.push(
+            Diagnostic::new(
+                "backends/inference-routing-scope",
+                format!("`inferenceRouting` on {place}: the gateway accepts it only in the policies of a `service:` route backend, and refuses the file"),
+            )
+            .at(ctx.key(&ptr), "not here")
+            .help("move `inferenceRouting` to the `policies` of the route backend that names the service (`- service: {name: ..., port: ...}`)"),
+        );
+    }
+}
+
 /// `Target` parses it (`types/agent.rs`): no port, a scheme, an IPv6 literal or a port that is
 /// not a number up to 65535 make the gateway refuse the file.
 fn backend_hosts(ctx: &mut Ctx) {

@@ -213,7 +213,11 @@ mod header_modifier_tests {
             "remove": ["x-old"]
         }));
         m.apply(&mut h).unwrap();
-        assert_eq!(h.get_all("x-a").iter().count(), 1, "set replaces what add appended");
+        assert_eq!(
+            h.get_all("x-a").iter().count(),
+            1,
+            "set replaces what add appended"
+        );
         assert_eq!(h["x-a"], "set");
         assert_eq!(h["x-b"], "b");
         assert!(h.get("x-old").is_none());
