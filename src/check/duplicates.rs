@@ -15,27 +15,29 @@ pub fn findings(duplicates: &[DuplicateKey], schema: &Value) -> Vec<Diagnostic> 
         .map(|d| {
             let parent = d.ptr.rsplit_once('/').map_or("", |(p, _)| p);
             let k = &d.key;
-            if crate::schema::node_at(schema, parent).is_some_and(is_free_map) {
-                Diagnostic::new(
+            let map = crate::schema::node_at(schema, parent).is_some_and(is_free_map);
+            // (rule, what the gateway does, the label of the repeat, of the first, the way out)
+            let (rule, does, again, first, help) = if map {
+                (
                     "yaml/duplicate-map-key",
-                    format!(
-                        "duplicate key `{k}`: the gateway keeps the last one and ignores the first"
-                    ),
+                    "the gateway keeps the last one and ignores the first".to_string(),
+                    "this one is used",
+                    "ignored",
+                    "delete the entry you do not mean (agw, like the gateway, reads the last)",
                 )
-                .at(d.again, "this one is used")
-                .label(d.first, "ignored")
-                .help("delete the entry you do not mean (agw, like the gateway, reads the last)")
             } else {
-                Diagnostic::new(
+                (
                     "yaml/duplicate-key",
-                    format!(
-                        "duplicate key `{k}`: the gateway refuses the file (duplicate field `{k}`)"
-                    ),
+                    format!("the gateway refuses the file (duplicate field `{k}`)"),
+                    "repeated here",
+                    "first defined here",
+                    "keep one of them",
                 )
-                .at(d.again, "repeated here")
-                .label(d.first, "first defined here")
-                .help("keep one of them")
-            }
+            };
+            Diagnostic::new(rule, format!("duplicate key `{k}`: {does}"))
+                .at(d.again, again)
+                .label(d.first, first)
+                .help(help)
         })
         .collect()
 }
