@@ -443,3 +443,14 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
             .ok_or_else(|| format!("`{s}` is not a duration such as `500ms`, `30s` or `1m30s`")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn flag_durations_also_take_a_bare_zero_and_spaces() {
+        use std::time::Duration;
+        assert_eq!(super::parse_duration(" 0 "), Ok(Duration::ZERO));
+        assert_eq!(super::parse_duration(" 2s"), Ok(Duration::from_secs(2)));
+        assert!(super::parse_duration("1d").is_err());
+    }
+}

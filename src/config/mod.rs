@@ -181,8 +181,5 @@ mod tests {
         for bad in ["", "10", "s", "1d", "1.2.3s", " 1s", "-1s"] {
             assert_eq!(d(bad), None, "{bad:?}");
         }
-        // the command line also takes a bare `0` and surrounding spaces
-        assert_eq!(crate::cli::parse_duration(" 0 "), Ok(Duration::ZERO));
-        assert!(crate::cli::parse_duration("1d").is_err());
     }
 }
