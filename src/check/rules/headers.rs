@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::util::{is_http_token, ptr_token};
+use super::util::{each_entry, is_http_token, ptr_token};
 use super::Ctx;
 use crate::diag::Diagnostic;
 
@@ -28,7 +28,19 @@ pub fn check(ctx: &mut Ctx) {
         }
     }
     if ctx.text().contains("eader") {
-        locations(ctx.document(), String::new(), &mut bad, &mut modifiers);
+        each_entry(ctx.document(), &mut |ptr, k, x| {
+            if k == "location" || k == "authorizationLocation" {
+                if let Some(name) = x.pointer("/header/name").and_then(Value::as_str) {
+                    if !is_http_token(name) {
+                        let at = format!("{ptr}/header/name");
+                        bad.push((at, name.to_string(), "a credential location"));
+                    }
+                }
+            }
+            if k == "requestHeaderModifier" || k == "responseHeaderModifier" {
+                modifier(x, ptr, &mut modifiers);
+            }
+        });
     }
     for (ptr, text, is_value) in modifiers {
         let (what, label) = if is_value {
@@ -57,44 +69,7 @@ pub fn check(ctx: &mut Ctx) {
     }
 }
 
-/// Every `{header: {name: NAME}}` credential location in `v` whose name is not a header name,
-/// and every invalid name or value of a header modifier (`true`: a value).
-fn locations(
-    v: &Value,
-    at: String,
-    out: &mut Vec<(String, String, &'static str)>,
-    modifiers: &mut Vec<(String, String, bool)>,
-) {
-    match v {
-        Value::Object(o) => {
-            for (k, x) in o {
-                let ptr = format!("{at}/{}", ptr_token(k));
-                if k == "location" || k == "authorizationLocation" {
-                    if let Some(name) = x.pointer("/header/name").and_then(Value::as_str) {
-                        if !is_http_token(name) {
-                            out.push((
-                                format!("{ptr}/header/name"),
-                                name.to_string(),
-                                "a credential location",
-                            ));
-                        }
-                    }
-                }
-                if k == "requestHeaderModifier" || k == "responseHeaderModifier" {
-                    modifier(x, &ptr, modifiers);
-                }
-                locations(x, ptr, out, modifiers);
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                locations(x, format!("{at}/{i}"), out, modifiers);
-            }
-        }
-        _ => {}
-    }
-}
-
+/// Every invalid name or value of a header modifier (`true`: a value).
 fn modifier(m: &Value, ptr: &str, out: &mut Vec<(String, String, bool)>) {
     for key in ["add", "set"] {
         for (name, value) in m.get(key).and_then(Value::as_object).into_iter().flatten() {

@@ -3,9 +3,7 @@
 //! with an `oidc` policy when it is not set ("OIDC_COOKIE_SECRET is required when oidc is
 //! configured", agentgateway `types/local.rs`, `split_policies_for_target`; read in `config.rs`).
 
-use serde_json::Value;
-
-use super::util::ptr_token;
+use super::util::each_entry;
 use super::Ctx;
 use crate::diag::Diagnostic;
 
@@ -13,8 +11,14 @@ pub fn check(ctx: &mut Ctx) {
     if ctx.opts.gateway_env.oidc_cookie_secret || !ctx.text().contains("oidc") {
         return;
     }
+    // an `oidc` mapping outside the process settings is a policy
     let mut found = Vec::new();
-    policies(ctx.document(), String::new(), &mut found);
+    each_entry(ctx.document(), &mut |ptr, k, x| {
+        let settings = ptr.starts_with("/config/") || ptr.starts_with("/llm/");
+        if k == "oidc" && x.is_object() && !settings {
+            found.push(ptr.to_string());
+        }
+    });
     let Some(first) = found.first() else { return };
     let mut d = Diagnostic::new(
         "auth/oidc-cookie-secret",
@@ -28,28 +32,4 @@ pub fn check(ctx: &mut Ctx) {
         d.help("start the gateway with `OIDC_COOKIE_SECRET` set to a random key (for example `openssl rand -hex 32`); check with `-e OIDC_COOKIE_SECRET=...` or `--env-file` to confirm")
             .note("the variable is read by the gateway process, not from the file; agw looks it up in the environment it checks with"),
     );
-}
-
-/// Every `oidc` policy in the document: an `oidc` mapping outside the process settings.
-fn policies(v: &Value, at: String, out: &mut Vec<String>) {
-    match v {
-        Value::Object(o) => {
-            for (k, x) in o {
-                if at.is_empty() && (k == "config" || k == "llm") {
-                    continue;
-                }
-                let ptr = format!("{at}/{}", ptr_token(k));
-                if k == "oidc" && x.is_object() {
-                    out.push(ptr.clone());
-                }
-                policies(x, ptr, out);
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                policies(x, format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
 }

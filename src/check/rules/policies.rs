@@ -32,113 +32,108 @@ pub fn check(ctx: &mut Ctx) {
         }
     }
     mcp_cors(ctx);
-    targeted_one_policy(ctx);
     conditional_entries(ctx);
-    conditional_on_backends(ctx);
-    gateway_targets(ctx);
+    for (i, tp) in ctx.cfg.policies.iter().enumerate() {
+        // the typed policy as the file writes it, once for the three checks of an entry
+        let Ok(policy) = serde_json::to_value(&tp.policy) else {
+            continue;
+        };
+        one_policy(ctx, i, &policy);
+        if tp.target.value.get("backend").is_some() {
+            conditional_on_backend(ctx, i, &policy);
+        }
+        if let Some(g) = tp.target.value.get("gateway") {
+            gateway_target(ctx, i, g);
+        }
+    }
 }
 
 /// A gateway target names a listener or a port of the gateway, not both ("gateway policy target
 /// cannot set both listener_name and port", agentgateway `types/agent.rs`,
 /// `ListenerTarget::validate`).
-fn gateway_targets(ctx: &mut Ctx) {
-    for (i, tp) in ctx.cfg.policies.iter().enumerate() {
-        let Some(g) = tp.target.value.get("gateway") else {
-            continue;
-        };
-        let set = |k: &str| g.get(k).is_some_and(|v| !v.is_null());
-        if set("listenerName") && set("port") {
-            let at = format!("/policies/{i}/target/gateway");
-            ctx.push(
-                Diagnostic::new(
-                    "policies/target-listener-and-port",
-                    "a gateway target sets both `listenerName` and `port`: the gateway refuses the file",
-                )
-                .at(ctx.key(&format!("{at}/port")), "one or the other")
-                .label(ctx.key(&format!("{at}/listenerName")), "the listener")
-                .help("keep `listenerName` to target one listener, or `port` to target the listeners of a port"),
-            );
-        }
+fn gateway_target(ctx: &mut Ctx, i: usize, g: &serde_json::Value) {
+    let set = |k: &str| g.get(k).is_some_and(|v| !v.is_null());
+    if set("listenerName") && set("port") {
+        let at = format!("/policies/{i}/target/gateway");
+        ctx.push(
+            Diagnostic::new(
+                "policies/target-listener-and-port",
+                "a gateway target sets both `listenerName` and `port`: the gateway refuses the file",
+            )
+            .at(ctx.key(&format!("{at}/port")), "one or the other")
+            .label(ctx.key(&format!("{at}/listenerName")), "the listener")
+            .help("keep `listenerName` to target one listener, or `port` to target the listeners of a port"),
+        );
     }
 }
 
 /// A policy attached to a backend runs once its backend is chosen, where a condition has no
 /// request to choose by: the gateway refuses the conditional form of `transformations` and
 /// `extAuthz` there (agentgateway `types/local.rs`, `split_policies_for_target`).
-fn conditional_on_backends(ctx: &mut Ctx) {
-    for (i, tp) in ctx.cfg.policies.iter().enumerate() {
-        if tp.target.value.get("backend").is_none() {
+fn conditional_on_backend(ctx: &mut Ctx, i: usize, policy: &serde_json::Value) {
+    for (key, refusal) in [
+        (
+            "transformations",
+            "conditional transformations are not supported on backend-targeted policies",
+        ),
+        (
+            "extAuthz",
+            "conditional extAuthz is not supported on backend-targeted policies",
+        ),
+    ] {
+        if policy.get(key).and_then(|p| p.get("conditional")).is_none() {
             continue;
         }
-        let Ok(policy) = serde_json::to_value(&tp.policy) else {
-            continue;
-        };
-        for (key, refusal) in [
-            (
-                "transformations",
-                "conditional transformations are not supported on backend-targeted policies",
-            ),
-            (
-                "extAuthz",
-                "conditional extAuthz is not supported on backend-targeted policies",
-            ),
-        ] {
-            if policy.get(key).and_then(|p| p.get("conditional")).is_none() {
-                continue;
-            }
-            let ptr = format!("/policies/{i}/policy/{key}/conditional");
-            ctx.push(
-                Diagnostic::new(
-                    "policies/conditional-backend-target",
-                    format!("conditional `{key}` on a backend target: the gateway refuses the file ({refusal})"),
-                )
-                .at(ctx.key(&ptr), "conditional")
-                .label(ctx.key(&format!("/policies/{i}/target/backend")), "a backend target")
-                .help(format!("write `{key}` without `conditional`, or target the route or gateway to choose by request")),
-            );
-        }
+        let ptr = format!("/policies/{i}/policy/{key}/conditional");
+        ctx.push(
+            Diagnostic::new(
+                "policies/conditional-backend-target",
+                format!("conditional `{key}` on a backend target: the gateway refuses the file ({refusal})"),
+            )
+            .at(ctx.key(&ptr), "conditional")
+            .label(ctx.key(&format!("/policies/{i}/target/backend")), "a backend target")
+            .help(format!("write `{key}` without `conditional`, or target the route or gateway to choose by request")),
+        );
     }
 }
 
 /// Each entry of the top-level `policies` list carries exactly one policy: the gateway refuses the
 /// file otherwise ("'policies' must contain exactly 1 policy", agentgateway `types/local.rs`).
-fn targeted_one_policy(ctx: &mut Ctx) {
-    for (i, tp) in ctx.cfg.policies.iter().enumerate() {
-        let ptr = format!("/policies/{i}/policy");
-        let keys: Vec<String> = match serde_json::to_value(&tp.policy) {
-            Ok(serde_json::Value::Object(o)) => o
-                .into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, _)| k)
-                .collect(),
-            _ => continue,
-        };
-        let d = match keys.as_slice() {
-            [_] => continue,
-            [] => Diagnostic::new(
+fn one_policy(ctx: &mut Ctx, i: usize, policy: &serde_json::Value) {
+    let ptr = format!("/policies/{i}/policy");
+    let keys: Vec<&String> = match policy {
+        serde_json::Value::Object(o) => o
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, _)| k)
+            .collect(),
+        _ => return,
+    };
+    let d = match keys.as_slice() {
+        [_] => return,
+        [] => Diagnostic::new(
+            "policies/not-one-policy",
+            "this `policies` entry has no policy: the gateway refuses the file ('policies' must contain exactly 1 policy)",
+        )
+        .at(ctx.key(&ptr), "empty")
+        .help("put one policy under `policy:`, such as `cors:` or `jwtAuth:`, or remove the entry"),
+        [first, rest @ ..] => {
+            let mut d = Diagnostic::new(
                 "policies/not-one-policy",
-                "this `policies` entry has no policy: the gateway refuses the file ('policies' must contain exactly 1 policy)",
+                format!(
+                    "this `policies` entry has {} policies: the gateway refuses the file ('policies' must contain exactly 1 policy)",
+                    keys.len()
+                ),
             )
-            .at(ctx.key(&ptr), "empty")
-            .help("put one policy under `policy:`, such as `cors:` or `jwtAuth:`, or remove the entry"),
-            [first, rest @ ..] => {
-                let mut d = Diagnostic::new(
-                    "policies/not-one-policy",
-                    format!(
-                        "this `policies` entry has {} policies: the gateway refuses the file ('policies' must contain exactly 1 policy)",
-                        keys.len()
-                    ),
-                )
-                .at(ctx.key(&format!("{ptr}/{}", rest[0])), "a second policy")
-                .label(ctx.key(&format!("{ptr}/{first}")), "the first");
-                for k in &rest[1..] {
-                    d = d.label(ctx.key(&format!("{ptr}/{k}")), "another");
-                }
-                d.help("give each policy an entry of its own, with the same `target` and its own `name`")
+            .at(ctx.key(&format!("{ptr}/{}", rest[0])), "a second policy")
+            .label(ctx.key(&format!("{ptr}/{first}")), "the first");
+            for k in &rest[1..] {
+                d = d.label(ctx.key(&format!("{ptr}/{k}")), "another");
             }
-        };
-        ctx.push(d);
-    }
+            d.help("give each policy an entry of its own, with the same `target` and its own `name`")
+        }
+    };
+    ctx.push(d);
 }
 
 /// The policies that take a `{conditional: [...]}` form, and the gateway's limits on the list
@@ -160,7 +155,13 @@ fn conditional_entries(ctx: &mut Ctx) {
         return;
     }
     let mut found = Vec::new();
-    conditional_lists(ctx.document(), String::new(), &mut found);
+    super::util::each_entry(ctx.document(), &mut |ptr, k, x| {
+        if CONDITIONAL_POLICIES.contains(&k) {
+            if let Some(serde_json::Value::Array(entries)) = x.get("conditional") {
+                found.push((ptr.to_string(), entries.clone()));
+            }
+        }
+    });
     for (ptr, entries) in found {
         let list = format!("{ptr}/conditional");
         if entries.is_empty() {
@@ -203,33 +204,6 @@ fn conditional_entries(ctx: &mut Ctx) {
                 .help("move the entry without `condition` to the end of the list: it is the fallback when no condition matches"),
             );
         }
-    }
-}
-
-/// Every `{conditional: [...]}` value of a conditional-capable policy in `v`, with its pointer.
-fn conditional_lists(
-    v: &serde_json::Value,
-    at: String,
-    out: &mut Vec<(String, Vec<serde_json::Value>)>,
-) {
-    match v {
-        serde_json::Value::Object(o) => {
-            for (k, x) in o {
-                let ptr = format!("{at}/{}", super::util::ptr_token(k));
-                if CONDITIONAL_POLICIES.contains(&k.as_str()) {
-                    if let Some(serde_json::Value::Array(entries)) = x.get("conditional") {
-                        out.push((ptr.clone(), entries.clone()));
-                    }
-                }
-                conditional_lists(x, ptr, out);
-            }
-        }
-        serde_json::Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                conditional_lists(x, format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
     }
 }
 

@@ -274,6 +274,39 @@ pub fn is_http_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// Calls `f(pointer, key, value)` for every entry of every mapping in `v`, depth first in the
+/// document's order: the one walk of the rules that look for a shape anywhere in a file.
+pub fn each_entry(v: &serde_json::Value, f: &mut impl FnMut(&str, &str, &serde_json::Value)) {
+    fn walk(
+        v: &serde_json::Value,
+        at: &mut String,
+        f: &mut impl FnMut(&str, &str, &serde_json::Value),
+    ) {
+        let len = at.len();
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, x) in o {
+                    at.push('/');
+                    at.push_str(&ptr_token(k));
+                    f(at, k, x);
+                    walk(x, at, f);
+                    at.truncate(len);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    at.push('/');
+                    at.push_str(&i.to_string());
+                    walk(x, at, f);
+                    at.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(v, &mut String::new(), f);
+}
+
 pub fn ptr_token(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
