@@ -216,9 +216,27 @@ pub fn listener_score(hostname: Option<&str>, host: Option<&str>) -> usize {
     }
 }
 
-fn route_hosts_ok(site: &RouteSite, host: Option<&str>) -> bool {
+/// The listener among `listeners` that serves `host`: the best [`listener_score`], the first of
+/// equal ones; `None` when no listener serves it. `hostname` says a listener's hostname.
+pub fn pick_listener<'l, L>(
+    listeners: impl IntoIterator<Item = &'l L>,
+    hostname: impl Fn(&L) -> Option<&str>,
+    host: Option<&str>,
+) -> Option<&'l L> {
+    let mut best: Option<(usize, &L)> = None;
+    for l in listeners {
+        let score = listener_score(hostname(l), host);
+        if score > 0 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, l));
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
+/// Whether a route's `hostnames` admit `host` (no hostnames, or no host: any).
+pub fn route_hostnames_match(hostnames: &[String], host: Option<&str>) -> bool {
     let Some(host) = host else { return true };
-    site.route.hostnames.is_empty() || site.route.hostnames.iter().any(|h| host_matches(h, host))
+    hostnames.is_empty() || hostnames.iter().any(|h| host_matches(h, host))
 }
 
 /// One listener of the file with the routes it serves, in file order.
@@ -290,26 +308,28 @@ fn listeners<'a>(cfg: &'a Config, sites: &[RouteSite<'a>]) -> Vec<ListenerRoutes
 pub fn select<'a>(cfg: &'a Config, req: &Request) -> Option<Selected<'a>> {
     let sites = routes(cfg);
     let all = listeners(cfg, &sites);
-    let mut chosen: Vec<&ListenerRoutes> = Vec::new();
-    // without a host (`verify-token` without `--host`) the request may reach any listener
-    for l in all.iter().filter(|_| req.host.is_none()) {
-        chosen.push(l);
-    }
-    for l in all.iter().filter(|_| req.host.is_some()) {
-        let score = listener_score(l.hostname, req.host);
-        if score == 0 {
-            continue;
+    let chosen: Vec<&ListenerRoutes> = if req.host.is_none() {
+        // without a host (`verify-token` without `--host`) the request may reach any listener
+        all.iter().collect()
+    } else {
+        let mut ports: Vec<Option<u32>> = Vec::new();
+        for l in &all {
+            if !ports.contains(&l.port) {
+                ports.push(l.port);
+            }
         }
-        match chosen.iter().position(|c| c.port == l.port) {
-            Some(at) if listener_score(chosen[at].hostname, req.host) < score => chosen[at] = l,
-            Some(_) => {}
-            None => chosen.push(l),
-        }
-    }
+        ports
+            .into_iter()
+            .filter_map(|p| {
+                let on_port = all.iter().filter(|l| l.port == p);
+                pick_listener(on_port, |l| l.hostname, req.host)
+            })
+            .collect()
+    };
     let mut best: Option<(Rank, usize)> = None;
     for i in chosen.iter().flat_map(|l| l.routes.iter().copied()) {
         let site = &sites[i];
-        if !route_hosts_ok(site, req.host) {
+        if !route_hostnames_match(&site.route.hostnames, req.host) {
             continue;
         }
         if let Some(rank) = route_rank(&site.route.effective_matches(), req) {

@@ -9,19 +9,12 @@ use crate::config::routing;
 /// The parts of a request that select a listener and a route (shared with `verify-token`).
 pub use crate::config::routing::Request;
 
-/// The listener for `host`, scored as `config::routing::listener_score` scores it.
+/// The listener for `host`, as `config::routing::pick_listener` picks it.
 pub fn pick_listener<'t>(
     listeners: &'t [ListenerTable],
     host: Option<&str>,
 ) -> Option<&'t ListenerTable> {
-    let mut best: Option<(usize, &ListenerTable)> = None;
-    for l in listeners {
-        let score = routing::listener_score(l.hostname.as_deref(), host);
-        if score > 0 && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, l));
-        }
-    }
-    best.map(|(_, l)| l)
+    routing::pick_listener(listeners, |l| l.hostname.as_deref(), host)
 }
 
 /// The route for `req` among a listener's routes, or the attached shorthand when none matches.
@@ -33,16 +26,8 @@ pub fn select(
     let r = req;
     let mut best: Option<(routing::Rank, usize)> = None;
     for (i, rc) in routes.iter().enumerate() {
-        if let Some(host) = req.host {
-            if !rc.route.hostnames.is_empty()
-                && !rc
-                    .route
-                    .hostnames
-                    .iter()
-                    .any(|h| routing::host_matches(h, host))
-            {
-                continue;
-            }
+        if !routing::route_hostnames_match(&rc.route.hostnames, req.host) {
+            continue;
         }
         if let Some(rank) = routing::route_rank(&rc.matches, r) {
             if best.as_ref().is_none_or(|(b, _)| rank < *b) {
