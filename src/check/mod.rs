@@ -182,12 +182,11 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
     };
     if let Some(cfg) = &config {
         let mut rule_opts = opts.rules.clone();
-        rule_opts.surface_cel = surface_cel;
         rule_opts.gateway_env.oidc_cookie_secret = opts
             .env
             .lookup("OIDC_COOKIE_SECRET")
             .is_some_and(|v| !v.trim().is_empty());
-        diags.extend(rules::run(cfg, &index, &src.text, &rule_opts));
+        diags.extend(rules::run(cfg, &index, &src.text, &surface_cel, &rule_opts));
     }
     finish(src, diags, config, index, started, opts, redactions)
 }

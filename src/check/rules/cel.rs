@@ -38,8 +38,7 @@ pub fn check(ctx: &mut Ctx) {
     let mut exprs = expressions(ctx);
     let known: std::collections::HashSet<String> = exprs.iter().map(|e| e.ptr.clone()).collect();
     exprs.extend(
-        ctx.opts
-            .surface_cel
+        ctx.surface_cel
             .iter()
             .filter(|(ptr, _)| !known.contains(ptr))
             .map(|(ptr, text)| Expression {

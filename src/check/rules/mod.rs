@@ -39,9 +39,6 @@ pub struct RuleOptions {
     pub strict_files: bool,
     /// What the environment agw checks with says about the gateway's own.
     pub gateway_env: GatewayEnv,
-    /// The CEL expressions of the sections agw keeps as written (`expressions::surface_expressions`
-    /// of the parsed file), with their pointers.
-    pub surface_cel: Vec<(String, String)>,
 }
 
 /// Settings the gateway reads from its process environment rather than from the file.
@@ -65,6 +62,9 @@ pub struct Ctx<'a> {
     pub sites: Rc<Vec<PolicySite<'a>>>,
     pub mcp: Rc<Vec<(String, Cow<'a, McpBackend>)>>,
     pub auth: Rc<Vec<auth::AuthCfg<'a>>>,
+    /// The CEL expressions of the sections agw keeps as written, with their pointers
+    /// (`expressions::surface_expressions` of the parsed file).
+    pub surface_cel: &'a [(String, String)],
     /// The typed model written back as JSON, for the rules that look for a shape anywhere in
     /// the sections agw keeps as written; made on first use.
     document: std::cell::OnceCell<serde_json::Value>,
@@ -75,6 +75,7 @@ impl<'a> Ctx<'a> {
         cfg: &'a Config,
         index: &'a PointerIndex,
         text: &'a str,
+        surface_cel: &'a [(String, String)],
         opts: &'a RuleOptions,
     ) -> Self {
         let routes = walk::routes(cfg);
@@ -114,6 +115,7 @@ impl<'a> Ctx<'a> {
             sites: Rc::new(sites),
             mcp: Rc::new(mcp_backends),
             auth: Rc::new(auth),
+            surface_cel,
             document: std::cell::OnceCell::new(),
         }
     }
@@ -207,8 +209,14 @@ impl<'a> Ctx<'a> {
     }
 }
 
-pub fn run(cfg: &Config, index: &PointerIndex, text: &str, opts: &RuleOptions) -> Vec<Diagnostic> {
-    let mut ctx = Ctx::new(cfg, index, text, opts);
+pub fn run(
+    cfg: &Config,
+    index: &PointerIndex,
+    text: &str,
+    surface_cel: &[(String, String)],
+    opts: &RuleOptions,
+) -> Vec<Diagnostic> {
+    let mut ctx = Ctx::new(cfg, index, text, surface_cel, opts);
     structure::check(&mut ctx);
     ports::check(&mut ctx);
     mcp::check(&mut ctx);

@@ -173,13 +173,10 @@ fn conflicts(ctx: &mut Ctx) {
         // Likewise the `llm:` shorthand on 4000, unless it names gateways or, with no port or
         // TLS of its own, joins the gateway `default`.
         let port = llm.get("port").and_then(|v| v.as_u64());
-        let has_gateways = llm
-            .get("gateways")
-            .is_some_and(|g| g.is_string() || g.as_array().is_some_and(|a| !a.is_empty()));
         let joins_default = ctx.cfg.default_gateway_serves_http()
             && port.is_none()
             && llm.get("tls").is_none_or(|t| t.is_null());
-        if !has_gateways && !joins_default {
+        if !super::sections::has_gateways(llm) && !joins_default {
             owners.push((
                 port.map_or(4000, |p| p as u32),
                 PortOwner {

@@ -23,8 +23,8 @@ pub fn check(ctx: &mut Ctx) {
     }
 }
 
-/// `gateways:` of a section: a name, or a list of names; empty when absent.
-fn has_gateways(section: &Value) -> bool {
+/// Whether a section (`ui`, `llm`) names gateways: `gateways:` with a name or a non-empty list.
+pub(super) fn has_gateways(section: &Value) -> bool {
     match section.get("gateways") {
         Some(Value::String(_)) => true,
         Some(Value::Array(a)) => !a.is_empty(),
