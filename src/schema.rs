@@ -9,10 +9,9 @@ use serde_json::Value;
 use crate::config::release::{self, Release, Unknown};
 use crate::config::Config;
 
-/// Where the schema files live in the repository, and their names (for the default release;
-/// [`file_name`] gives the others).
+/// The editor schema file of the default release, in the repository's `schema/` directory
+/// ([`file_name`] gives every other).
 pub const DRAFT07_FILE: &str = "agw-config.schema.json";
-pub const DRAFT2020_FILE: &str = "agw-config.2020-12.schema.json";
 
 /// Every release's keys at once, each key or variant that one release lacks tagged with
 /// `x-agw-releases`: what `check` validates with, restricted to the judged release.
@@ -50,16 +49,6 @@ pub fn file_name(release: Release, draft: Draft) -> String {
     } else {
         format!("agw-config.gateway-{}.{suffix}", release.label())
     }
-}
-
-/// The editor schema of the default release, draft-07.
-pub fn draft07() -> Value {
-    published(Release::default(), Draft::Draft07)
-}
-
-/// The schema of the default release, draft 2020-12.
-pub fn draft2020_12() -> Value {
-    published(Release::default(), Draft::Draft2020_12)
 }
 
 /// The schema of every release at once: keys and variants of one release only carry
@@ -176,4 +165,14 @@ fn child<'s>(root: &'s Value, node: &'s Value, seg: &str) -> Option<&'s Value> {
     node.get("additionalProperties")
         .filter(|a| a.is_object())
         .map(|a| resolve(root, a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_release_keeps_the_published_file_name() {
+        assert_eq!(file_name(Release::default(), Draft::Draft07), DRAFT07_FILE);
+    }
 }
