@@ -49,7 +49,8 @@ impl Judged {
 }
 
 fn judged(release: Release) -> &'static Judged {
-    static J: [OnceLock<Judged>; Release::ALL.len()] = [const { OnceLock::new() }; 2];
+    static J: [OnceLock<Judged>; Release::ALL.len()] =
+        [const { OnceLock::new() }; Release::ALL.len()];
     let i = Release::ALL
         .iter()
         .position(|r| *r == release)

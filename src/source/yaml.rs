@@ -415,11 +415,6 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
     }
 }
 
-/// A JSON pointer token (RFC 6901).
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 impl Builder<'_> {
     fn offset(&self, line: usize, col: usize, char_index: usize) -> usize {
         if self.ascii {
@@ -557,21 +552,18 @@ impl Builder<'_> {
     /// The JSON pointer of `key` in the innermost mapping, written out from the frames around
     /// it (only for the rare duplicate key: the index keeps hashes, not pointers).
     fn path_to(&self, key: &str) -> String {
-        let mut out = String::new();
         let outer = self.stack.len().saturating_sub(1);
+        let mut out = String::new();
         for frame in &self.stack[..outer] {
-            out.push('/');
-            match frame {
-                Frame::Seq { items, .. } => out.push_str(&items.len().to_string()),
+            out = match frame {
+                Frame::Seq { items, .. } => push_token(&out, &items.len().to_string()),
                 Frame::Map {
                     key: Some((k, ..)), ..
-                } => out.push_str(&escape(k)),
-                Frame::Map { .. } => out.push('?'),
-            }
+                } => push_token(&out, k),
+                Frame::Map { .. } => push_token(&out, "?"),
+            };
         }
-        out.push('/');
-        out.push_str(&escape(key));
-        out
+        push_token(&out, key)
     }
 }
 
