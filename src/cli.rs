@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::release::Release;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "agw",
@@ -145,26 +147,18 @@ pub struct CheckArgs {
 pub struct ReleaseArg {
     /// The agentgateway release to judge the file as: a key that release does not know is an
     /// error that names the release that has it
-    #[arg(long = "gateway-version", value_name = "RELEASE", value_enum, default_value_t = GatewayVersion::Main)]
-    pub gateway_version: GatewayVersion,
+    #[arg(long = "gateway-version", value_name = "RELEASE", value_enum, default_value_t = Release::default())]
+    pub gateway_version: Release,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GatewayVersion {
-    /// agentgateway v1.4.1 (29 July 2026)
-    #[value(name = "1.4.1")]
-    V1_4_1,
-    /// The main line at commit 75b4e6ce (21 August 2026), which the gateway's examples follow
-    Main,
-}
+/// The releases as command-line values (`1.4.1`, `main`), each with its date in the help.
+impl ValueEnum for Release {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Release::ALL
+    }
 
-impl ReleaseArg {
-    pub fn release(self) -> crate::config::release::Release {
-        use crate::config::release::Release;
-        match self.gateway_version {
-            GatewayVersion::V1_4_1 => Release::V1_4_1,
-            GatewayVersion::Main => Release::Main,
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.label()).help(self.describe()))
     }
 }
 

@@ -268,7 +268,7 @@ fn options(a: &CheckArgs) -> Result<CheckOptions, String> {
             ..Default::default()
         },
         policy,
-        release: a.release.release(),
+        release: a.release.gateway_version,
         ..Default::default()
     })
 }

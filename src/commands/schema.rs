@@ -6,7 +6,7 @@ use super::{EXIT_CANNOT_RUN, EXIT_OK};
 
 pub fn run(a: SchemaArgs) -> i32 {
     if a.print_modeline {
-        let release = a.release.release();
+        let release = a.release.gateway_version;
         let line = match &a.schema_path {
             Some(p) => schema::modeline_for(&local_schema(p, release)),
             None => schema::modeline_for(&schema::published_url(release)),
@@ -15,7 +15,7 @@ pub fn run(a: SchemaArgs) -> i32 {
     }
     if a.stdout {
         let text = serde_json::to_string_pretty(&schema::published(
-            a.release.release(),
+            a.release.gateway_version,
             schema::Draft::Draft07,
         ))
         .unwrap_or_default();

@@ -17,7 +17,7 @@ pub fn run(a: ServeArgs) -> i32 {
                 strict_files: false,
                 ..Default::default()
             },
-            release: a.release.release(),
+            release: a.release.gateway_version,
             ..Default::default()
         },
         Err(e) => {

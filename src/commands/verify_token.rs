@@ -210,7 +210,7 @@ fn load_config(a: &VerifyTokenArgs, path: &std::path::Path) -> Result<Config, St
     )?;
     let opts = CheckOptions {
         env,
-        release: a.release.release(),
+        release: a.release.gateway_version,
         ..Default::default()
     };
     let file =
