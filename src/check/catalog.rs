@@ -523,7 +523,7 @@ rules! {
 
     "llm/base-url", Error,
     "an LLM `params.baseUrl` that is not a plain base URL",
-    "The gateway splits a model's `baseUrl` into the host, port and path prefix it sends to; it refuses one that is not a URL, that has user info, a query or a fragment, or whose scheme is not http or https and that gives no port (agentgateway `types/local.rs`, `apply_base_url`).",
+    "The gateway splits a model's `baseUrl` into the host, port and path prefix it sends to; it refuses one that is not a URL, that has user info, a query or a fragment, or that gives no port for a scheme without a known default port (anything but http, https, ws, wss and ftp; agentgateway `types/local.rs`, `apply_base_url`).",
     "params:\n  baseUrl: https://proxy.internal/v1?tenant=acme",
     "params:\n  baseUrl: https://proxy.internal/v1";
 

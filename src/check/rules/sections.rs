@@ -332,7 +332,8 @@ fn frontend_policies(ctx: &mut Ctx) {
 /// `{reference: NAME}` to a provider `llm.providers` does not have, or to one that itself refers
 /// to another; other `params` than `model` beside a reference (they come from the provider); a
 /// custom provider without `formats` or without a base URL; a `baseUrl` with user info, a query or
-/// a fragment, or with another scheme than http or https and no port.
+/// a fragment, or with a scheme whose default port is unknown (not http, https, ws, wss, ftp) and
+/// no port.
 fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
     let providers: HashMap<&str, (usize, &Value)> = items(llm, "providers")
         .iter()
@@ -447,8 +448,12 @@ fn base_url_problem(url: &str) -> Option<&'static str> {
     if authority.contains('@') || url.contains('?') || url.contains('#') {
         return Some("has user info, a query or a fragment");
     }
-    let known = matches!(u.scheme.to_ascii_lowercase().as_str(), "http" | "https");
-    (!known && u.port.is_none()).then_some("has another scheme than http or https and no port")
+    // the schemes whose default port the gateway's URL parser knows
+    let known = matches!(
+        u.scheme.to_ascii_lowercase().as_str(),
+        "http" | "https" | "ws" | "wss" | "ftp"
+    );
+    (!known && u.port.is_none()).then_some("has a scheme without a known default port, and no port")
 }
 
 /// The deprecated `config.tracing.otlpEndpoint` is a URL with scheme http, https or grpc, or a
