@@ -122,3 +122,13 @@ pub enum PolicyPhase {
     Gateway,
     Route,
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unset_policies_are_not_written_back() {
+        // policies/not-one-policy counts the keys a targeted policy writes back
+        let empty = serde_json::to_value(super::RoutePolicies::default()).unwrap();
+        assert_eq!(empty, serde_json::json!({}));
+    }
+}
