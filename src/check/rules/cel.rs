@@ -35,20 +35,16 @@ struct Expression {
 }
 
 pub fn check(ctx: &mut Ctx) {
+    // the typed parts' expressions, then the surface's (the typed parts carry no CEL mark, so the
+    // two never name one expression twice)
     let mut exprs = expressions(ctx);
-    let known: std::collections::HashSet<String> = exprs.iter().map(|e| e.ptr.clone()).collect();
-    exprs.extend(
-        ctx.surface_cel
-            .iter()
-            .filter(|(ptr, _)| !known.contains(ptr))
-            .map(|(ptr, text)| Expression {
-                ptr: ptr.clone(),
-                text: text.clone(),
-                place: Where::Other,
-                kind: RuleKind::Allow,
-                okta: false,
-            }),
-    );
+    exprs.extend(ctx.surface_cel.iter().map(|(ptr, text)| Expression {
+        ptr: ptr.clone(),
+        text: text.clone(),
+        place: Where::Other,
+        kind: RuleKind::Allow,
+        okta: false,
+    }));
     // Large files repeat the same rules on many routes, often differing only in string
     // literals (`jwt.sub == "svc-17"`). Parse each distinct shape once (literals blanked to the
     // same length, so every offset stays valid) and spread the shapes over the cores.
