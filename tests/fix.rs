@@ -75,21 +75,13 @@ fn every_fixture_with_safe_fixes_is_fixed_inside_the_edited_spans_only() {
                 d.rule
             );
         }
-        let safe: Vec<_> = safe
-            .into_iter()
-            .filter(|d| {
-                let title = &d.fix.as_ref().unwrap().title;
-                out.applied.iter().any(|a| &a.title == title)
-            })
-            .collect();
-        let spans: Vec<(usize, usize)> = safe
-            .iter()
-            .flat_map(|d| d.fix.as_ref().unwrap().edits.iter())
-            .map(|e| (e.span.start, e.span.end))
-            .collect();
         // clean of the findings that were fixed
         let after = check_bytes(&name, out.text.clone().into_bytes(), &opts());
         for d in &safe {
+            let title = &d.fix.as_ref().unwrap().title;
+            if !out.applied.iter().any(|a| &a.title == title) {
+                continue;
+            }
             assert!(
                 after.count_rule(d.rule) < before.count_rule(d.rule),
                 "{name}: {} is still there:\n{}",
@@ -97,26 +89,40 @@ fn every_fixture_with_safe_fixes_is_fixed_inside_the_edited_spans_only() {
                 out.text
             );
         }
-        // the same, line for line, outside the lines of the edited spans (a character diff
-        // cannot tell `"-y", "x"` inserted before `"x"` from one inserted after its quote)
-        let line_of = |off: usize| text[..off].matches('\n').count();
-        let edited: Vec<(usize, usize)> = spans
-            .iter()
-            .map(|&(s, e)| (line_of(s), line_of(e)))
-            .collect();
-        let diff = similar::TextDiff::from_lines(&text, &out.text);
-        for op in diff.ops() {
-            if op.tag() == similar::DiffTag::Equal {
-                continue;
+        // Fix by fix (a later one may edit what an earlier one made possible), the text stays
+        // the same, line for line, outside the lines of that fix's edits (a character diff
+        // cannot tell `"-y", "x"` inserted before `"x"` from one inserted after its quote).
+        let mut step = text.clone();
+        for a in &out.applied {
+            let next = agw::diag::fix::apply(&step, &a.edits.iter().collect::<Vec<_>>());
+            let line_of = |off: usize| step[..off].matches('\n').count();
+            let edited: Vec<(usize, usize)> = a
+                .edits
+                .iter()
+                .map(|e| (line_of(e.span.start), line_of(e.span.end)))
+                .collect();
+            let diff = similar::TextDiff::from_lines(&step, &next);
+            for op in diff.ops() {
+                if op.tag() == similar::DiffTag::Equal {
+                    continue;
+                }
+                let old = op.old_range();
+                let (first, last) = (old.start, old.end.max(old.start + 1) - 1);
+                // an insertion at the end of line N is the diff's insertion before line N + 1
+                let inserted_after = old.is_empty() && first > 0;
+                assert!(
+                    edited.iter().any(|&(s, e)| (first >= s && last <= e)
+                        || (inserted_after && (s..=e).contains(&(first - 1)))),
+                    "{name}: `{}` changed lines {old:?} outside its edited lines {edited:?}:\n{next}",
+                    a.title
+                );
             }
-            let old = op.old_range();
-            let (first, last) = (old.start, old.end.max(old.start + 1) - 1);
-            assert!(
-                edited.iter().any(|&(s, e)| first >= s && last <= e),
-                "{name}: lines {old:?} changed outside the edited lines {edited:?}:\n{}",
-                out.text
-            );
+            step = next;
         }
+        assert_eq!(
+            step, out.text,
+            "{name}: the fixes replayed give another text"
+        );
     }
     assert!(fixed_any >= 3, "only {fixed_any} fixtures had safe fixes");
 }
@@ -207,4 +213,25 @@ fn no_fix_edits_text_from_the_environment() {
     let after = std::fs::read_to_string(tmp.path().join("gw.yaml")).unwrap();
     assert!(after.contains("issuer: ${ISSUER}"), "{after}");
     assert!(after.contains("'mcpAuthentication'"), "{after}");
+}
+
+/// Lines that fixes insert take the indentation of their siblings, whatever width the file uses:
+/// here four spaces and a `tls` block followed by more keys.
+#[test]
+fn inserted_lines_take_their_siblings_indentation() {
+    let text = "binds:\n-   port: 3000\n    listeners:\n    -   tls:\n            cert: cert.pem\n            key: key.pem\n        routes:\n        -   matches:\n            -   path:\n                    exact: /mcp\n            policies:\n                mcpAuthentication:\n                    issuer: https://acme.okta.com/oauth2/default\n                    audiences: [api://default]\n                    jwks: {url: https://acme.okta.com/oauth2/default/v1/keys}\n                    resourceMetadata: {resource: 'https://gw.example.test/mcp'}\n            backends:\n            -   mcp:\n                    targets:\n                    -   name: e\n                        stdio: {cmd: my-mcp-server}\n";
+    let out = fix::fix("gw.yaml", text, &opts(), false);
+    let rules: Vec<_> = out.applied.iter().map(|a| a.rule).collect();
+    assert!(rules.contains(&"listeners/http-with-tls"), "{rules:?}");
+    assert!(rules.contains(&"auth/metadata-path-missing"), "{rules:?}");
+    let want = text
+        .replace(
+            "            key: key.pem\n",
+            "            key: key.pem\n        protocol: HTTPS\n",
+        )
+        .replace(
+            "                    exact: /mcp\n",
+            "                    exact: /mcp\n            -   path:\n                    exact: /.well-known/oauth-protected-resource/mcp\n",
+        );
+    assert_eq!(out.text, want);
 }

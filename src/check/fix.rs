@@ -15,6 +15,8 @@ const MAX_FIXES: usize = 500;
 pub struct Applied {
     pub rule: &'static str,
     pub title: String,
+    /// The edits, on the text as it was when this fix was applied (after the ones before it).
+    pub edits: Vec<crate::diag::fix::Edit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +103,7 @@ pub fn fix(name: &str, text: &str, opts: &CheckOptions, unsafe_fixes: bool) -> O
                 applied.push(Applied {
                     rule: d.rule,
                     title: f.title.clone(),
+                    edits: f.edits.clone(),
                 });
                 text = candidate;
                 checked = after;

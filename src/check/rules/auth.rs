@@ -693,6 +693,13 @@ fn discovery(ctx: &mut Ctx) {
             .at(at, "no match for the discovery path")
             .label(ctx.key(&mptr), "answers 401 and points clients to the metadata")
             .help(format!("add to `matches`:\n{add}"));
+            let items: Vec<String> = missing
+                .iter()
+                .map(|m| format!("path:\n  exact: {m}"))
+                .collect();
+            if let Some(edit) = ctx.append_items(&format!("{}/matches", r.ptr), &items) {
+                d = d.with_fix(Fix::safe(format!("add the matches of {list}"), edit));
+            }
             if auth.provider.is_some() {
                 d = d.note(format!(
                     "with `provider: {}` the gateway also serves the authorization server metadata under `{WK_AUTH_SERVER}`",
@@ -775,6 +782,7 @@ fn resource_path(
     } else {
         ctx.value(route_ptr)
     };
+    let whole = ctx.value(&rptr);
     ctx.push(
         Diagnostic::new(
             "auth/resource-path-mismatch",
@@ -786,7 +794,11 @@ fn resource_path(
         .at(span, format!("path `{path}`"))
         .label(at, "the route's paths")
         .help(format!("write `resource: {fixed}`: MCP clients check that the metadata names the URL they connect to, and reject it otherwise"))
-        .note("the gateway also derives the protected-resource metadata URL from this path"),
+        .note("the gateway also derives the protected-resource metadata URL from this path")
+        .with_fix(Fix::unsafe_(
+            format!("write `resource: {fixed}`"),
+            Fix::replace(whole, fixed.clone()),
+        )),
     );
 }
 

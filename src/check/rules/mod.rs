@@ -133,9 +133,10 @@ impl<'a> Ctx<'a> {
         self.index.lookup(ptr).map(|s| s.value).unwrap_or_default()
     }
 
-    /// An edit that adds `line` (a `key: value` line) to the block mapping that holds the key at
-    /// `sibling`, right after the sibling's line and with its indentation. None when the sibling
-    /// is not alone on its line (flow style, `- key:` list items keep their own indentation).
+    /// An edit that adds `line` (a `key: value` line, or a key with a nested block whose lines
+    /// are indented relative to it) to the block mapping that holds the key at `sibling`, right
+    /// after the sibling's value and with its indentation. None when the sibling is not alone on
+    /// its line (flow style, `- key:` list items keep their own indentation).
     pub fn insert_after(&self, sibling: &str, line: &str) -> Option<Vec<crate::diag::fix::Edit>> {
         if !self.has(sibling) {
             return None;
@@ -153,14 +154,63 @@ impl<'a> Ctx<'a> {
         } else {
             return None;
         };
-        let value_end = self.value(sibling).end;
-        let eol = self.text[value_end..]
-            .find('\n')
-            .map_or(self.text.len(), |n| value_end + n);
+        let eol = self.end_of_line(self.value(sibling));
         Some(crate::diag::fix::Fix::replace(
             Span::new(eol, eol),
-            format!("\n{indent}{line}"),
+            indented(line, &indent),
         ))
+    }
+
+    /// Where the line of the last character of `span` ends. A block node's span runs on to the
+    /// next token, past its own lines, so trailing white space is not counted as its last character.
+    fn end_of_line(&self, span: Span) -> usize {
+        let end = self.text[..span.end].trim_end().len().max(span.start);
+        self.text[end..]
+            .find('\n')
+            .map_or(self.text.len(), |n| end + n)
+    }
+
+    /// An edit that adds items (mappings, each written as `key: value` lines indented by two
+    /// spaces a level, relative to its first key) after the last item of the block sequence at `seq`, with the dash and
+    /// the indentation of that item. None when the sequence is empty or not in block style.
+    pub fn append_items(&self, seq: &str, items: &[String]) -> Option<Vec<crate::diag::fix::Edit>> {
+        let last = (0..)
+            .take_while(|i| self.has(&format!("{seq}/{i}")))
+            .last()?;
+        let item_span = self.value(&format!("{seq}/{last}"));
+        let line_start = self.text[..item_span.start]
+            .rfind('\n')
+            .map_or(0, |n| n + 1);
+        let prefix = &self.text[line_start..item_span.start];
+        let dash = prefix.trim_end_matches(' ').strip_suffix('-')?;
+        if !dash.chars().all(|c| c == ' ') {
+            return None;
+        }
+        let eol = self.end_of_line(item_span);
+        let content = " ".repeat(prefix.len());
+        let gap = &prefix[dash.len() + 1..];
+        // the file's nesting width, read off the last item's own nested lines (2 when it has none)
+        let unit = self.text[item_span.start..eol]
+            .lines()
+            .skip(1)
+            .map(|l| l.len() - l.trim_start_matches(' ').len())
+            .find(|&n| n > prefix.len())
+            .map_or(2, |n| n - prefix.len());
+        let text = items
+            .iter()
+            .map(|item| {
+                let (first, rest) = item.split_once('\n').unwrap_or((item, ""));
+                let rest: String = rest
+                    .lines()
+                    .map(|l| {
+                        let depth = (l.len() - l.trim_start_matches(' ').len()) / 2;
+                        format!("\n{content}{}{}", " ".repeat(depth * unit), l.trim_start())
+                    })
+                    .collect();
+                format!("\n{dash}-{gap}{first}{rest}")
+            })
+            .collect::<String>();
+        Some(crate::diag::fix::Fix::replace(Span::new(eol, eol), text))
     }
 
     /// The whole configuration as JSON, in the file's keys (pointers into it are pointers into
@@ -207,6 +257,11 @@ impl<'a> Ctx<'a> {
     pub fn push(&mut self, d: Diagnostic) {
         self.out.push(d);
     }
+}
+
+/// `text` as new lines under `indent`: each of its lines starts on a line of its own.
+fn indented(text: &str, indent: &str) -> String {
+    text.lines().map(|l| format!("\n{indent}{l}")).collect()
 }
 
 pub fn run(

@@ -70,17 +70,20 @@ fn jwks(ctx: &mut Ctx, a: &AuthCfg) {
             } else {
                 "an Okta issuer"
             };
-            ctx.push(
-                Diagnostic::new("okta/jwks-derived", format!("no `jwks` for {why}"))
-                    .at(
-                        ctx.value(&format!("{}/issuer", a.ptr)),
-                        format!("the gateway would fetch {derived}"),
-                    )
-                    .help(format!(
-                        "Okta serves keys at {keys}; add\njwks:\n  url: {keys}"
-                    ))
-                    .note("without it the key fetch fails and every token is rejected"),
-            );
+            let mut d = Diagnostic::new("okta/jwks-derived", format!("no `jwks` for {why}"))
+                .at(
+                    ctx.value(&format!("{}/issuer", a.ptr)),
+                    format!("the gateway would fetch {derived}"),
+                )
+                .help(format!(
+                    "Okta serves keys at {keys}; add\njwks:\n  url: {keys}"
+                ))
+                .note("without it the key fetch fails and every token is rejected");
+            let block = format!("jwks:\n  url: {keys}");
+            if let Some(edit) = ctx.insert_after(&format!("{}/issuer", a.ptr), &block) {
+                d = d.with_fix(Fix::unsafe_(format!("add `jwks.url: {keys}`"), edit));
+            }
+            ctx.push(d);
         }
         Some(Jwks::Url(j)) => {
             let (Some(got), Some(iss)) = (&a.keys, &a.iss) else {
@@ -111,7 +114,11 @@ fn jwks(ctx: &mut Ctx, a: &AuthCfg) {
                     "Okta has no `/.well-known/jwks.json`; its discovery document names `/v1/keys`"
                 } else {
                     "keys of another authorization server do not verify this issuer's tokens"
-                }),
+                })
+                .with_fix(Fix::unsafe_(
+                    format!("write `url: {keys}`"),
+                    Fix::replace(ctx.value(&format!("{}/jwks/url", a.ptr)), keys.clone()),
+                )),
             );
         }
         _ => {}

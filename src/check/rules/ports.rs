@@ -7,6 +7,7 @@ use super::util::{ptr_token, split_host_port};
 use super::Ctx;
 use crate::config::listener::TlsMode;
 use crate::config::{BindMode, Gateway, GatewayProtocol, Listener, ListenerProtocol, ServerTls};
+use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
 
 pub fn check(ctx: &mut Ctx) {
@@ -96,14 +97,19 @@ fn gateway_protocol(
             "add the certificate and key:\ntls:\n  cert: certs/cert.pem\n  key: certs/key.pem\nor use `protocol: HTTP` behind a TLS-terminating proxy"
         };
         let at = format!("{ptr}/protocol");
-        ctx.push(
-            Diagnostic::new(
-                "gateways/protocol-tls",
-                format!("{problem}: the gateway refuses this gateway"),
-            )
-            .at(ctx.value(&at), format!("protocol {protocol:?}"))
-            .help(help),
-        );
+        let mut d = Diagnostic::new(
+            "gateways/protocol-tls",
+            format!("{problem}: the gateway refuses this gateway"),
+        )
+        .at(ctx.value(&at), format!("protocol {protocol:?}"))
+        .help(help);
+        if protocol == GatewayProtocol::HTTP && tls.is_some() {
+            d = d.with_fix(Fix::safe(
+                "set `protocol: HTTPS`",
+                Fix::replace(ctx.value(&at), "HTTPS"),
+            ));
+        }
+        ctx.push(d);
     }
     if let Some(tls) = tls {
         server_tls(ctx, &format!("{ptr}/tls"), tls);
@@ -411,10 +417,15 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
             ctx.key(&format!("{ptr}/tls")),
             "TLS settings on an HTTP listener",
         );
-        if l.protocol.is_some() {
+        let fix = if l.protocol.is_some() {
             d = d.label(proto_span(ctx), "protocol HTTP");
+            Some(Fix::replace(proto_span(ctx), "HTTPS"))
         } else {
             d = d.note("`protocol` defaults to HTTP");
+            ctx.insert_after(&format!("{ptr}/tls"), "protocol: HTTPS")
+        };
+        if let Some(edit) = fix {
+            d = d.with_fix(Fix::safe("set `protocol: HTTPS`", edit));
         }
         ctx.push(d.help("set `protocol: HTTPS` to terminate TLS here, or remove `tls`"));
     }
