@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain, from the package registries by name:
 #   - npm packages of tests/js (exact tree from package-lock.json) into tests/js/node_modules;
+#   - npm packages of the VS Code extension (editors/vscode, the same way) into its node_modules;
 #   - Python tools (pre-commit) into a virtual environment under the build directory
 #     (target/test-tools), never into the system Python;
 #   - Debian packages (zsh, fish, groff-base) only when run as root; otherwise each missing one is
@@ -14,6 +15,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 js="$root/tests/js"
+vscode="$root/editors/vscode"
 tools="${CARGO_TARGET_DIR:-$root/target}/test-tools"
 
 say() { printf 'install-test-deps: %s\n' "$*"; }
@@ -71,6 +73,22 @@ if have node && have npm; then
       printf '%s\n' "$stamp" > "$stamp_file"
     else
       partner_missing "the npm packages of tests/js" "run \`(cd tests/js && npm ci)\` and read its error"
+    fi
+  fi
+  # --- npm packages of editors/vscode (the extension's compiler, language client and vsce) ---------------------
+  # tests/vscode.rs builds, unit-tests and packages the extension with them; the same stamp as above.
+  stamp_file="$vscode/node_modules/.agw-install-stamp"
+  stamp="$(cat "$vscode/package.json" "$vscode/package-lock.json" "$vscode/.npmrc" | sha256sum | cut -d' ' -f1) node-$(node --version)"
+  if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] \
+     && [ -f "$vscode/node_modules/vscode-languageclient/package.json" ]; then
+    say "editors/vscode/node_modules is up to date (node $(node --version))"
+  else
+    say "installing editors/vscode packages (npm ci, node $(node --version))"
+    npm_ci_vscode() { (cd "$vscode" && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error); }
+    if npm_ci_vscode || { say "npm ci failed; trying once more in 5 s"; sleep 5; npm_ci_vscode; }; then
+      printf '%s\n' "$stamp" > "$stamp_file"
+    else
+      partner_missing "the npm packages of editors/vscode" "run \`(cd editors/vscode && npm ci)\` and read its error"
     fi
   fi
 else
