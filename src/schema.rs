@@ -127,7 +127,79 @@ pub fn node_at<'s>(root: &'s Value, ptr: &str) -> Option<&'s Value> {
     Some(node)
 }
 
-fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
+/// The values a node allows, when it is a choice of constants (`enum`, `const` branches, through
+/// `$ref`s and nested choices), in schema order and without repeats; `true` and `false` for a
+/// boolean.
+pub fn allowed_values(root: &Value, node: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    collect_values(root, node, &mut out, 0);
+    out
+}
+
+fn collect_values(root: &Value, node: &Value, out: &mut Vec<Value>, depth: usize) {
+    let node = resolve(root, node);
+    if depth > 16 {
+        return;
+    }
+    let mut add = |v: &Value| {
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    };
+    node.get("enum")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .for_each(&mut add);
+    if let Some(c) = node.get("const") {
+        add(c);
+    }
+    if node.get("type").and_then(Value::as_str) == Some("boolean") {
+        add(&Value::Bool(true));
+        add(&Value::Bool(false));
+    }
+    for k in ["anyOf", "oneOf", "allOf"] {
+        for alt in node.get(k).and_then(Value::as_array).into_iter().flatten() {
+            collect_values(root, alt, out, depth + 1);
+        }
+    }
+}
+
+/// The keys a node's object may have, with their schemas: its `properties` and those of every
+/// branch of a choice, in schema order and without repeats. A key a release refuses (`false`)
+/// is not one of them.
+pub fn properties<'s>(root: &'s Value, node: &'s Value) -> Vec<(&'s str, &'s Value)> {
+    let mut out = Vec::new();
+    collect_properties(root, node, &mut out, 0);
+    out
+}
+
+fn collect_properties<'s>(
+    root: &'s Value,
+    node: &'s Value,
+    out: &mut Vec<(&'s str, &'s Value)>,
+    depth: usize,
+) {
+    let node = resolve(root, node);
+    if depth > 16 {
+        return;
+    }
+    if let Some(props) = node.get("properties").and_then(Value::as_object) {
+        for (k, v) in props {
+            if v != &Value::Bool(false) && !out.iter().any(|(seen, _)| *seen == k.as_str()) {
+                out.push((k.as_str(), resolve(root, v)));
+            }
+        }
+    }
+    for k in ["anyOf", "oneOf", "allOf"] {
+        for alt in node.get(k).and_then(Value::as_array).into_iter().flatten() {
+            collect_properties(root, alt, out, depth + 1);
+        }
+    }
+}
+
+/// `node` with its `$ref`s followed.
+pub fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
     for _ in 0..32 {
         let Some(r) = node.get("$ref").and_then(Value::as_str) else {
             break;

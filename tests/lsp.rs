@@ -396,3 +396,58 @@ fn fixes_are_code_actions_and_fix_all_applies_them() {
     let after = c.change(uri, 2, fixed);
     assert!(after.is_empty(), "{after:#?}");
 }
+
+/// Completion offers the keys the model allows at the cursor (not those the mapping already
+/// has) and the values of an enum, each replacing exactly the word typed; a YAML file that is
+/// not a gateway configuration gets nothing.
+#[test]
+fn completion_offers_keys_and_enum_values() {
+    let mut c = Client::start(json!({}), None);
+    let uri = "file:///tmp/complete.yaml";
+    let text = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - name: \"é\"\n      policies:\n        mcpAuthentication:\n          mode: st\n          iss\n      backends: []\n";
+    c.open(uri, text);
+    let items = |c: &mut Client, line: u32, character: u32| -> Vec<Value> {
+        let r = c.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        );
+        r["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("{r}"))
+    };
+    let keys = items(&mut c, 8, 13);
+    let issuer = keys
+        .iter()
+        .find(|i| i["label"] == "issuer")
+        .unwrap_or_else(|| panic!("{keys:#?}"));
+    assert_eq!(
+        issuer["textEdit"]["range"],
+        json!({"start": {"line": 8, "character": 10}, "end": {"line": 8, "character": 13}})
+    );
+    assert_eq!(issuer["textEdit"]["newText"], "issuer: ");
+    assert!(issuer["documentation"]["value"].as_str().is_some());
+    assert!(
+        !keys.iter().any(|i| i["label"] == "mode"),
+        "`mode` is already there"
+    );
+    let values = items(&mut c, 7, 18);
+    let labels: Vec<&str> = values.iter().filter_map(|i| i["label"].as_str()).collect();
+    assert!(labels.contains(&"strict"), "{labels:?}");
+    assert_eq!(
+        values[0]["textEdit"]["range"]["start"],
+        json!({"line": 7, "character": 16})
+    );
+    // the route's own keys: `name` (above) and `backends` (below) are there already
+    let route = items(&mut c, 5, 6);
+    let labels: Vec<&str> = route.iter().filter_map(|i| i["label"].as_str()).collect();
+    assert!(labels.contains(&"matches"), "{labels:?}");
+    assert!(!labels.contains(&"backends"), "{labels:?}");
+    let other = "file:///tmp/other.yaml";
+    c.open(other, "apiVersion: v1\nkind: ConfigMap\n");
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": other}, "position": {"line": 1, "character": 0}}),
+    );
+    assert!(r["result"].is_null(), "{r}");
+}

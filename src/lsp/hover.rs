@@ -54,7 +54,15 @@ pub fn key_markdown(
     if let Some(d) = node.get("description").and_then(Value::as_str) {
         md.push_str(&format!("\n\n{d}"));
     }
-    let values = enum_values(node);
+    let values: Vec<String> = crate::schema::allowed_values(schema_stage::schema(), node)
+        .iter()
+        .map(|v| {
+            format!(
+                "`{}`",
+                v.as_str().map_or_else(|| v.to_string(), str::to_string)
+            )
+        })
+        .collect();
     if !values.is_empty() {
         md.push_str(&format!("\n\nAllowed values: {}", values.join(", ")));
     }
@@ -84,28 +92,6 @@ fn key_at(v: &Value, index: &PointerIndex, ptr: &str, offset: usize) -> Option<S
         }),
         _ => None,
     }
-}
-
-/// The schema of the value at a JSON pointer of the document.
-fn enum_values(node: &Value) -> Vec<String> {
-    let mut out: Vec<String> = node
-        .get("enum")
-        .and_then(Value::as_array)
-        .map(|e| {
-            e.iter()
-                .map(|v| format!("`{}`", v.as_str().unwrap_or(&v.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
-    for k in ["anyOf", "oneOf"] {
-        for alt in node.get(k).and_then(Value::as_array).into_iter().flatten() {
-            if let Some(c) = alt.get("const") {
-                out.push(format!("`{}`", c.as_str().unwrap_or(&c.to_string())));
-            }
-            out.extend(enum_values(alt));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! Invariants: a half-typed document never crashes the server (the checker returns findings, never
 //! errors); a malformed request gets an LSP error response, and the server goes on.
 
+mod completion;
 mod convert;
 mod hover;
 pub mod position;
@@ -62,6 +63,11 @@ pub fn serve(conn: &Connection) -> Result<(), Error> {
             position_encoding: Some(encoding.kind()),
             text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
             hover_provider: Some(HoverProviderCapability::Simple(true)),
+            completion_provider: Some(lsp_types::CompletionOptions {
+                // after `key: ` for its values; words trigger completion by themselves
+                trigger_characters: Some(vec![" ".into()]),
+                ..Default::default()
+            }),
             code_action_provider: Some(CodeActionProviderCapability::Options(
                 lsp_types::CodeActionOptions {
                     code_action_kinds: Some(vec![
@@ -293,6 +299,7 @@ impl Server<'_> {
         let id = req.id.clone();
         let result = match req.method.as_str() {
             R::HoverRequest::METHOD => params(req).map(|p| to_value(self.hover(p))),
+            R::Completion::METHOD => params(req).map(|p| to_value(self.completion(p))),
             R::CodeActionRequest::METHOD => params(req).map(|p| to_value(self.code_actions(p))),
             R::ExecuteCommand::METHOD => params(req).and_then(|p| self.execute(p)),
             other => Err((
@@ -332,6 +339,45 @@ impl Server<'_> {
             }),
             range: None,
         })
+    }
+
+    /// Keys and values at the cursor, for agentgateway files only (like the diagnostics).
+    fn completion(&self, p: lsp_types::CompletionParams) -> Option<lsp_types::CompletionResponse> {
+        use lsp_types::{
+            CompletionItem, CompletionItemKind, CompletionItemTag, CompletionTextEdit,
+        };
+        let pos = p.text_document_position;
+        let doc = self.doc(&pos.text_document.uri)?;
+        if !detect::is_gateway_config(&doc.text) {
+            return None;
+        }
+        let lines = Lines::new(&doc.text, self.encoding);
+        let offset = lines.offset(&doc.text, pos.position);
+        let items = completion::complete(&doc.text, offset, self.options.release)
+            .into_iter()
+            .map(|c| CompletionItem {
+                kind: Some(match c.kind {
+                    completion::Kind::Key => CompletionItemKind::PROPERTY,
+                    completion::Kind::Value => CompletionItemKind::ENUM_MEMBER,
+                }),
+                detail: c.detail,
+                documentation: c.documentation.map(|d| {
+                    lsp_types::Documentation::MarkupContent(MarkupContent {
+                        kind: MarkupKind::Markdown,
+                        value: d,
+                    })
+                }),
+                filter_text: Some(c.label.clone()),
+                text_edit: Some(CompletionTextEdit::Edit(TextEdit {
+                    range: lines.range(&doc.text, c.replace.0, c.replace.1),
+                    new_text: c.text,
+                })),
+                tags: c.deprecated.then(|| vec![CompletionItemTag::DEPRECATED]),
+                label: c.label,
+                ..Default::default()
+            })
+            .collect();
+        Some(lsp_types::CompletionResponse::Array(items))
     }
 
     /// For each finding in the range: "allow this rule here" (an `# agw: allow` comment above
