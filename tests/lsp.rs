@@ -312,7 +312,8 @@ fn robust_and_configurable() {
 }
 
 /// A real editor: headless Neovim opens the Okta example, shows agw's diagnostics, applies the
-/// allow action of a placeholder finding, and the diagnostic goes away.
+/// allow action of a placeholder finding, and the diagnostic goes away; then the fix of the
+/// missing `audiences`, and that finding goes away.
 #[test]
 fn neovim_shows_the_findings_and_applies_a_code_action() {
     if !common::partners::tool("nvim") {
@@ -360,6 +361,16 @@ fn neovim_shows_the_findings_and_applies_a_code_action() {
         "{seen}"
     );
     assert!(seen.contains("# agw: allow placeholder/value"), "{seen}");
+    // the fix of the missing audiences, applied from the editor, removes that finding
+    assert!(
+        seen.contains("action Fix (unsafe, review it): add `audiences: [api://default]`"),
+        "{seen}"
+    );
+    assert!(seen.contains("audiences fixed"), "{seen}");
+    assert!(
+        seen.contains("line           audiences: [api://default]"),
+        "{seen}"
+    );
 }
 
 /// A finding's fix is a quick fix (preferred when safe), and `source.fixAll.agw` applies every
