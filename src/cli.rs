@@ -39,6 +39,11 @@ pub enum Command {
     VerifyToken(Box<VerifyTokenArgs>),
     /// Check a file, then serve it: MCP targets behind the file's routes and policies
     Serve(ServeArgs),
+    /// Compile a checked file into the Kubernetes resources agentgateway's controller runs
+    #[command(
+        long_about = "Loads and checks the file as `agw check` does (an error refuses), then writes its listeners, routes, MCP backends and policies as the resources agentgateway's controller reads: Gateway and HTTPRoute (Gateway API v1), AgentgatewayBackend and AgentgatewayPolicy (agentgateway.dev/v1alpha1). Whatever has no Kubernetes form is a finding at its line (stdio targets, modes other than strict on MCP routes, jwtValidationOptions, ...); such a compile is lossy and exits 1 without writing anything, unless --allow-lossy. TLS keys and values from the environment that look secret are never written: the output names the Secrets to create. Output is deterministic YAML with a comment naming the source file and agw's version."
+    )]
+    Compile(CompileArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), or write one page per command with --out
@@ -138,6 +143,54 @@ pub struct CheckArgs {
     /// Report a referenced file that cannot be found as an error, not a warning
     #[arg(long)]
     pub strict_files: bool,
+    /// Also report what `agw compile --to TARGET` could not express, without writing anything
+    #[arg(long, value_enum, value_name = "TARGET")]
+    pub target: Option<Target>,
+    #[command(flatten)]
+    pub release: ReleaseArg,
+}
+
+/// What `agw compile` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// Gateway, HTTPRoute, AgentgatewayBackend and AgentgatewayPolicy resources
+    Kubernetes,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompileArgs {
+    /// The configuration file to compile (checked first; any error refuses); `-` reads
+    /// standard input
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// What to compile to
+    #[arg(long, value_enum, value_name = "TARGET")]
+    pub to: Target,
+    /// The namespace of every resource
+    #[arg(long, value_name = "NS", default_value = "default")]
+    pub namespace: String,
+    /// The GatewayClass of the Gateways
+    #[arg(long, value_name = "CLASS", default_value = "agentgateway")]
+    pub gateway_class: String,
+    /// The name of the Gateway made of `binds` [default: from the file name]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// `-` prints every manifest to standard output; a directory gets one file per resource
+    #[arg(long, value_name = "DIR", default_value = "-")]
+    pub out: String,
+    /// Write the manifests even when some of the file cannot be expressed (the findings say what)
+    #[arg(long)]
+    pub allow_lossy: bool,
+    /// Run each stdio MCP target as a Deployment and Service of IMAGE, which must serve MCP over
+    /// HTTP on port 8080 at /mcp
+    #[arg(long, value_name = "IMAGE")]
+    pub stdio_as_deployment: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Directory that referenced files (JWKS, certificates) are relative to [default: the
+    /// current directory]
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     #[command(flatten)]
     pub release: ReleaseArg,
 }

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod compile;
 pub mod config;
 pub mod diag;
 pub mod docs;

@@ -166,7 +166,7 @@ fn every_rule_fires_exactly_where_expected_and_not_on_its_near_miss() {
 /// Rules whose fixtures live elsewhere (the loader and the schema stage have their own suites).
 /// Rules tested by other suites: the loader's (tests/fixtures.rs) and the network ones
 /// (tests/online.rs, against a real issuer and a fault-injection server).
-const COVERED_ELSEWHERE: &[&str] = &["env/", "yaml/", "schema/", "online/"];
+const COVERED_ELSEWHERE: &[&str] = &["env/", "yaml/", "schema/", "online/", "k8s/"];
 
 #[test]
 fn every_semantic_rule_has_fixtures() {

@@ -705,6 +705,64 @@ rules! {
     "`cert` and `root` take PEM certificates (`-----BEGIN CERTIFICATE-----`), `key` a PEM private key. A truncated block, a DER file or the wrong kind of block makes the gateway fail at start-up.",
     "", "";
 
+    "k8s/not-mapped", Warning,
+    "a part of the file that `agw compile --to kubernetes` cannot express",
+    "The Kubernetes resources agentgateway's controller reads (Gateway, HTTPRoute, AgentgatewayBackend, AgentgatewayPolicy) have no field for this part of the local file, or agw does not write it yet. The compile is lossy: it exits 1 unless `--allow-lossy`, so that nothing is dropped without a word. The finding names the part and the way out (a resource of your own, or keeping a local gateway for it); README.md has the table of every construct and what it becomes.",
+    "", "";
+
+    "k8s/stdio-target", Warning,
+    "an MCP stdio target, which a gateway in a cluster cannot run",
+    "A stdio target is a child process of the gateway. The controller's gateway runs in its own pod and starts no processes, so the target has no AgentgatewayBackend form. Run the server in its HTTP mode as a Deployment and Service (`agw compile --stdio-as-deployment IMAGE` writes them and points a `static` target at the Service), or keep the local file and run it with the standalone chart.",
+    "targets:\n- name: everything\n  stdio: {cmd: npx, args: [-y, '@modelcontextprotocol/server-everything']}",
+    "targets:\n- name: everything\n  mcp: {host: http://everything.default.svc.cluster.local:3001/mcp}";
+
+    "k8s/stdio-as-deployment", Note,
+    "a stdio target compiled to a Deployment and a Service",
+    "With `--stdio-as-deployment IMAGE`, each stdio target becomes a Deployment running IMAGE (the target's command and arguments, its environment, `PORT=8080`) and a Service on port 8080; the target reaches it as `static` Streamable HTTP at `/mcp`. The image must serve MCP over HTTP there: a server's stdio command does not by itself. Environment values whose names look secret come from a Secret (`NAME-env`) that you create.",
+    "", "";
+
+    "k8s/openapi-target", Warning,
+    "an OpenAPI target, which AgentgatewayBackend cannot express",
+    "The local gateway turns an OpenAPI document into MCP tools; an AgentgatewayBackend's MCP targets are MCP servers (`static` or selected Services) only. Serve the API through an MCP server of its own and point a `static` target at it, or keep this target in a local gateway.",
+    "", "";
+
+    "k8s/mcp-auth-mode", Warning,
+    "`mcpAuthentication` with a mode other than `strict`, which the CRD refuses with `mcp`",
+    "In the CRD, `jwtAuthentication.mcp` requires `mode: Strict` (`jwtAuthentication.mcp requires mode Strict`). agw writes `Strict`, so requests without a valid token that pass locally are refused in the cluster.",
+    "mcpAuthentication:\n  mode: optional",
+    "mcpAuthentication:\n  mode: strict";
+
+    "k8s/jwt-validation-options", Warning,
+    "`jwtValidationOptions`, which `jwtAuthentication` has no field for",
+    "The controller validates the signature, `exp`, the issuer and the audiences; claims that `jwtValidationOptions.requiredClaims` requires locally are not required in the cluster. Require them with an authorization rule instead (`has(jwt.sub)`).",
+    "jwtValidationOptions:\n  requiredClaims: [sub]",
+    "authorization:\n  rules:\n  - require: has(jwt.sub)";
+
+    "k8s/jwks-file", Error,
+    "a JWKS file that `agw compile` cannot read",
+    "A manifest carries the keys of a `jwks: {file}` inline, so the compiler must read the file. It looks under `--root DIR` (default: the current directory), as `agw check` does.",
+    "", "";
+
+    "k8s/jwks-written", Note,
+    "no `jwks`: the manifest names the JWKS URL",
+    "The CRD requires the JWKS. agw writes the URL the local gateway would use (`{issuer}/.well-known/jwks.json`), except for Okta, whose keys are at `{issuer}/v1/keys` (see `okta/jwks-derived`). Write the same `jwks.url` in the local file, so that both agree.",
+    "", "";
+
+    "k8s/renamed", Warning,
+    "a name that Kubernetes takes in another spelling",
+    "Kubernetes names are lowercase DNS labels, so agw writes `My_Route` as `my-route`. A renamed MCP target changes the prefix of its tool names (`my-target_echo`), which clients see; rename it in the local file too.",
+    "", "";
+
+    "k8s/secret-value", Error,
+    "a value from the environment that looks secret would be written into a manifest",
+    "Manifests end up in Git. A value that came from an environment variable whose name looks secret (`*_TOKEN`, `*_SECRET`, `*_API_KEY`, passwords) is never written in plain text: put it in a Secret and refer to it.",
+    "", "";
+
+    "k8s/invalid-manifest", Error,
+    "agw made a manifest that the cluster would refuse",
+    "Before writing, agw checks its manifests against the rules of the CRDs it can break (unique listeners, one provider with `mcp`, `cacheDuration` of at least 5m, ...). A failure is a bug in agw; nothing is written.",
+    "", "";
+
     "suppress/unused-allow", Note,
     "an `# agw: allow` comment that silences nothing",
     "`# agw: allow RULE` silences a finding of RULE on the next line (or, at the end of a line, on that line). A comment that matches no finding is stale or misplaced, or names a rule that does not exist; remove or move it.",

@@ -87,7 +87,11 @@ pub fn run(a: CheckArgs) -> i32 {
             }
             continue;
         }
-        loaded.push(check_bytes(name, bytes, &opts));
+        let mut l = check_bytes(name, bytes, &opts);
+        if a.target.is_some() {
+            super::compile::portability(&mut l, &opts);
+        }
+        loaded.push(l);
     }
     if a.diff {
         for f in &failures {

@@ -1,6 +1,7 @@
 //! One module per command: turn parsed arguments into output and an exit code.
 
 mod check;
+mod compile;
 mod completions;
 mod explain;
 mod lsp;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Schema(a) => schema::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Compile(a) => compile::run(a),
         Command::VerifyToken(a) => verify_token::run(*a),
         Command::Lsp(a) => lsp::run(a),
         Command::Completions(a) => completions::run(a),

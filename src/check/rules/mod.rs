@@ -18,6 +18,8 @@ mod sections;
 mod structure;
 pub mod util;
 
+pub use okta::okta_keys_url;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -1,0 +1,245 @@
+//! Routes -> `HTTPRoute`s: one per local route, attached to the Gateway listener it lived on
+//! (`parentRefs` with `sectionName`), its matches as Gateway API matches and its backends as
+//! references to the `AgentgatewayBackend`s made of them.
+
+use serde_json::{json, Map, Value};
+
+use super::gateway::{Parent, Parents};
+use super::{Compiler, AGW_API, GATEWAY_API};
+use crate::config::route::{Route, RouteMatch, ValueMatchEntry};
+use crate::config::walk::{self, RouteHome};
+use crate::config::RouteBackend;
+
+/// The methods an `HTTPRoute` match takes.
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+impl Compiler<'_> {
+    pub(super) fn routes_of(&mut self, parents: &Parents) {
+        for site in walk::routes(self.cfg) {
+            let refs: Vec<Parent> = match &site.home {
+                RouteHome::Bind { .. } => {
+                    let mut it = site.ptr.split('/').filter_map(|s| s.parse::<usize>().ok());
+                    let (Some(b), Some(l)) = (it.next(), it.next()) else {
+                        continue;
+                    };
+                    parents.binds.get(&(b, l)).cloned().into_iter().collect()
+                }
+                RouteHome::Gateways(names) => {
+                    self.use_ptr(format!("{}/gateways", site.ptr));
+                    let names: Vec<&str> = if names.is_empty() {
+                        parents.named.keys().map(String::as_str).collect()
+                    } else {
+                        names.clone()
+                    };
+                    names
+                        .iter()
+                        .filter_map(|n| {
+                            let (gw, listener) = match n.split_once('/') {
+                                Some((g, l)) => (g, Some(l)),
+                                None => (*n, None),
+                            };
+                            let (whole, by_name) = parents.named.get(gw)?;
+                            match listener {
+                                Some(l) => by_name.get(l).cloned(),
+                                None => Some(whole.clone()),
+                            }
+                        })
+                        .collect()
+                }
+            };
+            if refs.is_empty() {
+                continue;
+            }
+            let fallback = format!("route-{}", self.routes.len() + 1);
+            self.http_route(&site.route, &site.ptr, &refs, &fallback);
+        }
+    }
+
+    /// The `mcp:` shorthand: a route of `/mcp`, `/sse` and `/.well-known` on its own listener
+    /// or on the gateways it names.
+    pub(super) fn shorthand(&mut self, parents: &Parents) {
+        let Some(sh) = &self.cfg.mcp else { return };
+        let refs: Vec<Parent> = match (&sh.gateways, &parents.shorthand) {
+            (None, Some(own)) => vec![own.clone()],
+            (gateways, _) => {
+                self.use_ptr("/mcp/gateways");
+                let names: Vec<String> = match gateways {
+                    Some(g) => g.refs().into_iter().map(String::from).collect(),
+                    None => parents.named.keys().cloned().collect(),
+                };
+                names
+                    .iter()
+                    .filter_map(|n| parents.named.get(n.as_str()).map(|(w, _)| w.clone()))
+                    .collect()
+            }
+        };
+        if refs.is_empty() {
+            return;
+        }
+        let name = self.name("HTTPRoute", Some("mcp"), "mcp");
+        let backend = self.mcp_backend(&sh.backend(), "/mcp", &name);
+        let matches: Vec<Value> = ["/mcp", "/sse", "/.well-known"]
+            .iter()
+            .map(|p| json!({"path": {"type": "PathPrefix", "value": p}}))
+            .collect();
+        let mut rule = json!({"matches": matches});
+        if let Some(b) = backend {
+            rule["backendRefs"] = json!([backend_ref(&b, None)]);
+        }
+        self.push_route(&name, &refs, &[], rule);
+        if let Some(p) = &sh.policies {
+            self.route_policies(p, "/mcp/policies", &name);
+        }
+    }
+
+    fn http_route(&mut self, route: &Route, ptr: &str, refs: &[Parent], fallback: &str) {
+        self.use_ptr(format!("{ptr}/name"));
+        let name = self.name("HTTPRoute", route.name.as_deref(), fallback);
+        if let Some(n) = &route.name {
+            if *n != name {
+                self.note_renamed(&format!("{ptr}/name"), n, &name);
+            }
+        }
+        let mut matches = Vec::new();
+        for (i, m) in route.effective_matches().iter().enumerate() {
+            let mptr = format!("{ptr}/matches/{i}");
+            if let Some(v) = self.route_match(m, &mptr) {
+                matches.push(v);
+            }
+        }
+        self.use_ptr(format!("{ptr}/matches"));
+        let mut backend_refs = Vec::new();
+        for (i, b) in route.backends.iter().enumerate() {
+            let bptr = format!("{ptr}/backends/{i}");
+            if let Some(r) = self.route_backend(b, &bptr, &name) {
+                backend_refs.push(r);
+            }
+        }
+        let mut rule = Map::new();
+        rule.insert("matches".into(), Value::Array(matches));
+        if !backend_refs.is_empty() {
+            rule.insert("backendRefs".into(), Value::Array(backend_refs));
+        }
+        let hostnames: Vec<&str> = route.hostnames.iter().map(String::as_str).collect();
+        self.use_ptr(format!("{ptr}/hostnames"));
+        self.push_route(&name, refs, &hostnames, Value::Object(rule));
+        if let Some(p) = &route.policies {
+            self.route_policies(p, &format!("{ptr}/policies"), &name);
+        }
+    }
+
+    fn push_route(&mut self, name: &str, refs: &[Parent], hostnames: &[&str], rule: Value) {
+        let mut spec = Map::new();
+        spec.insert(
+            "parentRefs".into(),
+            Value::Array(refs.iter().map(Parent::reference).collect()),
+        );
+        if !hostnames.is_empty() {
+            spec.insert("hostnames".into(), json!(hostnames));
+        }
+        spec.insert("rules".into(), json!([rule]));
+        let r = json!({
+            "apiVersion": format!("{GATEWAY_API}/v1"),
+            "kind": "HTTPRoute",
+            "metadata": self.meta(name),
+            "spec": spec,
+        });
+        self.routes.push(r);
+    }
+
+    fn route_match(&mut self, m: &RouteMatch, ptr: &str) -> Option<Value> {
+        let mut out = Map::new();
+        if let Some(p) = &m.path {
+            let (kind, value, key) = if let Some(v) = &p.exact {
+                ("Exact", v, "exact")
+            } else if let Some(v) = &p.path_prefix {
+                ("PathPrefix", v, "pathPrefix")
+            } else if let Some(v) = &p.regex {
+                ("RegularExpression", v, "regex")
+            } else {
+                return None;
+            };
+            let vptr = format!("{ptr}/path/{key}");
+            if kind != "RegularExpression" && !value.starts_with('/') {
+                self.finding(
+                    "k8s/not-mapped",
+                    &vptr,
+                    format!(
+                        "the path `{value}` does not start with `/`, which Gateway API requires"
+                    ),
+                    "start the path with `/`",
+                );
+                return None;
+            }
+            self.use_ptr(format!("{ptr}/path"));
+            out.insert("path".into(), json!({"type": kind, "value": value}));
+        }
+        if let Some(method) = &m.method {
+            let upper = method.to_ascii_uppercase();
+            if METHODS.contains(&upper.as_str()) {
+                self.use_ptr(format!("{ptr}/method"));
+                out.insert("method".into(), json!(upper));
+            } else {
+                self.finding(
+                    "k8s/not-mapped",
+                    &format!("{ptr}/method"),
+                    format!("an HTTPRoute cannot match the method `{method}`"),
+                    "Gateway API matches GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE and PATCH",
+                );
+                return None;
+            }
+        }
+        for (key, out_key, list) in [
+            ("headers", "headers", &m.headers),
+            ("query", "queryParams", &m.query),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            self.use_ptr(format!("{ptr}/{key}"));
+            out.insert(
+                out_key.into(),
+                Value::Array(list.iter().map(value_match).collect()),
+            );
+        }
+        Some(Value::Object(out))
+    }
+
+    /// A `backendRef` for one local backend, compiling what it names.
+    fn route_backend(&mut self, b: &RouteBackend, ptr: &str, route: &str) -> Option<Value> {
+        let weight = (b.weight != 1).then_some(b.weight);
+        self.use_ptr(format!("{ptr}/weight"));
+        if let Some(m) = &b.mcp {
+            let name = self.mcp_backend(m, &format!("{ptr}/mcp"), route)?;
+            return Some(backend_ref(&name, weight));
+        }
+        if let Some(h) = &b.host {
+            let name = self.static_backend(h, &format!("{ptr}/host"), route)?;
+            return Some(backend_ref(&name, weight));
+        }
+        if let Some(n) = &b.backend {
+            let name = self.named_backend(n, &format!("{ptr}/backend"))?;
+            return Some(backend_ref(&name, weight));
+        }
+        None
+    }
+}
+
+pub fn backend_ref(name: &str, weight: Option<u64>) -> Value {
+    let mut r = json!({"group": AGW_API, "kind": "AgentgatewayBackend", "name": name});
+    if let Some(w) = weight {
+        r["weight"] = json!(w);
+    }
+    r
+}
+
+fn value_match(e: &ValueMatchEntry) -> Value {
+    match (&e.value.exact, &e.value.regex) {
+        (_, Some(r)) => json!({"type": "RegularExpression", "name": e.name, "value": r}),
+        (exact, None) => {
+            json!({"type": "Exact", "name": e.name, "value": exact.clone().unwrap_or_default()})
+        }
+    }
+}
