@@ -748,7 +748,7 @@ rules! {
     "The CRD requires the JWKS. agw writes the URL the local gateway would use (`{issuer}/.well-known/jwks.json`), except for Okta, whose keys are at `{issuer}/v1/keys` (see `okta/jwks-derived`). Write the same `jwks.url` in the local file, so that both agree.",
     "", "";
 
-    "k8s/renamed", Warning,
+    "k8s/renamed", Note,
     "a name that Kubernetes takes in another spelling",
     "Kubernetes names are lowercase DNS labels, so agw writes `My_Route` as `my-route`. A renamed MCP target changes the prefix of its tool names (`my-target_echo`), which clients see; rename it in the local file too.",
     "", "";
