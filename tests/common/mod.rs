@@ -2,6 +2,7 @@
 //! tokens made on the fly (no key material is committed), outside processes and a fault server.
 #![allow(dead_code)]
 
+pub mod crd;
 pub mod fault;
 pub mod partners;
 pub mod procs;
