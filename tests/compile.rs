@@ -315,7 +315,7 @@ fn no_secret_is_written_and_tls_keys_are_secrets_to_create() {
 
 #[test]
 fn what_the_crds_cannot_say_is_named_at_its_line() {
-    let text = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - name: mcp\n      policies:\n        mcpAuthentication:\n          mode: optional\n          issuer: https://idp.example.test\n          audiences: [mcp]\n          jwks: {url: https://idp.example.test/keys}\n          jwtValidationOptions: {requiredClaims: [sub]}\n          resourceMetadata: {resource: 'https://gw.example.test/mcp'}\n        directResponse: {status: 200, body: ok}\n      backends:\n      - mcp:\n          dnsRebindingProtection: true\n          targets:\n          - name: remote\n            mcp: {host: 'https://mcp.example.test/mcp'}\n";
+    let text = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - name: mcp\n      policies:\n        mcpAuthentication:\n          mode: optional\n          issuer: https://idp.example.test\n          audiences: [mcp]\n          jwks: {url: https://idp.example.test/keys}\n          jwtValidationOptions: {requiredClaims: [sub]}\n          resourceMetadata: {resource: 'https://gw.example.test/mcp'}\n        directResponse: {status: 200, body: ok}\n      backends:\n      - mcp:\n          dnsRebindingProtection: true\n          targets:\n          - name: remote\n            mcp: {host: 'https://mcp.example.test/mcp'}\n            policies:\n              backendAuth: {key: '${REMOTE_API_KEY}'}\n";
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("gw.yaml"), text).unwrap();
     let r = agw_in(
@@ -327,6 +327,8 @@ fn what_the_crds_cannot_say_is_named_at_its_line() {
             "--format",
             "json",
             "--no-process-env",
+            "-e",
+            "REMOTE_API_KEY=k3y-value",
             "gw.yaml",
         ],
         None,
@@ -363,12 +365,143 @@ fn what_the_crds_cannot_say_is_named_at_its_line() {
             "kubernetes",
             "--allow-lossy",
             "--no-process-env",
+            "-e",
+            "REMOTE_API_KEY=k3y-value",
             "gw.yaml",
         ],
         None,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("sni: mcp.example.test"), "{}", r.stdout);
+    // the key stays out of the manifest: a Secret reference, and the Secret to create
+    assert!(
+        r.stdout
+            .contains("secretRef:\n              name: mcp-remote-auth"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("# Create first: kubectl create secret generic mcp-remote-auth --from-literal=Authorization=... -n default"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("k3y-value"), "{}", r.stdout);
     assert!(r.stdout.contains("port: 443"), "{}", r.stdout);
     valid(&r.stdout, "remote target");
+}
+
+/// agw's own check of its manifests (run before anything is written) and the CRDs agree: on
+/// what agw writes (both silent) and on each way a manifest can break a rule agw checks (both
+/// refuse it).
+#[test]
+fn agws_own_manifest_check_agrees_with_the_crds() {
+    let Some(crds) = Crds::load() else { return };
+    let r = compile(&[
+        "--stdio-as-deployment",
+        IMAGE,
+        &fixture("okta/config-fixed.yaml"),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("gw.yaml"),
+        TLS_AND_SECRETS.replace("authorization: 'Bearer ${UPSTREAM_TOKEN}', ", ""),
+    )
+    .unwrap();
+    let t = agw_in(
+        tmp.path(),
+        &[
+            "compile",
+            "--to",
+            "kubernetes",
+            "--no-process-env",
+            "-e",
+            "DEPLOY_ENV=prod",
+            "gw.yaml",
+        ],
+        None,
+    );
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    let (mut docs, problems) = common::crd::parse_yaml(&r.stdout);
+    assert!(problems.is_empty(), "{problems:?}");
+    docs.extend(common::crd::parse_yaml(&t.stdout).0);
+    let find = |kind: &str, has: &str| -> Value {
+        docs.iter()
+            .find(|d| d["kind"] == kind && d.pointer(has).is_some())
+            .unwrap_or_else(|| panic!("no {kind} with {has}"))
+            .clone()
+    };
+    for d in &docs {
+        assert!(crds.validate(d).is_empty(), "{d}");
+        assert!(
+            agw::compile::verify::manifests(std::slice::from_ref(d)).is_empty(),
+            "{d}"
+        );
+    }
+    type Mutation = fn(&mut Value);
+    let cases: Vec<(&str, &str, Mutation)> = vec![
+        ("Gateway", "/spec/listeners/0", |m| {
+            let l = m["spec"]["listeners"][0].clone();
+            m["spec"]["listeners"].as_array_mut().unwrap().push(l);
+        }),
+        ("Gateway", "/spec/listeners/0", |m| {
+            m["spec"]["listeners"][0]["tls"] =
+                serde_json::json!({"mode": "Terminate", "certificateRefs": [{"name": "x"}]});
+            m["spec"]["listeners"][0]["protocol"] = "HTTP".into();
+        }),
+        ("HTTPRoute", "/spec/rules/0/matches/0/path", |m| {
+            m["spec"]["rules"][0]["matches"][0]["path"]["value"] = "mcp".into();
+        }),
+        ("AgentgatewayBackend", "/spec/mcp", |m| {
+            m["spec"]["static"] = serde_json::json!({"host": "a.b", "port": 80});
+        }),
+        ("AgentgatewayBackend", "/spec/mcp", |m| {
+            m["spec"]["mcp"]["targets"][0]["name"] = "Bad_Name".into();
+        }),
+        (
+            "AgentgatewayPolicy",
+            "/spec/traffic/jwtAuthentication/mcp",
+            |m| {
+                m["spec"]["traffic"]["jwtAuthentication"]["mode"] = "Optional".into();
+            },
+        ),
+        (
+            "AgentgatewayPolicy",
+            "/spec/traffic/jwtAuthentication/mcp",
+            |m| {
+                let p = m["spec"]["traffic"]["jwtAuthentication"]["providers"][0].clone();
+                m["spec"]["traffic"]["jwtAuthentication"]["providers"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(p);
+            },
+        ),
+        (
+            "AgentgatewayPolicy",
+            "/spec/traffic/jwtAuthentication/mcp",
+            |m| {
+                m["spec"]["traffic"]["jwtAuthentication"]["providers"][0]["jwks"]["remote"]
+                    ["cacheDuration"] = "1m".into();
+            },
+        ),
+        ("AgentgatewayPolicy", "/spec/traffic/cors", |m| {
+            m["spec"]["traffic"]["cors"]["allowOrigins"] =
+                serde_json::json!(["*", "https://a.test"]);
+        }),
+        ("AgentgatewayPolicy", "/spec/traffic/authorization", |m| {
+            m["spec"]["traffic"]["authorization"]["policy"]["matchExpressions"] =
+                serde_json::json!([]);
+        }),
+    ];
+    for (i, (kind, has, mutate)) in cases.into_iter().enumerate() {
+        let mut m = find(kind, has);
+        mutate(&mut m);
+        let theirs = crds.validate(&m);
+        let ours = agw::compile::verify::manifests(std::slice::from_ref(&m));
+        assert!(!theirs.is_empty(), "case {i}: the CRDs accept {m}");
+        assert!(
+            !ours.is_empty(),
+            "case {i}: agw accepts what the CRDs refuse ({theirs:?}): {m}"
+        );
+    }
 }

@@ -114,10 +114,43 @@ impl Compiler<'_> {
         let endpoint = Endpoint::of(http.host.as_deref()?, http.port, http.path.as_deref())?;
         self.use_ptr(tptr);
         let mut fields = json!({"host": endpoint.host, "port": endpoint.port, "path": endpoint.path.unwrap_or_else(|| default_path(protocol).into()), "protocol": protocol});
+        let mut policies = Map::new();
         if endpoint.tls {
-            fields["policies"] = json!({"tls": {"sni": endpoint.host}});
+            policies.insert("tls".into(), json!({"sni": endpoint.host}));
+        }
+        let auth = t.policies.as_ref().and_then(|p| p.backend_auth.as_ref());
+        if let Some(auth) = auth {
+            let aptr = format!("{ptr}/policies/backendAuth");
+            if let Some(v) = self.backend_auth(&auth.value, &aptr, &format!("{backend}-{name}")) {
+                policies.insert("auth".into(), v);
+            }
+        }
+        if !policies.is_empty() {
+            fields["policies"] = Value::Object(policies);
         }
         Some(json!({"name": name, "static": fields}))
+    }
+
+    /// A target's `backendAuth`: a key becomes a reference to a Secret (named after the target,
+    /// with the key under `Authorization`, where the controller reads it), never the key itself.
+    fn backend_auth(&mut self, auth: &Value, ptr: &str, owner: &str) -> Option<Value> {
+        if auth.get("passthrough").is_some() {
+            self.use_ptr(ptr);
+            return Some(json!({"passthrough": {}}));
+        }
+        let key = auth.get("key")?;
+        let secret =
+            names::label(&format!("{owner}-auth")).unwrap_or_else(|| "backend-auth".into());
+        let from = match key.get("file").and_then(Value::as_str) {
+            Some(file) => format!("--from-file=Authorization={file}"),
+            None => "--from-literal=Authorization=...".to_string(),
+        };
+        self.use_ptr(ptr);
+        self.secrets.push(format!(
+            "kubectl create secret generic {secret} {from} -n {}",
+            self.opts.namespace
+        ));
+        Some(json!({"secretRef": {"name": secret}}))
     }
 
     fn stdio_target(

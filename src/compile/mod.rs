@@ -16,7 +16,7 @@ mod gateway;
 pub mod names;
 mod policy;
 mod route;
-mod verify;
+pub mod verify;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
