@@ -1,7 +1,7 @@
 //! Generated documentation: docs/rules.md, the reference of every rule, from the rule catalogue.
 //! `agw check --list-rules --format markdown` prints it; a test fails when the committed file is stale.
 
-use crate::check::catalog::{self, Rule};
+use crate::diag::catalog::{self, Rule};
 
 /// Where the generated rule reference lives in the repository.
 pub const RULES_DOC: &str = "docs/rules.md";

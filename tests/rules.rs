@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use agw::check::rules::RuleOptions;
 use agw::check::suppress::RulePolicy;
-use agw::check::{catalog, check_bytes, CheckOptions, Loaded};
+use agw::check::{check_bytes, CheckOptions, Loaded};
+use agw::diag::catalog;
 use agw::diag::Severity;
 use agw::source::EnvOptions;
 

@@ -2,7 +2,6 @@
 //! rules. Each stage adds to one list of diagnostics, and later stages run on whatever the earlier
 //! ones could parse, so one run shows every problem.
 
-pub mod catalog;
 pub mod detect;
 mod duplicates;
 pub mod fix;
@@ -127,7 +126,7 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         })
         .collect();
     let parsed = source::yaml::parse(&expanded, &opts.limits);
-    diags.extend(parsed.diagnostics);
+    diags.extend(parsed.issues.into_iter().map(yaml_finding));
     diags.extend(duplicates::findings(
         &parsed.duplicates,
         schema_stage::schema(),
@@ -189,6 +188,24 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         diags.extend(rules::run(cfg, &index, &src.text, &surface_cel, &rule_opts));
     }
     finish(src, diags, config, index, started, opts, redactions)
+}
+
+/// A problem of the YAML text as the finding of its rule.
+fn yaml_finding(i: source::yaml::Issue) -> Diagnostic {
+    use source::yaml::IssueKind;
+    let rule = match i.kind {
+        IssueKind::Syntax => "yaml/syntax",
+        IssueKind::Limit => "yaml/limit",
+        IssueKind::MultipleDocuments => "yaml/multiple-documents",
+    };
+    let mut d = Diagnostic::new(rule, i.message).at(i.span, i.label);
+    if !i.help.is_empty() {
+        d = d.help(i.help);
+    }
+    if let Some(n) = i.note {
+        d = d.note(n);
+    }
+    d
 }
 
 fn finish(

@@ -5,8 +5,8 @@
 //! the gateway cannot load is always an error. An allow comment that silences nothing is
 //! reported, so that stale ones do not pile up.
 
-use crate::check::catalog;
 use crate::check::schema_stage::closest;
+use crate::diag::catalog;
 use crate::diag::{Diagnostic, Severity};
 use crate::source::{SourceFile, Span};
 

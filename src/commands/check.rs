@@ -2,8 +2,9 @@ use std::io::{IsTerminal, Read};
 
 use crate::check::rules::RuleOptions;
 use crate::check::suppress::RulePolicy;
-use crate::check::{catalog, check_bytes, CheckOptions, Loaded};
+use crate::check::{check_bytes, CheckOptions, Loaded};
 use crate::cli::{CheckArgs, ColorChoice, Format};
+use crate::diag::catalog;
 use crate::diag::{self, FileReport, Severity};
 use crate::oidc::HttpOptions;
 use crate::source::EnvOptions;

@@ -1,6 +1,6 @@
-use crate::check::catalog;
 use crate::check::schema_stage::closest;
 use crate::cli::ExplainArgs;
+use crate::diag::catalog;
 
 use super::EXIT_CANNOT_RUN;
 

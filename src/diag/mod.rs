@@ -1,5 +1,6 @@
 //! The diagnostic type every stage produces, and the renderers that show it to people and tools.
 
+pub mod catalog;
 pub mod fix;
 pub mod github;
 pub mod human;
@@ -9,7 +10,6 @@ pub mod sarif;
 
 use serde::Serialize;
 
-use crate::check::catalog;
 use crate::source::{SourceFile, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]

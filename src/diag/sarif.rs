@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::FileReport;
-use crate::check::catalog;
+use crate::diag::catalog;
 
 pub fn render(reports: &[FileReport]) -> String {
     let mut used: Vec<&'static str> = reports

@@ -9,7 +9,7 @@ use lsp_types::{
 };
 
 use super::position::Lines;
-use crate::check::catalog;
+use crate::diag::catalog;
 use crate::diag::{Diagnostic, Severity};
 
 pub fn diagnostic(uri: &Uri, text: &str, lines: &Lines, d: &Diagnostic) -> lsp_types::Diagnostic {

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use crate::check::{catalog, schema_stage};
+use crate::check::schema_stage;
+use crate::diag::catalog;
 use crate::source::{self, PointerIndex};
 
 /// The rule named in an `# agw: allow` comment under `offset`.

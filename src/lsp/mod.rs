@@ -30,7 +30,8 @@ use lsp_types::{
 };
 use serde_json::Value;
 
-use crate::check::{catalog, check_bytes, detect, CheckOptions, Loaded};
+use crate::check::{check_bytes, detect, CheckOptions, Loaded};
+use crate::diag::catalog;
 use position::{Encoding, Lines};
 use settings::Settings;
 

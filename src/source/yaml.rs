@@ -12,7 +12,6 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
 use serde_json::{Map, Number, Value};
 
 use super::{env::Expanded, limits::Limits, lines::LineIndex, Span};
-use crate::diag::Diagnostic;
 
 /// Where one node sits in the original text: the key that names it (for mapping values) and the
 /// value itself.
@@ -176,12 +175,64 @@ pub fn push_token(ptr: &str, token: &str) -> String {
     s
 }
 
+/// The kinds of trouble the YAML text itself can be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueKind {
+    /// Not YAML, or YAML the gateway cannot read (tabs, bad indentation, unknown aliases).
+    Syntax,
+    /// Beyond a size limit: a value, the nesting, the nodes after alias expansion.
+    Limit,
+    /// More than one document in the file.
+    MultipleDocuments,
+}
+
+/// One problem of the text as YAML, with where it is and what to do.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    pub kind: IssueKind,
+    pub message: String,
+    pub span: Span,
+    pub label: String,
+    pub help: String,
+    pub note: Option<String>,
+}
+
+impl Issue {
+    fn new(kind: IssueKind, message: impl Into<String>) -> Self {
+        Issue {
+            kind,
+            message: message.into(),
+            span: Span::default(),
+            label: String::new(),
+            help: String::new(),
+            note: None,
+        }
+    }
+
+    fn at(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.span = span;
+        self.label = label.into();
+        self
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+
+    fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+}
+
 /// What parsing produced. `value` is `None` when the text could not be parsed at all.
 #[derive(Debug)]
 pub struct Parsed {
     pub value: Option<Value>,
     pub index: PointerIndex,
-    pub diagnostics: Vec<Diagnostic>,
+    /// What is wrong with the text as YAML; `check` gives each kind its rule.
+    pub issues: Vec<Issue>,
     /// Every key written twice in one mapping, in document order.
     pub duplicates: Vec<DuplicateKey>,
 }
@@ -226,7 +277,7 @@ struct Builder<'a> {
     nodes: usize,
     root: Option<Value>,
     index: PointerIndex,
-    diags: Vec<Diagnostic>,
+    diags: Vec<Issue>,
     duplicates: Vec<DuplicateKey>,
 }
 
@@ -269,8 +320,8 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
                 if documents == 2 {
                     let s = b.span(&span);
                     b.diags.push(
-                        Diagnostic::new(
-                            "yaml/multiple-documents",
+                        Issue::new(
+                            IssueKind::MultipleDocuments,
                             "the file holds more than one YAML document",
                         )
                         .at(s, "a second document starts here")
@@ -285,8 +336,8 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
                 let s = b.span(&span);
                 if v.len() > limits.max_scalar_bytes {
                     b.diags.push(
-                        Diagnostic::new(
-                            "yaml/limit",
+                        Issue::new(
+                            IssueKind::Limit,
                             format!(
                                 "a value of {} bytes exceeds the {} byte limit for one value",
                                 v.len(),
@@ -334,8 +385,8 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
                 let s = b.span(&span);
                 if b.stack.len() >= limits.max_depth {
                     b.diags.push(
-                        Diagnostic::new(
-                            "yaml/limit",
+                        Issue::new(
+                            IssueKind::Limit,
                             format!("nesting deeper than {} levels", limits.max_depth),
                         )
                         .at(Span::new(s.start, s.start + 1), "too deep here")
@@ -410,7 +461,7 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
     Parsed {
         value,
         index: b.index,
-        diagnostics: b.diags,
+        issues: b.diags,
         duplicates: b.duplicates,
     }
 }
@@ -437,8 +488,8 @@ impl Builder<'_> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > self.limits.max_nodes {
             self.diags.push(
-                Diagnostic::new(
-                    "yaml/limit",
+                Issue::new(
+                    IssueKind::Limit,
                     format!(
                         "the document expands to more than {} nodes",
                         self.limits.max_nodes
@@ -502,7 +553,7 @@ impl Builder<'_> {
                     Value::Null => "null".to_string(),
                     Value::Array(_) | Value::Object(_) => {
                         self.diags.push(
-                            Diagnostic::new("yaml/syntax", "a mapping key must be a plain value")
+                            Issue::new(IssueKind::Syntax, "a mapping key must be a plain value")
                                 .at(span, "this key is a list or mapping")
                                 .help("gateway config keys are names such as `port` or `routes`"),
                         );
@@ -568,17 +619,11 @@ impl Builder<'_> {
 }
 
 /// A parser error in our words. The parser's own nesting limit is ours too.
-fn syntax_error(
-    info: &str,
-    text: &str,
-    off: usize,
-    expanded: &Expanded,
-    limits: &Limits,
-) -> Diagnostic {
+fn syntax_error(info: &str, text: &str, off: usize, expanded: &Expanded, limits: &Limits) -> Issue {
     if info.contains("recursion limit") {
         let at = expanded.span_to_original(Span::new(off, off + 1));
-        return Diagnostic::new(
-            "yaml/limit",
+        return Issue::new(
+            IssueKind::Limit,
             format!("nesting deeper than {} levels", limits.max_depth),
         )
         .at(at, "too deep here")
@@ -600,7 +645,7 @@ fn syntax_error(
         _ if super::indent::is_indentation_error(info) => {
             if let Some(m) = super::indent::explain(text, off) {
                 let at = expanded.span_to_original(Span::new(m.at, m.at + 1));
-                return Diagnostic::new("yaml/syntax", m.message)
+                return Issue::new(IssueKind::Syntax, m.message)
                     .at(at, "indentation does not match")
                     .help(m.help)
                     .note(format!("the YAML parser says: {info}"));
@@ -616,13 +661,13 @@ fn syntax_error(
         _ => (off, format!("YAML syntax error: {info}")),
     };
     let at = expanded.span_to_original(Span::new(off, off + 1));
-    let mut d = Diagnostic::new("yaml/syntax", message).at(at, "here");
+    let mut d = Issue::new(IssueKind::Syntax, message).at(at, "here");
     d = d.help(syntax_help(info, text, off));
     d
 }
 
 /// `*name` with no `&name` before it.
-fn unknown_alias(text: &str, off: usize, expanded: &Expanded) -> Diagnostic {
+fn unknown_alias(text: &str, off: usize, expanded: &Expanded) -> Issue {
     let name: String = text
         .get(off..)
         .unwrap_or("")
@@ -631,8 +676,8 @@ fn unknown_alias(text: &str, off: usize, expanded: &Expanded) -> Diagnostic {
         .take_while(|c| !c.is_whitespace() && !",]}".contains(*c))
         .collect();
     let at = expanded.span_to_original(Span::new(off, off + 1 + name.len()));
-    Diagnostic::new(
-        "yaml/syntax",
+    Issue::new(
+        IssueKind::Syntax,
         format!("alias `*{name}` refers to an anchor that is not defined"),
     )
     .at(at, "unknown anchor")
@@ -765,7 +810,7 @@ mod tests {
     fn values_and_spans() {
         let t = "binds:\n- port: 3000\n  listeners: []\nx: 'yes'\ny: .5\nz: 0x10\n";
         let p = load(t);
-        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert!(p.issues.is_empty(), "{:?}", p.issues);
         assert_eq!(
             p.value.unwrap(),
             json!({"binds":[{"port":3000,"listeners":[]}],"x":"yes","y":0.5,"z":16})
@@ -779,7 +824,7 @@ mod tests {
     fn duplicate_keys_are_found_and_the_last_value_kept() {
         let t = "a: 1\nb: 2\na: 3\n";
         let p = load(t);
-        assert!(p.diagnostics.is_empty());
+        assert!(p.issues.is_empty());
         assert_eq!(p.value.unwrap()["a"], 3);
         let [d] = p.duplicates.as_slice() else {
             panic!("{:?}", p.duplicates)
@@ -794,7 +839,7 @@ mod tests {
         // The gateway's YAML layer does not apply `<<`: it reaches the model as a key.
         let t = "base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\nlist: [*b]\n";
         let p = load(t);
-        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert!(p.issues.is_empty(), "{:?}", p.issues);
         let v = p.value.unwrap();
         assert_eq!(v["use"], json!({"<<":{"x":1,"y":2},"y":3}));
         assert_eq!(v["list"][0], json!({"x":1,"y":2}));
@@ -814,7 +859,7 @@ mod tests {
         }
         let p = load(&t);
         assert!(p.value.is_none());
-        assert_eq!(p.diagnostics[0].rule, "yaml/limit");
+        assert_eq!(p.issues[0].kind, IssueKind::Limit);
     }
 
     #[test]
@@ -822,19 +867,22 @@ mod tests {
         let t = "[".repeat(100_000);
         let p = load(&t);
         assert!(p.value.is_none());
-        assert!(p.diagnostics[0].rule == "yaml/limit" || p.diagnostics[0].rule == "yaml/syntax");
+        assert!(matches!(
+            p.issues[0].kind,
+            IssueKind::Limit | IssueKind::Syntax
+        ));
         let t2 = (0..200)
             .map(|i| format!("{}k:\n", " ".repeat(i)))
             .collect::<String>();
         let p2 = load(&t2);
         assert!(p2.value.is_none());
-        assert_eq!(p2.diagnostics[0].rule, "yaml/limit");
+        assert_eq!(p2.issues[0].kind, IssueKind::Limit);
     }
 
     #[test]
     fn multiple_documents_are_reported() {
         let p = load("a: 1\n---\nb: 2\n");
-        assert_eq!(p.diagnostics[0].rule, "yaml/multiple-documents");
+        assert_eq!(p.issues[0].kind, IssueKind::MultipleDocuments);
     }
 
     #[test]
@@ -842,9 +890,9 @@ mod tests {
         let t = "a:\n\tb: 1\n";
         let p = load(t);
         assert!(p.value.is_none());
-        let d = &p.diagnostics[0];
-        assert_eq!(d.rule, "yaml/syntax");
-        assert!(d.help.as_deref().unwrap().contains("tabs"), "{d:?}");
+        let d = &p.issues[0];
+        assert_eq!(d.kind, IssueKind::Syntax);
+        assert!(d.help.contains("tabs"), "{d:?}");
     }
 
     #[test]
