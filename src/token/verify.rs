@@ -526,52 +526,78 @@ fn numeric_date(v: &Value) -> Option<i64> {
     }
 }
 
+/// What one claim check decides, without words: the fast path ([`accept`]) stops at the first
+/// `Fail`, the report ([`check_claims`]) puts each decision into a line.
+type Decide = fn(&Map<String, Value>, &Policy, i64) -> Outcome;
+
+/// The words for a decision: what the route wants, what the token has, and the line's text.
+type Describe = fn(Outcome, &Map<String, Value>, &Policy, i64) -> Described;
+type Described = (Option<String>, Option<String>, String);
+
+/// Every claim check, in the order of the report (with its rank there): its name, its decision
+/// and its words. Both [`verify`] and [`accept`] read this table, so they cannot disagree.
+const CLAIM_CHECKS: [(u8, &str, Decide, Describe); 7] = [
+    (6, "issuer", decide_issuer, describe_issuer),
+    (7, "audience", decide_audience, describe_audience),
+    (8, "expiry", decide_expiry, describe_expiry),
+    (9, "not-before", decide_not_before, describe_not_before),
+    (10, "issued-at", decide_issued_at, describe_issued_at),
+    (11, "required", decide_required, describe_required),
+    (12, "scopes", decide_scopes, describe_scopes),
+];
+
 fn check_claims(b: &mut Builder, claims: &Map<String, Value>, policy: &Policy, now: i64) {
-    let leeway = policy.leeway.as_secs() as i64;
-    // issuer
+    for (rank, name, decide, describe) in CLAIM_CHECKS {
+        let outcome = decide(claims, policy, now);
+        let (expected, actual, message) = describe(outcome, claims, policy, now);
+        b.push(rank, name, outcome, expected, actual, message);
+    }
+}
+
+fn leeway(policy: &Policy) -> i64 {
+    policy.leeway.as_secs() as i64
+}
+
+fn pass_or_fail(ok: bool) -> Outcome {
+    if ok {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    }
+}
+
+fn decide_issuer(claims: &Map<String, Value>, policy: &Policy, _: i64) -> Outcome {
+    pass_or_fail(claims.get("iss").and_then(Value::as_str) == Some(policy.issuer.as_str()))
+}
+
+fn describe_issuer(_: Outcome, claims: &Map<String, Value>, policy: &Policy, _: i64) -> Described {
+    let want = Some(policy.issuer.clone());
     match claims.get("iss") {
-        Some(Value::String(iss)) if *iss == policy.issuer => b.push(
-            6,
-            "issuer",
-            Outcome::Pass,
-            Some(policy.issuer.clone()),
-            Some(iss.clone()),
-            iss.clone(),
-        ),
+        Some(Value::String(iss)) if *iss == policy.issuer => (want, Some(iss.clone()), iss.clone()),
         Some(Value::String(iss)) => {
             let hint = if iss.trim_end_matches('/') == policy.issuer.trim_end_matches('/') {
                 " (they differ only in a trailing `/`, which matters)"
             } else {
                 ""
             };
-            b.push(
-                6,
-                "issuer",
-                Outcome::Fail,
-                Some(policy.issuer.clone()),
-                Some(iss.clone()),
-                format!("token has {iss}; route expects {}{hint}", policy.issuer),
-            )
+            let msg = format!("token has {iss}; route expects {}{hint}", policy.issuer);
+            (want, Some(iss.clone()), msg)
         }
-        other => b.push(
-            6,
-            "issuer",
-            Outcome::Fail,
-            Some(policy.issuer.clone()),
-            other.map(|v| v.to_string()),
-            format!(
-                "the token has {}; route expects {}",
-                if other.is_some() {
-                    "a non-string `iss`"
-                } else {
-                    "no `iss`"
-                },
-                policy.issuer
-            ),
-        ),
+        other => {
+            let what = if other.is_some() {
+                "a non-string `iss`"
+            } else {
+                "no `iss`"
+            };
+            let msg = format!("the token has {what}; route expects {}", policy.issuer);
+            (want, other.map(|v| v.to_string()), msg)
+        }
     }
-    // audience
-    let token_aud: Option<Vec<String>> = match claims.get("aud") {
+}
+
+/// The token's audiences: `aud` as a string or a list (of which strings count).
+fn token_audiences(claims: &Map<String, Value>) -> Option<Vec<String>> {
+    match claims.get("aud") {
         Some(Value::String(s)) => Some(vec![s.clone()]),
         Some(Value::Array(a)) => Some(
             a.iter()
@@ -579,335 +605,324 @@ fn check_claims(b: &mut Builder, claims: &Map<String, Value>, policy: &Policy, n
                 .collect(),
         ),
         _ => None,
-    };
-    let shown_aud = token_aud.as_ref().map(|a| format!("[{}]", a.join(", ")));
-    if policy.audiences.is_empty() {
-        b.push(
-            7,
-            "audience",
-            Outcome::Skip,
-            None,
-            shown_aud.clone(),
-            format!(
-                "not checked: the route lists no audiences (token has {}); tokens minted for any \
-                 API of this issuer pass",
-                shown_aud.as_deref().unwrap_or("none")
-            ),
-        );
-    } else {
-        let want = format!("[{}]", policy.audiences.join(", "));
-        match &token_aud {
-            Some(auds) if auds.iter().any(|a| policy.audiences.contains(a)) => b.push(
-                7,
-                "audience",
-                Outcome::Pass,
-                Some(want),
-                shown_aud.clone(),
-                format!(
-                    "token has {}; route accepts {}",
-                    shown_aud.clone().unwrap_or_default(),
-                    format_list(&policy.audiences)
-                ),
-            ),
-            Some(_) => b.push(
-                7,
-                "audience",
-                Outcome::Fail,
-                Some(want.clone()),
-                shown_aud.clone(),
-                format!(
-                    "token has {}; route accepts {want}",
-                    shown_aud.clone().unwrap_or_default()
-                ),
-            ),
-            None => b.push(
-                7,
-                "audience",
-                Outcome::Fail,
-                Some(want.clone()),
-                None,
-                format!("token has no `aud`; route accepts {want}"),
-            ),
-        }
     }
-    // expiry
-    match claims.get("exp") {
-        Some(e) => match numeric_date(e) {
-            Some(exp) if exp + leeway >= now => {
-                let msg = if exp >= now {
-                    format!(
-                        "valid for {} (leeway {leeway}s)",
-                        human_duration((exp - now) as u64)
-                    )
-                } else {
-                    format!(
-                        "expired {} ago, within the leeway of {leeway}s",
-                        human_duration((now - exp) as u64)
-                    )
-                };
-                b.push(8, "expiry", Outcome::Pass, None, Some(exp.to_string()), msg)
-            }
-            Some(exp) => b.push(
-                8,
-                "expiry",
-                Outcome::Fail,
-                Some(format!("exp >= now - {leeway}s")),
-                Some(exp.to_string()),
-                format!(
-                    "expired {} ago (leeway {leeway}s)",
-                    human_duration((now - exp) as u64)
-                ),
-            ),
-            None => b.push(
-                8,
-                "expiry",
-                Outcome::Fail,
-                Some("a NumericDate".into()),
-                Some(e.to_string()),
-                "`exp` is not a number of seconds",
-            ),
-        },
-        None => {
-            let required = policy.required_claims.iter().any(|c| c == "exp");
-            b.push(
-                8,
-                "expiry",
-                if required {
-                    Outcome::Fail
-                } else {
-                    Outcome::Skip
-                },
-                required.then(|| "an `exp` claim".into()),
-                None,
-                if required {
-                    "the token has no `exp`, which is required (the token would never expire)"
-                } else {
-                    "no `exp` claim (not required by this route)"
-                },
+}
+
+fn decide_audience(claims: &Map<String, Value>, policy: &Policy, _: i64) -> Outcome {
+    if policy.audiences.is_empty() {
+        return Outcome::Skip;
+    }
+    pass_or_fail(
+        token_audiences(claims)
+            .is_some_and(|auds| auds.iter().any(|a| policy.audiences.contains(a))),
+    )
+}
+
+fn describe_audience(
+    outcome: Outcome,
+    claims: &Map<String, Value>,
+    policy: &Policy,
+    _: i64,
+) -> Described {
+    let shown = token_audiences(claims).map(|a| format!("[{}]", a.join(", ")));
+    if outcome == Outcome::Skip {
+        let msg = format!(
+            "not checked: the route lists no audiences (token has {}); tokens minted for any \
+             API of this issuer pass",
+            shown.as_deref().unwrap_or("none")
+        );
+        return (None, shown, msg);
+    }
+    let want = format!("[{}]", policy.audiences.join(", "));
+    let msg = match (&shown, outcome) {
+        (Some(s), Outcome::Pass) => {
+            format!(
+                "token has {s}; route accepts {}",
+                format_list(&policy.audiences)
             )
         }
+        (Some(s), _) => format!("token has {s}; route accepts {want}"),
+        (None, _) => format!("token has no `aud`; route accepts {want}"),
+    };
+    (Some(want), shown, msg)
+}
+
+fn decide_expiry(claims: &Map<String, Value>, policy: &Policy, now: i64) -> Outcome {
+    match claims.get("exp") {
+        Some(e) => pass_or_fail(numeric_date(e).is_some_and(|exp| exp + leeway(policy) >= now)),
+        None if policy.required_claims.iter().any(|c| c == "exp") => Outcome::Fail,
+        None => Outcome::Skip,
     }
-    // not-before (the gateway only checks presence; agw checks the time)
-    match claims.get("nbf") {
-        None => b.push(9, "not-before", Outcome::Skip, None, None, "no nbf claim"),
-        Some(n) => match numeric_date(n) {
-            Some(nbf) if nbf <= now + leeway => b.push(
-                9,
-                "not-before",
-                Outcome::Pass,
+}
+
+fn describe_expiry(
+    outcome: Outcome,
+    claims: &Map<String, Value>,
+    policy: &Policy,
+    now: i64,
+) -> Described {
+    let leeway = leeway(policy);
+    let Some(e) = claims.get("exp") else {
+        return if outcome == Outcome::Fail {
+            let msg = "the token has no `exp`, which is required (the token would never expire)";
+            (Some("an `exp` claim".into()), None, msg.into())
+        } else {
+            (
                 None,
-                Some(nbf.to_string()),
-                if nbf <= now {
-                    format!("valid since {} ago", human_duration((now - nbf) as u64))
-                } else {
-                    format!(
-                        "valid in {}, within the leeway of {leeway}s",
-                        human_duration((nbf - now) as u64)
-                    )
-                },
-            ),
-            Some(nbf) => b.push(
-                9,
-                "not-before",
-                Outcome::Fail,
-                Some(format!("nbf <= now + {leeway}s")),
-                Some(nbf.to_string()),
-                format!(
-                    "not valid for another {} (leeway {leeway}s)",
-                    human_duration((nbf - now) as u64)
-                ),
-            ),
-            None => b.push(
-                9,
-                "not-before",
-                Outcome::Fail,
-                Some("a NumericDate".into()),
-                Some(n.to_string()),
-                "`nbf` is not a number of seconds",
-            ),
-        },
-    }
-    // issued-at in the future (agw goes further than the gateway)
-    match claims.get("iat") {
-        None => b.push(10, "issued-at", Outcome::Skip, None, None, "no iat claim"),
-        Some(i) => match numeric_date(i) {
-            Some(iat) if iat <= now + leeway => b.push(
-                10,
-                "issued-at",
-                Outcome::Pass,
                 None,
-                Some(iat.to_string()),
-                if iat <= now {
-                    format!("issued {} ago", human_duration((now - iat) as u64))
-                } else {
-                    format!(
-                        "issued {} in the future, within the leeway of {leeway}s",
-                        human_duration((iat - now) as u64)
-                    )
-                },
-            ),
-            Some(iat) => b.push(
-                10,
-                "issued-at",
-                Outcome::Fail,
-                Some(format!("iat <= now + {leeway}s")),
-                Some(iat.to_string()),
-                format!(
-                    "issued {} in the future: the issuer's clock or the token is wrong",
-                    human_duration((iat - now) as u64)
-                ),
-            ),
-            None => b.push(
-                10,
-                "issued-at",
-                Outcome::Fail,
-                Some("a NumericDate".into()),
-                Some(i.to_string()),
-                "`iat` is not a number of seconds",
-            ),
-        },
+                "no `exp` claim (not required by this route)".into(),
+            )
+        };
+    };
+    let Some(exp) = numeric_date(e) else {
+        let msg = "`exp` is not a number of seconds".to_string();
+        return (Some("a NumericDate".into()), Some(e.to_string()), msg);
+    };
+    let msg = if outcome == Outcome::Fail {
+        let msg = format!(
+            "expired {} ago (leeway {leeway}s)",
+            human_duration((now - exp) as u64)
+        );
+        return (
+            Some(format!("exp >= now - {leeway}s")),
+            Some(exp.to_string()),
+            msg,
+        );
+    } else if exp >= now {
+        format!(
+            "valid for {} (leeway {leeway}s)",
+            human_duration((exp - now) as u64)
+        )
+    } else {
+        format!(
+            "expired {} ago, within the leeway of {leeway}s",
+            human_duration((now - exp) as u64)
+        )
+    };
+    (None, Some(exp.to_string()), msg)
+}
+
+/// `nbf` and `iat`: absent, or a date no later than now (with the leeway).
+fn decide_not_later(
+    claim: &str,
+    claims: &Map<String, Value>,
+    policy: &Policy,
+    now: i64,
+) -> Outcome {
+    match claims.get(claim) {
+        None => Outcome::Skip,
+        Some(v) => pass_or_fail(numeric_date(v).is_some_and(|t| t <= now + leeway(policy))),
     }
-    // required claims
-    const MEANINGFUL: &[&str] = &["exp", "nbf", "aud", "iss", "sub"];
-    let (known, ignored): (Vec<&String>, Vec<&String>) = policy
+}
+
+// not-before: the gateway only checks presence; agw checks the time
+fn decide_not_before(claims: &Map<String, Value>, policy: &Policy, now: i64) -> Outcome {
+    decide_not_later("nbf", claims, policy, now)
+}
+
+// issued-at in the future: agw goes further than the gateway
+fn decide_issued_at(claims: &Map<String, Value>, policy: &Policy, now: i64) -> Outcome {
+    decide_not_later("iat", claims, policy, now)
+}
+
+/// The words of a `nbf` or `iat` decision: past, within the leeway, or too far ahead.
+struct DateWords {
+    claim: &'static str,
+    absent: &'static str,
+    past: fn(String) -> String,
+    ahead_within: fn(String, i64) -> String,
+    ahead: fn(String, i64) -> String,
+}
+
+fn describe_date(
+    w: &DateWords,
+    outcome: Outcome,
+    claims: &Map<String, Value>,
+    policy: &Policy,
+    now: i64,
+) -> Described {
+    let leeway = leeway(policy);
+    let Some(v) = claims.get(w.claim) else {
+        return (None, None, w.absent.into());
+    };
+    let Some(t) = numeric_date(v) else {
+        let msg = format!("`{}` is not a number of seconds", w.claim);
+        return (Some("a NumericDate".into()), Some(v.to_string()), msg);
+    };
+    if outcome == Outcome::Fail {
+        let msg = (w.ahead)(human_duration((t - now) as u64), leeway);
+        return (
+            Some(format!("{} <= now + {leeway}s", w.claim)),
+            Some(t.to_string()),
+            msg,
+        );
+    }
+    let msg = if t <= now {
+        (w.past)(human_duration((now - t) as u64))
+    } else {
+        (w.ahead_within)(human_duration((t - now) as u64), leeway)
+    };
+    (None, Some(t.to_string()), msg)
+}
+
+fn describe_not_before(
+    outcome: Outcome,
+    claims: &Map<String, Value>,
+    policy: &Policy,
+    now: i64,
+) -> Described {
+    const WORDS: DateWords = DateWords {
+        claim: "nbf",
+        absent: "no nbf claim",
+        past: |d| format!("valid since {d} ago"),
+        ahead_within: |d, l| format!("valid in {d}, within the leeway of {l}s"),
+        ahead: |d, l| format!("not valid for another {d} (leeway {l}s)"),
+    };
+    describe_date(&WORDS, outcome, claims, policy, now)
+}
+
+fn describe_issued_at(
+    outcome: Outcome,
+    claims: &Map<String, Value>,
+    policy: &Policy,
+    now: i64,
+) -> Described {
+    const WORDS: DateWords = DateWords {
+        claim: "iat",
+        absent: "no iat claim",
+        past: |d| format!("issued {d} ago"),
+        ahead_within: |d, l| format!("issued {d} in the future, within the leeway of {l}s"),
+        ahead: |d, _| format!("issued {d} in the future: the issuer's clock or the token is wrong"),
+    };
+    describe_date(&WORDS, outcome, claims, policy, now)
+}
+
+/// The claims the gateway can require (`jwtValidationOptions.requiredClaims`); others are
+/// ignored by it.
+const MEANINGFUL: &[&str] = &["exp", "nbf", "aud", "iss", "sub"];
+
+/// The required claims the gateway honours, and those it ignores.
+fn required_claims(policy: &Policy) -> (Vec<&str>, Vec<&str>) {
+    policy
         .required_claims
         .iter()
-        .partition(|c| MEANINGFUL.contains(&c.as_str()));
+        .map(String::as_str)
+        .partition(|c| MEANINGFUL.contains(c))
+}
+
+fn decide_required(claims: &Map<String, Value>, policy: &Policy, _: i64) -> Outcome {
+    let (known, _) = required_claims(policy);
+    if known.is_empty() {
+        return Outcome::Skip;
+    }
+    pass_or_fail(known.iter().all(|c| claims.contains_key(*c)))
+}
+
+fn describe_required(
+    _: Outcome,
+    claims: &Map<String, Value>,
+    policy: &Policy,
+    _: i64,
+) -> Described {
+    let (known, ignored) = required_claims(policy);
     let missing: Vec<&str> = known
         .iter()
-        .filter(|c| !claims.contains_key(c.as_str()))
-        .map(|c| c.as_str())
+        .copied()
+        .filter(|c| !claims.contains_key(*c))
         .collect();
     let mut msg = if missing.is_empty() {
-        format!(
-            "[{}] present",
-            known
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        format!("[{}] present", known.join(", "))
     } else {
         format!("missing {}", missing.join(", "))
     };
     if !ignored.is_empty() {
         msg.push_str(&format!(
             "; [{}] ignored (the gateway honours only exp, nbf, aud, iss, sub)",
-            ignored
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            ignored.join(", ")
         ));
     }
-    b.push(
-        11,
-        "required",
-        if known.is_empty() {
-            Outcome::Skip
-        } else if missing.is_empty() {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
-        },
-        Some(format!(
-            "[{}]",
-            known
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        None,
-        msg,
-    );
-    // scopes
+    (Some(format!("[{}]", known.join(", "))), None, msg)
+}
+
+/// `--require-scope`: every required scope held. Without it, a note: the gateway does not
+/// enforce scopes.
+fn decide_scopes(claims: &Map<String, Value>, policy: &Policy, _: i64) -> Outcome {
+    if policy.required_scopes.is_empty() {
+        return Outcome::Note;
+    }
+    let have = token_scopes(claims).map(|s| s.0).unwrap_or_default();
+    pass_or_fail(policy.required_scopes.iter().all(|s| have.contains(s)))
+}
+
+fn describe_scopes(
+    outcome: Outcome,
+    claims: &Map<String, Value>,
+    policy: &Policy,
+    _: i64,
+) -> Described {
     let scopes = token_scopes(claims);
     let shown = match &scopes {
         Some((list, _)) => format_list(list),
         None => "no scp or scope claim".into(),
     };
-    if !policy.required_scopes.is_empty() {
-        let have = scopes.as_ref().map(|s| s.0.clone()).unwrap_or_default();
-        let missing: Vec<&String> = policy
-            .required_scopes
-            .iter()
-            .filter(|s| !have.contains(s))
-            .collect();
-        b.push(
-            12,
-            "scopes",
-            if missing.is_empty() {
-                Outcome::Pass
-            } else {
-                Outcome::Fail
-            },
-            Some(format_list(&policy.required_scopes)),
-            Some(shown.clone()),
-            if missing.is_empty() {
-                format!(
-                    "token has {shown}; --require-scope {} satisfied (the gateway itself does not enforce scopes)",
-                    format_list(&policy.required_scopes)
-                )
-            } else {
-                format!(
-                    "token has {shown}; --require-scope wants {} (missing {}); the gateway itself \
-                     does not enforce scopes",
-                    format_list(&policy.required_scopes),
-                    missing
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            },
-        );
-    } else {
-        let example = match (&scopes, policy.scopes_supported.first()) {
-            (Some((_, "scope")), Some(s)) => format!("'\"{s}\" in jwt.scope.split(\" \")'"),
-            (_, Some(s)) => format!("'\"{s}\" in jwt.scp'"),
-            (Some((l, "scope")), None) if !l.is_empty() => {
-                format!("'\"{}\" in jwt.scope.split(\" \")'", l[0])
-            }
-            (Some((l, _)), None) if !l.is_empty() => format!("'\"{}\" in jwt.scp'", l[0]),
-            _ => "'\"mcp:tools\" in jwt.scp'".into(),
-        };
-        let advertised = if policy.scopes_supported.is_empty() {
-            "resourceMetadata advertises none".to_string()
-        } else {
-            let not_held: Vec<&String> = policy
-                .scopes_supported
-                .iter()
-                .filter(|s| !scopes.as_ref().is_some_and(|(l, _)| l.contains(s)))
-                .collect();
-            let mut s = format!(
-                "resourceMetadata advertises {}",
-                format_list(&policy.scopes_supported)
-            );
-            if !not_held.is_empty() {
-                s.push_str(&format!(
-                    " (token lacks {})",
-                    not_held
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            s
-        };
-        b.push(
-            12,
-            "scopes",
-            Outcome::Note,
-            (!policy.scopes_supported.is_empty()).then(|| format_list(&policy.scopes_supported)),
-            Some(shown.clone()),
+    if outcome != Outcome::Note {
+        let required = format_list(&policy.required_scopes);
+        let msg = if outcome == Outcome::Pass {
             format!(
-                "token has {shown}; {advertised}; the gateway does not enforce scopes (use \
-                 mcpAuthorization, e.g. {example}, or --require-scope to check here)"
-            ),
-        );
+                "token has {shown}; --require-scope {required} satisfied (the gateway itself does not enforce scopes)"
+            )
+        } else {
+            let have = scopes.as_ref().map(|s| s.0.clone()).unwrap_or_default();
+            let missing: Vec<&str> = policy
+                .required_scopes
+                .iter()
+                .filter(|s| !have.contains(s))
+                .map(String::as_str)
+                .collect();
+            format!(
+                "token has {shown}; --require-scope wants {required} (missing {}); the gateway itself \
+                 does not enforce scopes",
+                missing.join(", ")
+            )
+        };
+        return (Some(required), Some(shown), msg);
     }
+    let example = match (&scopes, policy.scopes_supported.first()) {
+        (Some((_, "scope")), Some(s)) => format!("'\"{s}\" in jwt.scope.split(\" \")'"),
+        (_, Some(s)) => format!("'\"{s}\" in jwt.scp'"),
+        (Some((l, "scope")), None) if !l.is_empty() => {
+            format!("'\"{}\" in jwt.scope.split(\" \")'", l[0])
+        }
+        (Some((l, _)), None) if !l.is_empty() => format!("'\"{}\" in jwt.scp'", l[0]),
+        _ => "'\"mcp:tools\" in jwt.scp'".into(),
+    };
+    let advertised = if policy.scopes_supported.is_empty() {
+        "resourceMetadata advertises none".to_string()
+    } else {
+        let not_held: Vec<&str> = policy
+            .scopes_supported
+            .iter()
+            .filter(|s| !scopes.as_ref().is_some_and(|(l, _)| l.contains(s)))
+            .map(String::as_str)
+            .collect();
+        let mut s = format!(
+            "resourceMetadata advertises {}",
+            format_list(&policy.scopes_supported)
+        );
+        if !not_held.is_empty() {
+            s.push_str(&format!(" (token lacks {})", not_held.join(", ")));
+        }
+        s
+    };
+    let msg = format!(
+        "token has {shown}; {advertised}; the gateway does not enforce scopes (use \
+         mcpAuthorization, e.g. {example}, or --require-scope to check here)"
+    );
+    (
+        (!policy.scopes_supported.is_empty()).then(|| format_list(&policy.scopes_supported)),
+        Some(shown),
+        msg,
+    )
 }
 
 /// The token's scopes: Okta's `scp` (a list) and the standard `scope` (space-separated), with
@@ -1100,58 +1115,13 @@ pub async fn accept(
     Ok(claims)
 }
 
-/// The claim checks of [`verify`], without the report.
+/// The claim checks of [`verify`], without the report: the first that fails.
 fn accept_claims(claims: &Map<String, Value>, policy: &Policy, now: i64) -> Result<(), Refused> {
-    let leeway = policy.leeway.as_secs() as i64;
-    if claims.get("iss").and_then(Value::as_str) != Some(policy.issuer.as_str()) {
-        return Err(Refused("issuer"));
-    }
-    if !policy.audiences.is_empty() {
-        let ok = match claims.get("aud") {
-            Some(Value::String(s)) => policy.audiences.iter().any(|a| a == s),
-            Some(Value::Array(l)) => l
-                .iter()
-                .filter_map(Value::as_str)
-                .any(|s| policy.audiences.iter().any(|a| a == s)),
-            _ => false,
-        };
-        if !ok {
-            return Err(Refused("audience"));
-        }
-    }
-    match claims.get("exp") {
-        Some(e) => match numeric_date(e) {
-            Some(exp) if exp + leeway >= now => {}
-            _ => return Err(Refused("expiry")),
-        },
-        None if policy.required_claims.iter().any(|c| c == "exp") => return Err(Refused("expiry")),
-        None => {}
-    }
-    if let Some(n) = claims.get("nbf") {
-        match numeric_date(n) {
-            Some(nbf) if nbf <= now + leeway => {}
-            _ => return Err(Refused("not-before")),
-        }
-    }
-    if let Some(i) = claims.get("iat") {
-        match numeric_date(i) {
-            Some(iat) if iat <= now + leeway => {}
-            _ => return Err(Refused("issued-at")),
-        }
-    }
-    const MEANINGFUL: &[&str] = &["exp", "nbf", "aud", "iss", "sub"];
-    if policy
-        .required_claims
+    match CLAIM_CHECKS
         .iter()
-        .any(|c| MEANINGFUL.contains(&c.as_str()) && !claims.contains_key(c.as_str()))
+        .find(|(_, _, decide, _)| decide(claims, policy, now) == Outcome::Fail)
     {
-        return Err(Refused("required"));
+        Some((_, name, _, _)) => Err(Refused(name)),
+        None => Ok(()),
     }
-    if !policy.required_scopes.is_empty() {
-        let have = token_scopes(claims).map(|s| s.0).unwrap_or_default();
-        if !policy.required_scopes.iter().all(|s| have.contains(s)) {
-            return Err(Refused("scopes"));
-        }
-    }
-    Ok(())
 }
