@@ -32,12 +32,23 @@ pub fn js_dir(test: &str) -> Option<PathBuf> {
 }
 
 /// A port that was free a moment ago.
+/// A port that was free a moment ago and that no other test of this process has been given:
+/// tests run in parallel, and two of them handed the same port would take each other's server
+/// for their own (one binds, the other's connection succeeds until the first one stops).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A node server from `tests/js`, killed (by its pid) when dropped.

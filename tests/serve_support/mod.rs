@@ -129,7 +129,7 @@ impl Agw {
             .expect("agw serve starts");
         let log = Lines::default();
         log.follow(child.stderr.take().unwrap());
-        let agw = Agw {
+        let mut agw = Agw {
             child,
             port,
             log,
@@ -140,6 +140,13 @@ impl Agw {
             "agw serve did not listen on {port}:\n{}",
             agw.log.all()
         );
+        // a port that something else holds answers too: the server must be this one, alive
+        if let Ok(Some(status)) = agw.child.try_wait() {
+            panic!(
+                "agw serve exited ({status}) instead of serving on {port}:\n{}",
+                agw.log.all()
+            );
+        }
         agw
     }
 
