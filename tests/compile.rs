@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::crd::Crds;
 use common::{agw, agw_in, fixture, repo};
@@ -135,17 +135,6 @@ fn a_file_that_fails_the_check_is_not_compiled() {
     assert!(r.stderr.contains("not compiling it"), "{}", r.stderr);
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "yaml") {
-            out.push(p);
-        }
-    }
-}
-
 /// Each file compiles to manifests the CRDs accept, or is refused with a `k8s/` error finding;
 /// every finding points at a line; agw's own manifest check never fires.
 fn compiles_or_says_why(files: &[PathBuf]) {
@@ -188,10 +177,8 @@ fn compiles_or_says_why(files: &[PathBuf]) {
 
 #[test]
 fn every_valid_fixture_compiles_or_says_why() {
-    let mut files = Vec::new();
-    yaml_files(&repo().join("fixtures/valid"), &mut files);
+    let mut files = common::yaml_files(&repo().join("fixtures/valid"));
     files.push(repo().join("fixtures/okta/config-fixed.yaml"));
-    files.sort();
     compiles_or_says_why(&files);
 }
 
@@ -200,10 +187,7 @@ fn every_real_gateway_file_compiles_or_says_why() {
     let Some(dir) = common::partners::data_dir("AGW_CORPUS_DIR") else {
         return;
     };
-    let mut files = Vec::new();
-    yaml_files(&dir, &mut files);
-    files.sort();
-    compiles_or_says_why(&files);
+    compiles_or_says_why(&common::yaml_files(&dir));
 }
 
 #[test]

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 
 use agw::check::{check_bytes, fix, CheckOptions};
 use agw::diag::fix::Applicability;
@@ -22,22 +21,9 @@ fn opts() -> CheckOptions {
     }
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "yaml") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn every_fixture_with_safe_fixes_is_fixed_inside_the_edited_spans_only() {
-    let mut files = Vec::new();
-    yaml_files(&repo().join("fixtures"), &mut files);
-    files.sort();
+    let files = common::yaml_files(&repo().join("fixtures"));
     let mut fixed_any = 0;
     for path in files {
         // fixtures of bad encodings are not text to fix

@@ -8,7 +8,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
-use crate::config::release::{self, Release, Unknown};
+use crate::config::release::{self, PerRelease, Release, Unknown};
 use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
 use crate::schema::{self, Draft};
@@ -49,13 +49,8 @@ impl Judged {
 }
 
 fn judged(release: Release) -> &'static Judged {
-    static J: [OnceLock<Judged>; Release::ALL.len()] =
-        [const { OnceLock::new() }; Release::ALL.len()];
-    let i = Release::ALL
-        .iter()
-        .position(|r| *r == release)
-        .unwrap_or_default();
-    J[i].get_or_init(|| {
+    static J: PerRelease<Judged> = PerRelease::new();
+    J.get(release, || {
         let restricted = release::excludes_any(union(), release).then(|| {
             let mut schema = union().clone();
             release::restrict(&mut schema, release, Unknown::Refuse);

@@ -25,30 +25,38 @@ impl Compiler<'_> {
             }
         }
         let mut mcp = Map::new();
-        if let Some(mode) = m.prefix_mode {
-            self.use_ptr(format!("{ptr}/prefixMode"));
-            let v = match mode {
-                PrefixMode::Always => "Always",
-                PrefixMode::Conditional => "Conditional",
-                PrefixMode::Never => "Never",
-            };
-            mcp.insert("prefixMode".into(), json!(v));
-        }
-        if let Some(mode) = m.failure_mode {
-            self.use_ptr(format!("{ptr}/failureMode"));
-            let v = match mode {
-                FailureMode::FailClosed => "FailClosed",
-                FailureMode::FailOpen => "FailOpen",
-            };
-            mcp.insert("failureMode".into(), json!(v));
-        }
-        if let Some(mode) = m.stateful_mode {
-            self.use_ptr(format!("{ptr}/statefulMode"));
-            let v = match mode {
-                StatefulMode::Stateful => "Stateful",
-                StatefulMode::Stateless => "Stateless",
-            };
-            mcp.insert("sessionRouting".into(), json!(v));
+        let modes = [
+            (
+                "prefixMode",
+                "prefixMode",
+                m.prefix_mode.map(|p| match p {
+                    PrefixMode::Always => "Always",
+                    PrefixMode::Conditional => "Conditional",
+                    PrefixMode::Never => "Never",
+                }),
+            ),
+            (
+                "failureMode",
+                "failureMode",
+                m.failure_mode.map(|f| match f {
+                    FailureMode::FailClosed => "FailClosed",
+                    FailureMode::FailOpen => "FailOpen",
+                }),
+            ),
+            (
+                "statefulMode",
+                "sessionRouting",
+                m.stateful_mode.map(|s| match s {
+                    StatefulMode::Stateful => "Stateful",
+                    StatefulMode::Stateless => "Stateless",
+                }),
+            ),
+        ];
+        for (local, crd, value) in modes {
+            if let Some(v) = value {
+                self.use_ptr(format!("{ptr}/{local}"));
+                mcp.insert(crd.into(), json!(v));
+            }
         }
         if m.dns_rebinding_protection.is_some() {
             self.finding(
@@ -227,15 +235,15 @@ impl Compiler<'_> {
                 "ports": [{"name": "http", "port": STDIO_HTTP_PORT, "targetPort": "http"}],
             },
         }));
-        let d = crate::diag::Diagnostic::new(
+        self.report(
             "k8s/stdio-as-deployment",
+            self.key_span(ptr),
+            "runs in its own pod",
             format!("the stdio target `{name}` becomes the Deployment and Service `{app}`, running `{image}`"),
-        )
-        .at(self.key_span(ptr), "runs in its own pod")
-        .help(format!(
-            "the image must serve MCP over Streamable HTTP on port {STDIO_HTTP_PORT} (it gets `PORT={STDIO_HTTP_PORT}`) at `{STDIO_HTTP_PATH}`: the stdio command itself does not"
-        ));
-        self.findings.push(d);
+            format!(
+                "the image must serve MCP over Streamable HTTP on port {STDIO_HTTP_PORT} (it gets `PORT={STDIO_HTTP_PORT}`) at `{STDIO_HTTP_PATH}`: the stdio command itself does not"
+            ),
+        );
         Some(json!({"name": name, "static": {
             "host": format!("{app}.{}.svc.cluster.local", self.opts.namespace),
             "port": STDIO_HTTP_PORT,

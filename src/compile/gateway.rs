@@ -49,17 +49,12 @@ impl Compiler<'_> {
             self.use_ptr(format!("{bptr}/port"));
             for (li, l) in bind.listeners.iter().enumerate() {
                 let lptr = format!("{bptr}/listeners/{li}");
-                if let Some((listener, section)) =
-                    self.listener(&main, &mut sections, l, &lptr, port)
-                {
-                    listeners.push(listener);
-                    let parent = Parent {
-                        gateway: main.clone(),
-                        section: Some(section),
-                    };
-                    if let Some(p) = &l.policies {
-                        self.gateway_policies(p, &format!("{lptr}/policies"), &parent);
-                    }
+                let at = ListenerAt {
+                    gateway: &main,
+                    ptr: &lptr,
+                    port,
+                };
+                if let Some(parent) = self.attach(&at, l, &mut sections, &mut listeners) {
                     parents.binds.insert((bi, li), parent);
                 }
             }
@@ -94,17 +89,12 @@ impl Compiler<'_> {
                 } else {
                     format!("{gptr}/listeners/{li}")
                 };
-                if let Some((listener, section)) =
-                    self.listener(&name, &mut sections, l, &lptr, g.port)
-                {
-                    listeners.push(listener);
-                    let parent = Parent {
-                        gateway: name.clone(),
-                        section: Some(section),
-                    };
-                    if let Some(p) = &l.policies {
-                        self.gateway_policies(p, &format!("{lptr}/policies"), &parent);
-                    }
+                let at = ListenerAt {
+                    gateway: &name,
+                    ptr: &lptr,
+                    port: g.port,
+                };
+                if let Some(parent) = self.attach(&at, l, &mut sections, &mut listeners) {
                     if let Some(n) = &l.name {
                         by_name.insert(n.clone(), parent);
                     }
@@ -120,6 +110,27 @@ impl Compiler<'_> {
             parents.named.insert(key.clone(), (whole, by_name));
         }
         parents
+    }
+
+    /// One local listener as a listener of its Gateway (pushed on `listeners`), with its
+    /// policies; the parent its routes attach to.
+    fn attach(
+        &mut self,
+        at: &ListenerAt,
+        l: &Listener,
+        sections: &mut names::Unique,
+        listeners: &mut Vec<Value>,
+    ) -> Option<Parent> {
+        let (listener, section) = self.listener(at.gateway, sections, l, at.ptr, at.port)?;
+        listeners.push(listener);
+        let parent = Parent {
+            gateway: at.gateway.to_string(),
+            section: Some(section),
+        };
+        if let Some(p) = &l.policies {
+            self.gateway_policies(p, &format!("{}/policies", at.ptr), &parent);
+        }
+        Some(parent)
     }
 
     fn push_gateway(&mut self, name: &str, listeners: Vec<Value>) {
@@ -246,21 +257,24 @@ impl Compiler<'_> {
 
     /// A name written for a resource that Kubernetes does not take as it is.
     pub(super) fn note_renamed(&mut self, ptr: &str, from: &str, to: &str) {
-        let d = crate::diag::Diagnostic::new(
+        let span = self.index.lookup(ptr).map(|s| s.value).unwrap_or_default();
+        self.report(
             "k8s/renamed",
+            span,
+            "renamed",
             format!(
                 "`{from}` is written `{to}` in Kubernetes, whose names are lowercase DNS labels"
             ),
-        )
-        .at(
-            self.index.lookup(ptr).map(|s| s.value).unwrap_or_default(),
-            "renamed",
-        )
-        .help(format!(
-            "name it `{to}` in the local file too, so that both agree"
-        ));
-        self.findings.push(d);
+            format!("name it `{to}` in the local file too, so that both agree"),
+        );
     }
+}
+
+/// Where a local listener is: its Gateway, its pointer and its port.
+struct ListenerAt<'a> {
+    gateway: &'a str,
+    ptr: &'a str,
+    port: u32,
 }
 
 /// A policy target for a parent: the Gateway, and its listener when there is one.

@@ -148,9 +148,18 @@ impl Compiler<'_> {
     /// A finding at the key of `ptr`, which it accounts for.
     fn finding(&mut self, rule: &'static str, ptr: &str, message: String, help: &str) {
         self.use_ptr(ptr);
-        let d = Diagnostic::new(rule, message)
-            .at(self.key_span(ptr), "here")
-            .help(help.to_string());
+        self.report(rule, self.key_span(ptr), "here", message, help.to_string());
+    }
+
+    fn report(
+        &mut self,
+        rule: &'static str,
+        span: Span,
+        label: &str,
+        message: String,
+        help: String,
+    ) {
+        let d = Diagnostic::new(rule, message).at(span, label).help(help);
         self.findings.push(d);
     }
 }

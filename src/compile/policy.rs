@@ -300,15 +300,13 @@ impl Compiler<'_> {
                 } else {
                     crate::token::policy::derived_jwks_url(issuer)
                 };
-                let d = crate::diag::Diagnostic::new(
+                self.report(
                     "k8s/jwks-written",
+                    self.key_span(ptr),
+                    "JWKS written out",
                     format!("no `jwks`: the manifest names `{url}`, which the CRD requires"),
-                )
-                .at(self.key_span(ptr), "JWKS written out")
-                .help(format!(
-                    "write `jwks: {{url: {url}}}` here too, so that the two files agree"
-                ));
-                self.findings.push(d);
+                    format!("write `jwks: {{url: {url}}}` here too, so that the two files agree"),
+                );
                 json!({"remote": {"url": url, "cacheDuration": JWKS_CACHE}})
             }
         };

@@ -51,6 +51,34 @@ impl Release {
     pub fn labels() -> [&'static str; 2] {
         Release::ALL.map(Release::label)
     }
+
+    /// The place of the release in [`Release::ALL`].
+    pub fn index(self) -> usize {
+        Release::ALL
+            .iter()
+            .position(|r| *r == self)
+            .unwrap_or_default()
+    }
+}
+
+/// One value per release, made the first time it is asked for: what depends on the release and
+/// costs to build (a restricted schema, a validator).
+pub struct PerRelease<T>([std::sync::OnceLock<T>; Release::ALL.len()]);
+
+impl<T> PerRelease<T> {
+    pub const fn new() -> Self {
+        PerRelease([const { std::sync::OnceLock::new() }; Release::ALL.len()])
+    }
+
+    pub fn get(&self, release: Release, init: impl FnOnce() -> T) -> &T {
+        self.0[release.index()].get_or_init(init)
+    }
+}
+
+impl<T> Default for PerRelease<T> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The releases a schema node is tagged with, or `None` when every release knows it.

@@ -5,11 +5,9 @@
 //! lines above it by their indentation, as a person reads it, not from a parse: `- ` items and
 //! `key:` lines open blocks, a line less indented closes them.
 
-use std::sync::OnceLock;
-
 use serde_json::Value;
 
-use crate::config::release::Release;
+use crate::config::release::{PerRelease, Release};
 use crate::schema::{self, Draft};
 
 /// One completion: `text` replaces the document's `replace` byte range.
@@ -83,13 +81,8 @@ pub fn complete(text: &str, offset: usize, release: Release) -> Vec<Item> {
 }
 
 fn published(release: Release) -> &'static Value {
-    static S: [OnceLock<Value>; Release::ALL.len()] =
-        [const { OnceLock::new() }; Release::ALL.len()];
-    let i = Release::ALL
-        .iter()
-        .position(|r| *r == release)
-        .unwrap_or_default();
-    S[i].get_or_init(|| schema::published(release, Draft::Draft07))
+    static S: PerRelease<Value> = PerRelease::new();
+    S.get(release, || schema::published(release, Draft::Draft07))
 }
 
 fn key_item(root: &Value, key: &str, node: &Value, column: usize, replace: (usize, usize)) -> Item {

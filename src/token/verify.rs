@@ -765,36 +765,28 @@ fn describe_date(
     (None, Some(t.to_string()), msg)
 }
 
-fn describe_not_before(
-    outcome: Outcome,
-    claims: &Map<String, Value>,
-    policy: &Policy,
-    now: i64,
-) -> Described {
-    const WORDS: DateWords = DateWords {
-        claim: "nbf",
-        absent: "no nbf claim",
-        past: |d| format!("valid since {d} ago"),
-        ahead_within: |d, l| format!("valid in {d}, within the leeway of {l}s"),
-        ahead: |d, l| format!("not valid for another {d} (leeway {l}s)"),
-    };
-    describe_date(&WORDS, outcome, claims, policy, now)
+const NOT_BEFORE: DateWords = DateWords {
+    claim: "nbf",
+    absent: "no nbf claim",
+    past: |d| format!("valid since {d} ago"),
+    ahead_within: |d, l| format!("valid in {d}, within the leeway of {l}s"),
+    ahead: |d, l| format!("not valid for another {d} (leeway {l}s)"),
+};
+
+const ISSUED_AT: DateWords = DateWords {
+    claim: "iat",
+    absent: "no iat claim",
+    past: |d| format!("issued {d} ago"),
+    ahead_within: |d, l| format!("issued {d} in the future, within the leeway of {l}s"),
+    ahead: |d, _| format!("issued {d} in the future: the issuer's clock or the token is wrong"),
+};
+
+fn describe_not_before(o: Outcome, c: &Map<String, Value>, p: &Policy, now: i64) -> Described {
+    describe_date(&NOT_BEFORE, o, c, p, now)
 }
 
-fn describe_issued_at(
-    outcome: Outcome,
-    claims: &Map<String, Value>,
-    policy: &Policy,
-    now: i64,
-) -> Described {
-    const WORDS: DateWords = DateWords {
-        claim: "iat",
-        absent: "no iat claim",
-        past: |d| format!("issued {d} ago"),
-        ahead_within: |d, l| format!("issued {d} in the future, within the leeway of {l}s"),
-        ahead: |d, _| format!("issued {d} in the future: the issuer's clock or the token is wrong"),
-    };
-    describe_date(&WORDS, outcome, claims, policy, now)
+fn describe_issued_at(o: Outcome, c: &Map<String, Value>, p: &Policy, now: i64) -> Described {
+    describe_date(&ISSUED_AT, o, c, p, now)
 }
 
 /// The claims the gateway can require (`jwtValidationOptions.requiredClaims`); others are
