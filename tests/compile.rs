@@ -299,7 +299,7 @@ fn no_secret_is_written_and_tls_keys_are_secrets_to_create() {
 
 #[test]
 fn what_the_crds_cannot_say_is_named_at_its_line() {
-    let text = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - name: mcp\n      policies:\n        mcpAuthentication:\n          mode: optional\n          issuer: https://idp.example.test\n          audiences: [mcp]\n          jwks: {url: https://idp.example.test/keys}\n          jwtValidationOptions: {requiredClaims: [sub]}\n          resourceMetadata: {resource: 'https://gw.example.test/mcp'}\n        directResponse: {status: 200, body: ok}\n      backends:\n      - mcp:\n          dnsRebindingProtection: true\n          targets:\n          - name: remote\n            mcp: {host: 'https://mcp.example.test/mcp'}\n            policies:\n              backendAuth: {key: '${REMOTE_API_KEY}'}\n";
+    let text = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - name: mcp\n      policies:\n        mcpAuthentication:\n          mode: optional\n          issuer: https://idp.example.test\n          audiences: [mcp]\n          jwks: {url: https://idp.example.test/keys}\n          jwtValidationOptions: {requiredClaims: [sub]}\n          resourceMetadata: {resource: 'https://gw.example.test/mcp'}\n        timeout: {requestTimeout: 1s, backendRequestTimeout: 5s}\n      backends:\n      - mcp:\n          dnsRebindingProtection: true\n          targets:\n          - name: remote\n            mcp: {host: 'https://mcp.example.test/mcp'}\n            policies:\n              backendAuth: {key: '${REMOTE_API_KEY}'}\n";
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("gw.yaml"), text).unwrap();
     let r = agw_in(
@@ -488,4 +488,29 @@ fn agws_own_manifest_check_agrees_with_the_crds() {
             "case {i}: agw accepts what the CRDs refuse ({theirs:?}): {m}"
         );
     }
+}
+
+/// Policies Gateway API has a place for go on the HTTPRoute's rule (a redirect as a filter,
+/// timeouts); a direct response is the policy's; what cannot be said (a rewrite of the port) is
+/// named and the rest of the rewrite is kept.
+#[test]
+fn redirects_rewrites_timeouts_and_direct_responses() {
+    let r = compile(&["--allow-lossy", &fixture("valid/cors-and-traffic.yaml")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for want in [
+        "type: RequestRedirect",
+        "statusCode: 301",
+        "type: ReplaceFullPath",
+        "directResponse:\n      status: 200\n      body: ok",
+        "timeouts:\n      request: 30s\n      backendRequest: 2s500ms",
+    ] {
+        assert!(r.stdout.contains(want), "{want} not in\n{}", r.stdout);
+    }
+    assert!(
+        r.stderr.contains("Gateway API rewrites the host name only"),
+        "{}",
+        r.stderr
+    );
+    valid(&r.stdout, "cors-and-traffic");
+    golden("cors-and-traffic.k8s.yaml", &r.stdout);
 }

@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use agw::check::{check_bytes, fix, CheckOptions};
 use agw::diag::fix::Applicability;
 use agw::source::EnvOptions;

@@ -12,6 +12,7 @@
 mod backend;
 mod coverage;
 pub mod emit;
+mod filters;
 mod gateway;
 pub mod names;
 mod policy;

@@ -1,11 +1,12 @@
 //! Route and listener policies -> `AgentgatewayPolicy`s: `traffic` (JWT with its MCP
-//! extension, CORS, header modifiers, timeouts, local rate limits) on one policy per route, and
+//! extension, CORS, header modifiers, a direct response, local rate limits) on one policy per
+//! route, and
 //! `authorization` / `mcpAuthorization` on one policy per action, as the CRD takes one action a
 //! policy (the gateway combines every policy that targets the route).
 
 use serde_json::{json, Map, Value};
 
-use super::{k8s_duration, Compiler, AGW_API, GATEWAY_API};
+use super::{Compiler, AGW_API, GATEWAY_API};
 use crate::check::rules::okta_keys_url;
 use crate::check::rules::util::is_okta_issuer;
 use crate::config::policy::auth::{
@@ -13,7 +14,9 @@ use crate::config::policy::auth::{
 };
 use crate::config::policy::authz::{Authorization, RuleKind};
 use crate::config::policy::cors::Cors;
-use crate::config::policy::traffic::{HeaderModifier, LocalRateLimits, RateLimitKind};
+use crate::config::policy::traffic::{
+    Body, DirectResponse, HeaderModifier, LocalRateLimits, RateLimitKind,
+};
 use crate::config::RoutePolicies;
 
 /// The least `cacheDuration` the CRD allows (`duration(self) >= duration('5m')`).
@@ -70,21 +73,9 @@ impl Compiler<'_> {
         if !modifiers.is_empty() {
             traffic.insert("headerModifiers".into(), Value::Object(modifiers));
         }
-        if let Some(t) = &p.timeout {
-            if let Some(request) = &t.request_timeout {
-                let tptr = format!("{ptr}/timeout/requestTimeout");
-                match crate::config::parse_duration(request).and_then(k8s_duration) {
-                    Some(d) => {
-                        self.use_ptr(tptr);
-                        traffic.insert("timeouts".into(), json!({"request": d}));
-                    }
-                    None => self.finding(
-                        "k8s/not-mapped",
-                        &tptr,
-                        format!("the timeout `{request}` cannot be written in whole milliseconds"),
-                        "use a timeout of at least 1ms in whole milliseconds",
-                    ),
-                }
+        if let Some(d) = &p.direct_response {
+            if let Some(v) = self.direct_response(d, &format!("{ptr}/directResponse")) {
+                traffic.insert("directResponse".into(), v);
             }
         }
         if let Some(l) = &p.local_rate_limit {
@@ -354,6 +345,51 @@ impl Compiler<'_> {
                     "use a duration of at most 68 years",
                 ),
             }
+        }
+        self.use_ptr(ptr);
+        Some(Value::Object(out))
+    }
+
+    /// A fixed answer. Its `conditional` form and a body of bytes that are not text have no
+    /// field.
+    fn direct_response(&mut self, d: &DirectResponse, ptr: &str) -> Option<Value> {
+        if d.conditional.is_some() {
+            return None;
+        }
+        let status = d.status.unwrap_or(200);
+        if !(200..=599).contains(&status) {
+            self.finding(
+                "k8s/not-mapped",
+                &format!("{ptr}/status"),
+                format!("a direct response with status {status}: the CRD answers with 200 to 599"),
+                "answer with a status from 200 to 599",
+            );
+            return None;
+        }
+        let mut out = Map::new();
+        out.insert("status".into(), json!(status));
+        match &d.body {
+            Some(Body::Text(t)) => {
+                out.insert("body".into(), json!(t));
+            }
+            Some(Body::Bytes(b)) => match std::str::from_utf8(b) {
+                Ok(t) => {
+                    out.insert("body".into(), json!(t));
+                }
+                Err(_) => return None,
+            },
+            None => {}
+        }
+        if let Some(e) = &d.body_expression {
+            out.insert("bodyExpression".into(), json!(e));
+        }
+        if !d.headers.is_empty() {
+            let headers: Vec<Value> = d
+                .headers
+                .iter()
+                .map(|(k, v)| json!({"name": k, "value": v}))
+                .collect();
+            out.insert("headers".into(), Value::Array(headers));
         }
         self.use_ptr(ptr);
         Some(Value::Object(out))

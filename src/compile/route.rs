@@ -110,17 +110,50 @@ impl Compiler<'_> {
             }
         }
         self.use_ptr(format!("{ptr}/matches"));
-        let mut backend_refs = Vec::new();
-        for (i, b) in route.backends.iter().enumerate() {
-            let bptr = format!("{ptr}/backends/{i}");
-            if let Some(r) = self.route_backend(b, &bptr, &name) {
-                backend_refs.push(r);
-            }
+        if matches.is_empty() {
+            // an HTTPRoute rule without matches matches every request: never widen a route
+            self.finding(
+                "k8s/not-mapped",
+                ptr,
+                "none of the route's matches has a Gateway API form, so the route is left out"
+                    .into(),
+                "see the findings of its matches",
+            );
+            return;
         }
+        let effective = route.effective_matches();
+        let prefix_only = effective.len() == 1
+            && effective[0]
+                .path
+                .as_ref()
+                .is_some_and(|p| p.path_prefix.is_some());
         let mut rule = Map::new();
         rule.insert("matches".into(), Value::Array(matches));
-        if !backend_refs.is_empty() {
-            rule.insert("backendRefs".into(), Value::Array(backend_refs));
+        if let Some(p) = &route.policies {
+            rule.extend(self.rule_extras(p, &format!("{ptr}/policies"), prefix_only));
+        }
+        let redirects = rule
+            .get("filters")
+            .and_then(Value::as_array)
+            .is_some_and(|f| f.iter().any(|f| f["type"] == "RequestRedirect"));
+        if redirects && !route.backends.is_empty() {
+            self.finding(
+                "k8s/not-mapped",
+                &format!("{ptr}/backends"),
+                "the route redirects, so its backends are never reached; an HTTPRoute refuses backendRefs beside a redirect".into(),
+                "remove the backends of a route that redirects",
+            );
+        } else {
+            let mut backend_refs = Vec::new();
+            for (i, b) in route.backends.iter().enumerate() {
+                let bptr = format!("{ptr}/backends/{i}");
+                if let Some(r) = self.route_backend(b, &bptr, &name) {
+                    backend_refs.push(r);
+                }
+            }
+            if !backend_refs.is_empty() {
+                rule.insert("backendRefs".into(), Value::Array(backend_refs));
+            }
         }
         let hostnames: Vec<&str> = route.hostnames.iter().map(String::as_str).collect();
         self.use_ptr(format!("{ptr}/hostnames"));
