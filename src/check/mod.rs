@@ -5,6 +5,7 @@
 pub mod detect;
 mod duplicates;
 pub mod fix;
+pub mod load;
 pub mod online;
 pub mod rules;
 pub mod schema_stage;

@@ -1,8 +1,8 @@
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 
 use crate::check::rules::RuleOptions;
 use crate::check::suppress::RulePolicy;
-use crate::check::{check_bytes, CheckOptions, Loaded};
+use crate::check::{check_bytes, load, CheckOptions, Loaded};
 use crate::cli::{CheckArgs, ColorChoice, Format};
 use crate::diag::catalog;
 use crate::diag::{self, FileReport, Severity};
@@ -47,25 +47,11 @@ pub fn run(a: CheckArgs) -> i32 {
     let mut fixable_files = 0;
     for Input { path: input, dir } in &inputs {
         let input = input.as_str();
-        let bytes = if input == "-" {
-            let mut buf = Vec::new();
-            match std::io::stdin()
-                .take(opts.limits.max_file_bytes as u64 + 1)
-                .read_to_end(&mut buf)
-            {
-                Ok(_) => buf,
-                Err(e) => {
-                    failures.push(format!("cannot read standard input: {e}"));
-                    continue;
-                }
-            }
-        } else {
-            match read_bounded(input, opts.limits.max_file_bytes) {
-                Ok(b) => b,
-                Err(e) => {
-                    failures.push(format!("cannot read {input}: {e}"));
-                    continue;
-                }
+        let bytes = match load::read(load::Input::arg(input), opts.limits.max_file_bytes) {
+            Ok(b) => b,
+            Err(e) => {
+                failures.push(e);
+                continue;
             }
         };
         if let Some(dir) = dir {
@@ -376,15 +362,4 @@ fn walk_yaml(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>, failures:
             _ => {}
         }
     }
-}
-
-/// Reads at most one byte past the limit, so a huge file is refused without reading it all.
-pub(crate) fn read_bounded(path: &str, limit: usize) -> std::io::Result<Vec<u8>> {
-    let f = std::fs::File::open(path)?;
-    if f.metadata()?.is_dir() {
-        return Err(std::io::Error::other("is a directory"));
-    }
-    let mut buf = Vec::new();
-    f.take(limit as u64 + 1).read_to_end(&mut buf)?;
-    Ok(buf)
 }

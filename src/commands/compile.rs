@@ -1,10 +1,10 @@
 //! `agw compile --to kubernetes`: load and check as `agw check` does, compile, check the
 //! manifests, then write them (or say why not).
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::Path;
 
-use crate::check::{check_bytes, CheckOptions, Loaded};
+use crate::check::{load, CheckOptions, Loaded};
 use crate::cli::CompileArgs;
 use crate::compile::{self, names};
 use crate::diag::{self, Severity};
@@ -33,26 +33,13 @@ pub fn run(a: CompileArgs) -> i32 {
         release: a.release.gateway_version,
         ..Default::default()
     };
-    let bytes = if a.file == "-" {
-        let mut buf = Vec::new();
-        if let Err(e) = std::io::stdin()
-            .take(opts.limits.max_file_bytes as u64 + 1)
-            .read_to_end(&mut buf)
-        {
-            eprintln!("agw: cannot read standard input: {e}");
+    let mut loaded = match load::load(load::Input::arg(&a.file), &a.file, &opts) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("agw: {e}");
             return EXIT_CANNOT_RUN;
         }
-        buf
-    } else {
-        match super::read_config(Path::new(&a.file), &opts) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("agw: {e}");
-                return EXIT_CANNOT_RUN;
-            }
-        }
     };
-    let mut loaded = check_bytes(&a.file, bytes, &opts);
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let Some(cfg) = loaded

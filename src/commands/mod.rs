@@ -45,12 +45,3 @@ fn write_stdout(bytes: &[u8]) -> i32 {
         }
     }
 }
-
-/// Reads a configuration file within the size limit of `opts`.
-pub fn read_config(
-    path: &std::path::Path,
-    opts: &crate::check::CheckOptions,
-) -> Result<Vec<u8>, String> {
-    check::read_bounded(&path.display().to_string(), opts.limits.max_file_bytes)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
-}

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use crate::check::{check_bytes, CheckOptions};
+use crate::check::{load, CheckOptions};
 use crate::cli::{ColorChoice, ModeArg, TokenFormat, VerifyTokenArgs};
 use crate::config::policy::auth::{AuthMode, JwtAuth};
 use crate::config::policy::authz::AuthzRule;
@@ -213,13 +213,7 @@ fn load_config(a: &VerifyTokenArgs, path: &std::path::Path) -> Result<Config, St
         release: a.release.gateway_version,
         ..Default::default()
     };
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(opts.limits.max_file_bytes as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let loaded = check_bytes(&path.display().to_string(), bytes, &opts);
+    let loaded = load::load(load::Input::Path(path), &path.display().to_string(), &opts)?;
     if loaded.has_errors() {
         eprint!(
             "{}",

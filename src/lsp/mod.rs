@@ -1,5 +1,5 @@
 //! `agw lsp`: the editor server, over stdio. Every change of a document runs the same
-//! `check_bytes` as `agw check` (it takes milliseconds, so the server is synchronous), and the
+//! loader as `agw check` (`check::load`; it takes milliseconds, so the server is synchronous), and the
 //! findings are published with the same rule ids, severities and texts. Only gateway files get
 //! findings (`check::detect`: the modeline or the top-level keys); other YAML gets none. The
 //! network (`--online`) is never touched on a keystroke: the `agw.checkOnline` command runs it.
@@ -30,7 +30,7 @@ use lsp_types::{
 };
 use serde_json::Value;
 
-use crate::check::{check_bytes, detect, CheckOptions, Loaded};
+use crate::check::{detect, load, CheckOptions, Loaded};
 use crate::diag::catalog;
 use position::{Encoding, Lines};
 use settings::Settings;
@@ -255,11 +255,10 @@ impl Server<'_> {
         let name = file_path(uri)
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| uri.as_str().to_string());
-        let mut loaded = vec![check_bytes(
-            &name,
-            doc.text.clone().into_bytes(),
-            &self.options,
-        )];
+        let mut loaded: Vec<Loaded> =
+            load::load(load::Input::Text(&doc.text), &name, &self.options)
+                .into_iter()
+                .collect();
         if online {
             if let Err(e) =
                 crate::check::online::run(&mut loaded, &self.options, Default::default())
