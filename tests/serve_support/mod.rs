@@ -475,3 +475,24 @@ fn base64_basic(user: &str, pass: &str) -> String {
     }
     format!("Basic {out}")
 }
+
+/// The route of the reference MCP server as a stdio target, with `matches` and `policies` lines.
+pub fn stdio_route(js: &std::path::Path, matches: &str, policies: &str) -> String {
+    format!(
+        r#"    - name: mcp
+{matches}      backends:
+      - mcp:
+          targets:
+          - name: tools
+            stdio:
+              cmd: {cmd}
+              args: [stdio]
+{policies}"#,
+        cmd = everything(js)
+    )
+}
+
+/// A bind on `port` with one listener and `routes`.
+pub fn bind(port: u16, routes: &str) -> String {
+    format!("binds:\n- port: {port}\n  listeners:\n  - routes:\n{routes}")
+}
