@@ -45,10 +45,10 @@ pub fn config(data: &[u8]) {
     let written = memchr::memmem::find(data, SECRET.as_bytes()).is_some();
     let reports = std::slice::from_ref(&loaded.report);
     for shown in [
-        crate::diag::human::render(reports, false),
-        crate::diag::json::render(reports),
-        crate::diag::sarif::render(reports),
-        crate::diag::github::render(reports),
+        crate::diag::human::render(reports, Default::default()),
+        crate::diag::json::render(reports, Default::default()),
+        crate::diag::sarif::render(reports, Default::default()),
+        crate::diag::github::render(reports, Default::default()),
     ] {
         assert!(
             written || !shown.contains(SECRET),

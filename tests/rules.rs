@@ -402,7 +402,7 @@ fn strict_files_turns_a_missing_file_into_an_error() {
 #[test]
 fn sarif_carries_the_help_of_every_rule() {
     let l = run(&repo().join("fixtures/rules/ports-conflict/fires.yaml"));
-    let out = agw::diag::sarif::render(&[l.report]);
+    let out = agw::diag::sarif::render(&[l.report], Default::default());
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     assert_eq!(rules.len(), catalog::RULES.len());

@@ -112,13 +112,14 @@ pub fn run(a: CheckArgs) -> i32 {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let out = match a.format {
-        Format::Human => diag::human::render(&reports, color),
-        Format::Json => diag::json::render(&reports),
-        Format::Sarif => diag::sarif::render(&reports),
-        Format::Github => diag::github::render(&reports),
+    let render: diag::Render<[FileReport]> = match a.format {
+        Format::Human => diag::human::render,
+        Format::Json => diag::json::render,
+        Format::Sarif => diag::sarif::render,
+        Format::Github => diag::github::render,
         Format::Markdown => unreachable!("refused above"),
     };
+    let out = render(&reports, diag::Style { color });
     if super::write_stdout(out.as_bytes()) != EXIT_OK {
         return EXIT_CANNOT_RUN;
     }

@@ -112,7 +112,7 @@ fn report(loaded: &Loaded, color: bool) {
     if !loaded.report.diagnostics.is_empty() {
         eprint!(
             "{}",
-            diag::human::render(std::slice::from_ref(&loaded.report), color)
+            diag::human::render(std::slice::from_ref(&loaded.report), diag::Style { color })
         );
     }
 }

@@ -40,7 +40,8 @@ pub fn run(a: ServeArgs) -> i32 {
     let config = {
         let loaded = check_bytes(&name, snapshot.bytes, &check);
         if !loaded.report.diagnostics.is_empty() {
-            let text = diag::human::render(std::slice::from_ref(&loaded.report), color);
+            let text =
+                diag::human::render(std::slice::from_ref(&loaded.report), diag::Style { color });
             eprint!("{text}");
         }
         let passed = loaded.report.count(Severity::Error) == 0;

@@ -17,7 +17,7 @@ use crate::oidc::{CachePolicy, HttpClient, HttpOptions, JwksCache};
 use crate::token::authz::{self, McpCall, RequestInfo};
 use crate::token::jws::MAX_TOKEN_BYTES;
 use crate::token::policy::{self, PolicyOptions};
-use crate::token::report::{self, Report, EXIT_ACCEPTED, EXIT_UNDECIDED};
+use crate::token::report::{Report, EXIT_ACCEPTED, EXIT_UNDECIDED};
 use crate::token::verify::{self, Policy, Verdict};
 
 /// What applies to the request: the policies and the route they come from.
@@ -134,10 +134,16 @@ fn run_inner(a: &VerifyTokenArgs) -> Result<i32, String> {
         authz,
         notes,
     };
-    let out = match a.format {
-        TokenFormat::Human => report::render_human(&report, use_color(a.color)),
-        TokenFormat::Json => report::render_json(&report),
+    let render = match a.format {
+        TokenFormat::Human => diag::token::human as diag::Render<Report>,
+        TokenFormat::Json => diag::token::json as diag::Render<Report>,
     };
+    let out = render(
+        &report,
+        diag::Style {
+            color: use_color(a.color),
+        },
+    );
     super::write_stdout(out.as_bytes());
     Ok(report.decision().exit_code())
 }
@@ -217,7 +223,7 @@ fn load_config(a: &VerifyTokenArgs, path: &std::path::Path) -> Result<Config, St
     if loaded.has_errors() {
         eprint!(
             "{}",
-            diag::human::render(std::slice::from_ref(&loaded.report), false)
+            diag::human::render(std::slice::from_ref(&loaded.report), Default::default())
         );
         return Err(format!(
             "{} has errors, so the gateway would not start with it; fix them first (see above)",

@@ -2,7 +2,7 @@
 
 use super::{one_line, FileReport, Severity};
 
-pub fn render(reports: &[FileReport]) -> String {
+pub fn render(reports: &[FileReport], _: super::Style) -> String {
     let mut out = String::new();
     for r in reports {
         for d in &r.diagnostics {

@@ -73,7 +73,8 @@ impl miette::Diagnostic for View<'_> {
 }
 
 /// Renders every report; `color` decides ANSI styling.
-pub fn render(reports: &[FileReport], color: bool) -> String {
+pub fn render(reports: &[FileReport], style: super::Style) -> String {
+    let color = style.color;
     let theme = if color {
         GraphicalTheme::unicode()
     } else {

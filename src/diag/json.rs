@@ -71,7 +71,7 @@ struct Summary {
     notes: usize,
 }
 
-pub fn render(reports: &[FileReport]) -> String {
+pub fn render(reports: &[FileReport], _: super::Style) -> String {
     let files: Vec<FileOut> = reports
         .iter()
         .map(|r| {

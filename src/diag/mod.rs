@@ -7,8 +7,20 @@ pub mod human;
 pub mod json;
 pub mod redact;
 pub mod sarif;
+pub mod token;
 
 use serde::Serialize;
+
+/// How a renderer writes: every output format, of findings or of a token's verdict, is a
+/// [`Render`] of the same shape, so that commands choose one by format and nothing else.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// ANSI colour, for a terminal that wants it (people's formats only).
+    pub color: bool,
+}
+
+/// A renderer: what it renders and how, to the text it writes.
+pub type Render<T> = fn(&T, Style) -> String;
 
 use crate::source::{SourceFile, Span};
 

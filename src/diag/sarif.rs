@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::FileReport;
 use crate::diag::catalog;
 
-pub fn render(reports: &[FileReport]) -> String {
+pub fn render(reports: &[FileReport], _: super::Style) -> String {
     let mut used: Vec<&'static str> = reports
         .iter()
         .flat_map(|r| r.diagnostics.iter().map(|d| d.rule))

@@ -331,8 +331,10 @@ impl Reloader {
                 }
                 _ => {
                     // the checker's findings already show `${VAR}`, never the value
-                    let text =
-                        crate::diag::human::render(std::slice::from_ref(&loaded.report), false);
+                    let text = crate::diag::human::render(
+                        std::slice::from_ref(&loaded.report),
+                        Default::default(),
+                    );
                     tracing::error!(file = %name, "reload refused: the file does not pass `agw check`; the previous configuration keeps serving\n{text}");
                     return false;
                 }
