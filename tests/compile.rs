@@ -514,3 +514,51 @@ fn redirects_rewrites_timeouts_and_direct_responses() {
     valid(&r.stdout, "cors-and-traffic");
     golden("cors-and-traffic.k8s.yaml", &r.stdout);
 }
+
+/// The `mcp:` shorthand as the gateway's loader places it: without `gateways` on a port of its
+/// own, serving every path, even beside other gateways; attached (to the implicit `default`
+/// gateway too) it serves `/mcp`, `/sse` and `/.well-known`.
+#[test]
+fn the_shorthand_is_placed_as_the_gateway_places_it() {
+    let shorthand =
+        "mcp:\n  targets:\n  - name: remote\n    mcp: {host: 'http://mcp.internal:8080/mcp'}\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |text: String| {
+        std::fs::write(tmp.path().join("gw.yaml"), text).unwrap();
+        let r = agw_in(
+            tmp.path(),
+            &[
+                "compile",
+                "--to",
+                "kubernetes",
+                "--no-process-env",
+                "gw.yaml",
+            ],
+            None,
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        valid(&r.stdout, "shorthand");
+        r.stdout
+    };
+    let alone = run(shorthand.to_string());
+    assert!(alone.contains("name: mcp-3000\n    port: 3000"), "{alone}");
+    assert!(
+        alone.contains("type: PathPrefix\n        value: /\n"),
+        "{alone}"
+    );
+    let beside = run(format!(
+        "{shorthand}gateways:\n  public:\n    port: 8080\nroutes:\n- gateways: public\n  backends:\n  - host: api.internal:80\n"
+    ));
+    assert!(beside.contains("port: 3000"), "its own port: {beside}");
+    assert!(!beside.contains("value: /sse"), "{beside}");
+    let attached = run(format!(
+        "{shorthand}gateways:\n  default:\n    port: 8080\n"
+    ));
+    assert!(!attached.contains("port: 3000"), "{attached}");
+    for p in ["/mcp", "/sse", "/.well-known"] {
+        assert!(
+            attached.contains(&format!("value: {p}\n")),
+            "{p}: {attached}"
+        );
+    }
+}

@@ -438,3 +438,28 @@ fn rules_scale_linearly_with_routes() {
     );
     assert!(took.as_secs() < 60, "5,000 routes took {took:?}");
 }
+
+/// The `mcp:` shorthand without `gateways` has a port of its own, beside any gateway that is not
+/// `default` (agentgateway `types/local.rs`): its route serves every path, so no `resource`
+/// path can miss it.
+#[test]
+fn a_shorthand_beside_other_gateways_serves_its_own_port() {
+    let text = "gateways:\n  public:\n    port: 8080\nroutes:\n- gateways: public\n  backends:\n  - host: api.internal:80\nmcp:\n  policies:\n    mcpAuthentication:\n      issuer: https://idp.example.test\n      audiences: [mcp]\n      jwks: {url: https://idp.example.test/keys}\n      resourceMetadata: {resource: 'https://gw.example.test/tools'}\n  targets:\n  - name: remote\n    mcp: {host: 'http://mcp.internal:8080/mcp'}\n";
+    let l = check_text(text, &opts(&repo()));
+    assert_eq!(
+        l.count_rule("auth/resource-path-mismatch"),
+        0,
+        "{:?}",
+        findings(&l)
+    );
+    let attached = text
+        .replace("  public:", "  default:")
+        .replace("gateways: public", "gateways: default");
+    let l = check_text(&attached, &opts(&repo()));
+    assert_eq!(
+        l.count_rule("auth/resource-path-mismatch"),
+        1,
+        "{:?}",
+        findings(&l)
+    );
+}

@@ -37,6 +37,21 @@ pub struct Parents {
     pub shorthand: Option<Parent>,
 }
 
+impl Parents {
+    /// What a gateway reference names: `NAME` the whole gateway, `NAME/LISTENER` one listener.
+    pub fn resolve(&self, reference: &str) -> Option<Parent> {
+        let (gw, listener) = match reference.split_once('/') {
+            Some((g, l)) => (g, Some(l)),
+            None => (reference, None),
+        };
+        let (whole, by_name) = self.named.get(gw)?;
+        match listener {
+            Some(l) => by_name.get(l).cloned(),
+            None => Some(whole.clone()),
+        }
+    }
+}
+
 impl Compiler<'_> {
     pub(super) fn gateways(&mut self) -> Parents {
         let mut parents = Parents::default();
@@ -60,7 +75,9 @@ impl Compiler<'_> {
             }
         }
         if let Some(sh) = &self.cfg.mcp {
-            if sh.gateways.is_none() && (sh.port.is_some() || self.cfg.gateways.is_empty()) {
+            // as the gateway's loader: without `gateways` (the implicit `default` one is filled
+            // in by then) the shorthand has a port of its own
+            if sh.gateways.is_none() {
                 let port = sh.port.unwrap_or(SHORTHAND_PORT);
                 self.use_ptr("/mcp/port");
                 let section = sections.take(Some(&format!("mcp-{port}")), "mcp");

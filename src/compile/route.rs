@@ -28,25 +28,7 @@ impl Compiler<'_> {
                 }
                 RouteHome::Gateways(names) => {
                     self.use_ptr(format!("{}/gateways", site.ptr));
-                    let names: Vec<&str> = if names.is_empty() {
-                        parents.named.keys().map(String::as_str).collect()
-                    } else {
-                        names.clone()
-                    };
-                    names
-                        .iter()
-                        .filter_map(|n| {
-                            let (gw, listener) = match n.split_once('/') {
-                                Some((g, l)) => (g, Some(l)),
-                                None => (*n, None),
-                            };
-                            let (whole, by_name) = parents.named.get(gw)?;
-                            match listener {
-                                Some(l) => by_name.get(l).cloned(),
-                                None => Some(whole.clone()),
-                            }
-                        })
-                        .collect()
+                    names.iter().filter_map(|n| parents.resolve(n)).collect()
                 }
             };
             if refs.is_empty() {
@@ -57,22 +39,18 @@ impl Compiler<'_> {
         }
     }
 
-    /// The `mcp:` shorthand: a route of `/mcp`, `/sse` and `/.well-known` on its own listener
-    /// or on the gateways it names.
+    /// The `mcp:` shorthand, as the gateway's loader makes it (`convert_mcp_config`): on a port
+    /// of its own a route of every path; attached to gateways a route of `/mcp`, `/sse` and
+    /// `/.well-known`.
     pub(super) fn shorthand(&mut self, parents: &Parents) {
         let Some(sh) = &self.cfg.mcp else { return };
-        let refs: Vec<Parent> = match (&sh.gateways, &parents.shorthand) {
-            (None, Some(own)) => vec![own.clone()],
-            (gateways, _) => {
+        let (refs, prefixes): (Vec<Parent>, &[&str]) = match (&sh.gateways, &parents.shorthand) {
+            (None, Some(own)) => (vec![own.clone()], &["/"]),
+            (None, None) => return,
+            (Some(g), _) => {
                 self.use_ptr("/mcp/gateways");
-                let names: Vec<String> = match gateways {
-                    Some(g) => g.refs().into_iter().map(String::from).collect(),
-                    None => parents.named.keys().cloned().collect(),
-                };
-                names
-                    .iter()
-                    .filter_map(|n| parents.named.get(n.as_str()).map(|(w, _)| w.clone()))
-                    .collect()
+                let refs = g.refs().iter().filter_map(|n| parents.resolve(n)).collect();
+                (refs, &["/mcp", "/sse", "/.well-known"])
             }
         };
         if refs.is_empty() {
@@ -80,7 +58,7 @@ impl Compiler<'_> {
         }
         let name = self.name("HTTPRoute", Some("mcp"), "mcp");
         let backend = self.mcp_backend(&sh.backend(), "/mcp", &name);
-        let matches: Vec<Value> = ["/mcp", "/sse", "/.well-known"]
+        let matches: Vec<Value> = prefixes
             .iter()
             .map(|p| json!({"path": {"type": "PathPrefix", "value": p}}))
             .collect();

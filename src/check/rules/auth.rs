@@ -723,17 +723,14 @@ fn discovery(ctx: &mut Ctx) {
     }
 }
 
-/// The gateways the `mcp:` shorthand attaches to: its `gateways`, or every gateway of the file
-/// when it has neither `gateways` nor a `port`. `None` when it listens on a port of its own.
+/// The gateways the `mcp:` shorthand attaches to: its `gateways` (which the implicit `default`
+/// gateway has filled in when it serves HTTP and the shorthand names neither gateways nor a
+/// port). `None` when it listens on a port of its own, as the gateway's loader gives it then
+/// (`types/local.rs`: `mcp_config.gateways.is_empty()` -> `convert_mcp_config`), whatever other
+/// gateways the file has.
 pub fn shorthand_gateways(ctx: &Ctx) -> Option<Vec<String>> {
-    let sh = ctx.cfg.mcp.as_ref()?;
-    if let Some(g) = &sh.gateways {
-        return Some(g.refs().into_iter().map(String::from).collect());
-    }
-    if sh.port.is_none() && !ctx.cfg.gateways.is_empty() {
-        return Some(ctx.cfg.gateways.keys().cloned().collect());
-    }
-    None
+    let g = ctx.cfg.mcp.as_ref()?.gateways.as_ref()?;
+    Some(g.refs().into_iter().map(String::from).collect())
 }
 
 fn resource_value(auth: &McpAuthentication) -> Option<&str> {
