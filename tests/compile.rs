@@ -562,3 +562,11 @@ fn the_shorthand_is_placed_as_the_gateway_places_it() {
         );
     }
 }
+
+#[test]
+fn a_namespace_that_kubernetes_refuses_is_refused() {
+    let r = compile(&["--namespace", "My_NS", &fixture("okta/config-fixed.yaml")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--namespace My_NS"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}

@@ -12,6 +12,13 @@ use crate::diag::{self, Severity};
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
 
 pub fn run(a: CompileArgs) -> i32 {
+    if names::label(&a.namespace).as_deref() != Some(a.namespace.as_str()) {
+        eprintln!(
+            "agw: --namespace {}: a namespace is a lowercase DNS label (letters, digits and `-`, at most 63)",
+            a.namespace
+        );
+        return EXIT_CANNOT_RUN;
+    }
     let env = match super::check::env_options(
         &a.env.env_file,
         &a.env.env,
