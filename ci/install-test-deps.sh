@@ -59,38 +59,30 @@ if ! have node || ! have npm; then
   fi
 fi
 if have node && have npm; then
-  # --- npm packages of tests/js (versions pinned in package.json, exact tree in package-lock.json) ----------------
-  # Skipped when node_modules was installed from the same lockfile by the same node.
-  stamp_file="$js/node_modules/.agw-install-stamp"
-  stamp="$(cat "$js/package.json" "$js/package-lock.json" "$js/.npmrc" | sha256sum | cut -d' ' -f1) node-$(node --version)"
-  if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] \
-     && [ -f "$js/node_modules/yaml-language-server/package.json" ]; then
-    say "tests/js/node_modules is up to date (node $(node --version))"
-  else
-    say "installing tests/js packages (npm ci, node $(node --version))"
-    npm_ci() { (cd "$js" && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error); }
+  # --- npm packages (versions pinned in package.json, exact tree in package-lock.json) ------------------------
+  # tests/js: the test partners; editors/vscode: the extension's compiler, language client and vsce, with which
+  # tests/vscode.rs builds, unit-tests and packages it. A folder is skipped when its node_modules was installed
+  # from the same lockfile by the same node (MARKER is a package its tree must hold).
+  npm_install() {
+    local dir="$1" marker="$2" name="${1#"$root"/}"
+    local stamp_file="$dir/node_modules/.agw-install-stamp"
+    local stamp
+    stamp="$(cat "$dir/package.json" "$dir/package-lock.json" "$dir/.npmrc" | sha256sum | cut -d' ' -f1) node-$(node --version)"
+    if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] \
+       && [ -f "$dir/node_modules/$marker/package.json" ]; then
+      say "$name/node_modules is up to date (node $(node --version))"
+      return
+    fi
+    say "installing $name packages (npm ci, node $(node --version))"
+    npm_ci() { (cd "$dir" && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error); }
     if npm_ci || { say "npm ci failed; trying once more in 5 s"; sleep 5; npm_ci; }; then
       printf '%s\n' "$stamp" > "$stamp_file"
     else
-      partner_missing "the npm packages of tests/js" "run \`(cd tests/js && npm ci)\` and read its error"
+      partner_missing "the npm packages of $name" "run \`(cd $name && npm ci)\` and read its error"
     fi
-  fi
-  # --- npm packages of editors/vscode (the extension's compiler, language client and vsce) ---------------------
-  # tests/vscode.rs builds, unit-tests and packages the extension with them; the same stamp as above.
-  stamp_file="$vscode/node_modules/.agw-install-stamp"
-  stamp="$(cat "$vscode/package.json" "$vscode/package-lock.json" "$vscode/.npmrc" | sha256sum | cut -d' ' -f1) node-$(node --version)"
-  if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] \
-     && [ -f "$vscode/node_modules/vscode-languageclient/package.json" ]; then
-    say "editors/vscode/node_modules is up to date (node $(node --version))"
-  else
-    say "installing editors/vscode packages (npm ci, node $(node --version))"
-    npm_ci_vscode() { (cd "$vscode" && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error); }
-    if npm_ci_vscode || { say "npm ci failed; trying once more in 5 s"; sleep 5; npm_ci_vscode; }; then
-      printf '%s\n' "$stamp" > "$stamp_file"
-    else
-      partner_missing "the npm packages of editors/vscode" "run \`(cd editors/vscode && npm ci)\` and read its error"
-    fi
-  fi
+  }
+  npm_install "$js" yaml-language-server
+  npm_install "$vscode" vscode-languageclient
 else
   partner_missing "Node.js 20 or newer with npm" "install it (Debian: \`apt-get install nodejs npm\`, as root)"
 fi
