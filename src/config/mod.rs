@@ -11,6 +11,7 @@ pub mod release;
 pub mod route;
 pub mod routing;
 pub mod surface;
+pub mod topology;
 pub mod walk;
 
 use indexmap::IndexMap;

@@ -6,7 +6,8 @@
 use super::mcp::McpShorthand;
 use super::policy::RoutePolicies;
 use super::route::{PathMatch, RouteMatch, ValueMatch};
-use super::walk::{routes, RouteHome, RouteSite};
+use super::topology::{self, ListenerAt};
+use super::walk::RouteSite;
 use super::Config;
 
 /// The parts of a request that select a route.
@@ -239,78 +240,17 @@ pub fn route_hostnames_match(hostnames: &[String], host: Option<&str>) -> bool {
     hostnames.is_empty() || hostnames.iter().any(|h| host_matches(h, host))
 }
 
-/// One listener of the file with the routes it serves, in file order.
-struct ListenerRoutes<'a> {
-    port: Option<u32>,
-    hostname: Option<&'a str>,
-    routes: Vec<usize>,
-}
-
-/// Every HTTP listener of binds and gateways with the indexes (into `sites`) of its routes.
-fn listeners<'a>(cfg: &'a Config, sites: &[RouteSite<'a>]) -> Vec<ListenerRoutes<'a>> {
-    let mut out: Vec<ListenerRoutes<'a>> = Vec::new();
-    let mut of_listener: std::collections::HashMap<&str, Vec<usize>> = Default::default();
-    for (i, site) in sites.iter().enumerate() {
-        if let Some((listener, _)) = site.ptr.rsplit_once("/routes/") {
-            of_listener.entry(listener).or_default().push(i);
-        }
-    }
-    for (bi, bind) in cfg.binds.iter().enumerate() {
-        // an internal bind is reached only from other binds, never by a client's request
-        if bind.mode == Some(super::BindMode::Internal) {
-            continue;
-        }
-        for (li, listener) in bind.listeners.iter().enumerate() {
-            let at = format!("/binds/{bi}/listeners/{li}");
-            out.push(ListenerRoutes {
-                port: bind.port,
-                hostname: listener.hostname.as_deref(),
-                routes: of_listener.remove(at.as_str()).unwrap_or_default(),
-            });
-        }
-    }
-    for (gname, gw) in &cfg.gateways {
-        let named: Vec<(Option<&str>, Option<&str>)> = if gw.listeners.is_empty() {
-            vec![(None, None)]
-        } else {
-            gw.listeners
-                .iter()
-                .map(|l| (l.name.as_deref(), l.hostname.as_deref()))
-                .collect()
-        };
-        for (lname, hostname) in named {
-            let routes = sites
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| match &s.home {
-                    RouteHome::Gateways(refs) => refs.iter().any(|r| match r.split_once('/') {
-                        Some((g, l)) => g == gname && lname == Some(l),
-                        None => r == gname,
-                    }),
-                    RouteHome::Bind { .. } => false,
-                })
-                .map(|(i, _)| i)
-                .collect();
-            out.push(ListenerRoutes {
-                port: Some(gw.port),
-                hostname,
-                routes,
-            });
-        }
-    }
-    out
-}
-
 /// The route that serves `req`, or the `mcp:` shorthand when no route does and the shorthand
 /// would (every path on its own port; `/mcp`, `/sse` and `/.well-known` when on gateways). On
 /// each port the listener is chosen by hostname first ([`listener_score`]), as the gateway and
 /// `agw serve` choose it; then the routes of the chosen listeners are ranked.
 pub fn select<'a>(cfg: &'a Config, req: &Request) -> Option<Selected<'a>> {
-    let sites = routes(cfg);
-    let all = listeners(cfg, &sites);
-    let chosen: Vec<&ListenerRoutes> = if req.host.is_none() {
+    let t = topology::resolve(cfg);
+    // an internal bind is reached only from other binds, never by a client's request
+    let all: Vec<&ListenerAt> = t.listeners.iter().filter(|l| !l.internal).collect();
+    let chosen: Vec<&ListenerAt> = if req.host.is_none() {
         // without a host (`verify-token` without `--host`) the request may reach any listener
-        all.iter().collect()
+        all
     } else {
         let mut ports: Vec<Option<u32>> = Vec::new();
         for l in &all {
@@ -321,14 +261,14 @@ pub fn select<'a>(cfg: &'a Config, req: &Request) -> Option<Selected<'a>> {
         ports
             .into_iter()
             .filter_map(|p| {
-                let on_port = all.iter().filter(|l| l.port == p);
-                pick_listener(on_port, |l| l.hostname, req.host)
+                let on_port = all.iter().copied().filter(|l| l.port == p);
+                pick_listener(on_port, |l| l.listener.hostname.as_deref(), req.host)
             })
             .collect()
     };
     let mut best: Option<(Rank, usize)> = None;
     for i in chosen.iter().flat_map(|l| l.routes.iter().copied()) {
-        let site = &sites[i];
+        let site = &t.sites[i];
         if !route_hostnames_match(&site.route.hostnames, req.host) {
             continue;
         }
@@ -339,12 +279,12 @@ pub fn select<'a>(cfg: &'a Config, req: &Request) -> Option<Selected<'a>> {
         }
     }
     if let Some((_, i)) = best {
-        let site = sites.into_iter().nth(i)?;
+        let site = t.sites.into_iter().nth(i)?;
         return Some(Selected::Route(Box::new(site)));
     }
     let m = cfg.mcp.as_ref()?;
     let ok = m.gateways.is_none()
-        || ["/mcp", "/sse", "/.well-known"]
+        || topology::SHORTHAND_PREFIXES
             .iter()
             .any(|p| prefix_matches(p, req.path));
     ok.then_some(Selected::Shorthand(m))

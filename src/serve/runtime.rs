@@ -10,6 +10,7 @@ use crate::config::mcp::{McpBackend, PrefixMode, StatefulMode};
 use crate::config::policy::auth::AuthMode;
 use crate::config::policy::authz::AuthzRule;
 use crate::config::route::{PathMatch, RouteMatch};
+use crate::config::topology;
 use crate::config::{Config, ListenerProtocol, Route, RoutePolicies};
 
 use super::auth::AuthCtx;
@@ -182,102 +183,56 @@ impl Runtime {
             notes: Vec::new(),
         };
         let mut ports: BTreeMap<u16, PortTable> = BTreeMap::new();
-        for (bi, bind) in cfg.binds.iter().enumerate() {
-            if bind.mode == Some(crate::config::BindMode::Internal) {
+        let topology = topology::resolve(cfg);
+        for l in topology.listeners.iter().filter(|l| !l.internal) {
+            let Some(port) = l.port else { continue };
+            let port = port_u16(port)?;
+            // where findings and log lines name the listener
+            let what = match l.gateway {
+                Some(g) => format!("gateway `{g}`"),
+                None => l.ptr.clone(),
+            };
+            let proto = l.listener.protocol();
+            if proto != ListenerProtocol::HTTP {
+                skipped.push(format!(
+                    "{what}: {proto:?} listeners are not served by `agw serve` (port {port})"
+                ));
                 continue;
             }
-            let Some(port) = bind.port else { continue };
-            let port = port_u16(port)?;
-            let table = ports.entry(port).or_default();
-            for (li, listener) in bind.listeners.iter().enumerate() {
-                if listener.protocol() != ListenerProtocol::HTTP {
-                    skipped.push(format!(
-                        "/binds/{bi}/listeners/{li}: {:?} listeners are not served by `agw serve` (port {port})",
-                        listener.protocol()
-                    ));
-                    continue;
-                }
-                b.listener_gaps(
-                    listener.policies.as_ref(),
-                    &format!("/binds/{bi}/listeners/{li}"),
-                );
-                let mut routes = Vec::new();
-                for (ri, route) in listener.routes.iter().flatten().enumerate() {
-                    let ptr = format!("/binds/{bi}/listeners/{li}/routes/{ri}");
-                    routes.push(Arc::new(b.route(ptr, route.clone(), None)?));
-                }
-                let auth = b.listener_auth(
-                    listener.policies.as_ref(),
-                    &format!("/binds/{bi}/listeners/{li}/policies/jwtAuth"),
-                )?;
-                table.listeners.push(ListenerTable {
-                    hostname: listener.hostname.clone(),
-                    auth,
-                    routes,
-                    shorthand: None,
-                });
+            b.listener_gaps(l.listener.policies.as_ref(), &what);
+            let mut routes = Vec::new();
+            for &i in &l.routes {
+                let site = &topology.sites[i];
+                routes.push(Arc::new(b.route(
+                    site.ptr.clone(),
+                    site.route.clone().into_owned(),
+                    None,
+                )?));
             }
-        }
-        for (gname, gw) in &cfg.gateways {
-            let port = port_u16(gw.port)?;
-            let mut tables = Vec::new();
-            for (li, listener) in gw.effective_listeners().iter().enumerate() {
-                let proto = listener.protocol();
-                if proto != ListenerProtocol::HTTP {
-                    skipped.push(format!(
-                        "gateway `{gname}`: {proto:?} listeners are not served by `agw serve` (port {port})"
-                    ));
-                    continue;
-                }
-                b.listener_gaps(listener.policies.as_ref(), &format!("gateway `{gname}`"));
-                let mut routes = Vec::new();
-                for (ri, tr) in cfg.routes.iter().enumerate() {
-                    let attached = tr.gateways.iter().flat_map(|g| g.refs()).any(|r| {
-                        match r.split_once('/') {
-                            Some((g, l)) => g == gname && listener.name.as_deref() == Some(l),
-                            None => r == gname,
-                        }
-                    });
-                    if attached {
-                        routes.push(Arc::new(b.route(
-                            format!("/routes/{ri}"),
-                            tr.as_route(),
-                            None,
-                        )?));
-                    }
-                }
-                let shorthand = match cfg.mcp.as_ref() {
-                    Some(m)
-                        if m.gateways.as_ref().is_some_and(|g| {
-                            g.refs().iter().any(|r| match r.split_once('/') {
-                                Some((g, l)) => g == gname && listener.name.as_deref() == Some(l),
-                                None => *r == gname,
-                            })
-                        }) =>
-                    {
-                        let prefixes = ["/mcp", "/sse", "/.well-known"];
-                        Some(Arc::new(b.shorthand(m, &prefixes)?))
-                    }
-                    _ => None,
-                };
-                let origin = if gw.listeners.is_empty() {
-                    format!("/gateways/{gname}/jwtAuth")
-                } else {
-                    format!("/gateways/{gname}/listeners/{li}/jwtAuth")
-                };
-                let auth = b.listener_auth(listener.policies.as_ref(), &origin)?;
-                tables.push(ListenerTable {
-                    hostname: listener.hostname.clone(),
+            let shorthand = match (l.shorthand, cfg.mcp.as_ref()) {
+                (true, Some(m)) => Some(Arc::new(b.shorthand(m, &topology::SHORTHAND_PREFIXES)?)),
+                _ => None,
+            };
+            // a bind listener writes its policies under `policies:`, a gateway flattened
+            let origin = match l.gateway {
+                Some(_) => format!("{}/jwtAuth", l.ptr),
+                None => format!("{}/policies/jwtAuth", l.ptr),
+            };
+            let auth = b.listener_auth(l.listener.policies.as_ref(), &origin)?;
+            ports
+                .entry(port)
+                .or_default()
+                .listeners
+                .push(ListenerTable {
+                    hostname: l.listener.hostname.clone(),
                     auth,
                     routes,
                     shorthand,
                 });
-            }
-            ports.entry(port).or_default().listeners.extend(tables);
         }
-        if let Some(m) = cfg.mcp.as_ref().filter(|m| m.gateways.is_none()) {
+        if let (Some(m), Some(port)) = (cfg.mcp.as_ref(), topology.shorthand_port) {
             b.listener_guards.clear();
-            let port = port_u16(m.port.unwrap_or(3000))?;
+            let port = port_u16(port)?;
             let route = b.shorthand(m, &["/"])?;
             ports
                 .entry(port)
