@@ -2,12 +2,11 @@
 //! become one Gateway, each entry of `gateways` one more. TLS certificates are referred to as
 //! `kubernetes.io/tls` Secrets that the user creates; their keys are never written out.
 
-use std::collections::HashMap;
-
 use serde_json::{json, Map, Value};
 
-use super::{names, Compiler, GATEWAY_API, SHORTHAND_PORT};
+use super::{names, Compiler, GATEWAY_API};
 use crate::config::listener::{GatewayPolicies, Listener, ListenerProtocol, ServerTls};
+use crate::config::topology::Topology;
 
 /// Where a route attaches: a Gateway, and one of its listeners unless it is all of them.
 #[derive(Debug, Clone)]
@@ -26,105 +25,76 @@ impl Parent {
     }
 }
 
-/// The parents that routes of the file name.
+/// The parents of the file's listeners, in the order of [`Topology::listeners`].
 #[derive(Debug, Default)]
 pub struct Parents {
-    /// `binds[b].listeners[l]`
-    pub binds: HashMap<(usize, usize), Parent>,
-    /// `gateways.NAME`: the whole gateway, and its listeners by local name.
-    pub named: HashMap<String, (Parent, HashMap<String, Parent>)>,
+    /// The Gateway listener each listener of the topology became, if it did.
+    pub by_listener: Vec<Option<Parent>>,
     /// The listener the `mcp:` shorthand has on a port of its own.
     pub shorthand: Option<Parent>,
 }
 
-impl Parents {
-    /// What a gateway reference names: `NAME` the whole gateway, `NAME/LISTENER` one listener.
-    pub fn resolve(&self, reference: &str) -> Option<Parent> {
-        let (gw, listener) = match reference.split_once('/') {
-            Some((g, l)) => (g, Some(l)),
-            None => (reference, None),
-        };
-        let (whole, by_name) = self.named.get(gw)?;
-        match listener {
-            Some(l) => by_name.get(l).cloned(),
-            None => Some(whole.clone()),
-        }
-    }
-}
-
 impl Compiler<'_> {
-    pub(super) fn gateways(&mut self) -> Parents {
-        let mut parents = Parents::default();
+    pub(super) fn gateways(&mut self, t: &Topology) -> Parents {
+        let mut parents = Parents {
+            by_listener: vec![None; t.listeners.len()],
+            shorthand: None,
+        };
+        // binds (and the shorthand's own port) are one Gateway; an internal bind serves no
+        // client, and is left to the findings
         let main = self.opts.name.clone();
         let mut listeners = Vec::new();
         let mut sections = names::Unique::default();
-        for (bi, bind) in self.cfg.binds.iter().enumerate() {
-            let bptr = format!("/binds/{bi}");
-            let Some(port) = bind.port else { continue };
-            self.use_ptr(format!("{bptr}/port"));
-            for (li, l) in bind.listeners.iter().enumerate() {
-                let lptr = format!("{bptr}/listeners/{li}");
-                let at = ListenerAt {
-                    gateway: &main,
-                    ptr: &lptr,
-                    port,
-                };
-                if let Some(parent) = self.attach(&at, l, &mut sections, &mut listeners) {
-                    parents.binds.insert((bi, li), parent);
-                }
+        for (i, l) in t.listeners.iter().enumerate() {
+            let (None, false, Some(port)) = (l.gateway, l.internal, l.port) else {
+                continue;
+            };
+            if let Some((bind, _)) = l.ptr.rsplit_once("/listeners/") {
+                self.use_ptr(format!("{bind}/port"));
             }
+            let at = Place {
+                gateway: &main,
+                ptr: &l.ptr,
+                port,
+            };
+            parents.by_listener[i] = self.attach(&at, &l.listener, &mut sections, &mut listeners);
         }
-        if let Some(sh) = &self.cfg.mcp {
-            // as the gateway's loader: without `gateways` (the implicit `default` one is filled
-            // in by then) the shorthand has a port of its own
-            if sh.gateways.is_none() {
-                let port = sh.port.unwrap_or(SHORTHAND_PORT);
-                self.use_ptr("/mcp/port");
-                let section = sections.take(Some(&format!("mcp-{port}")), "mcp");
-                listeners.push(json!({"name": section, "port": port, "protocol": "HTTP"}));
-                parents.shorthand = Some(Parent {
-                    gateway: main.clone(),
-                    section: Some(section),
-                });
-            }
+        if let Some(port) = t.shorthand_port {
+            self.use_ptr("/mcp/port");
+            let section = sections.take(Some(&format!("mcp-{port}")), "mcp");
+            listeners.push(json!({"name": section, "port": port, "protocol": "HTTP"}));
+            parents.shorthand = Some(Parent {
+                gateway: main.clone(),
+                section: Some(section),
+            });
         }
         if !listeners.is_empty() {
             let name = self.name("Gateway", Some(&main), "agentgateway");
             self.push_gateway(&name, listeners);
         }
         for (key, g) in &self.cfg.gateways {
-            let gptr = crate::source::yaml::push_token("/gateways", key);
             let name = self.name("Gateway", Some(key), "gateway");
-            self.use_ptr(format!("{gptr}/port"));
+            self.use_ptr(format!(
+                "{}/port",
+                crate::source::yaml::push_token("/gateways", key)
+            ));
             let mut sections = names::Unique::default();
             let mut listeners = Vec::new();
-            let mut by_name = HashMap::new();
-            let effective = g.effective_listeners();
-            for (li, l) in effective.iter().enumerate() {
-                let lptr = if g.listeners.is_empty() {
-                    gptr.clone()
-                } else {
-                    format!("{gptr}/listeners/{li}")
-                };
-                let at = ListenerAt {
+            for (i, l) in t.listeners.iter().enumerate() {
+                if l.gateway != Some(key.as_str()) {
+                    continue;
+                }
+                let at = Place {
                     gateway: &name,
-                    ptr: &lptr,
+                    ptr: &l.ptr,
                     port: g.port,
                 };
-                if let Some(parent) = self.attach(&at, l, &mut sections, &mut listeners) {
-                    if let Some(n) = &l.name {
-                        by_name.insert(n.clone(), parent);
-                    }
-                }
+                parents.by_listener[i] =
+                    self.attach(&at, &l.listener, &mut sections, &mut listeners);
             }
             if !listeners.is_empty() {
                 self.push_gateway(&name, listeners);
             }
-            let whole = Parent {
-                gateway: name,
-                section: None,
-            };
-            parents.named.insert(key.clone(), (whole, by_name));
         }
         parents
     }
@@ -133,7 +103,7 @@ impl Compiler<'_> {
     /// policies; the parent its routes attach to.
     fn attach(
         &mut self,
-        at: &ListenerAt,
+        at: &Place,
         l: &Listener,
         sections: &mut names::Unique,
         listeners: &mut Vec<Value>,
@@ -287,8 +257,8 @@ impl Compiler<'_> {
     }
 }
 
-/// Where a local listener is: its Gateway, its pointer and its port.
-struct ListenerAt<'a> {
+/// Where a local listener goes: its Gateway, its pointer and its port.
+struct Place<'a> {
     gateway: &'a str,
     ptr: &'a str,
     port: u32,

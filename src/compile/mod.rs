@@ -65,9 +65,6 @@ pub struct Compiled {
     pub secrets: Vec<String>,
 }
 
-/// The port the gateway gives the `mcp:` shorthand without `port` or `gateways`.
-const SHORTHAND_PORT: u32 = 3000;
-
 struct Compiler<'a> {
     cfg: &'a Config,
     index: &'a PointerIndex,
@@ -101,9 +98,10 @@ pub fn compile(cfg: &Config, index: &PointerIndex, opts: &Options) -> Compiled {
         names: HashMap::new(),
         named_backends: HashMap::new(),
     };
-    let parents = c.gateways();
-    c.routes_of(&parents);
-    c.shorthand(&parents);
+    let topology = crate::config::topology::resolve(cfg);
+    let parents = c.gateways(&topology);
+    c.routes_of(&topology, &parents);
+    c.shorthand(&topology, &parents);
     c.report_unused();
     let mut manifests = Vec::new();
     manifests.append(&mut c.gateways);

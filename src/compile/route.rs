@@ -7,7 +7,8 @@ use serde_json::{json, Map, Value};
 use super::gateway::{Parent, Parents};
 use super::{Compiler, AGW_API, GATEWAY_API};
 use crate::config::route::{Route, RouteMatch, ValueMatchEntry};
-use crate::config::walk::{self, RouteHome};
+use crate::config::topology::{self, Topology};
+use crate::config::walk::RouteHome;
 use crate::config::RouteBackend;
 
 /// The methods an `HTTPRoute` match takes.
@@ -16,21 +17,18 @@ const METHODS: [&str; 9] = [
 ];
 
 impl Compiler<'_> {
-    pub(super) fn routes_of(&mut self, parents: &Parents) {
-        for site in walk::routes(self.cfg) {
-            let refs: Vec<Parent> = match &site.home {
-                RouteHome::Bind { .. } => {
-                    let mut it = site.ptr.split('/').filter_map(|s| s.parse::<usize>().ok());
-                    let (Some(b), Some(l)) = (it.next(), it.next()) else {
-                        continue;
-                    };
-                    parents.binds.get(&(b, l)).cloned().into_iter().collect()
-                }
-                RouteHome::Gateways(names) => {
-                    self.use_ptr(format!("{}/gateways", site.ptr));
-                    names.iter().filter_map(|n| parents.resolve(n)).collect()
-                }
-            };
+    pub(super) fn routes_of(&mut self, t: &Topology, parents: &Parents) {
+        let mut refs: Vec<Vec<Parent>> = vec![Vec::new(); t.sites.len()];
+        for (l, parent) in t.listeners.iter().zip(&parents.by_listener) {
+            let Some(p) = parent else { continue };
+            for &i in &l.routes {
+                refs[i].push(p.clone());
+            }
+        }
+        for (site, refs) in t.sites.iter().zip(refs) {
+            if let RouteHome::Gateways(_) = site.home {
+                self.use_ptr(format!("{}/gateways", site.ptr));
+            }
             if refs.is_empty() {
                 continue;
             }
@@ -42,15 +40,20 @@ impl Compiler<'_> {
     /// The `mcp:` shorthand, as the gateway's loader makes it (`convert_mcp_config`): on a port
     /// of its own a route of every path; attached to gateways a route of `/mcp`, `/sse` and
     /// `/.well-known`.
-    pub(super) fn shorthand(&mut self, parents: &Parents) {
+    pub(super) fn shorthand(&mut self, t: &Topology, parents: &Parents) {
         let Some(sh) = &self.cfg.mcp else { return };
-        let (refs, prefixes): (Vec<Parent>, &[&str]) = match (&sh.gateways, &parents.shorthand) {
-            (None, Some(own)) => (vec![own.clone()], &["/"]),
-            (None, None) => return,
-            (Some(g), _) => {
+        let (refs, prefixes): (Vec<Parent>, &[&str]) = match &parents.shorthand {
+            Some(own) => (vec![own.clone()], &["/"]),
+            None => {
                 self.use_ptr("/mcp/gateways");
-                let refs = g.refs().iter().filter_map(|n| parents.resolve(n)).collect();
-                (refs, &["/mcp", "/sse", "/.well-known"])
+                let refs = t
+                    .listeners
+                    .iter()
+                    .zip(&parents.by_listener)
+                    .filter(|(l, _)| l.shorthand)
+                    .filter_map(|(_, p)| p.clone())
+                    .collect();
+                (refs, &topology::SHORTHAND_PREFIXES)
             }
         };
         if refs.is_empty() {
