@@ -87,7 +87,7 @@ impl Compiler<'_> {
 
     fn mcp_target(&mut self, t: &McpTarget, ptr: &str, backend: &str) -> Option<Value> {
         self.use_ptr(format!("{ptr}/name"));
-        let name = if names::is_subdomain(&t.name) {
+        let name = if crate::config::is_dns_subdomain(&t.name) {
             t.name.clone()
         } else {
             let to = names::label(&t.name).unwrap_or_else(|| "target".into());

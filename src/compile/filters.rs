@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{k8s_duration, names, Compiler};
+use super::{k8s_duration, Compiler};
 use crate::config::policy::traffic::{AuthorityRewrite, PathRewrite, Timeout};
 use crate::config::RoutePolicies;
 
@@ -118,7 +118,7 @@ impl Compiler<'_> {
             (None, Some(h)) => (h.clone(), parts.port.map(|p| p.to_string())),
             (None, None) => (String::new(), parts.port.map(|p| p.to_string())),
         };
-        if port.is_some() || !names::is_subdomain(&host) {
+        if port.is_some() || !crate::config::is_dns_subdomain(&host) {
             self.finding(
                 "k8s/not-mapped",
                 &aptr,

@@ -275,5 +275,5 @@ pub fn parent_target(parent: &Parent) -> Value {
 
 fn is_gateway_hostname(h: &str) -> bool {
     let rest = h.strip_prefix("*.").unwrap_or(h);
-    h.len() <= 253 && !rest.contains('*') && names::is_subdomain(rest)
+    h.len() <= 253 && !rest.contains('*') && crate::config::is_dns_subdomain(rest)
 }

@@ -23,19 +23,6 @@ pub fn label(name: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
-/// Whether `name` is a DNS-1123 subdomain (what `metadata.name` and MCP target names take).
-pub fn is_subdomain(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !part.starts_with('-')
-                && !part.ends_with('-')
-        })
-}
-
 /// Hands out names that are unique within one kind: the second `api` is `api-2`.
 #[derive(Default)]
 pub struct Unique {
@@ -71,9 +58,9 @@ mod tests {
         assert_eq!(label("--x--").as_deref(), Some("x"));
         assert_eq!(label("ü"), None);
         assert_eq!(label(&"a".repeat(100)).unwrap().len(), 63);
-        assert!(is_subdomain("everything.v1"));
-        assert!(!is_subdomain("Everything"));
-        assert!(!is_subdomain("a_b"));
+        assert!(crate::config::is_dns_subdomain("everything.v1"));
+        assert!(!crate::config::is_dns_subdomain("Everything"));
+        assert!(!crate::config::is_dns_subdomain("a_b"));
     }
 
     #[test]

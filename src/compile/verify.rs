@@ -8,7 +8,6 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::names::is_subdomain;
 use crate::diag::Diagnostic;
 
 pub fn manifests(manifests: &[Value]) -> Vec<Diagnostic> {
@@ -17,7 +16,7 @@ pub fn manifests(manifests: &[Value]) -> Vec<Diagnostic> {
         let kind = m["kind"].as_str().unwrap_or_default();
         let name = m["metadata"]["name"].as_str().unwrap_or_default();
         let mut p = |msg: String| problems.push(format!("{kind} {name}: {msg}"));
-        if !is_subdomain(name) {
+        if !crate::config::is_dns_subdomain(name) {
             p("metadata.name is not a DNS-1123 subdomain".into());
         }
         let spec = &m["spec"];
@@ -111,7 +110,7 @@ fn backend(spec: &Value, p: &mut impl FnMut(String)) {
     }
     for t in targets {
         let name = t["name"].as_str().unwrap_or_default();
-        if !is_subdomain(name) {
+        if !crate::config::is_dns_subdomain(name) {
             p(format!("target name `{name}` is not a DNS-1123 subdomain"));
         }
         let port = t["static"]["port"].as_u64().unwrap_or_default();

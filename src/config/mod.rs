@@ -114,6 +114,21 @@ impl Config {
     }
 }
 
+/// Whether `name` is a DNS-1123 subdomain: dot-separated labels of lowercase letters, digits
+/// and `-`, none starting or ending with `-`, 253 bytes at most. The gateway takes MCP target
+/// names in this form, and Kubernetes takes resource names in it.
+pub fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
 /// A Go-style duration as the gateway reads it (`500ms`, `30s`, `1m30s`, `2h`, what
 /// [`DURATION_PATTERN`] describes): the one parser of the file's durations, the command line's
 /// and the runtime's.

@@ -528,7 +528,7 @@ fn shorthand(ctx: &mut Ctx) {
 /// and `.`, starting and ending with a letter or digit, at most 253 characters. `_` is also the
 /// delimiter of prefixed tool names (`target_tool`).
 fn target_name(ctx: &mut Ctx, ptr: &str, name: &str) {
-    if is_section_name(name) {
+    if crate::config::is_dns_subdomain(name) {
         return;
     }
     let why = if name.is_empty() {
@@ -557,7 +557,7 @@ fn target_name(ctx: &mut Ctx, ptr: &str, name: &str) {
         format!("MCP target name `{name}` is refused by the gateway: {why}"),
     )
     .at(span, "not a valid target name");
-    if is_section_name(&suggestion) {
+    if crate::config::is_dns_subdomain(&suggestion) {
         d = d
             .help(format!(
                 "rename it `{suggestion}` (tool names become `{suggestion}_TOOL`)"
@@ -570,18 +570,6 @@ fn target_name(ctx: &mut Ctx, ptr: &str, name: &str) {
         d = d.help("use a name such as `tools` or `github-mcp`");
     }
     ctx.push(d);
-}
-
-fn is_section_name(name: &str) -> bool {
-    let label_ok = |l: &str| {
-        let b = l.as_bytes();
-        !b.is_empty()
-            && b.iter()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-            && b[0] != b'-'
-            && b[b.len() - 1] != b'-'
-    };
-    !name.is_empty() && name.len() <= 253 && name.split('.').all(label_ok)
 }
 
 #[cfg(test)]
