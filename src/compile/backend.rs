@@ -322,15 +322,10 @@ impl Endpoint {
                 Some(i) => (&rest[..i], Some(rest[i..].to_string())),
                 None => (rest, None),
             };
-            let (h, p) = match authority.rsplit_once(':') {
-                Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-                    (h.to_string(), p.parse().ok()?)
-                }
-                _ => (authority.to_string(), if tls { 443 } else { 80 }),
-            };
-            let h = h.trim_start_matches('[').trim_end_matches(']').to_string();
+            let (h, p) = crate::check::rules::util::split_host_port(authority)?;
+            let p = p.map_or(if tls { 443 } else { 80 }, u32::from);
             return Some(Endpoint {
-                host: h,
+                host: h.trim_start_matches('[').trim_end_matches(']').to_string(),
                 port: port.unwrap_or(p),
                 path: path.map(str::to_string).or(path_part),
                 tls,
@@ -385,6 +380,8 @@ mod tests {
         assert_eq!((e.host.as_str(), e.port), ("localhost", 3001));
         let e = Endpoint::of("http://[::1]:8080", None, None).unwrap();
         assert_eq!((e.host.as_str(), e.port, e.path), ("::1", 8080, None));
+        let e = Endpoint::of("https://[::1]/mcp", None, None).unwrap();
+        assert_eq!((e.host.as_str(), e.port), ("::1", 443));
         let e = Endpoint::of("svc.ns", Some(9000), Some("/mcp")).unwrap();
         assert_eq!((e.host.as_str(), e.port, e.tls), ("svc.ns", 9000, false));
         assert!(Endpoint::of("svc.ns", None, None).is_none());
