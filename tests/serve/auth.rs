@@ -222,14 +222,9 @@ fn oidc_provider_tokens_static_and_discovery_flow_and_authorization() {
     };
     let asrv = Node::start(&js, &["node", "partners/oidc-as.mjs"], "issuer");
     let issuer = format!("http://127.0.0.1:{}/oauth2/default", asrv.port);
-    let rest = Node::start(
+    let rest = Node::http(
         &js,
-        &[
-            "node",
-            "-e",
-            "require('http').createServer((q,s)=>{s.end(JSON.stringify({auth:q.headers.authorization||'none'}))}).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
-        ],
-        "ready",
+        "(q,s)=>{s.end(JSON.stringify({auth:q.headers.authorization||'none'}))}",
     );
     let port = free_port();
     let audience = format!("http://127.0.0.1:{port}/mcp");
@@ -530,14 +525,9 @@ fn listener_jwt_auth_runs_before_routing_and_strips_the_token() {
     };
     let asrv = Node::start(&js, &["node", "partners/mock-as.mjs"], "issuer");
     let issuer = format!("http://127.0.0.1:{}", asrv.port);
-    let rest = Node::start(
+    let rest = Node::http(
         &js,
-        &[
-            "node",
-            "-e",
-            "require('http').createServer((q,s)=>{s.end(JSON.stringify({auth:q.headers.authorization||'none'}))}).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
-        ],
-        "ready",
+        "(q,s)=>{s.end(JSON.stringify({auth:q.headers.authorization||'none'}))}",
     );
     let port = free_port();
     let cfg = format!(

@@ -172,15 +172,7 @@ fn a_client_that_aborts_its_body_is_logged_as_such_not_as_413() {
     let Some(js) = js_dir("a_client_that_aborts_its_body_is_logged_as_such_not_as_413") else {
         return;
     };
-    let upstream = Node::start(
-        &js,
-        &[
-            "node",
-            "-e",
-            "require('http').createServer((q,s)=>{q.resume();q.on('end',()=>s.end('done'))}).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
-        ],
-        "ready",
-    );
+    let upstream = Node::http(&js, "(q,s)=>{q.resume();q.on('end',()=>s.end('done'))}");
     let port = free_port();
     let agw = Agw::start(&body_routes(port, upstream.port), port, &[]);
     for path in ["/mcp", "/api/x"] {

@@ -13,15 +13,7 @@ fn a_token_in_an_encoded_query_parameter_never_reaches_the_upstream() {
     };
     let asrv = Node::start(&js, &["node", "partners/mock-as.mjs"], "issuer");
     let issuer = format!("http://127.0.0.1:{}", asrv.port);
-    let upstream = Node::start(
-        &js,
-        &[
-            "node",
-            "-e",
-            "require('http').createServer((q,s)=>s.end(JSON.stringify({url:q.url}))).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
-        ],
-        "ready",
-    );
+    let upstream = Node::http(&js, "(q,s)=>s.end(JSON.stringify({url:q.url}))");
     let port = free_port();
     let cfg = format!(
         r#"binds:
@@ -265,14 +257,9 @@ fn url_rewrite_and_request_redirect_are_applied_and_unapplied_policies_are_named
     else {
         return;
     };
-    let upstream = Node::start(
+    let upstream = Node::http(
         &js,
-        &[
-            "node",
-            "-e",
-            "require('http').createServer((q,s)=>s.end(JSON.stringify({url:q.url,host:q.headers.host}))).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
-        ],
-        "ready",
+        "(q,s)=>s.end(JSON.stringify({url:q.url,host:q.headers.host}))",
     );
     let port = free_port();
     let up = upstream.port;

@@ -12,15 +12,7 @@ fn plain_http_backend_is_proxied() {
     let Some(js) = js_dir("plain_http_backend_is_proxied") else {
         return;
     };
-    let upstream = Node::start(
-        &js,
-        &[
-            "node",
-            "-e",
-            "require('http').createServer((q,s)=>{s.setHeader('x-seen-auth', q.headers.authorization||'none');s.end(JSON.stringify({path:q.url,method:q.method,host:q.headers.host,x:q.headers['x-added']||''}))}).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
-        ],
-        "ready",
-    );
+    let upstream = Node::http(&js, "(q,s)=>{s.setHeader('x-seen-auth', q.headers.authorization||'none');s.end(JSON.stringify({path:q.url,method:q.method,host:q.headers.host,x:q.headers['x-added']||''}))}");
     let port = free_port();
     let cfg = format!(
         r#"binds:
@@ -149,15 +141,7 @@ fn rate_limit_request_timeout_and_dns_rebinding_protection() {
     let Some(js) = js_dir("rate_limit_request_timeout_and_dns_rebinding_protection") else {
         return;
     };
-    let slow = Node::start(
-        &js,
-        &[
-            "node",
-            "-e",
-            "require('http').createServer((q,s)=>setTimeout(()=>s.end('late'),30000)).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))",
-        ],
-        "ready",
-    );
+    let slow = Node::http(&js, "(q,s)=>setTimeout(()=>s.end('late'),30000)");
     let port = free_port();
     let cfg = format!(
         r#"binds:

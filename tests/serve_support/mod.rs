@@ -230,6 +230,15 @@ pub struct Node {
 }
 
 impl Node {
+    /// A plain HTTP server on loopback whose request handler is the JavaScript `handler`
+    /// (`(q,s)=>s.end('ok')`).
+    pub fn http(js: &Path, handler: &str) -> Node {
+        let script = format!(
+            "require('http').createServer({handler}).listen(process.env.PORT,'127.0.0.1',()=>console.log('ready'))"
+        );
+        Node::start(js, &["node", "-e", &script], "ready")
+    }
+
     /// `node ARGS` in `js` with `PORT` set; waits for a stdout line containing `ready`.
     pub fn start(js: &Path, args: &[&str], ready: &str) -> Node {
         Node::start_env(js, args, ready, &[])
