@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::check::{load, CheckOptions, Loaded};
 use crate::cli::CompileArgs;
 use crate::compile::{self, names};
+use crate::config::Config;
 use crate::diag::{self, Severity};
 
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
@@ -68,16 +69,8 @@ pub fn run(a: CompileArgs) -> i32 {
         root: a.root.clone().unwrap_or_else(|| ".".into()),
         stdio_image: a.stdio_as_deployment.clone(),
     };
-    let compiled = compile::compile(&cfg, &loaded.index, &copts);
     let source = display_name(&a.file);
-    let rendered = compile::render(&compiled, &source);
-    let mut findings = compiled.findings.clone();
-    findings.extend(compile::secret_leaks(
-        &rendered,
-        &loaded.report.source.text,
-        &opts.env,
-    ));
-    loaded.extend(findings, &opts);
+    let (compiled, rendered) = compile_into(&mut loaded, &cfg, &opts, &copts, &source);
     report(&loaded, color);
     let errors = loaded.report.count(Severity::Error);
     let lossy = loaded
@@ -174,24 +167,40 @@ fn display_name(file: &str) -> String {
         .unwrap_or_else(|| file.to_string())
 }
 
-/// `agw check --target kubernetes`: the findings of a compile of a file that passes, added to its
-/// report; nothing is written.
-pub(super) fn portability(loaded: &mut Loaded, opts: &CheckOptions) {
-    if loaded.report.count(Severity::Error) > 0 {
-        return;
-    }
-    let Some(cfg) = &loaded.config else { return };
-    let copts = compile::Options {
-        root: opts.rules.root.clone().unwrap_or_else(|| ".".into()),
-        ..Default::default()
-    };
-    let compiled = compile::compile(cfg, &loaded.index, &copts);
-    let rendered = compile::render(&compiled, "");
-    let mut findings = compiled.findings;
+/// Compiles the checked `cfg` of `loaded` and adds what the compile found (what does not map,
+/// secrets the manifests would carry) to its report; the manifests, and their text.
+fn compile_into(
+    loaded: &mut Loaded,
+    cfg: &Config,
+    opts: &CheckOptions,
+    copts: &compile::Options,
+    source: &str,
+) -> (compile::Compiled, String) {
+    let mut compiled = compile::compile(cfg, &loaded.index, copts);
+    let rendered = compile::render(&compiled, source);
+    let mut findings = std::mem::take(&mut compiled.findings);
     findings.extend(compile::secret_leaks(
         &rendered,
         &loaded.report.source.text,
         &opts.env,
     ));
     loaded.extend(findings, opts);
+    (compiled, rendered)
+}
+
+/// `agw check --target kubernetes`: the findings of a compile of a file that passes, added to its
+/// report; nothing is written.
+pub(super) fn portability(loaded: &mut Loaded, opts: &CheckOptions) {
+    if loaded.report.count(Severity::Error) > 0 {
+        return;
+    }
+    let Some(cfg) = loaded.config.take() else {
+        return;
+    };
+    let copts = compile::Options {
+        root: opts.rules.root.clone().unwrap_or_else(|| ".".into()),
+        ..Default::default()
+    };
+    compile_into(loaded, &cfg, opts, &copts, "");
+    loaded.config = Some(cfg);
 }

@@ -134,12 +134,7 @@ impl Compiler<'_> {
             self.use_ptr(format!("{ptr}/mode"));
         }
         if a.jwt_validation_options.is_some() {
-            self.finding(
-                "k8s/jwt-validation-options",
-                &format!("{ptr}/jwtValidationOptions"),
-                "`jwtValidationOptions` has no field in `jwtAuthentication`".into(),
-                "the controller checks `exp` and the issuer and audiences only; require other claims with an `authorization` rule (`has(jwt.sub)`)",
-            );
+            self.jwt_options_finding(&format!("{ptr}/jwtValidationOptions"));
         }
         if a.client_secret.is_some() {
             self.finding(
