@@ -172,7 +172,7 @@ impl Compiler<'_> {
             self.finding(
                 "k8s/stdio-target",
                 ptr,
-                format!("the stdio target `{name}` runs `{}` as a child process of the gateway, which a cluster's gateway cannot do", s.cmd),
+                format!("the stdio target `{name}` runs `{}` as a child process of the gateway; an AgentgatewayBackend has no stdio target", s.cmd),
                 "run the server in its HTTP mode as a Deployment and Service (`agw compile --stdio-as-deployment IMAGE` writes them), or keep the local file and run it with the standalone chart",
             );
             return None;

@@ -149,7 +149,7 @@ impl Compiler<'_> {
                     "k8s/not-mapped",
                     &format!("{lptr}/protocol"),
                     "an HBONE listener has no Gateway API listener".into(),
-                    "in Kubernetes, HBONE is the mesh's (ambient waypoints): leave this listener out, or keep the local file for it",
+                    "leave this listener out of the compiled file, or keep a local gateway for it",
                 );
                 return None;
             }

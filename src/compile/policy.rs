@@ -232,7 +232,7 @@ impl Compiler<'_> {
             "k8s/jwt-validation-options",
             ptr,
             "`jwtValidationOptions` has no field in `jwtAuthentication`".into(),
-            "the controller checks `exp` and the issuer and audiences only; require other claims with an `authorization` rule (`has(jwt.sub)`)",
+            "the gateway then requires only what it requires by default (`exp`) besides issuer and audiences; require other claims with an `authorization` rule (`has(jwt.sub)`)",
         );
     }
 

@@ -712,7 +712,7 @@ rules! {
 
     "k8s/stdio-target", Warning,
     "an MCP stdio target, which a gateway in a cluster cannot run",
-    "A stdio target is a child process of the gateway. The controller's gateway runs in its own pod and starts no processes, so the target has no AgentgatewayBackend form. Run the server in its HTTP mode as a Deployment and Service (`agw compile --stdio-as-deployment IMAGE` writes them and points a `static` target at the Service), or keep the local file and run it with the standalone chart.",
+    "A stdio target is a child process of the local gateway. An AgentgatewayBackend's MCP targets are `static` hosts or selected Services, with no stdio form, so the target cannot be written. Run the server in its HTTP mode as a Deployment and Service (`agw compile --stdio-as-deployment IMAGE` writes them and points a `static` target at the Service), or keep the local file and run it with the standalone chart.",
     "targets:\n- name: everything\n  stdio: {cmd: npx, args: [-y, '@modelcontextprotocol/server-everything']}",
     "targets:\n- name: everything\n  mcp: {host: http://everything.default.svc.cluster.local:3001/mcp}";
 
@@ -734,7 +734,7 @@ rules! {
 
     "k8s/jwt-validation-options", Warning,
     "`jwtValidationOptions`, which `jwtAuthentication` has no field for",
-    "The controller validates the signature, `exp`, the issuer and the audiences; claims that `jwtValidationOptions.requiredClaims` requires locally are not required in the cluster. Require them with an authorization rule instead (`has(jwt.sub)`).",
+    "The CRD's providers carry no validation options, so the gateway applies its default (`requiredClaims: [exp]`) besides the signature, the issuer and the audiences; other claims that `jwtValidationOptions.requiredClaims` requires locally are not required in the cluster. Require them with an authorization rule instead (`has(jwt.sub)`).",
     "jwtValidationOptions:\n  requiredClaims: [sub]",
     "authorization:\n  rules:\n  - require: has(jwt.sub)";
 
