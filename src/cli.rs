@@ -269,7 +269,7 @@ impl clap::builder::TypedValueParser for RuleIdParser {
     fn possible_values(
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        Some(Box::new(crate::diag::catalog::RULES.iter().map(|r| {
+        Some(Box::new(crate::check::catalog::all().iter().map(|r| {
             clap::builder::PossibleValue::new(r.id).help(r.summary)
         })))
     }

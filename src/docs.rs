@@ -1,7 +1,8 @@
 //! Generated documentation: docs/rules.md, the reference of every rule, from the rule catalogue.
 //! `agw check --list-rules --format markdown` prints it; a test fails when the committed file is stale.
 
-use crate::diag::catalog::{self, Rule};
+use crate::check::catalog;
+use crate::diag::Rule;
 
 /// Where the generated rule reference lives in the repository.
 pub const RULES_DOC: &str = "docs/rules.md";
@@ -12,7 +13,7 @@ pub fn rules_markdown() -> String {
     let mut s = String::new();
     s.push_str("# Rules\n\n");
     s.push_str(
-        "<!-- Generated from src/check/catalog.rs by `cargo run -- check --list-rules --format markdown > docs/rules.md`; \
+        "<!-- Generated from the rules declared in src/ (`crate::rules!`) by `cargo run -- check --list-rules --format markdown > docs/rules.md`; \
          do not edit by hand (a test fails when this file is stale). -->\n\n",
     );
     s.push_str(
@@ -25,7 +26,7 @@ pub fn rules_markdown() -> String {
          cannot be silenced with `--allow` or an `# agw: allow` comment.\n\n",
     );
     s.push_str("| rule | severity | summary |\n| --- | --- | --- |\n");
-    for r in catalog::RULES {
+    for r in catalog::all() {
         s.push_str(&format!(
             "| [`{}`](#{}) | {} | {} |\n",
             r.id,
@@ -35,8 +36,8 @@ pub fn rules_markdown() -> String {
         ));
     }
     let mut family = "";
-    for r in catalog::RULES {
-        let f = r.id.split('/').next().unwrap_or(r.id);
+    for r in catalog::all() {
+        let f = r.family();
         if f != family {
             family = f;
             s.push_str(&format!("\n## {f}\n"));
@@ -48,19 +49,12 @@ pub fn rules_markdown() -> String {
 
 fn section(s: &mut String, r: &Rule) {
     s.push_str(&format!(
-        "\n<a id=\"{}\"></a>\n\n### `{}`\n\n**{}**: {}\n\n{}\n",
+        "\n<a id=\"{}\"></a>\n\n### `{}`\n\n**{}**\n\n{}\n",
         r.anchor(),
         r.id,
         r.severity_text(),
-        r.summary,
-        r.description
+        r.markdown(4)
     ));
-    if !r.bad.is_empty() {
-        s.push_str(&format!(
-            "\nWrong:\n\n```yaml\n{}\n```\n\nRight:\n\n```yaml\n{}\n```\n",
-            r.bad, r.good
-        ));
-    }
 }
 
 fn table_cell(text: &str) -> String {

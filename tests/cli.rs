@@ -242,7 +242,14 @@ fn schema_command_writes_files_and_prints_modeline() {
 fn explain_and_list_rules() {
     let r = agw(&["explain", "auth/audiences-missing"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("Wrong:") && r.stdout.contains("Right:"));
+    for section in [
+        "What it finds:",
+        "Why it matters:",
+        "Example:",
+        "Use instead:",
+    ] {
+        assert!(r.stdout.contains(section), "{section}\n{}", r.stdout);
+    }
     let r = agw(&["explain", "auth/audience-missing"]);
     assert_eq!(r.code, 2);
     assert!(

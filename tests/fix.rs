@@ -68,7 +68,7 @@ fn every_fixture_with_safe_fixes_is_fixed_inside_the_edited_spans_only() {
                 continue;
             }
             assert!(
-                after.count_rule(d.rule) < before.count_rule(d.rule),
+                after.count_rule(d.rule.id) < before.count_rule(d.rule.id),
                 "{name}: {} is still there:\n{}",
                 d.rule,
                 out.text

@@ -238,7 +238,7 @@ fn hostile(name: &str, text: Vec<u8>, rules: &[&str]) -> Loaded {
         .collect();
     assert!(!errors.is_empty(), "{name}: no error reported");
     assert!(
-        rules.contains(&errors[0].rule),
+        rules.contains(&errors[0].rule.id),
         "{name}: expected one of {rules:?}, got:\n{}",
         render(&loaded)
     );
@@ -325,7 +325,7 @@ fn hostile_many_unknown_keys_are_bounded() {
     }
     let l = check("many-unknown-keys.yaml", t.into_bytes());
     assert!(l.report.count(Severity::Error) > 0);
-    assert_eq!(l.report.diagnostics[0].rule, "schema/unknown-key");
+    assert_eq!(l.report.diagnostics[0].rule.id, "schema/unknown-key");
     // Findings of one rule are capped; the last one shown says how many more there are.
     assert!(
         l.report.diagnostics.len() <= 60,
@@ -345,7 +345,12 @@ fn hostile_oversized_file_is_refused() {
     opts.limits.max_file_bytes = 1024;
     let t = format!("config:\n  x: \"{}\"\n", "y".repeat(2048));
     let l = check_bytes("big.yaml", t.into_bytes(), &opts);
-    assert_eq!(l.report.diagnostics[0].rule, "yaml/limit", "{}", render(&l));
+    assert_eq!(
+        l.report.diagnostics[0].rule.id,
+        "yaml/limit",
+        "{}",
+        render(&l)
+    );
 }
 
 #[test]

@@ -9,6 +9,28 @@ use serde_json::Value;
 use crate::diag::Diagnostic;
 use crate::source::yaml::DuplicateKey;
 
+crate::rules! {
+    YAML_DUPLICATE_KEY {
+        id: "yaml/duplicate-key",
+        severity: Error,
+        summary: "a mapping of fixed keys repeats a key",
+        why: "The gateway reads the YAML file as JSON and then its fields; a mapping with fixed keys (a listener, a policy, a route) that has one twice is refused (\"duplicate field\", agentgateway `core/src/serdes.rs`). Only one of them can be meant; keep it and delete the other.",
+        gateway: "",
+        example: "policies:\n  cors: {}\n  cors: {allowOrigins: ['*']}",
+        use_instead: "policies:\n  cors: {allowOrigins: ['*']}",
+    }
+
+    YAML_DUPLICATE_MAP_KEY {
+        id: "yaml/duplicate-map-key",
+        severity: Warning,
+        summary: "a free-form map repeats a key",
+        why: "In a map whose keys you choose (the names of `gateways`, an `env` of a stdio target, header values) the gateway keeps the last entry of a repeated key and silently ignores the earlier one (agentgateway `core/src/serdes.rs`: the YAML is written out as JSON, where the last entry wins). agw reads the last one too, and warns because the ignored entry is usually a mistake.",
+        gateway: "",
+        example: "env:\n  LOG_LEVEL: debug\n  LOG_LEVEL: info",
+        use_instead: "env:\n  LOG_LEVEL: info",
+    }
+}
+
 pub fn findings(duplicates: &[DuplicateKey], schema: &Value) -> Vec<Diagnostic> {
     duplicates
         .iter()
@@ -19,7 +41,7 @@ pub fn findings(duplicates: &[DuplicateKey], schema: &Value) -> Vec<Diagnostic> 
             // (rule, what the gateway does, the label of the repeat, of the first, the way out)
             let (rule, does, again, first, help) = if map {
                 (
-                    "yaml/duplicate-map-key",
+                    &YAML_DUPLICATE_MAP_KEY,
                     "the gateway keeps the last one and ignores the first".to_string(),
                     "this one is used",
                     "ignored",
@@ -27,7 +49,7 @@ pub fn findings(duplicates: &[DuplicateKey], schema: &Value) -> Vec<Diagnostic> 
                 )
             } else {
                 (
-                    "yaml/duplicate-key",
+                    &YAML_DUPLICATE_KEY,
                     format!("the gateway refuses the file (duplicate field `{k}`)"),
                     "repeated here",
                     "first defined here",
@@ -80,7 +102,7 @@ mod tests {
             ],
             schema,
         );
-        let rules: Vec<&str> = found.iter().map(|d| d.rule).collect();
+        let rules: Vec<&str> = found.iter().map(|d| d.rule.id).collect();
         assert_eq!(
             rules,
             [

@@ -47,12 +47,12 @@ fn errors_after(before: &super::Loaded, after: &super::Loaded) -> usize {
     if before.config.is_some() {
         return after.report.count(Severity::Error);
     }
-    let early = ["yaml/", "schema/", "env/"];
+    let early = ["yaml", "schema", "env"];
     after
         .report
         .diagnostics
         .iter()
-        .filter(|d| d.severity == Severity::Error && early.iter().any(|p| d.rule.starts_with(p)))
+        .filter(|d| d.severity == Severity::Error && early.contains(&d.rule.family()))
         .count()
 }
 
@@ -70,12 +70,12 @@ pub fn fix(name: &str, text: &str, opts: &CheckOptions, unsafe_fixes: bool) -> O
             .filter(|d| eligible(d, unsafe_fixes))
         {
             let f = d.fix.as_ref().expect("eligible fixes have a fix");
-            let seen = |r: &Refused| r.rule == d.rule && r.title == f.title;
+            let seen = |r: &Refused| r.rule == d.rule.id && r.title == f.title;
             if refused.iter().any(seen) {
                 continue;
             }
             let refuse = |reason: &str| Refused {
-                rule: d.rule,
+                rule: d.rule.id,
                 title: f.title.clone(),
                 reason: reason.to_string(),
             };
@@ -95,13 +95,13 @@ pub fn fix(name: &str, text: &str, opts: &CheckOptions, unsafe_fixes: bool) -> O
             let after = check_bytes(name, candidate.clone().into_bytes(), opts);
             let errors_allowed =
                 checked.report.count(Severity::Error) - usize::from(d.severity == Severity::Error);
-            if after.count_rule(d.rule) >= checked.count_rule(d.rule) {
+            if after.count_rule(d.rule.id) >= checked.count_rule(d.rule.id) {
                 refused.push(refuse("the finding was still there after applying it"));
             } else if errors_after(&checked, &after) > errors_allowed {
                 refused.push(refuse("it would add an error"));
             } else {
                 applied.push(Applied {
-                    rule: d.rule,
+                    rule: d.rule.id,
                     title: f.title.clone(),
                     edits: f.edits.clone(),
                 });

@@ -2,6 +2,7 @@
 //! rules. Each stage adds to one list of diagnostics, and later stages run on whatever the earlier
 //! ones could parse, so one run shows every problem.
 
+pub mod catalog;
 pub mod detect;
 mod duplicates;
 pub mod fix;
@@ -16,6 +17,68 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::diag::{Diagnostic, FileReport, Severity};
 use crate::source::{self, EnvOptions, Limits, PointerIndex, SourceFile, Span};
+
+crate::rules! {
+    ENV_UNSET {
+        id: "env/unset",
+        severity: Refuses,
+        summary: "an environment variable the file uses is not set",
+        why: "The gateway expands `$VAR`, `${VAR}` and `${VAR:-default}` over the whole file before parsing it, comments included, and refuses to start when a variable is not set. Give the value with `-e NAME=VALUE` or `--env-file FILE`, add a default with `${NAME:-default}`, or pass `--allow-unset-env` in a lint step that has no secrets (the finding becomes a warning).",
+        gateway: "",
+        example: "apiKey: $OPENAI_API_KEY   # not set where the gateway runs",
+        use_instead: "apiKey: ${OPENAI_API_KEY:-}   # or set OPENAI_API_KEY",
+    }
+
+    YAML_SYNTAX {
+        id: "yaml/syntax",
+        severity: Refuses,
+        summary: "the file is not valid YAML",
+        why: "The YAML parser stopped here. Common causes: tabs used for indentation, a value containing `: ` that is not quoted, a list item at the wrong indentation.",
+        gateway: "",
+        example: "routes:\n\t- name: a",
+        use_instead: "routes:\n  - name: a",
+    }
+
+    YAML_ENCODING {
+        id: "yaml/encoding",
+        severity: Refuses,
+        summary: "the file is not UTF-8 text",
+        why: "The gateway reads configuration as UTF-8 text. A byte that is not UTF-8, or a NUL byte, usually means the file was saved in another encoding or is not a text file.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+
+    YAML_LIMIT {
+        id: "yaml/limit",
+        severity: Refuses,
+        summary: "the input exceeds a safety limit",
+        why: "agw bounds what one file may cost: its size, its nesting depth, the size of one value and the number of nodes after expanding aliases. Real configurations are far below these limits; hitting one usually means generated or hostile input (for example an alias bomb).",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+
+    YAML_MULTIPLE_DOCUMENTS {
+        id: "yaml/multiple-documents",
+        severity: Refuses,
+        summary: "the file holds more than one YAML document",
+        why: "The gateway reads one YAML document per file. A `---` line starts a second document, which would be ignored or refused.",
+        gateway: "",
+        example: "binds: []\n---\nbinds: []",
+        use_instead: "binds: []",
+    }
+
+    YAML_EMPTY {
+        id: "yaml/empty",
+        severity: Warning,
+        summary: "the file has no configuration",
+        why: "The file is empty or holds only comments. The gateway would start with nothing to serve.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+}
 
 /// What a check run may use and how strict it is.
 #[derive(Debug, Clone, Default)]
@@ -79,8 +142,8 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         Err((shown, e)) => {
             let src = SourceFile::new(name, shown);
             let rule = match e.kind {
-                source::DecodeErrorKind::TooLarge => "yaml/limit",
-                source::DecodeErrorKind::Encoding => "yaml/encoding",
+                source::DecodeErrorKind::TooLarge => &YAML_LIMIT,
+                source::DecodeErrorKind::Encoding => &YAML_ENCODING,
             };
             let d = Diagnostic::new(rule, e.message)
                 .at(Span::new(e.offset, e.offset + 1), "here")
@@ -104,7 +167,7 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         .iter()
         .map(|u| {
             let mut d = Diagnostic::new(
-                "env/unset",
+                &ENV_UNSET,
                 format!("environment variable `{}` is not set", u.name),
             )
             .at(
@@ -138,7 +201,7 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
     };
     if value.is_null() {
         diags.push(
-            Diagnostic::new("yaml/empty", "the file has no configuration")
+            Diagnostic::new(&YAML_EMPTY, "the file has no configuration")
                 .help("start with `binds:` (or the `mcp:` shorthand); see `agw schema --print-modeline` for editor completion"),
         );
         return finish(src, diags, None, index, started, opts, redactions);
@@ -171,7 +234,7 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
             }
             Err(e) => {
                 diags.push(Diagnostic::new(
-                    "schema/type",
+                    &crate::check::schema_stage::mapper::SCHEMA_TYPE,
                     format!("the configuration does not fit the gateway's model: {e}"),
                 ));
                 None
@@ -195,9 +258,9 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
 fn yaml_finding(i: source::yaml::Issue) -> Diagnostic {
     use source::yaml::IssueKind;
     let rule = match i.kind {
-        IssueKind::Syntax => "yaml/syntax",
-        IssueKind::Limit => "yaml/limit",
-        IssueKind::MultipleDocuments => "yaml/multiple-documents",
+        IssueKind::Syntax => &YAML_SYNTAX,
+        IssueKind::Limit => &YAML_LIMIT,
+        IssueKind::MultipleDocuments => &YAML_MULTIPLE_DOCUMENTS,
     };
     let mut d = Diagnostic::new(rule, i.message).at(i.span, i.label);
     if !i.help.is_empty() {
@@ -285,7 +348,7 @@ fn cap_per_rule(
     let mut out = Vec::with_capacity(diags.len().min(1000));
     let mut by_severity = Hidden::new();
     for d in diags {
-        let n = counts.entry(d.rule).or_default();
+        let n = counts.entry(d.rule.id).or_default();
         *n += 1;
         if *n <= MAX_PER_RULE {
             out.push(d);
@@ -301,7 +364,7 @@ fn cap_per_rule(
         .collect();
     hidden.sort();
     for (rule, n) in hidden {
-        if let Some(last) = out.iter_mut().rev().find(|d| d.rule == rule) {
+        if let Some(last) = out.iter_mut().rev().find(|d| d.rule.id == rule) {
             last.notes.push(format!(
                 "{n} more `{rule}` finding(s) in this file are not shown"
             ));

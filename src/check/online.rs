@@ -5,14 +5,86 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use crate::check::rules::util::is_okta_issuer;
+use crate::config::okta::is_okta_issuer;
 use crate::config::policy::auth::{Jwks, JwtAuth, McpAuthentication};
 use crate::config::{walk, Config};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Rule};
 use crate::oidc::discovery::{discover, Attempt, AttemptOutcome, Discovery};
 use crate::oidc::{CachePolicy, HttpClient, HttpError, JwksCache, JwksError, JwksSource, Snapshot};
 use crate::source::{PointerIndex, Span};
 use crate::token::policy::derived_jwks_url;
+
+crate::rules! {
+    ONLINE_DISCOVERY {
+        id: "online/discovery",
+        severity: Warning,
+        summary: "the issuer's discovery document cannot be fetched (`--online`)",
+        why: "agw fetches `{issuer}/.well-known/openid-configuration`, then the RFC 8414 `/.well-known/oauth-authorization-server` forms. None answered with metadata: the issuer is unreachable from here (DNS, TLS, refused, timed out), or the URL is not an issuer (for Okta: an authorization server that was never created). MCP clients use this document to find where to get tokens.",
+        gateway: "",
+        example: "issuer: https://acme.okta.com/oauth2/mcp-server   # never created in Okta",
+        use_instead: "issuer: https://acme.okta.com/oauth2/default",
+    }
+
+    ONLINE_ISSUER_MISMATCH {
+        id: "online/issuer-mismatch",
+        severity: Error,
+        summary: "the discovery document names a different issuer (`--online`)",
+        why: "The gateway compares the token's `iss` with the configured issuer exactly. Tokens carry the value the authorization server announces in its discovery document; when that differs from the configured one, even by a trailing `/`, every token is rejected.",
+        gateway: "",
+        example: "issuer: https://acme.okta.com/oauth2/default/",
+        use_instead: "issuer: https://acme.okta.com/oauth2/default",
+    }
+
+    ONLINE_JWKS {
+        id: "online/jwks",
+        severity: Error,
+        summary: "the key set the gateway will use cannot be fetched or used (`--online`)",
+        why: "The gateway loads the JWKS (the configured `jwks.url`, or `{issuer}/.well-known/jwks.json` when none is set) to verify every token. agw fetched it: it was unreachable, answered an error or an HTML page, was not a JWKS, or had no usable key, so every token would be rejected. For Okta, keys live at `{issuer}/v1/keys`.",
+        gateway: "",
+        example: "issuer: https://acme.okta.com/oauth2/default   # no jwks: the derived URL is not served by Okta",
+        use_instead: "issuer: https://acme.okta.com/oauth2/default\njwks:\n  url: https://acme.okta.com/oauth2/default/v1/keys",
+    }
+
+    ONLINE_JWKS_KEY {
+        id: "online/jwks-key",
+        severity: Warning,
+        summary: "a key of the JWKS cannot verify tokens (`--online`)",
+        why: "The key set has a key the gateway cannot use (an unsupported key type or algorithm, an RSA key under 2048 bits, a malformed key). Tokens signed with it will be rejected.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+
+    ONLINE_JWKS_DIFFERS {
+        id: "online/jwks-differs",
+        severity: Warning,
+        summary: "the configured JWKS URL differs from the issuer's `jwks_uri` (`--online`)",
+        why: "The issuer's discovery document names where its keys are. A different configured URL works only while it serves the same keys; after a key rotation it may not.",
+        gateway: "",
+        example: "jwks:\n  url: https://keys-mirror.example.com/jwks.json",
+        use_instead: "jwks:\n  url: https://acme.okta.com/oauth2/default/v1/keys",
+    }
+
+    ONLINE_SCOPE_UNKNOWN {
+        id: "online/scope-unknown",
+        severity: Warning,
+        summary: "a scope in `resourceMetadata.scopesSupported` is unknown to the issuer (`--online`)",
+        why: "MCP clients read `scopes_supported` from the protected resource metadata and ask the authorization server for those scopes. A scope the server does not know makes the token request fail (Okta answers `invalid_scope`).",
+        gateway: "",
+        example: "scopesSupported: [agentgateway]   # scope not created in Okta",
+        use_instead: "scopesSupported: [agentgateway]   # after adding the scope to the authorization server",
+    }
+
+    ONLINE_OK {
+        id: "online/ok",
+        severity: Note,
+        summary: "the issuer and its keys were reached (`--online`)",
+        why: "A summary of what `--online` verified for an issuer: how fast discovery answered and which keys the JWKS holds.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+}
 
 /// One place of the file that names an issuer.
 #[derive(Debug, Clone)]
@@ -149,7 +221,7 @@ pub fn diagnose(cfg: &Config, index: &PointerIndex, probes: &Probes) -> Vec<Diag
                         if rec != &target && site.jwks_url.is_some() {
                             out.push(
                                 Diagnostic::new(
-                                    "online/jwks-differs",
+                                    &ONLINE_JWKS_DIFFERS,
                                     "the configured JWKS URL is not the one the issuer publishes",
                                 )
                                 .at(jwks_span, "configured")
@@ -270,13 +342,20 @@ pub fn run(
 
 /// Whether the network finding `online` is the same problem as the static finding `offline`
 /// (on the same line), told with evidence, so that only the network one is shown.
-pub fn supersedes(online: &str, offline: &str) -> bool {
-    let same: &[&str] = match online {
-        "online/issuer-mismatch" => &["okta/issuer-trailing-slash", "auth0/issuer-trailing-slash"],
-        "online/jwks" | "online/jwks-differs" => &["okta/jwks-derived", "okta/jwks-url"],
-        _ => &[],
+pub fn supersedes(online: &Rule, offline: &Rule) -> bool {
+    use crate::check::rules::okta::{
+        AUTH0_ISSUER_TRAILING_SLASH, OKTA_ISSUER_TRAILING_SLASH, OKTA_JWKS_DERIVED, OKTA_JWKS_URL,
     };
-    same.contains(&offline)
+    let same: &[(&Rule, &[&Rule])] = &[
+        (
+            &ONLINE_ISSUER_MISMATCH,
+            &[&OKTA_ISSUER_TRAILING_SLASH, &AUTH0_ISSUER_TRAILING_SLASH],
+        ),
+        (&ONLINE_JWKS, &[&OKTA_JWKS_DERIVED, &OKTA_JWKS_URL]),
+        (&ONLINE_JWKS_DIFFERS, &[&OKTA_JWKS_DERIVED, &OKTA_JWKS_URL]),
+    ];
+    same.iter()
+        .any(|(on, offs)| *on == online && offs.contains(&offline))
 }
 
 /// A few words for why a request failed, by kind (DNS, TLS, refused, timeout, ...).
@@ -326,7 +405,7 @@ fn discovery_failed(site: &AuthSite, span: Span, attempts: &[Attempt]) -> Diagno
             "no discovery document"
         });
     let mut d = Diagnostic::new(
-        "online/discovery",
+        &ONLINE_DISCOVERY,
         format!("cannot discover issuer `{}`: {kind}", site.issuer),
     )
     .at(span, kind);
@@ -355,7 +434,7 @@ fn issuer_mismatch(configured: &str, found: &str, span: Span, d: &Discovery) -> 
         _ => "",
     };
     Diagnostic::new(
-        "online/issuer-mismatch",
+        &ONLINE_ISSUER_MISMATCH,
         format!("the issuer's discovery document names a different issuer{slash}"),
     )
     .at(span, "configured")
@@ -382,7 +461,7 @@ fn scopes(site: &AuthSite, d: &Discovery, index: &PointerIndex) -> Vec<Diagnosti
             let ptr = format!("{}/resourceMetadata/scopesSupported/{i}", site.ptr);
             let span = index.lookup(&ptr).map(|n| n.value).unwrap_or_default();
             Diagnostic::new(
-                "online/scope-unknown",
+                &ONLINE_SCOPE_UNKNOWN,
                 format!("scope `{s}` is not in the issuer's `scopes_supported`"),
             )
             .at(span, "unknown to the issuer")
@@ -399,7 +478,7 @@ fn unusable_keys(url: &str, snap: &Snapshot, span: Span) -> Vec<Diagnostic> {
         .iter()
         .map(|k| {
             Diagnostic::new(
-                "online/jwks-key",
+                &ONLINE_JWKS_KEY,
                 format!(
                     "key {} of {url} cannot verify tokens: {}",
                     k.kid.as_deref().map(|k| format!("`{k}`")).unwrap_or_else(|| "without kid".into()),
@@ -412,12 +491,11 @@ fn unusable_keys(url: &str, snap: &Snapshot, span: Span) -> Vec<Diagnostic> {
         .collect();
     if snap.set.is_empty() {
         out.push(
-            Diagnostic::new(
-                "online/jwks",
-                format!("the JWKS at {url} has no usable key"),
-            )
-            .at(span, "no usable key")
-            .help("the gateway would reject every token; check that this is the issuer's key set"),
+            Diagnostic::new(&ONLINE_JWKS, format!("the JWKS at {url} has no usable key"))
+                .at(span, "no usable key")
+                .help(
+                    "the gateway would reject every token; check that this is the issuer's key set",
+                ),
         );
     }
     out
@@ -444,7 +522,7 @@ fn jwks_failed(
     } else {
         format!("the JWKS cannot be used ({kind}): {e}")
     };
-    let mut d = Diagnostic::new("online/jwks", message).at(span, kind);
+    let mut d = Diagnostic::new(&ONLINE_JWKS, message).at(span, kind);
     let published = discovery
         .and_then(|d| d.jwks_uri.as_deref())
         .filter(|u| *u != url && matches!(probes.jwks.get(*u), Some(Ok(_))));
@@ -477,7 +555,7 @@ fn ok_note(
         .map(|d| format!("discovery answered in {} ms; ", d.elapsed.as_millis()))
         .unwrap_or_default();
     Diagnostic::new(
-        "online/ok",
+        &ONLINE_OK,
         format!(
             "issuer `{}` checked: {disc}{} usable key(s) at {url} ({kids}) in {} ms",
             site.issuer,

@@ -5,10 +5,22 @@
 //! the gateway cannot load is always an error. An allow comment that silences nothing is
 //! reported, so that stale ones do not pile up.
 
+use crate::check::catalog;
 use crate::check::schema_stage::closest;
-use crate::diag::catalog;
 use crate::diag::{Diagnostic, Severity};
 use crate::source::{SourceFile, Span};
+
+crate::rules! {
+    SUPPRESS_UNUSED_ALLOW {
+        id: "suppress/unused-allow",
+        severity: Note,
+        summary: "an `# agw: allow` comment that silences nothing",
+        why: "`# agw: allow RULE` silences a finding of RULE on the next line (or, at the end of a line, on that line). A comment that matches no finding is stale or misplaced, or names a rule that does not exist; remove or move it.",
+        gateway: "",
+        example: "# agw: allow okta/jwks-derived\nport: 3000",
+        use_instead: "mcpAuthentication:\n  # agw: allow okta/jwks-derived\n  issuer: https://acme.okta.com/oauth2/default",
+    }
+}
 
 /// Which rules the command line silences or raises to errors. A pattern is a rule id, a family
 /// (`okta` or `okta/*`), or `*` for every rule.
@@ -30,7 +42,7 @@ impl RulePolicy {
     /// Checks that every pattern names a rule or a family; the error says what was meant.
     pub fn validate(&self) -> Result<(), String> {
         for p in &self.allow {
-            let mut matched = catalog::RULES.iter().filter(|r| pattern_matches(p, r.id));
+            let mut matched = catalog::all().iter().filter(|r| pattern_matches(p, r.id));
             if p != "*" && matched.clone().next().is_some() && matched.all(|r| r.refuses) {
                 return Err(format!(
                     "`--allow {p}`: these findings cannot be allowed: the gateway refuses a file that has one, so it stays an error (fix the file instead)"
@@ -38,10 +50,10 @@ impl RulePolicy {
             }
         }
         for p in self.allow.iter().chain(&self.deny) {
-            if catalog::RULES.iter().any(|r| pattern_matches(p, r.id)) {
+            if catalog::all().iter().any(|r| pattern_matches(p, r.id)) {
                 continue;
             }
-            let hint = closest(p, catalog::RULES.iter().map(|r| r.id))
+            let hint = closest(p, catalog::all().iter().map(|r| r.id))
                 .map(|c| format!("; did you mean `{c}`?"))
                 .unwrap_or_default();
             return Err(format!(
@@ -181,8 +193,8 @@ pub fn apply(source: &SourceFile, diags: Vec<Diagnostic>, policy: &RulePolicy) -
         .collect();
     let mut out = Vec::with_capacity(diags.len());
     'diag: for mut d in diags {
-        let refuses = d.severity == Severity::Error && catalog::refuses(d.rule);
-        if policy.allows(d.rule) && !refuses {
+        let refuses = d.severity == Severity::Error && d.rule.refuses;
+        if policy.allows(d.rule.id) && !refuses {
             continue;
         }
         if let (Some(span), false) = (d.primary(), allows.is_empty()) {
@@ -209,7 +221,7 @@ pub fn apply(source: &SourceFile, diags: Vec<Diagnostic>, policy: &RulePolicy) -
                 if let Some(a) = allows[i]
                     .ids
                     .iter_mut()
-                    .find(|a| pattern_matches(&a.id, d.rule))
+                    .find(|a| pattern_matches(&a.id, d.rule.id))
                 {
                     if refuses {
                         a.refused = true;
@@ -220,43 +232,43 @@ pub fn apply(source: &SourceFile, diags: Vec<Diagnostic>, policy: &RulePolicy) -
                 }
             }
         }
-        if policy.denies(d.rule) {
+        if policy.denies(d.rule.id) {
             d.severity = Severity::Error;
         }
         out.push(d);
     }
-    if policy.allows("suppress/unused-allow") {
+    if policy.allows(SUPPRESS_UNUSED_ALLOW.id) {
         return out;
     }
     for c in allows.iter() {
         for a in c.ids.iter().filter(|a| !a.used) {
-            let known = catalog::RULES.iter().any(|r| pattern_matches(&a.id, r.id));
+            let known = catalog::all().iter().any(|r| pattern_matches(&a.id, r.id));
             let mut d = if a.refused {
                 Diagnostic::new(
-                    "suppress/unused-allow",
+                    &SUPPRESS_UNUSED_ALLOW,
                     format!("`# agw: allow {}` cannot silence this finding", a.id),
                 )
                 .at(a.span, "the gateway refuses the file with it")
                 .help("a file the gateway cannot load is always an error: fix the finding and remove the comment")
             } else if known {
                 Diagnostic::new(
-                    "suppress/unused-allow",
+                    &SUPPRESS_UNUSED_ALLOW,
                     format!("`# agw: allow {}` silences nothing here", a.id),
                 )
                 .at(a.span, "no such finding on the next line")
                 .help("remove the comment, or move it to the line directly above the finding")
             } else {
-                let hint = closest(&a.id, catalog::RULES.iter().map(|r| r.id))
+                let hint = closest(&a.id, catalog::all().iter().map(|r| r.id))
                     .map(|c| format!("did you mean `{c}`?"))
                     .unwrap_or_else(|| "`agw check --list-rules` lists the rule ids".into());
                 Diagnostic::new(
-                    "suppress/unused-allow",
+                    &SUPPRESS_UNUSED_ALLOW,
                     format!("`# agw: allow {}` names no rule", a.id),
                 )
                 .at(a.span, "unknown rule id")
                 .help(hint)
             };
-            if policy.denies(d.rule) {
+            if policy.denies(d.rule.id) {
                 d.severity = Severity::Error;
             }
             out.push(d);

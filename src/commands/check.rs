@@ -1,10 +1,10 @@
 use std::io::IsTerminal;
 
+use crate::check::catalog;
 use crate::check::rules::RuleOptions;
 use crate::check::suppress::RulePolicy;
 use crate::check::{check_bytes, load, CheckOptions, Loaded};
 use crate::cli::{CheckArgs, ColorChoice, Format};
-use crate::diag::catalog;
 use crate::diag::{self, FileReport, Severity};
 use crate::oidc::HttpOptions;
 use crate::source::EnvOptions;
@@ -20,8 +20,8 @@ pub fn run(a: CheckArgs) -> i32 {
         return EXIT_CANNOT_RUN;
     }
     if a.list_rules {
-        let width = catalog::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
-        let list: String = catalog::RULES
+        let width = catalog::all().iter().map(|r| r.id.len()).max().unwrap_or(0);
+        let list: String = catalog::all()
             .iter()
             .map(|r| {
                 format!(

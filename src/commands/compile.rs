@@ -77,7 +77,7 @@ pub fn run(a: CompileArgs) -> i32 {
         .report
         .diagnostics
         .iter()
-        .filter(|d| d.rule.starts_with("k8s/") && d.severity != Severity::Note)
+        .filter(|d| d.rule.family() == "k8s" && d.severity != Severity::Note)
         .count();
     if errors > 0 {
         eprintln!(

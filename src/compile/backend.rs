@@ -9,6 +9,38 @@ use crate::config::mcp::{
     FailureMode, McpBackend, McpTarget, PrefixMode, StatefulMode, StdioTarget,
 };
 
+crate::rules! {
+    K8S_STDIO_TARGET {
+        id: "k8s/stdio-target",
+        severity: Warning,
+        summary: "an MCP stdio target, which a gateway in a cluster cannot run",
+        why: "A stdio target is a child process of the local gateway. An AgentgatewayBackend's MCP targets are `static` hosts or selected Services, with no stdio form, so the target cannot be written. Run the server in its HTTP mode as a Deployment and Service (`agw compile --stdio-as-deployment IMAGE` writes them and points a `static` target at the Service), or keep the local file and run it with the standalone chart.",
+        gateway: "",
+        example: "targets:\n- name: everything\n  stdio: {cmd: npx, args: [-y, '@modelcontextprotocol/server-everything']}",
+        use_instead: "targets:\n- name: everything\n  mcp: {host: http://everything.default.svc.cluster.local:3001/mcp}",
+    }
+
+    K8S_STDIO_AS_DEPLOYMENT {
+        id: "k8s/stdio-as-deployment",
+        severity: Note,
+        summary: "a stdio target compiled to a Deployment and a Service",
+        why: "With `--stdio-as-deployment IMAGE`, each stdio target becomes a Deployment running IMAGE (the target's command and arguments, its environment, `PORT=8080`) and a Service on port 8080; the target reaches it as `static` Streamable HTTP at `/mcp`. The image must serve MCP over HTTP there: a server's stdio command does not by itself. Environment values whose names look secret come from a Secret (`NAME-env`) that you create.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+
+    K8S_OPENAPI_TARGET {
+        id: "k8s/openapi-target",
+        severity: Warning,
+        summary: "an OpenAPI target, which AgentgatewayBackend cannot express",
+        why: "The local gateway turns an OpenAPI document into MCP tools; an AgentgatewayBackend's MCP targets are MCP servers (`static` or selected Services) only. Serve the API through an MCP server of its own and point a `static` target at it, or keep this target in a local gateway.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+}
+
 /// The port and path a server started by `--stdio-as-deployment` must serve MCP on.
 pub const STDIO_HTTP_PORT: u32 = 8080;
 const STDIO_HTTP_PATH: &str = "/mcp";
@@ -60,7 +92,7 @@ impl Compiler<'_> {
         }
         if m.dns_rebinding_protection.is_some() {
             self.finding(
-                "k8s/not-mapped",
+                &super::coverage::K8S_NOT_MAPPED,
                 &format!("{ptr}/dnsRebindingProtection"),
                 "`dnsRebindingProtection` has no field in AgentgatewayBackend".into(),
                 "in a cluster the Gateway's hostnames and the HTTPRoute's `hostnames` decide which Host headers reach the backend; set them instead",
@@ -102,7 +134,7 @@ impl Compiler<'_> {
             return self.stdio_target(s, &name, &format!("{ptr}/stdio"), backend);
         } else {
             self.finding(
-                "k8s/openapi-target",
+                &K8S_OPENAPI_TARGET,
                 &format!("{ptr}/openapi"),
                 format!("the OpenAPI target `{}` has no AgentgatewayBackend form", t.name),
                 "serve the API through an MCP server of its own (a Deployment and Service), and point a `static` target at it; or keep this target in a local gateway",
@@ -112,7 +144,7 @@ impl Compiler<'_> {
         let tptr = format!("{ptr}/{key}");
         if let Some(b) = &http.backend {
             self.finding(
-                "k8s/not-mapped",
+                &super::coverage::K8S_NOT_MAPPED,
                 &format!("{tptr}/backend"),
                 format!("the target `{}` reaches its server through the backend `{b}`, which an MCP target's `static` form cannot name", t.name),
                 "give the target the server's `host`, `port` and `path`",
@@ -170,7 +202,7 @@ impl Compiler<'_> {
     ) -> Option<Value> {
         let Some(image) = self.opts.stdio_image.clone() else {
             self.finding(
-                "k8s/stdio-target",
+                &K8S_STDIO_TARGET,
                 ptr,
                 format!("the stdio target `{name}` runs `{}` as a child process of the gateway; an AgentgatewayBackend has no stdio target", s.cmd),
                 "run the server in its HTTP mode as a Deployment and Service (`agw compile --stdio-as-deployment IMAGE` writes them), or keep the local file and run it with the standalone chart",
@@ -236,7 +268,7 @@ impl Compiler<'_> {
             },
         }));
         self.report(
-            "k8s/stdio-as-deployment",
+            &K8S_STDIO_AS_DEPLOYMENT,
             self.key_span(ptr),
             "runs in its own pod",
             format!("the stdio target `{name}` becomes the Deployment and Service `{app}`, running `{image}`"),
@@ -259,7 +291,7 @@ impl Compiler<'_> {
             .and_then(|(h, p)| Some((h, p.parse::<u32>().ok()?)))
         else {
             self.finding(
-                "k8s/not-mapped",
+                &super::coverage::K8S_NOT_MAPPED,
                 ptr,
                 format!("the backend `{host}` is not `host:port`"),
                 "write the upstream as `host:port`",
@@ -322,7 +354,7 @@ impl Endpoint {
                 Some(i) => (&rest[..i], Some(rest[i..].to_string())),
                 None => (rest, None),
             };
-            let (h, p) = crate::check::rules::util::split_host_port(authority)?;
+            let (h, p) = crate::config::url::split_host_port(authority)?;
             let p = p.map_or(if tls { 443 } else { 80 }, u32::from);
             return Some(Endpoint {
                 host: h.trim_start_matches('[').trim_end_matches(']').to_string(),

@@ -6,6 +6,18 @@ use serde_json::Value;
 
 use super::Compiler;
 
+crate::rules! {
+    K8S_NOT_MAPPED {
+        id: "k8s/not-mapped",
+        severity: Warning,
+        summary: "a part of the file that `agw compile --to kubernetes` cannot express",
+        why: "The Kubernetes resources agentgateway's controller reads (Gateway, HTTPRoute, AgentgatewayBackend, AgentgatewayPolicy) have no field for this part of the local file, or agw does not write it yet. The compile is lossy: it exits 1 unless `--allow-lossy`, so that nothing is dropped without a word. The finding names the part and the way out (a resource of your own, or keeping a local gateway for it); README.md has the table of every construct and what it becomes.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+}
+
 impl Compiler<'_> {
     pub(super) fn report_unused(&mut self) {
         let doc = serde_json::to_value(self.cfg).unwrap_or_default();
@@ -24,7 +36,7 @@ impl Compiler<'_> {
                 format!("`{key}`")
             };
             self.finding(
-                "k8s/not-mapped",
+                &K8S_NOT_MAPPED,
                 &ptr,
                 format!("{what} has no Kubernetes form that agw writes"),
                 "configure it on the cluster's side (an AgentgatewayPolicy or AgentgatewayParameters of your own, or the Helm values), or keep it in a local gateway; README.md has the table of what maps",

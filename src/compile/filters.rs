@@ -47,7 +47,7 @@ impl Compiler<'_> {
             let scheme = r.scheme.as_deref().map(str::to_ascii_lowercase);
             if !REDIRECT_CODES.contains(&status) {
                 self.finding(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     &format!("{rptr}/status"),
                     format!("a redirect with status {status}: Gateway API redirects with 301, 302, 303, 307 or 308"),
                     "use one of those status codes",
@@ -57,7 +57,7 @@ impl Compiler<'_> {
                 .is_some_and(|s| s != "http" && s != "https")
             {
                 self.finding(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     &format!("{rptr}/scheme"),
                     "a redirect to a scheme other than http or https".into(),
                     "redirect to `http` or `https`",
@@ -102,7 +102,7 @@ impl Compiler<'_> {
             Some(AuthorityRewrite::Parts(p)) => p,
             Some(AuthorityRewrite::Keyword(k)) => {
                 self.finding(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     &aptr,
                     format!("`authority: {k}` has no Gateway API form"),
                     "give the host to rewrite to: `authority: {host: NAME}`",
@@ -120,7 +120,7 @@ impl Compiler<'_> {
         };
         if port.is_some() || !crate::config::is_dns_subdomain(&host) {
             self.finding(
-                "k8s/not-mapped",
+                &super::coverage::K8S_NOT_MAPPED,
                 &aptr,
                 "an authority with a port, or a host that is not a lowercase DNS name: Gateway API rewrites the host name only".into(),
                 "rewrite the host alone (`authority: {host: NAME}`); the backend's port is the one of its backendRef",
@@ -147,7 +147,7 @@ impl Compiler<'_> {
             )),
             (None, Some(_)) => {
                 self.finding(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     &format!("{ptr}/path/prefix"),
                     "a prefix rewrite on a route without exactly one `pathPrefix` match: Gateway API replaces the prefix of a single PathPrefix match".into(),
                     "give the route one `pathPrefix` match, or rewrite the full path",
@@ -178,7 +178,7 @@ impl Compiler<'_> {
                     out.insert(crd.into(), json!(d));
                 }
                 None => self.finding(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     &tptr,
                     format!("the timeout `{v}` cannot be written in whole milliseconds"),
                     "use a timeout of at least 1ms in whole milliseconds",
@@ -194,7 +194,7 @@ impl Compiler<'_> {
             if backend > request {
                 out.remove("backendRequest");
                 self.report(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     self.key_span(&format!("{ptr}/backendRequestTimeout")),
                     "here",
                     "`backendRequestTimeout` is longer than `requestTimeout`, which an HTTPRoute refuses (and which never fires)".into(),

@@ -8,6 +8,18 @@ use super::{names, Compiler, GATEWAY_API};
 use crate::config::listener::{GatewayPolicies, Listener, ListenerProtocol, ServerTls};
 use crate::config::topology::Topology;
 
+crate::rules! {
+    K8S_RENAMED {
+        id: "k8s/renamed",
+        severity: Note,
+        summary: "a name that Kubernetes takes in another spelling",
+        why: "Kubernetes names are lowercase DNS labels, so agw writes `My_Route` as `my-route`. A renamed MCP target changes the prefix of its tool names (`my-target_echo`), which clients see; rename it in the local file too.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+}
+
 /// Where a route attaches: a Gateway, and one of its listeners unless it is all of them.
 #[derive(Debug, Clone)]
 pub struct Parent {
@@ -146,7 +158,7 @@ impl Compiler<'_> {
             ListenerProtocol::TCP => "TCP",
             ListenerProtocol::HBONE => {
                 self.finding(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     &format!("{lptr}/protocol"),
                     "an HBONE listener has no Gateway API listener".into(),
                     "leave this listener out of the compiled file, or keep a local gateway for it",
@@ -177,7 +189,7 @@ impl Compiler<'_> {
                     out.insert("hostname".into(), json!(h));
                 } else {
                     self.finding(
-                        "k8s/not-mapped",
+                        &super::coverage::K8S_NOT_MAPPED,
                         &format!("{lptr}/hostname"),
                         format!("hostname `{h}` is not a Gateway API hostname (lowercase DNS name, `*.` at most in front)"),
                         "write the hostname in lowercase, without a port",
@@ -246,7 +258,7 @@ impl Compiler<'_> {
     pub(super) fn note_renamed(&mut self, ptr: &str, from: &str, to: &str) {
         let span = self.index.lookup(ptr).map(|s| s.value).unwrap_or_default();
         self.report(
-            "k8s/renamed",
+            &K8S_RENAMED,
             span,
             "renamed",
             format!(

@@ -9,13 +9,13 @@
 //! v1, and the translations it makes (`controller/pkg/agentgateway/plugins`): a local rate limit
 //! becomes `requests` per `unit` with `burst` as the controller turns them back into a bucket.
 
-mod backend;
-mod coverage;
+pub(crate) mod backend;
+pub(crate) mod coverage;
 pub mod emit;
 mod filters;
-mod gateway;
+pub(crate) mod gateway;
 pub mod names;
-mod policy;
+pub(crate) mod policy;
 mod route;
 pub mod verify;
 
@@ -25,8 +25,20 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use crate::config::Config;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Rule};
 use crate::source::{PointerIndex, Span};
+
+crate::rules! {
+    K8S_SECRET_VALUE {
+        id: "k8s/secret-value",
+        severity: Error,
+        summary: "a value from the environment that looks secret would be written into a manifest",
+        why: "Manifests end up in Git. A value that came from an environment variable whose name looks secret (`*_TOKEN`, `*_SECRET`, `*_API_KEY`, passwords) is never written in plain text: put it in a Secret and refer to it.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+}
 
 pub const GATEWAY_API: &str = "gateway.networking.k8s.io";
 pub const AGW_API: &str = "agentgateway.dev";
@@ -145,14 +157,14 @@ impl Compiler<'_> {
     }
 
     /// A finding at the key of `ptr`, which it accounts for.
-    fn finding(&mut self, rule: &'static str, ptr: &str, message: String, help: &str) {
+    fn finding(&mut self, rule: &'static Rule, ptr: &str, message: String, help: &str) {
         self.use_ptr(ptr);
         self.report(rule, self.key_span(ptr), "here", message, help.to_string());
     }
 
     fn report(
         &mut self,
-        rule: &'static str,
+        rule: &'static Rule,
         span: Span,
         label: &str,
         message: String,
@@ -215,7 +227,7 @@ pub fn secret_leaks(
         let start = text.find(&reference).unwrap_or_default();
         out.push(
             Diagnostic::new(
-                "k8s/secret-value",
+                &K8S_SECRET_VALUE,
                 format!("the value of `{reference}` looks secret and would be written into a manifest"),
             )
             .at(Span::new(start, start + reference.len()), "from the environment")

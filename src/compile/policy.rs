@@ -7,8 +7,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{Compiler, AGW_API, GATEWAY_API};
-use crate::check::rules::okta_keys_url;
-use crate::check::rules::util::is_okta_issuer;
+use crate::config::okta::{is_okta_issuer, okta_keys_url};
 use crate::config::policy::auth::{
     AuthMode, AuthorizationLocation, Jwks, JwtAuth, McpAuthentication, Provider,
 };
@@ -18,6 +17,48 @@ use crate::config::policy::traffic::{
     Body, DirectResponse, HeaderModifier, LocalRateLimits, RateLimitKind,
 };
 use crate::config::RoutePolicies;
+
+crate::rules! {
+    K8S_MCP_AUTH_MODE {
+        id: "k8s/mcp-auth-mode",
+        severity: Warning,
+        summary: "`mcpAuthentication` with a mode other than `strict`, which the CRD refuses with `mcp`",
+        why: "In the CRD, `jwtAuthentication.mcp` requires `mode: Strict` (`jwtAuthentication.mcp requires mode Strict`). agw writes `Strict`, so requests without a valid token that pass locally are refused in the cluster.",
+        gateway: "",
+        example: "mcpAuthentication:\n  mode: optional",
+        use_instead: "mcpAuthentication:\n  mode: strict",
+    }
+
+    K8S_JWT_VALIDATION_OPTIONS {
+        id: "k8s/jwt-validation-options",
+        severity: Warning,
+        summary: "`jwtValidationOptions`, which `jwtAuthentication` has no field for",
+        why: "The CRD's providers carry no validation options, so the gateway applies its default (`requiredClaims: [exp]`) besides the signature, the issuer and the audiences; other claims that `jwtValidationOptions.requiredClaims` requires locally are not required in the cluster. Require them with an authorization rule instead (`has(jwt.sub)`).",
+        gateway: "",
+        example: "jwtValidationOptions:\n  requiredClaims: [sub]",
+        use_instead: "authorization:\n  rules:\n  - require: has(jwt.sub)",
+    }
+
+    K8S_JWKS_FILE {
+        id: "k8s/jwks-file",
+        severity: Error,
+        summary: "a JWKS file that `agw compile` cannot read",
+        why: "A manifest carries the keys of a `jwks: {file}` inline, so the compiler must read the file. It looks under `--root DIR` (default: the current directory), as `agw check` does.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+
+    K8S_JWKS_WRITTEN {
+        id: "k8s/jwks-written",
+        severity: Note,
+        summary: "no `jwks`: the manifest names the JWKS URL",
+        why: "The CRD requires the JWKS. agw writes the URL the local gateway would use (`{issuer}/.well-known/jwks.json`), except for Okta, whose keys are at `{issuer}/v1/keys` (see `okta/jwks-derived`). Write the same `jwks.url` in the local file, so that both agree.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+}
 
 /// The least `cacheDuration` the CRD allows (`duration(self) >= duration('5m')`).
 const JWKS_CACHE: &str = "5m";
@@ -36,7 +77,7 @@ impl Compiler<'_> {
             let jptr = format!("{ptr}/jwtAuth");
             if traffic.contains_key("jwtAuthentication") {
                 self.finding(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     &jptr,
                     "`jwtAuth` beside `mcpAuthentication`: an AgentgatewayPolicy has one `jwtAuthentication`".into(),
                     "keep `mcpAuthentication` on the MCP route and move `jwtAuth` to the listener",
@@ -125,7 +166,7 @@ impl Compiler<'_> {
     fn mcp_authentication(&mut self, a: &McpAuthentication, ptr: &str) -> Option<Value> {
         if a.mode() != AuthMode::Strict {
             self.finding(
-                "k8s/mcp-auth-mode",
+                &K8S_MCP_AUTH_MODE,
                 &format!("{ptr}/mode"),
                 format!("`mode: {}` on `mcpAuthentication`: with `mcp`, `jwtAuthentication` takes `Strict` only", mode_name(a.mode()).to_ascii_lowercase()),
                 "written as `mode: Strict`: requests without a valid token are refused in the cluster; use `mode: strict` here too, or keep a local gateway for optional authentication",
@@ -138,7 +179,7 @@ impl Compiler<'_> {
         }
         if a.client_secret.is_some() {
             self.finding(
-                "k8s/not-mapped",
+                &super::coverage::K8S_NOT_MAPPED,
                 &format!("{ptr}/clientSecret"),
                 "`clientSecret` has no field in `jwtAuthentication.mcp`".into(),
                 "put the secret in a Secret and use `backend.mcp.authentication.clientSecretRef` in an AgentgatewayPolicy of your own",
@@ -229,7 +270,7 @@ impl Compiler<'_> {
 
     fn jwt_options_finding(&mut self, ptr: &str) {
         self.finding(
-            "k8s/jwt-validation-options",
+            &K8S_JWT_VALIDATION_OPTIONS,
             ptr,
             "`jwtValidationOptions` has no field in `jwtAuthentication`".into(),
             "the gateway then requires only what it requires by default (`exp`) besides issuer and audiences; require other claims with an `authorization` rule (`has(jwt.sub)`)",
@@ -271,7 +312,7 @@ impl Compiler<'_> {
                     }
                     Err(e) => {
                         self.finding(
-                            "k8s/jwks-file",
+                            &K8S_JWKS_FILE,
                             &jptr,
                             format!("the JWKS file `{}` could not be read ({e}): a manifest carries the keys inline", f.file),
                             "run `agw compile` with `--root` set to the directory the gateway runs in, or give `jwks.url`",
@@ -287,7 +328,7 @@ impl Compiler<'_> {
                     crate::token::policy::derived_jwks_url(issuer)
                 };
                 self.report(
-                    "k8s/jwks-written",
+                    &K8S_JWKS_WRITTEN,
                     self.key_span(ptr),
                     "JWKS written out",
                     format!("no `jwks`: the manifest names `{url}`, which the CRD requires"),
@@ -334,7 +375,7 @@ impl Compiler<'_> {
                     out.insert("maxAge".into(), json!(s));
                 }
                 _ => self.finding(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     &format!("{ptr}/maxAge"),
                     format!("`maxAge: {age}` does not fit the CRD's whole seconds"),
                     "use a duration of at most 68 years",
@@ -354,7 +395,7 @@ impl Compiler<'_> {
         let status = d.status.unwrap_or(200);
         if !(200..=599).contains(&status) {
             self.finding(
-                "k8s/not-mapped",
+                &super::coverage::K8S_NOT_MAPPED,
                 &format!("{ptr}/status"),
                 format!("a direct response with status {status}: the CRD answers with 200 to 599"),
                 "answer with a status from 200 to 599",
@@ -452,7 +493,7 @@ impl Compiler<'_> {
                 Some(3_600_000) => "Hours",
                 _ => {
                     self.finding(
-                        "k8s/not-mapped",
+                        &super::coverage::K8S_NOT_MAPPED,
                         &format!("{ptr}/{i}/fillInterval"),
                         format!("a bucket refilled every `{}`: the CRD refills once a second, minute or hour", b.fill_interval),
                         "use `fillInterval: 1s`, `1m` or `1h` and scale `tokensPerFill`",

@@ -94,7 +94,7 @@ impl Compiler<'_> {
         if matches.is_empty() {
             // an HTTPRoute rule without matches matches every request: never widen a route
             self.finding(
-                "k8s/not-mapped",
+                &super::coverage::K8S_NOT_MAPPED,
                 ptr,
                 "none of the route's matches has a Gateway API form, so the route is left out"
                     .into(),
@@ -119,7 +119,7 @@ impl Compiler<'_> {
             .is_some_and(|f| f.iter().any(|f| f["type"] == "RequestRedirect"));
         if redirects && !route.backends.is_empty() {
             self.finding(
-                "k8s/not-mapped",
+                &super::coverage::K8S_NOT_MAPPED,
                 &format!("{ptr}/backends"),
                 "the route redirects, so its backends are never reached; an HTTPRoute refuses backendRefs beside a redirect".into(),
                 "remove the backends of a route that redirects",
@@ -178,7 +178,7 @@ impl Compiler<'_> {
             let vptr = format!("{ptr}/path/{key}");
             if kind != "RegularExpression" && !value.starts_with('/') {
                 self.finding(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     &vptr,
                     format!(
                         "the path `{value}` does not start with `/`, which Gateway API requires"
@@ -197,7 +197,7 @@ impl Compiler<'_> {
                 out.insert("method".into(), json!(upper));
             } else {
                 self.finding(
-                    "k8s/not-mapped",
+                    &super::coverage::K8S_NOT_MAPPED,
                     &format!("{ptr}/method"),
                     format!("an HTTPRoute cannot match the method `{method}`"),
                     "Gateway API matches GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE and PATCH",

@@ -10,6 +10,18 @@ use serde_json::Value;
 
 use crate::diag::Diagnostic;
 
+crate::rules! {
+    K8S_INVALID_MANIFEST {
+        id: "k8s/invalid-manifest",
+        severity: Error,
+        summary: "agw made a manifest that the cluster would refuse",
+        why: "Before writing, agw checks its manifests against the rules of the CRDs it can break (unique listeners, one provider with `mcp`, `cacheDuration` of at least 5m, ...). A failure is a bug in agw; nothing is written.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+}
+
 pub fn manifests(manifests: &[Value]) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     for m in manifests {
@@ -32,7 +44,7 @@ pub fn manifests(manifests: &[Value]) -> Vec<Diagnostic> {
         .into_iter()
         .map(|msg| {
             Diagnostic::new(
-                "k8s/invalid-manifest",
+                &K8S_INVALID_MANIFEST,
                 format!("agw made a manifest the cluster would refuse: {msg}"),
             )
             .help("this is a bug in agw: please report it with the file; nothing was written")

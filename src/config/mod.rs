@@ -6,12 +6,14 @@ pub mod backend;
 pub mod bind;
 pub mod listener;
 pub mod mcp;
+pub mod okta;
 pub mod policy;
 pub mod release;
 pub mod route;
 pub mod routing;
 pub mod surface;
 pub mod topology;
+pub mod url;
 pub mod walk;
 
 use indexmap::IndexMap;

@@ -15,7 +15,7 @@ pub fn render(reports: &[FileReport], _: super::Style) -> String {
             out.push_str(&format!(
                 "::{level} file={},line={line},col={col},title={}::{}\n",
                 escape_property(&r.source.name),
-                escape_property(d.rule),
+                escape_property(d.rule.id),
                 escape_data(&one_line(d)),
             ));
         }

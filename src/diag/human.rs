@@ -27,7 +27,7 @@ impl std::error::Error for View<'_> {}
 
 impl miette::Diagnostic for View<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.d.rule))
+        Some(Box::new(self.d.rule.id))
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.d.severity {
@@ -114,7 +114,7 @@ pub fn render(reports: &[FileReport], style: super::Style) -> String {
 fn header(d: &Diagnostic, color: bool) -> String {
     let sev = d.severity.as_str();
     if !color {
-        return format!("{sev}[{}]: {}\n", d.rule, d.message);
+        return format!("{sev}[{}]: {}\n", d.rule.id, d.message);
     }
     let code = match d.severity {
         Severity::Error => "1;31",
@@ -123,7 +123,7 @@ fn header(d: &Diagnostic, color: bool) -> String {
     };
     format!(
         "\x1b[{code}m{sev}[{}]\x1b[0m\x1b[1m: {}\x1b[0m\n",
-        d.rule, d.message
+        d.rule.id, d.message
     )
 }
 

@@ -92,7 +92,7 @@ pub fn render(reports: &[FileReport], _: super::Style) -> String {
                             .primary()
                             .map_or((line, column), |s| lines.line_col(text, s.end));
                         DiagOut {
-                            rule: d.rule,
+                            rule: d.rule.id,
                             severity: d.severity,
                             message: &d.message,
                             line,

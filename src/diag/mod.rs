@@ -1,15 +1,17 @@
 //! The diagnostic type every stage produces, and the renderers that show it to people and tools.
 
-pub mod catalog;
 pub mod fix;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod redact;
+pub mod rule;
 pub mod sarif;
 pub mod token;
 
 use serde::Serialize;
+
+pub use rule::Rule;
 
 /// How a renderer writes: every output format, of findings or of a token's verdict, is a
 /// [`Render`] of the same shape, so that commands choose one by format and nothing else.
@@ -53,7 +55,7 @@ pub struct Label {
 /// whole file.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
-    pub rule: &'static str,
+    pub rule: &'static Rule,
     pub severity: Severity,
     pub message: String,
     pub labels: Vec<Label>,
@@ -64,11 +66,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// A diagnostic of a catalogued rule, with the rule's default severity.
-    pub fn new(rule: &'static str, message: impl Into<String>) -> Self {
+    /// A finding of `rule`, with the rule's default severity.
+    pub fn new(rule: &'static Rule, message: impl Into<String>) -> Self {
         Diagnostic {
             rule,
-            severity: catalog::default_severity(rule),
+            severity: rule.severity,
             message: message.into(),
             labels: Vec::new(),
             help: None,

@@ -3,30 +3,32 @@
 use serde_json::{json, Value};
 
 use super::FileReport;
-use crate::diag::catalog;
+use crate::diag::{rule::DOCS_BASE, Rule};
 
 pub fn render(reports: &[FileReport], _: super::Style) -> String {
-    let mut used: Vec<&'static str> = reports
+    // Like other linters' SARIF, the driver lists the rules the results use, each once; a
+    // result points at its rule by index.
+    let mut used: Vec<&'static Rule> = reports
         .iter()
         .flat_map(|r| r.diagnostics.iter().map(|d| d.rule))
         .collect();
-    used.sort_unstable();
+    used.sort_unstable_by_key(|r| r.id);
     used.dedup();
-    let rules: Vec<Value> = catalog::RULES
+    let rules: Vec<Value> = used
         .iter()
         .map(|r| {
             json!({
                 "id": r.id,
                 "name": r.id,
                 "shortDescription": {"text": r.summary},
-                "fullDescription": {"text": r.description},
-                "help": {"text": r.help_text(), "markdown": r.help_markdown()},
+                "fullDescription": {"text": r.why},
+                "help": {"text": r.text(96), "markdown": r.markdown(3)},
                 "defaultConfiguration": {"level": sarif_level(r.severity)},
                 "helpUri": r.docs_url(),
             })
         })
         .collect();
-    let index_of = |id: &str| catalog::RULES.iter().position(|r| r.id == id);
+    let index_of = |rule: &Rule| used.iter().position(|r| *r == rule);
     let mut results = Vec::new();
     for r in reports {
         for d in &r.diagnostics {
@@ -45,7 +47,7 @@ pub fn render(reports: &[FileReport], _: super::Style) -> String {
                 message.push_str(h);
             }
             let mut res = json!({
-                "ruleId": d.rule,
+                "ruleId": d.rule.id,
                 "level": sarif_level(d.severity),
                 "message": {"text": message},
                 "locations": [{
@@ -109,7 +111,7 @@ pub fn render(reports: &[FileReport], _: super::Style) -> String {
             "tool": {"driver": {
                 "name": "agw",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": catalog::DOCS_BASE,
+                "informationUri": DOCS_BASE,
                 "rules": rules,
             }},
             "results": results,

@@ -9,7 +9,6 @@ use lsp_types::{
 };
 
 use super::position::Lines;
-use crate::diag::catalog;
 use crate::diag::{Diagnostic, Severity};
 
 pub fn diagnostic(uri: &Uri, text: &str, lines: &Lines, d: &Diagnostic) -> lsp_types::Diagnostic {
@@ -46,9 +45,9 @@ pub fn diagnostic(uri: &Uri, text: &str, lines: &Lines, d: &Diagnostic) -> lsp_t
             Severity::Warning => DiagnosticSeverity::WARNING,
             Severity::Note => DiagnosticSeverity::INFORMATION,
         }),
-        code: Some(NumberOrString::String(d.rule.to_string())),
-        code_description: catalog::get(d.rule)
-            .and_then(|r| Uri::from_str(&r.docs_url()).ok())
+        code: Some(NumberOrString::String(d.rule.id.to_string())),
+        code_description: Uri::from_str(&d.rule.docs_url())
+            .ok()
             .map(|href| CodeDescription { href }),
         source: Some("agw".into()),
         message,

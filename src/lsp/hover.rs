@@ -4,12 +4,13 @@
 
 use serde_json::Value;
 
+use crate::check::catalog;
 use crate::check::schema_stage;
-use crate::diag::catalog;
+use crate::diag::Rule;
 use crate::source::{self, PointerIndex};
 
 /// The rule named in an `# agw: allow` comment under `offset`.
-pub fn allow_comment_rule(text: &str, offset: usize) -> Option<&'static catalog::Rule> {
+pub fn allow_comment_rule(text: &str, offset: usize) -> Option<&'static Rule> {
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     let line = &text[start..end];
@@ -30,12 +31,12 @@ pub fn allow_comment_rule(text: &str, offset: usize) -> Option<&'static catalog:
 }
 
 /// The markdown of a rule.
-pub fn rule_markdown(r: &catalog::Rule) -> String {
+pub fn rule_markdown(r: &Rule) -> String {
     format!(
         "**`{}`** ({})\n\n{}",
         r.id,
         r.severity_text(),
-        r.help_markdown()
+        r.markdown(4)
     )
 }
 

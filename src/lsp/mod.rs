@@ -31,7 +31,6 @@ use lsp_types::{
 use serde_json::Value;
 
 use crate::check::{detect, load, CheckOptions, Loaded};
-use crate::diag::catalog;
 use position::{Encoding, Lines};
 use settings::Settings;
 
@@ -328,7 +327,7 @@ impl Server<'_> {
                 .is_some_and(|s| s.start <= offset && offset <= s.end.max(s.start + 1))
         });
         let md = finding
-            .and_then(|d| catalog::get(d.rule))
+            .map(|d| d.rule)
             .or_else(|| hover::allow_comment_rule(&doc.text, offset))
             .map(hover::rule_markdown)
             .or_else(|| hover::key_markdown(&doc.text, offset, &self.options))?;
@@ -429,7 +428,7 @@ impl Server<'_> {
                     ..Default::default()
                 }));
             }
-            if catalog::refuses(d.rule) {
+            if d.rule.refuses {
                 continue;
             }
             let line_start = doc.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
@@ -440,11 +439,11 @@ impl Server<'_> {
             let at = lines.position(&doc.text, line_start);
             let edit = TextEdit {
                 range: Range::new(at, at),
-                new_text: format!("{indent}# agw: allow {}\n", d.rule),
+                new_text: format!("{indent}# agw: allow {}\n", d.rule.id),
             };
             let diagnostic = convert::diagnostic(&uri, &doc.text, &lines, d);
             out.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: format!("Allow `{}` here (# agw: allow comment)", d.rule),
+                title: format!("Allow `{}` here (# agw: allow comment)", d.rule.id),
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![diagnostic]),
                 edit: Some(workspace_edit(vec![edit])),

@@ -3,20 +3,140 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::util::{
-    self, is_local_host, match_covers, parse_url, prefix_covers, served_paths, Url, WK_AUTH_SERVER,
-    WK_RESOURCE,
-};
+use super::util::{self, match_covers, prefix_covers, served_paths, WK_AUTH_SERVER, WK_RESOURCE};
 use super::Ctx;
 use crate::config::policy::auth::{
     AuthMode, AuthorizationLocation, Jwks, JwtAuth, JwtValidationOptions, McpAuthentication,
     Provider,
 };
 use crate::config::route::RouteMatch;
+use crate::config::url::{is_local_host, parse_url, Url};
 use crate::config::walk::{PolicySite, RouteHome};
 use crate::config::{Config, GatewayPolicies, RoutePolicies};
 use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
+
+crate::rules! {
+    AUTH_AUDIENCES_MISSING {
+        id: "auth/audiences-missing",
+        severity: Error,
+        summary: "`mcpAuthentication` without `audiences`",
+        why: "The gateway refuses a file whose `mcpAuthentication` has no `audiences` (\"missing field `audiences`\"; agentgateway `types/agent.rs`, `McpAuthentication`, since 1.2): without it the token's `aud` claim would not be checked, and an access token the issuer minted for any other API would be accepted. Add the audience your authorization server puts in tokens for this gateway. For an Okta custom authorization server `.../oauth2/default` it is `api://default` unless you changed it (offered as a fix to confirm, with --unsafe-fixes).",
+        gateway: "",
+        example: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default",
+        use_instead: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: [api://default]",
+    }
+
+    AUTH_AUDIENCES_EMPTY {
+        id: "auth/audiences-empty",
+        severity: Warning,
+        summary: "`audiences: []`",
+        why: "An empty list loads, but no audience is checked: an access token the issuer minted for any other API is accepted here too. List the audience your authorization server puts in tokens for this gateway.",
+        gateway: "",
+        example: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: []",
+        use_instead: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: [api://default]",
+    }
+
+    AUTH_RESOURCE_METADATA_MISSING {
+        id: "auth/resource-metadata-missing",
+        severity: Error,
+        summary: "`mcpAuthentication` without `resourceMetadata`",
+        why: "The gateway refuses a file whose `mcpAuthentication` has no `resourceMetadata` (\"missing field `resourceMetadata`\"; agentgateway `types/agent.rs`, `McpAuthentication`). It is the OAuth protected resource metadata (RFC 9728) the gateway serves under `/.well-known/oauth-protected-resource`, which MCP clients read to find the authorization server; the gateway adds `resource` and `authorization_servers` itself, so `{}` is the least it accepts.",
+        gateway: "",
+        example: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: [api://default]",
+        use_instead: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  audiences: [api://default]\n  resourceMetadata:\n    resource: https://gateway.example.com/mcp",
+    }
+
+    AUTH_MODE_NOT_STRICT {
+        id: "auth/mode-not-strict",
+        severity: Warning,
+        summary: "`mcpAuthentication` lets requests without a valid token through",
+        why: "With `mode: optional` a request without a token reaches the MCP server unauthenticated; with `mode: permissive` even a request with an invalid token does. MCP clients learn that they need a token from the 401 answer, so with these modes they never ask for one. Keep `strict` (the default) unless `mcpAuthorization` rules deny what anonymous callers must not do.",
+        gateway: "",
+        example: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  mode: optional",
+        use_instead: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  mode: strict",
+    }
+
+    AUTH_JWT_AND_MCP_AUTH {
+        id: "auth/jwt-and-mcp-auth",
+        severity: Error,
+        summary: "`jwtAuth` and `mcpAuthentication` on one route",
+        why: "Both policies fill the same authentication slot of a route; the gateway keeps only one of them, so half of what you wrote does not apply. For MCP clients keep `mcpAuthentication`: it validates the same tokens and also publishes the protected resource metadata that clients need to find the authorization server.",
+        gateway: "",
+        example: "policies:\n  jwtAuth:\n    issuer: https://acme.okta.com/oauth2/default\n    jwks: {url: https://acme.okta.com/oauth2/default/v1/keys}\n  mcpAuthentication:\n    issuer: https://acme.okta.com/oauth2/default",
+        use_instead: "policies:\n  mcpAuthentication:\n    issuer: https://acme.okta.com/oauth2/default\n    audiences: [api://default]\n    jwks: {url: https://acme.okta.com/oauth2/default/v1/keys}",
+    }
+
+    AUTH_GATEWAY_JWT_STRIPS_TOKEN {
+        id: "auth/gateway-jwt-strips-token",
+        severity: Error,
+        summary: "a listener's `jwtAuth` removes the token a route's `mcpAuthentication` needs",
+        why: "Policies of a listener or gateway run before routing. A `jwtAuth` there validates the bearer token and then removes it from the request, so the `mcpAuthentication` of a route behind it finds no token and answers 401 to every request. Validate MCP tokens in one place: drop the listener-level `jwtAuth`, or move it onto the routes that need it. (When the two read the token from different places, they do not collide and agw says nothing.)",
+        gateway: "",
+        example: "binds:\n- port: 3000\n  listeners:\n  - policies:\n      jwtAuth: {issuer: https://idp.example.com, jwks: {url: https://idp.example.com/keys}}\n    routes:\n    - policies:\n        mcpAuthentication: {issuer: https://idp.example.com, audiences: [mcp]}",
+        use_instead: "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        mcpAuthentication: {issuer: https://idp.example.com, audiences: [mcp]}",
+    }
+
+    AUTH_JWT_OPTIONAL_DEFAULT {
+        id: "auth/jwt-optional-default",
+        severity: Note,
+        summary: "`jwtAuth` without `mode` is optional",
+        why: "Unlike `mcpAuthentication`, `jwtAuth` defaults to `mode: optional`: a request without a token passes and only an invalid token is rejected. That is often intended (authorization rules then decide), but it surprises people who expect authentication to be required. Write the mode you mean.",
+        gateway: "",
+        example: "jwtAuth:\n  issuer: https://idp.example.com\n  jwks: {url: https://idp.example.com/keys}",
+        use_instead: "jwtAuth:\n  mode: strict\n  issuer: https://idp.example.com\n  jwks: {url: https://idp.example.com/keys}",
+    }
+
+    AUTH_INSECURE_HTTP {
+        id: "auth/insecure-http",
+        severity: Warning,
+        summary: "an issuer or JWKS URL over plain HTTP off this machine",
+        why: "The gateway fetches signing keys from the JWKS URL (or from the issuer when no JWKS is given). Over plain HTTP anyone on the network path can replace the keys and mint tokens the gateway accepts. `http://localhost` and loopback addresses are fine for development and are not reported.",
+        gateway: "",
+        example: "issuer: http://auth.acme.com/realms/mcp\njwks:\n  url: http://auth.acme.com/realms/mcp/protocol/openid-connect/certs",
+        use_instead: "issuer: https://auth.acme.com/realms/mcp\njwks:\n  url: https://auth.acme.com/realms/mcp/protocol/openid-connect/certs",
+    }
+
+    AUTH_JWKS_ORIGIN {
+        id: "auth/jwks-origin",
+        severity: Warning,
+        summary: "the JWKS URL is on another origin than the issuer",
+        why: "Keys for an issuer are published by the issuer itself (its discovery document names them in `jwks_uri`). A JWKS on another scheme, host or port usually means a copy-paste from another environment or tenant, and whoever controls that origin can mint tokens the gateway accepts for this issuer. Google's issuers, whose keys live on googleapis.com, are known and not reported.",
+        gateway: "",
+        example: "issuer: https://acme.okta.com/oauth2/default\njwks:\n  url: https://staging-acme.okta.com/oauth2/default/v1/keys",
+        use_instead: "issuer: https://acme.okta.com/oauth2/default\njwks:\n  url: https://acme.okta.com/oauth2/default/v1/keys",
+    }
+
+    AUTH_REQUIRED_CLAIMS {
+        id: "auth/required-claims",
+        severity: Warning,
+        summary: "`requiredClaims` that do not do what they say",
+        why: "`jwtValidationOptions.requiredClaims` replaces the default `[exp]`, and the gateway only understands `exp`, `nbf`, `aud`, `iss` and `sub` there: any other name is silently ignored, and a list without `exp` accepts tokens that never expire. Require other claims with an authorization rule (`has(jwt.groups)`).",
+        gateway: "",
+        example: "jwtValidationOptions:\n  requiredClaims: [groups]",
+        use_instead: "jwtValidationOptions:\n  requiredClaims: [exp, sub]\n# and in mcpAuthorization: 'has(jwt.groups)'",
+    }
+
+    AUTH_METADATA_PATH_MISSING {
+        id: "auth/metadata-path-missing",
+        severity: Warning,
+        summary: "clients cannot reach the OAuth discovery paths of a protected route",
+        why: "An MCP client that gets a 401 fetches `/.well-known/oauth-protected-resource<MCP path>` to learn which authorization server issues tokens, and with a `provider` also `/.well-known/oauth-authorization-server<MCP path>`. The gateway answers these from the route's `mcpAuthentication`, but only if the route (or another protected route on the same listener) matches those paths. Without them clients cannot discover how to log in.",
+        gateway: "",
+        example: "matches:\n- path:\n    exact: /mcp\npolicies:\n  mcpAuthentication:\n    issuer: https://acme.okta.com/oauth2/default",
+        use_instead: "matches:\n- path:\n    exact: /mcp\n- path:\n    exact: /.well-known/oauth-protected-resource/mcp\npolicies:\n  mcpAuthentication:\n    issuer: https://acme.okta.com/oauth2/default",
+    }
+
+    AUTH_RESOURCE_PATH_MISMATCH {
+        id: "auth/resource-path-mismatch",
+        severity: Warning,
+        summary: "`resourceMetadata.resource` names another path than the route serves",
+        why: "The protected resource metadata says which URL it describes (`resource`). MCP clients compare it with the URL they connected to and reject metadata for another resource (RFC 9728), and the gateway derives the metadata URL from it. Its path must be the route's MCP endpoint path.",
+        gateway: "",
+        example: "matches:\n- path: {exact: /mcp}\npolicies:\n  mcpAuthentication:\n    resourceMetadata:\n      resource: https://gateway.acme.com/api/mcp",
+        use_instead: "matches:\n- path: {exact: /mcp}\npolicies:\n  mcpAuthentication:\n    resourceMetadata:\n      resource: https://gateway.acme.com/mcp",
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthKind {
@@ -58,7 +178,7 @@ impl<'a> AuthCfg<'a> {
             Some(Jwks::Url(u)) => parse_url(&u.url),
             _ => None,
         };
-        let okta = util::is_okta_url(iss.as_ref(), provider);
+        let okta = crate::config::okta::is_okta_url(iss.as_ref(), provider);
         AuthCfg {
             kind,
             ptr,
@@ -190,11 +310,11 @@ pub fn check(ctx: &mut Ctx) {
 /// ("missing field `audiences`"), in 1.4.1 and on the main line.
 fn audiences(ctx: &mut Ctx, ptr: &str, audiences: Option<&[String]>, issuer: &str) {
     let why = format!("tokens that `{issuer}` minted for any other API would be accepted here");
-    let okta = util::is_okta_issuer(issuer, None);
+    let okta = crate::config::okta::is_okta_issuer(issuer, None);
     let d = match audiences {
         None => {
             let mut d = Diagnostic::new(
-                "auth/audiences-missing",
+                &AUTH_AUDIENCES_MISSING,
                 "`mcpAuthentication` has no `audiences`: the gateway refuses the file (missing field `audiences`)",
             )
             .at(ctx.key(ptr), "no `audiences` here");
@@ -211,7 +331,7 @@ fn audiences(ctx: &mut Ctx, ptr: &str, audiences: Option<&[String]>, issuer: &st
             d
         }
         Some([]) => Diagnostic::new(
-            "auth/audiences-empty",
+            &AUTH_AUDIENCES_EMPTY,
             "`audiences` is empty: the token's `aud` claim is not checked",
         )
         .at(ctx.value(&format!("{ptr}/audiences")), "empty list")
@@ -231,7 +351,7 @@ fn resource_metadata(ctx: &mut Ctx, ptr: &str, auth: &McpAuthentication) {
         return;
     }
     let mut d = Diagnostic::new(
-        "auth/resource-metadata-missing",
+        &AUTH_RESOURCE_METADATA_MISSING,
         "`mcpAuthentication` has no `resourceMetadata`: the gateway refuses the file (missing field `resourceMetadata`)",
     )
     .at(ctx.key(ptr), "no `resourceMetadata` here")
@@ -257,7 +377,7 @@ fn mode(ctx: &mut Ctx, ptr: &str, auth: &McpAuthentication) {
     };
     ctx.push(
         Diagnostic::new(
-            "auth/mode-not-strict",
+            &AUTH_MODE_NOT_STRICT,
             format!("`mcpAuthentication` has `mode: {what}`: {effect}"),
         )
         .at(ctx.value(&format!("{ptr}/mode")), format!("mode {what}"))
@@ -269,7 +389,7 @@ fn mode(ctx: &mut Ctx, ptr: &str, auth: &McpAuthentication) {
 fn both(ctx: &mut Ctx, ptr: &str) {
     ctx.push(
         Diagnostic::new(
-            "auth/jwt-and-mcp-auth",
+            &AUTH_JWT_AND_MCP_AUTH,
             "one policy block has both `jwtAuth` and `mcpAuthentication`",
         )
         .at(ctx.key(&format!("{ptr}/jwtAuth")), "`jwtAuth` here")
@@ -284,7 +404,7 @@ fn jwt_default_mode(ctx: &mut Ctx, ptr: &str, j: &JwtAuth, block: &RoutePolicies
     }
     let rules = block.authorization.is_some() || block.mcp_authorization.is_some();
     let mut d = Diagnostic::new(
-        "auth/jwt-optional-default",
+        &AUTH_JWT_OPTIONAL_DEFAULT,
         "`jwtAuth` has no `mode`: it defaults to `optional`, so requests without a token pass it",
     )
     .at(ctx.key(ptr), "optional by default")
@@ -304,7 +424,7 @@ fn insecure(ctx: &mut Ctx, a: &AuthCfg) {
         let https = format!("https{}", &url[u.scheme.len()..]);
         ctx.push(
             Diagnostic::new(
-                "auth/insecure-http",
+                &AUTH_INSECURE_HTTP,
                 format!("the {field} `{url}` uses plain `http://` off this machine"),
             )
             .at(ctx.inner(&ptr, url, 0, u.scheme.len() + 3), "plain HTTP")
@@ -359,7 +479,7 @@ fn jwks_origin(ctx: &mut Ctx, a: &AuthCfg) {
     }
     ctx.push(
         Diagnostic::new(
-            "auth/jwks-origin",
+            &AUTH_JWKS_ORIGIN,
             format!(
                 "the JWKS `{}` is not served by the issuer `{}`",
                 j.url, a.issuer
@@ -389,7 +509,7 @@ fn required_claims(ctx: &mut Ctx, a: &AuthCfg) {
         }
         ctx.push(
             Diagnostic::new(
-                "auth/required-claims",
+                &AUTH_REQUIRED_CLAIMS,
                 format!("`requiredClaims` lists `{c}`, which the gateway does not check"),
             )
             .at(ctx.value(&format!("{ptr}/{i}")), "ignored")
@@ -401,7 +521,7 @@ fn required_claims(ctx: &mut Ctx, a: &AuthCfg) {
     if !claims.iter().any(|c| c == "exp") {
         ctx.push(
             Diagnostic::new(
-                "auth/required-claims",
+                &AUTH_REQUIRED_CLAIMS,
                 "`requiredClaims` does not list `exp`: tokens without an expiry are accepted forever",
             )
             .at(ctx.key(&ptr), "replaces the default `[exp]`")
@@ -534,7 +654,7 @@ fn strips_token(ctx: &mut Ctx) {
     for (mptr, jptr) in found {
         ctx.push(
             Diagnostic::new(
-                "auth/gateway-jwt-strips-token",
+                &AUTH_GATEWAY_JWT_STRIPS_TOKEN,
                 "a gateway-level `jwtAuth` removes the token before this route's `mcpAuthentication` sees it",
             )
             .at(ctx.key(&mptr), "finds no token: every request gets 401")
@@ -687,7 +807,7 @@ fn discovery(ctx: &mut Ctx) {
                 .collect::<Vec<_>>()
                 .join(" and ");
             let mut d = Diagnostic::new(
-                "auth/metadata-path-missing",
+                &AUTH_METADATA_PATH_MISSING,
                 format!("the route protects {} with `mcpAuthentication` but does not match {list}: clients cannot discover how to get a token", paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")),
             )
             .at(at, "no match for the discovery path")
@@ -782,7 +902,7 @@ fn resource_path(
     let whole = ctx.value(&rptr);
     ctx.push(
         Diagnostic::new(
-            "auth/resource-path-mismatch",
+            &AUTH_RESOURCE_PATH_MISMATCH,
             format!(
                 "`resource` is `{resource}`, but the route serves MCP at {}",
                 paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
@@ -811,7 +931,7 @@ fn shorthand_resource(ctx: &mut Ctx, auth: &McpAuthentication) {
     let rptr = "/mcp/policies/mcpAuthentication/resourceMetadata/resource";
     ctx.push(
         Diagnostic::new(
-            "auth/resource-path-mismatch",
+            &AUTH_RESOURCE_PATH_MISMATCH,
             format!("`resource` is `{resource}`, but the `mcp:` shorthand attached to gateways serves MCP at `/mcp` and `/sse`"),
         )
         .at(ctx.value(rptr), format!("path `{path}`"))

@@ -7,13 +7,55 @@ use std::collections::HashMap;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue, SourceInfo};
 use cel::parser::Parser;
 
-use super::util::is_okta_issuer;
 use super::Ctx;
+use crate::config::okta::is_okta_issuer;
 use crate::config::policy::authz::{
     Authorization, AuthzRule, RuleKind, MCP_CALL_FIELDS, MCP_CALL_KINDS,
 };
 use crate::config::RoutePolicies;
 use crate::diag::{Diagnostic, Severity};
+
+crate::rules! {
+    AUTH_CLAIM_MAY_BE_ABSENT {
+        id: "auth/claim-may-be-absent",
+        severity: Note,
+        summary: "an authorization rule reads a claim that tokens may not carry",
+        why: "Claims such as `groups` or `roles` are in tokens only when the issuer is configured to put them there (Okta: a claim on the authorization server with a filter; it is not in access tokens by default). A rule that reads an absent claim fails: an allow rule then never matches, and a deny rule does not deny (reported as a warning). Check a real token with `agw verify-token`, or guard the claim with `has(jwt.claim)`. With an Okta issuer, every claim outside Okta's standard access token claims is reported.",
+        gateway: "",
+        example: "mcpAuthorization:\n  rules:\n  - 'jwt.groups.exists(g, g == \"admins\")'",
+        use_instead: "mcpAuthorization:\n  rules:\n  - 'has(jwt.groups) && jwt.groups.exists(g, g == \"admins\")'",
+    }
+
+    OKTA_SCOPE_CLAIM {
+        id: "okta/scope-claim",
+        severity: Warning,
+        summary: "a rule reads Okta scopes the wrong way",
+        why: "Okta access tokens carry their scopes in `scp`, a list; there is no `scope` claim. `jwt.scope` is therefore always absent, and `jwt.scp == \"x\"` compares a list with a string and is never true. Test a scope with `\"x\" in jwt.scp`.",
+        gateway: "",
+        example: "mcpAuthorization:\n  rules:\n  - 'jwt.scope == \"mcp:tools\"'",
+        use_instead: "mcpAuthorization:\n  rules:\n  - '\"mcp:tools\" in jwt.scp'",
+    }
+
+    CEL_SYNTAX {
+        id: "cel/syntax",
+        severity: Error,
+        summary: "a CEL expression does not compile",
+        why: "Authorization rules (`mcpAuthorization`, `authorization`), token location expressions, `bodyExpression`, conditions of conditional policies, transformation values and every other value the gateway's schema types `Expression` are CEL. The gateway compiles them at start-up and refuses the file when one does not parse. The finding points at the place in the expression where parsing failed. CEL writes `==`, `&&`, `||`, `in`, and strings in quotes.",
+        gateway: "",
+        example: "rules:\n- 'mcp.tool.name == \"echo\" &&'",
+        use_instead: "rules:\n- 'mcp.tool.name == \"echo\" && jwt.sub == \"alice\"'",
+    }
+
+    CEL_UNKNOWN_FIELD {
+        id: "cel/unknown-field",
+        severity: Warning,
+        summary: "an `mcpAuthorization` rule reads an MCP field that does not exist",
+        why: "MCP authorization rules see `mcp.tool`, `mcp.prompt`, `mcp.resource` and `mcp.task`, each with `name` (a resource's URI) and `target`. The gateway authorizes a call before it reads the call, so `mcp.tool.arguments` is never set (its test `test_rbac_mcp_context_is_identity_only`, agentgateway `mcp/rbac.rs`): a rule that reads it, or a misspelt field, is an error when the rule runs, so the rule never matches: an allow rule allows nothing, a deny rule denies nothing, and a require rule denies every call (then the finding is an error).",
+        gateway: "",
+        example: "rules:\n- 'mcp.tool.nmae == \"echo\"'",
+        use_instead: "rules:\n- 'mcp.tool.name == \"echo\"'",
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Where {
@@ -421,7 +463,7 @@ fn syntax(ctx: &mut Ctx, e: &Expression, errors: &[SyntaxError]) {
         what.clone()
     };
     let mut d = Diagnostic::new(
-        "cel/syntax",
+        &CEL_SYNTAX,
         format!("{} does not compile: {what}", place_name(e.place)),
     )
     .at(span, label)
@@ -613,7 +655,7 @@ fn semantics(ctx: &mut Ctx, e: &Expression, refs: &[Ref]) {
             let (a, z) = span();
             ctx.push(
                 Diagnostic::new(
-                    "okta/scope-claim",
+                    &OKTA_SCOPE_CLAIM,
                     "Okta access tokens have no `scope` claim: their scopes are the list `scp`",
                 )
                 .at(
@@ -628,7 +670,7 @@ fn semantics(ctx: &mut Ctx, e: &Expression, refs: &[Ref]) {
             let (a, z) = span();
             ctx.push(
                 Diagnostic::new(
-                    "okta/scope-claim",
+                    &OKTA_SCOPE_CLAIM,
                     "`jwt.scp` is a list in Okta tokens: comparing it with a string is never true",
                 )
                 .at(ctx.inner(&e.ptr, &e.text, a, z), "a list of scopes")
@@ -652,7 +694,7 @@ fn semantics(ctx: &mut Ctx, e: &Expression, refs: &[Ref]) {
             "most issuers emit it only when configured to"
         };
         let mut d = Diagnostic::new(
-            "auth/claim-may-be-absent",
+            &AUTH_CLAIM_MAY_BE_ABSENT,
             format!("the rule reads `jwt.{claim}`: {who}"),
         )
         .at(ctx.inner(&e.ptr, &e.text, a, z), "may be absent from tokens")
@@ -698,7 +740,7 @@ fn mcp_field(ctx: &mut Ctx, e: &Expression, r: &Ref, (a, _): (usize, usize)) {
             RuleKind::Allow => "this allow rule never allows anything",
         };
         Diagnostic::new(
-            "cel/unknown-field",
+            &CEL_UNKNOWN_FIELD,
             format!(
                 "`{prefix}.{bad}` is never set: the gateway authorizes an MCP call on the caller's identity and the call's {listed} only, so {consequence}"
             ),
@@ -713,7 +755,7 @@ fn mcp_field(ctx: &mut Ctx, e: &Expression, r: &Ref, (a, _): (usize, usize)) {
     } else {
         let suggestion = crate::check::schema_stage::closest(bad, known.iter().copied());
         let d = Diagnostic::new(
-            "cel/unknown-field",
+            &CEL_UNKNOWN_FIELD,
             format!("`{prefix}.{bad}` does not exist: `{prefix}` has {listed}"),
         )
         .at(at, "unknown field");

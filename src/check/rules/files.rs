@@ -14,6 +14,38 @@ use crate::config::policy::auth::Jwks;
 use crate::config::ServerTls;
 use crate::diag::{Diagnostic, Severity};
 
+crate::rules! {
+    FILES_MISSING {
+        id: "files/missing",
+        severity: Warning,
+        summary: "a referenced file is not where agw looked",
+        why: "The gateway reads `jwks: {file}`, TLS `cert`/`key`/`root` and OpenAPI schema files relative to its own working directory, which agw cannot know. agw looks under `--root DIR` (default: the current directory). A file it cannot find is a warning, or an error with `--strict-files`.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+
+    JWKS_INVALID {
+        id: "jwks/invalid",
+        severity: Error,
+        summary: "a JWKS that the gateway cannot use",
+        why: "A JWKS (inline or in a file) is a JSON document `{\"keys\": [...]}` whose keys each have `kty` and a `kid`: the gateway finds the key for a token by its `kid`, so keys without one are useless. A JWKS holds public keys only.",
+        gateway: "",
+        example: "jwks: '{\"keys\": [{\"kty\": \"RSA\", \"n\": \"...\", \"e\": \"AQAB\"}]}'",
+        use_instead: "jwks: '{\"keys\": [{\"kty\": \"RSA\", \"kid\": \"k1\", \"n\": \"...\", \"e\": \"AQAB\"}]}'",
+    }
+
+    TLS_PEM_INVALID {
+        id: "tls/pem-invalid",
+        severity: Error,
+        summary: "a TLS certificate or key file that is not the expected PEM",
+        why: "`cert` and `root` take PEM certificates (`-----BEGIN CERTIFICATE-----`), `key` a PEM private key. A truncated block, a DER file or the wrong kind of block makes the gateway fail at start-up.",
+        gateway: "",
+        example: "",
+        use_instead: "",
+    }
+}
+
 const MAX_FILE: u64 = 8 * 1024 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -96,13 +128,10 @@ pub fn check(ctx: &mut Ctx) {
                     let text = String::from_utf8_lossy(&bytes);
                     if let Err((msg, help)) = jwks_problem(&text) {
                         ctx.push(
-                            Diagnostic::new(
-                                "jwks/invalid",
-                                format!("the JWKS file `{path}` {msg}"),
-                            )
-                            .at(ctx.value(&ptr), "read from here")
-                            .help(help)
-                            .note(format!("read {}", full.display())),
+                            Diagnostic::new(&JWKS_INVALID, format!("the JWKS file `{path}` {msg}"))
+                                .at(ctx.value(&ptr), "read from here")
+                                .help(help)
+                                .note(format!("read {}", full.display())),
                         );
                     }
                 }
@@ -110,7 +139,7 @@ pub fn check(ctx: &mut Ctx) {
                     let text = String::from_utf8_lossy(&bytes);
                     if let Err((msg, help)) = pem_problem(&text, kind) {
                         ctx.push(
-                            Diagnostic::new("tls/pem-invalid", format!("`{path}` {msg}"))
+                            Diagnostic::new(&TLS_PEM_INVALID, format!("`{path}` {msg}"))
                                 .at(ctx.value(&ptr), "read from here")
                                 .help(help)
                                 .note(format!("read {}", full.display())),
@@ -124,7 +153,7 @@ pub fn check(ctx: &mut Ctx) {
     for (ptr, text) in inline {
         if let Err((msg, help)) = jwks_problem(&text) {
             ctx.push(
-                Diagnostic::new("jwks/invalid", format!("the inline JWKS {msg}"))
+                Diagnostic::new(&JWKS_INVALID, format!("the inline JWKS {msg}"))
                     .at(ctx.value(&ptr), "inline JWKS")
                     .help(help),
             );
@@ -151,7 +180,7 @@ fn read(p: &Path) -> Result<Vec<u8>, String> {
 fn missing(ctx: &mut Ctx, ptr: &str, path: &str, full: &Path, why: &str) {
     let strict = ctx.opts.strict_files;
     let mut d = Diagnostic::new(
-        "files/missing",
+        &FILES_MISSING,
         format!("`{path}`: {why} (looked at {})", full.display()),
     )
     .at(ctx.value(ptr), "referenced file")

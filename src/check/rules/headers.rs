@@ -12,6 +12,18 @@ use super::util::{each_entry, is_http_token, ptr_token};
 use super::Ctx;
 use crate::diag::Diagnostic;
 
+crate::rules! {
+    HEADERS_INVALID_NAME {
+        id: "headers/invalid-name",
+        severity: Error,
+        summary: "a header match, credential location or header modifier whose header name (or value) is not valid HTTP",
+        why: "The gateway parses the `name` of a header match (an HTTP header, or one of the pseudo-headers `:method`, `:scheme`, `:authority`, `:path`, `:status`) and the header of a credential `location: {header: {name}}` as HTTP header names when it loads the file, and refuses one that is not (agentgateway `http/mod.rs`, `HeaderOrPseudo`; `http/auth/mod.rs`, `AuthorizationLocation`). The names and values of `requestHeaderModifier` and `responseHeaderModifier` are parsed when a request passes (`http/filters.rs`, `HeaderModifier::apply`): an invalid one fails every request the modifier applies to.",
+        gateway: "",
+        example: "matches:\n- headers:\n  - name: \"x tenant\"\n    value: {exact: acme}",
+        use_instead: "matches:\n- headers:\n  - name: x-tenant\n    value: {exact: acme}",
+    }
+}
+
 const PSEUDO_HEADERS: [&str; 5] = [":method", ":scheme", ":authority", ":path", ":status"];
 
 pub fn check(ctx: &mut Ctx) {
@@ -50,7 +62,7 @@ pub fn check(ctx: &mut Ctx) {
         };
         ctx.push(
             Diagnostic::new(
-                "headers/invalid-name",
+                &HEADERS_INVALID_NAME,
                 format!("{what} in a header modifier is not valid HTTP: every request it applies to fails in the gateway"),
             )
             .at(if is_value { ctx.value(&ptr) } else { ctx.key(&ptr) }, label)
@@ -60,7 +72,7 @@ pub fn check(ctx: &mut Ctx) {
     for (ptr, name, what) in bad {
         ctx.push(
             Diagnostic::new(
-                "headers/invalid-name",
+                &HEADERS_INVALID_NAME,
                 format!("`{name}` in {what} is not a valid HTTP header name: the gateway refuses the file"),
             )
             .at(ctx.value(&ptr), "not a header name")

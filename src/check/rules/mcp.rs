@@ -3,12 +3,94 @@
 
 use std::collections::HashMap;
 
-use super::util::parse_url;
 use super::Ctx;
 use crate::config::mcp::{HttpTarget, McpBackend, McpTarget, StdioTarget};
+use crate::config::url::parse_url;
 use crate::diag::fix::{Edit, Fix};
 use crate::diag::Diagnostic;
 use crate::source::Span;
+
+crate::rules! {
+    MCP_REFERENCE_WITH_POLICIES {
+        id: "mcp/reference-with-policies",
+        severity: Error,
+        summary: "an MCP target that refers to a named backend and has `policies`",
+        why: "A target written `backend: NAME` takes its connection (TLS, auth, timeouts) from that entry of `backends`; the gateway refuses target `policies` beside the reference: \"cannot use backend reference when policies are defined for an MCP target\" (agentgateway `types/local.rs`, `process_mcp_backend`).",
+        gateway: "",
+        example: "targets:\n- name: tools\n  mcp: {backend: tools-api, path: /mcp}\n  policies:\n    backendTLS: {}",
+        use_instead: "backends:\n- name: tools-api\n  host: tools.internal:443\n  policies:\n    backendTLS: {}\n...\n  targets:\n  - name: tools\n    mcp: {backend: tools-api, path: /mcp}",
+    }
+
+    NAMES_DUPLICATE_TARGET {
+        id: "names/duplicate-target",
+        severity: Error,
+        summary: "two targets of one MCP backend share a name",
+        why: "With several targets the gateway prefixes tool and prompt names with the target name (`<target>_<tool>`) and routes calls back by that prefix; two targets of one name make their tools collide.",
+        gateway: "",
+        example: "targets:\n- name: tools\n  stdio: {cmd: server-a}\n- name: tools\n  stdio: {cmd: server-b}",
+        use_instead: "targets:\n- name: tools-a\n  stdio: {cmd: server-a}\n- name: tools-b\n  stdio: {cmd: server-b}",
+    }
+
+    MCP_HOST_FORM {
+        id: "mcp/host-form",
+        severity: Error,
+        summary: "a remote MCP target mixes or misses its address forms",
+        why: "An `mcp`, `sse` or `openapi` target gives its server in exactly one form: `host: URL` (http or https, path included), or `host`, `port` and `path` together (host is then a bare name), or `backend: NAME` with `path`. Mixing them, leaving a part out, or using another URL scheme makes the gateway refuse the file.",
+        gateway: "",
+        example: "mcp:\n  host: http://localhost:3001\n  path: /mcp",
+        use_instead: "mcp:\n  host: http://localhost:3001/mcp",
+    }
+
+    MCP_TARGET_NAME {
+        id: "mcp/target-name",
+        severity: Error,
+        summary: "an MCP target name the gateway refuses",
+        why: "The gateway checks every MCP target name against the Gateway API SectionName pattern: lowercase letters, digits, `-` and `.`, each part starting and ending with a letter or digit, at most 253 characters (agentgateway `types/agent.rs`, called from `as_backends` in `types/local.rs`). `my_tools`, `Tools` and `tools-` are refused; `_` is also the delimiter the gateway puts between a target and its tool names.",
+        gateway: "",
+        example: "mcp:\n  targets:\n  - name: my_tools\n    stdio: {cmd: my-server}",
+        use_instead: "mcp:\n  targets:\n  - name: my-tools\n    stdio: {cmd: my-server}",
+    }
+
+    MCP_STDIO_POLICIES {
+        id: "mcp/stdio-policies",
+        severity: Error,
+        summary: "`policies` on a stdio target",
+        why: "Target policies shape the connection to a remote server (headers, backend TLS, backend authentication). A stdio target is a local process with no such connection, and the gateway refuses the combination. Authorization (`mcpAuthorization`) belongs on the route.",
+        gateway: "",
+        example: "- name: everything\n  stdio: {cmd: npx, args: [-y, '@modelcontextprotocol/server-everything']}\n  policies:\n    requestHeaderModifier: {set: {x-a: b}}",
+        use_instead: "- name: everything\n  stdio: {cmd: npx, args: [-y, '@modelcontextprotocol/server-everything']}",
+    }
+
+    MCP_STDIO_INHERITS_SECRETS {
+        id: "mcp/stdio-inherits-secrets",
+        severity: Warning,
+        summary: "a stdio target inherits the secrets the file reads from the environment",
+        why: "Unless a stdio target says `clear_env: true`, the gateway starts its process with the gateway's whole environment. When the file reads secrets from there (`clientSecret: ${OKTA_CLIENT_SECRET}`, an `apiKey`, a password or token), every such process gets them too, and an MCP server can read, log or send on anything in its environment. Set `clear_env: true` and pass what the server needs under `env:`. A secret the target's own `env:` names is passed on purpose and does not count.",
+        gateway: "",
+        example: "mcpAuthentication:\n  clientSecret: ${OKTA_CLIENT_SECRET}\n# ...\ntargets:\n- name: tools\n  stdio: {cmd: my-mcp-server}",
+        use_instead: "mcpAuthentication:\n  clientSecret: ${OKTA_CLIENT_SECRET}\n# ...\ntargets:\n- name: tools\n  stdio: {cmd: my-mcp-server, clear_env: true, env: {HOME: /srv/tools}}",
+    }
+
+    MCP_NPX_WITHOUT_YES {
+        id: "mcp/npx-without-yes",
+        severity: Warning,
+        summary: "a stdio target runs `npx` without `-y`",
+        why: "npx asks for confirmation before it installs a package that is not installed yet. Under the gateway the process's standard input is the MCP stream, not a terminal, so the question cannot be answered and the target fails to start (it works only where the package happens to be installed already). Pass `-y` (or `--yes`) before the package name, or install the package and run its binary.",
+        gateway: "",
+        example: "stdio:\n  cmd: npx\n  args: [\"@modelcontextprotocol/server-everything\"]",
+        use_instead: "stdio:\n  cmd: npx\n  args: [\"-y\", \"@modelcontextprotocol/server-everything\"]",
+    }
+
+    MCP_SHORTHAND_PORT_AND_GATEWAYS {
+        id: "mcp/shorthand-port-and-gateways",
+        severity: Error,
+        summary: "the `mcp:` shorthand has both `port` and `gateways`",
+        why: "The shorthand either listens on a port of its own (`port`, deprecated, default 3000) or attaches to gateways and serves `/mcp`, `/sse` and `/.well-known` on their ports. Both at once is refused.",
+        gateway: "",
+        example: "mcp:\n  port: 3000\n  gateways: public\n  targets: [{name: a, stdio: {cmd: server}}]",
+        use_instead: "mcp:\n  gateways: public\n  targets: [{name: a, stdio: {cmd: server}}]",
+    }
+}
 
 pub fn check(ctx: &mut Ctx) {
     let backends = ctx.mcp.clone();
@@ -69,7 +151,7 @@ fn reference_with_policies(ctx: &mut Ctx, tptr: &str, t: &McpTarget) {
     };
     ctx.push(
         Diagnostic::new(
-            "mcp/reference-with-policies",
+            &MCP_REFERENCE_WITH_POLICIES,
             format!(
                 "MCP target `{}` refers to backend `{backend}` and has `policies`: the gateway refuses the file",
                 t.name
@@ -97,7 +179,7 @@ fn duplicate_targets(ctx: &mut Ctx, ptr: &str, b: &McpBackend) {
     for (name, i, f) in found {
         ctx.push(
             Diagnostic::new(
-                "names/duplicate-target",
+                &NAMES_DUPLICATE_TARGET,
                 format!("two targets of one MCP backend are named `{name}`"),
             )
             .at(ctx.value(&format!("{ptr}/targets/{i}/name")), "second target with this name")
@@ -211,7 +293,7 @@ fn inherits_secrets(ctx: &mut Ctx, tptr: &str, name: &str, secrets: &[SecretRef]
         .join(", ");
     ctx.push(
         Diagnostic::new(
-            "mcp/stdio-inherits-secrets",
+            &MCP_STDIO_INHERITS_SECRETS,
             format!(
                 "stdio target `{name}` inherits the gateway's environment, which holds secrets this file reads from it ({listed})"
             ),
@@ -226,7 +308,7 @@ fn inherits_secrets(ctx: &mut Ctx, tptr: &str, name: &str, secrets: &[SecretRef]
 fn stdio_policies(ctx: &mut Ctx, tptr: &str) {
     ctx.push(
         Diagnostic::new(
-            "mcp/stdio-policies",
+            &MCP_STDIO_POLICIES,
             "a stdio target has `policies`: the gateway accepts them only on remote targets",
         )
         .at(ctx.key(&format!("{tptr}/policies")), "not allowed on a stdio target")
@@ -313,7 +395,7 @@ fn npx(ctx: &mut Ctx, ptr: &str, s: &StdioTarget) {
         .collect::<Vec<_>>()
         .join(", ");
     let mut d = Diagnostic::new(
-        "mcp/npx-without-yes",
+        &MCP_NPX_WITHOUT_YES,
         format!("{what} runs without `-y`: npx asks before installing a package, and under the gateway there is no terminal to answer"),
     )
     .at(span, "installed only after a prompt nobody can answer")
@@ -362,7 +444,7 @@ fn host_form(ctx: &mut Ctx, ptr: &str, kind: &str, h: &HttpTarget) {
     let default_path = if kind == "sse" { "/sse" } else { "/mcp" };
     let key = |f: &str| format!("{ptr}/{f}");
     let error = |msg: String, at: &str, label: &str, help: String| {
-        Diagnostic::new("mcp/host-form", msg)
+        Diagnostic::new(&MCP_HOST_FORM, msg)
             .at(ctx.key(&key(at)), label.to_string())
             .help(help)
     };
@@ -385,7 +467,7 @@ fn host_form(ctx: &mut Ctx, ptr: &str, kind: &str, h: &HttpTarget) {
         (None, _, _, Some(_)) => None,
         (None, _, _, None) => Some(
             Diagnostic::new(
-                "mcp/host-form",
+                &MCP_HOST_FORM,
                 format!("`{kind}` target has neither `host` nor `backend`"),
             )
             .at(ctx.key(ptr), "where is the server?")
@@ -418,7 +500,7 @@ fn host_only(
                 let bare = u.as_ref().map(|u| u.host).unwrap_or(host);
                 return Some(
                     Diagnostic::new(
-                        "mcp/host-form",
+                        &MCP_HOST_FORM,
                         format!("with `port` and `path`, `host` is a host name, but `{host}` is a URL"),
                     )
                     .at(ctx.value(&hptr), "a URL")
@@ -432,7 +514,7 @@ fn host_only(
         }
         (Some(p), None) => Some(
             Diagnostic::new(
-                "mcp/host-form",
+                &MCP_HOST_FORM,
                 format!("`{kind}` target has `host` and `port` but no `path`"),
             )
             .at(ctx.key(&format!("{ptr}/port")), "`port` needs `path` too")
@@ -452,7 +534,7 @@ fn host_only(
             };
             Some(
                 Diagnostic::new(
-                    "mcp/host-form",
+                    &MCP_HOST_FORM,
                     format!("`{kind}` target mixes forms: `host` and `path` without `port`"),
                 )
                 .at(ctx.key(&format!("{ptr}/path")), "`path` belongs to the split form")
@@ -464,7 +546,7 @@ fn host_only(
             if is_url {
                 let Some(u) = parse_url(host) else {
                     return Some(
-                        Diagnostic::new("mcp/host-form", format!("`{host}` is not a valid URL"))
+                        Diagnostic::new(&MCP_HOST_FORM, format!("`{host}` is not a valid URL"))
                             .at(ctx.value(&hptr), "not a URL")
                             .help(format!("write `http://HOST:PORT{default_path}`")),
                     );
@@ -474,7 +556,7 @@ fn host_only(
                     let rest = &host[u.scheme.len()..];
                     return Some(
                         Diagnostic::new(
-                            "mcp/host-form",
+                            &MCP_HOST_FORM,
                             format!("`{host}` uses the scheme `{}`: MCP targets speak HTTP", u.scheme),
                         )
                         .at(ctx.inner(&hptr, host, 0, u.scheme.len()), "only `http` and `https`")
@@ -483,18 +565,18 @@ fn host_only(
                 }
                 if u.host.is_empty() {
                     return Some(
-                        Diagnostic::new("mcp/host-form", format!("`{host}` has no host name"))
+                        Diagnostic::new(&MCP_HOST_FORM, format!("`{host}` has no host name"))
                             .at(ctx.value(&hptr), "no host")
                             .help(format!("write `{scheme}://HOST:PORT{default_path}`")),
                     );
                 }
                 None
             } else {
-                match super::util::split_host_port(host) {
+                match crate::config::url::split_host_port(host) {
                     Some((_, Some(_))) => None,
                     _ => Some(
                         Diagnostic::new(
-                            "mcp/host-form",
+                            &MCP_HOST_FORM,
                             format!("`host: {host}` has no port and no scheme"),
                         )
                         .at(ctx.value(&hptr), "which port?")
@@ -513,7 +595,7 @@ fn shorthand(ctx: &mut Ctx) {
     if m.gateways.is_some() && m.port.is_some() {
         ctx.push(
             Diagnostic::new(
-                "mcp/shorthand-port-and-gateways",
+                &MCP_SHORTHAND_PORT_AND_GATEWAYS,
                 "the `mcp:` shorthand has both `port` and `gateways`",
             )
             .at(ctx.key("/mcp/port"), "its own port")
@@ -553,7 +635,7 @@ fn target_name(ctx: &mut Ctx, ptr: &str, name: &str) {
         .to_string();
     let span = ctx.value(&format!("{ptr}/name"));
     let mut d = Diagnostic::new(
-        "mcp/target-name",
+        &MCP_TARGET_NAME,
         format!("MCP target name `{name}` is refused by the gateway: {why}"),
     )
     .at(span, "not a valid target name");

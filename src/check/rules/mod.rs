@@ -2,23 +2,21 @@
 //! them into spans. A rule never compares every item with every other: pairs (ports, names,
 //! paths) go through hash maps so that a file with thousands of routes stays fast.
 
-mod auth;
-mod cel;
+pub(crate) mod auth;
+pub(crate) mod cel;
 pub mod expressions;
-mod files;
-mod headers;
-mod mcp;
-mod oidc;
-mod okta;
-mod placeholder;
-mod policies;
-mod ports;
-mod regex;
-mod sections;
-mod structure;
+pub(crate) mod files;
+pub(crate) mod headers;
+pub(crate) mod mcp;
+pub(crate) mod oidc;
+pub(crate) mod okta;
+pub(crate) mod placeholder;
+pub(crate) mod policies;
+pub(crate) mod ports;
+pub(crate) mod regex;
+pub(crate) mod sections;
+pub(crate) mod structure;
 pub mod util;
-
-pub use okta::okta_keys_url;
 
 use std::borrow::Cow;
 use std::collections::HashMap;

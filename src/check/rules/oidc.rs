@@ -7,6 +7,18 @@ use super::util::each_entry;
 use super::Ctx;
 use crate::diag::Diagnostic;
 
+crate::rules! {
+    AUTH_OIDC_COOKIE_SECRET {
+        id: "auth/oidc-cookie-secret",
+        severity: Warning,
+        summary: "an `oidc` policy while `OIDC_COOKIE_SECRET` is not set",
+        why: "Browser sign-in (`oidc`) keeps its session in cookies encrypted with a key the gateway reads from its environment, `OIDC_COOKIE_SECRET`, not from the file. The gateway refuses a file with an `oidc` policy when the variable is not set (\"OIDC_COOKIE_SECRET is required when oidc is configured\", agentgateway `types/local.rs`). agw looks the variable up in the environment it checks with (`-e`, `--env-file`, the process): a warning, since the gateway's environment may differ.",
+        gateway: "",
+        example: "# gateway started without OIDC_COOKIE_SECRET\npolicies:\n  oidc: {issuer: ..., clientId: ..., clientSecret: ..., redirectURI: ...}",
+        use_instead: "# OIDC_COOKIE_SECRET=$(openssl rand -hex 32) agentgateway -f config.yaml\npolicies:\n  oidc: {issuer: ..., clientId: ..., clientSecret: ..., redirectURI: ...}",
+    }
+}
+
 pub fn check(ctx: &mut Ctx) {
     if ctx.opts.gateway_env.oidc_cookie_secret || !ctx.text().contains("oidc") {
         return;
@@ -21,7 +33,7 @@ pub fn check(ctx: &mut Ctx) {
     });
     let Some(first) = found.first() else { return };
     let mut d = Diagnostic::new(
-        "auth/oidc-cookie-secret",
+        &AUTH_OIDC_COOKIE_SECRET,
         "an `oidc` policy needs `OIDC_COOKIE_SECRET` in the gateway's environment, and it is not set here: without it the gateway refuses the file",
     )
     .at(ctx.key(first), "needs OIDC_COOKIE_SECRET");

@@ -3,11 +3,63 @@
 //! here too.
 
 use super::auth::{AuthCfg, AuthKind};
-use super::util::{is_okta_host, okta_custom_server, parse_url};
 use super::Ctx;
+use crate::config::okta::{is_okta_host, okta_keys_url};
 use crate::config::policy::auth::{Jwks, Provider};
 use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
+
+crate::rules! {
+    OKTA_JWKS_DERIVED {
+        id: "okta/jwks-derived",
+        severity: Warning,
+        summary: "an Okta issuer without `jwks`",
+        why: "Without `jwks` the gateway fetches keys from `{issuer}/.well-known/jwks.json`. Okta does not serve that path: its keys are at `{issuer}/v1/keys` (for the org server `https://ORG.okta.com/oauth2/v1/keys`), so every token would be rejected. Give the URL explicitly.",
+        gateway: "",
+        example: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default",
+        use_instead: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  jwks:\n    url: https://acme.okta.com/oauth2/default/v1/keys",
+    }
+
+    OKTA_JWKS_URL {
+        id: "okta/jwks-url",
+        severity: Warning,
+        summary: "the JWKS URL is not where Okta serves this issuer's keys",
+        why: "Okta serves the keys of an authorization server at `{issuer}/v1/keys`. Another path on the same host (`/.well-known/jwks.json`, or the keys of another authorization server) fails to fetch or holds keys that do not verify this issuer's tokens.",
+        gateway: "",
+        example: "issuer: https://acme.okta.com/oauth2/default\njwks:\n  url: https://acme.okta.com/oauth2/default/.well-known/jwks.json",
+        use_instead: "issuer: https://acme.okta.com/oauth2/default\njwks:\n  url: https://acme.okta.com/oauth2/default/v1/keys",
+    }
+
+    OKTA_ORG_AUTHORIZATION_SERVER {
+        id: "okta/org-authorization-server",
+        severity: Warning,
+        summary: "the issuer is Okta's org authorization server",
+        why: "Access tokens of the org authorization server (`https://ORG.okta.com`, no `/oauth2/...`) are meant for Okta's own APIs: Okta does not publish keys to verify them, so the gateway rejects every one. Use a custom authorization server such as `default` (`https://ORG.okta.com/oauth2/default`). ID tokens of the org server can be verified, which is why `jwtAuth` is not reported.",
+        gateway: "",
+        example: "mcpAuthentication:\n  issuer: https://acme.okta.com",
+        use_instead: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default",
+    }
+
+    OKTA_ISSUER_TRAILING_SLASH {
+        id: "okta/issuer-trailing-slash",
+        severity: Error,
+        summary: "an Okta issuer ending with `/`",
+        why: "The gateway compares the token's `iss` claim with `issuer` character for character. Okta's tokens carry the issuer without a trailing slash (`https://acme.okta.com/oauth2/default`), so an issuer written with one rejects every token.",
+        gateway: "",
+        example: "issuer: https://acme.okta.com/oauth2/default/",
+        use_instead: "issuer: https://acme.okta.com/oauth2/default",
+    }
+
+    AUTH0_ISSUER_TRAILING_SLASH {
+        id: "auth0/issuer-trailing-slash",
+        severity: Warning,
+        summary: "an Auth0 issuer without its trailing `/`",
+        why: "Auth0 tokens carry `iss: https://TENANT.auth0.com/`, with a trailing slash, and the gateway compares `iss` with `issuer` exactly. Write the issuer as Auth0's discovery document names it.",
+        gateway: "",
+        example: "issuer: https://acme.us.auth0.com",
+        use_instead: "issuer: https://acme.us.auth0.com/",
+    }
+}
 
 pub fn check(ctx: &mut Ctx) {
     let auth = ctx.auth.clone();
@@ -21,17 +73,6 @@ pub fn check(ctx: &mut Ctx) {
     }
 }
 
-/// Where Okta serves the keys of this issuer.
-pub fn okta_keys_url(issuer: &str) -> String {
-    let trimmed = issuer.trim_end_matches('/');
-    match parse_url(trimmed) {
-        Some(u) if okta_custom_server(u.path).is_none() => {
-            format!("{}/oauth2/v1/keys", u.origin_text())
-        }
-        _ => format!("{trimmed}/v1/keys"),
-    }
-}
-
 fn trailing_slash(ctx: &mut Ctx, a: &AuthCfg) {
     if !a.issuer.ends_with('/') || a.iss.is_none() {
         return;
@@ -41,7 +82,7 @@ fn trailing_slash(ctx: &mut Ctx, a: &AuthCfg) {
     let tail = trimmed.rsplit('/').next().unwrap_or(trimmed);
     ctx.push(
         Diagnostic::new(
-            "okta/issuer-trailing-slash",
+            &OKTA_ISSUER_TRAILING_SLASH,
             format!(
                 "issuer `{}` ends with `/`, but Okta tokens carry `.../{tail}` without it",
                 a.issuer
@@ -70,7 +111,7 @@ fn jwks(ctx: &mut Ctx, a: &AuthCfg) {
             } else {
                 "an Okta issuer"
             };
-            let mut d = Diagnostic::new("okta/jwks-derived", format!("no `jwks` for {why}"))
+            let mut d = Diagnostic::new(&OKTA_JWKS_DERIVED, format!("no `jwks` for {why}"))
                 .at(
                     ctx.value(&format!("{}/issuer", a.ptr)),
                     format!("the gateway would fetch {derived}"),
@@ -99,7 +140,7 @@ fn jwks(ctx: &mut Ctx, a: &AuthCfg) {
             }
             ctx.push(
                 Diagnostic::new(
-                    "okta/jwks-url",
+                    &OKTA_JWKS_URL,
                     format!(
                         "`{}` is not where Okta serves the keys of `{}`",
                         j.url, a.issuer
@@ -135,7 +176,7 @@ fn org_server(ctx: &mut Ctx, a: &AuthCfg) {
     }
     ctx.push(
         Diagnostic::new(
-            "okta/org-authorization-server",
+            &OKTA_ORG_AUTHORIZATION_SERVER,
             format!("issuer `{}` is Okta's org authorization server: its access tokens cannot be verified outside Okta", a.issuer),
         )
         .at(ctx.value(&format!("{}/issuer", a.ptr)), "org authorization server")
@@ -156,7 +197,7 @@ fn auth0(ctx: &mut Ctx, a: &AuthCfg) {
     }
     ctx.push(
         Diagnostic::new(
-            "auth0/issuer-trailing-slash",
+            &AUTH0_ISSUER_TRAILING_SLASH,
             format!(
                 "issuer `{}` has no trailing `/`, but Auth0 tokens carry `{}/`",
                 a.issuer, a.issuer

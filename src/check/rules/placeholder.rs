@@ -6,10 +6,23 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::util::{parse_url, ptr_token, split_host_port};
+use super::util::ptr_token;
 use super::Ctx;
 use crate::config::policy::auth::Jwks;
+use crate::config::url::{parse_url, split_host_port};
 use crate::diag::Diagnostic;
+
+crate::rules! {
+    PLACEHOLDER_VALUE {
+        id: "placeholder/value",
+        severity: Warning,
+        summary: "a placeholder from documentation was left in",
+        why: "Values such as `your-org`, `YOUR_CLIENT_ID`, `<tenant-id>` or hosts under `example.com` come from examples. In an issuer, audience, JWKS URL, resource metadata, client credentials, target or backend address they make the gateway trust or call something that is not yours. Replace them, or take them from the environment with `${NAME}`.",
+        gateway: "",
+        example: "issuer: https://your-org.okta.com/oauth2/default",
+        use_instead: "issuer: https://acme.okta.com/oauth2/default",
+    }
+}
 
 /// Reports `value` when it holds a placeholder; `ptr` is built only then.
 fn value(ctx: &mut Ctx, ptr: impl FnOnce() -> String, v: &str, what: &str) {
@@ -20,7 +33,7 @@ fn value(ctx: &mut Ctx, ptr: impl FnOnce() -> String, v: &str, what: &str) {
     let shown = &v[a..z];
     ctx.push(
         Diagnostic::new(
-            "placeholder/value",
+            &PLACEHOLDER_VALUE,
             format!("the {what} `{v}` contains `{shown}`, a placeholder from documentation"),
         )
         .at(ctx.inner(&ptr, v, a, z), why)

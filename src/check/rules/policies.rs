@@ -8,6 +8,108 @@ use crate::config::policy::Cors;
 use crate::config::RoutePolicies;
 use crate::diag::Diagnostic;
 
+crate::rules! {
+    POLICIES_DIRECT_RESPONSE_STATUS {
+        id: "policies/direct-response-status",
+        severity: Error,
+        summary: "`directResponse` without `status`",
+        why: "A direct response needs the HTTP status to answer with; the gateway refuses the file without it (agentgateway `http/filters.rs`, `DirectResponse`).",
+        gateway: "",
+        example: "directResponse:\n  body: maintenance",
+        use_instead: "directResponse:\n  body: maintenance\n  status: 503",
+    }
+
+    POLICIES_NOT_ONE_POLICY {
+        id: "policies/not-one-policy",
+        severity: Error,
+        summary: "an entry of the top-level `policies` list with no policy, or with several",
+        why: "Each entry of the top-level `policies` list attaches one policy to its `target`; the gateway refuses the file when `policy` holds none or more than one: \"'policies' must contain exactly 1 policy\" (agentgateway `types/local.rs`, targeted policies).",
+        gateway: "",
+        example: "policies:\n- name: {name: edge, namespace: default}\n  target: {gateway: {gatewayName: default, gatewayNamespace: default}}\n  policy:\n    cors: {allowOrigins: [\"*\"]}\n    timeout: {requestTimeout: 30s}",
+        use_instead: "policies:\n- name: {name: edge-cors, namespace: default}\n  target: {gateway: {gatewayName: default, gatewayNamespace: default}}\n  policy:\n    cors: {allowOrigins: [\"*\"]}\n- name: {name: edge-timeout, namespace: default}\n  target: {gateway: {gatewayName: default, gatewayNamespace: default}}\n  policy:\n    timeout: {requestTimeout: 30s}",
+    }
+
+    POLICIES_TARGET_LISTENER_AND_PORT {
+        id: "policies/target-listener-and-port",
+        severity: Error,
+        summary: "a `policies` entry whose gateway target sets both `listenerName` and `port`",
+        why: "A gateway target attaches a policy to a whole gateway, to one of its listeners (`listenerName`) or to the listeners of a port (`port`); the gateway refuses both at once (\"gateway policy target cannot set both listener_name and port\", agentgateway `types/agent.rs`, `ListenerTarget::validate`).",
+        gateway: "",
+        example: "target:\n  gateway: {gatewayName: default, gatewayNamespace: default, listenerName: api, port: 3000}",
+        use_instead: "target:\n  gateway: {gatewayName: default, gatewayNamespace: default, listenerName: api}",
+    }
+
+    POLICIES_CONDITIONAL_ENTRIES {
+        id: "policies/conditional-entries",
+        severity: Error,
+        summary: "a `conditional` policy list that is empty, too long, or has its fallback before the end",
+        why: "`localRateLimit`, `remoteRateLimit`, `transformations`, `extAuthz`, `extProc` and `directResponse` take a `{conditional: [...]}` form whose entries are tried in order. The gateway refuses the file when the list is empty, has more than 64 entries, or has an entry without `condition` (the fallback) anywhere but last (agentgateway `types/local.rs`, `validate_local_conditional_policies`).",
+        gateway: "",
+        example: "directResponse:\n  conditional:\n  - status: 503\n  - condition: request.path == \"/ready\"\n    status: 200",
+        use_instead: "directResponse:\n  conditional:\n  - condition: request.path == \"/ready\"\n    status: 200\n  - status: 503",
+    }
+
+    POLICIES_CONDITIONAL_BACKEND_TARGET {
+        id: "policies/conditional-backend-target",
+        severity: Error,
+        summary: "conditional `transformations` or `extAuthz` in a policy that targets a backend",
+        why: "A policy attached to a backend runs after the backend is chosen; the gateway refuses the `{conditional: [...]}` form of `transformations` and `extAuthz` there (\"conditional transformations are not supported on backend-targeted policies\", agentgateway `types/local.rs`, `split_policies_for_target`).",
+        gateway: "",
+        example: "target: {backend: {backend: {name: api, namespace: default}}}\npolicy:\n  transformations:\n    conditional:\n    - condition: request.path == \"/v1\"\n      request: {set: {x-version: \"'1'\"}}",
+        use_instead: "target: {backend: {backend: {name: api, namespace: default}}}\npolicy:\n  transformations:\n    request: {set: {x-version: \"'1'\"}}",
+    }
+
+    CORS_INVALID_NAME {
+        id: "cors/invalid-name",
+        severity: Error,
+        summary: "a CORS header or method name that is not valid HTTP",
+        why: "The gateway parses `allowHeaders` and `exposeHeaders` as header names and `allowMethods` as methods when it loads the file, and refuses one that is not (agentgateway `http/cors.rs`). A `*` entry makes the list a wildcard.",
+        gateway: "",
+        example: "cors:\n  allowHeaders: [\"content-type, mcp-session-id\"]",
+        use_instead: "cors:\n  allowHeaders: [content-type, mcp-session-id]",
+    }
+
+    RATELIMIT_MAX_BELOW_FILL {
+        id: "ratelimit/max-below-fill",
+        severity: Error,
+        summary: "a local rate limit whose bucket is smaller than one refill",
+        why: "`localRateLimit` is a token bucket of `maxTokens`, refilled with `tokensPerFill` every `fillInterval`. The gateway refuses a bucket smaller than one refill (\"max tokens cannot be less than the refill amount\").",
+        gateway: "",
+        example: "localRateLimit:\n- maxTokens: 5\n  tokensPerFill: 10\n  fillInterval: 1s",
+        use_instead: "localRateLimit:\n- maxTokens: 10\n  tokensPerFill: 10\n  fillInterval: 1s",
+    }
+
+    TIMEOUT_BACKEND_EXCEEDS_REQUEST {
+        id: "timeout/backend-exceeds-request",
+        severity: Warning,
+        summary: "a backend timeout longer than the request timeout",
+        why: "`requestTimeout` bounds the whole request, retries included; `backendRequestTimeout` bounds one attempt. A per-attempt timeout longer than the whole never fires.",
+        gateway: "",
+        example: "timeout:\n  requestTimeout: 10s\n  backendRequestTimeout: 30s",
+        use_instead: "timeout:\n  requestTimeout: 30s\n  backendRequestTimeout: 10s",
+    }
+
+    CORS_CREDENTIALS_ANY_ORIGIN {
+        id: "cors/credentials-any-origin",
+        severity: Warning,
+        summary: "CORS allows credentials from any origin",
+        why: "With `allowCredentials: true` and `allowOrigins: [\"*\"]` the gateway answers every site with that site's own origin and `Access-Control-Allow-Credentials: true`, so any web page a user visits can send requests with the user's cookies or HTTP credentials and read the answers. List the origins that need credentials.",
+        gateway: "",
+        example: "cors:\n  allowOrigins: [\"*\"]\n  allowCredentials: true",
+        use_instead: "cors:\n  allowOrigins: [\"https://app.acme.com\"]\n  allowCredentials: true",
+    }
+
+    CORS_MCP_HEADERS {
+        id: "cors/mcp-headers",
+        severity: Note,
+        summary: "CORS on an MCP route misses headers MCP clients need",
+        why: "Browser-based MCP clients (for example the MCP Inspector) send `content-type`, `mcp-protocol-version` and, after initialize, `mcp-session-id` (and `authorization` with a token), and must read `mcp-session-id` from the answer. A CORS policy that does not allow and expose them makes those clients fail, while other clients work.",
+        gateway: "",
+        example: "cors:\n  allowOrigins: ['*']\n  allowHeaders: [content-type]",
+        use_instead: "cors:\n  allowOrigins: ['*']\n  allowHeaders: [content-type, mcp-protocol-version, mcp-session-id, authorization]\n  exposeHeaders: [mcp-session-id]",
+    }
+}
+
 pub fn check(ctx: &mut Ctx) {
     let sites = ctx.sites.clone();
     for site in sites.iter() {
@@ -22,7 +124,7 @@ pub fn check(ctx: &mut Ctx) {
                 let ptr = format!("{}/directResponse", site.ptr);
                 ctx.push(
                     Diagnostic::new(
-                        "policies/direct-response-status",
+                        &POLICIES_DIRECT_RESPONSE_STATUS,
                         "`directResponse` has no `status`: the gateway refuses the file (missing field `status`)",
                     )
                     .at(ctx.key(&ptr), "no `status`")
@@ -57,7 +159,7 @@ fn gateway_target(ctx: &mut Ctx, i: usize, g: &serde_json::Value) {
         let at = format!("/policies/{i}/target/gateway");
         ctx.push(
             Diagnostic::new(
-                "policies/target-listener-and-port",
+                &POLICIES_TARGET_LISTENER_AND_PORT,
                 "a gateway target sets both `listenerName` and `port`: the gateway refuses the file",
             )
             .at(ctx.key(&format!("{at}/port")), "one or the other")
@@ -87,7 +189,7 @@ fn conditional_on_backend(ctx: &mut Ctx, i: usize, policy: &serde_json::Value) {
         let ptr = format!("/policies/{i}/policy/{key}/conditional");
         ctx.push(
             Diagnostic::new(
-                "policies/conditional-backend-target",
+                &POLICIES_CONDITIONAL_BACKEND_TARGET,
                 format!("conditional `{key}` on a backend target: the gateway refuses the file ({refusal})"),
             )
             .at(ctx.key(&ptr), "conditional")
@@ -112,14 +214,14 @@ fn one_policy(ctx: &mut Ctx, i: usize, policy: &serde_json::Value) {
     let d = match keys.as_slice() {
         [_] => return,
         [] => Diagnostic::new(
-            "policies/not-one-policy",
+            &POLICIES_NOT_ONE_POLICY,
             "this `policies` entry has no policy: the gateway refuses the file ('policies' must contain exactly 1 policy)",
         )
         .at(ctx.key(&ptr), "empty")
         .help("put one policy under `policy:`, such as `cors:` or `jwtAuth:`, or remove the entry"),
         [first, rest @ ..] => {
             let mut d = Diagnostic::new(
-                "policies/not-one-policy",
+                &POLICIES_NOT_ONE_POLICY,
                 format!(
                     "this `policies` entry has {} policies: the gateway refuses the file ('policies' must contain exactly 1 policy)",
                     keys.len()
@@ -167,7 +269,7 @@ fn conditional_entries(ctx: &mut Ctx) {
         if entries.is_empty() {
             ctx.push(
                 Diagnostic::new(
-                    "policies/conditional-entries",
+                    &POLICIES_CONDITIONAL_ENTRIES,
                     "`conditional` has no entries: the gateway refuses the file (conditional policies must have at least one entry)",
                 )
                 .at(ctx.key(&list), "empty")
@@ -178,7 +280,7 @@ fn conditional_entries(ctx: &mut Ctx) {
         if entries.len() > MAX_CONDITIONAL_ENTRIES {
             ctx.push(
                 Diagnostic::new(
-                    "policies/conditional-entries",
+                    &POLICIES_CONDITIONAL_ENTRIES,
                     format!(
                         "`conditional` has {} entries: the gateway refuses more than {MAX_CONDITIONAL_ENTRIES}",
                         entries.len()
@@ -196,7 +298,7 @@ fn conditional_entries(ctx: &mut Ctx) {
         {
             ctx.push(
                 Diagnostic::new(
-                    "policies/conditional-entries",
+                    &POLICIES_CONDITIONAL_ENTRIES,
                     "a `conditional` entry without `condition` is not the last one: the gateway refuses the file (conditional policy entries without condition must be last)",
                 )
                 .at(ctx.key(&format!("{list}/{i}")), "the fallback")
@@ -226,7 +328,7 @@ fn cors_names(ctx: &mut Ctx, ptr: &str, c: &Cors) {
             }
             ctx.push(
                 Diagnostic::new(
-                    "cors/invalid-name",
+                    &CORS_INVALID_NAME,
                     format!("`{v}` in CORS `{key}` is not a valid HTTP {what}: the gateway refuses the file"),
                 )
                 .at(ctx.value(&format!("{ptr}/{key}/{i}")), format!("not an HTTP {what}"))
@@ -249,7 +351,7 @@ fn rate_limits(ctx: &mut Ctx, ptr: &str, p: &RoutePolicies) {
         let base = format!("{ptr}/localRateLimit/{i}");
         ctx.push(
             Diagnostic::new(
-                "ratelimit/max-below-fill",
+                &RATELIMIT_MAX_BELOW_FILL,
                 format!(
                     "`maxTokens: {}` is below `tokensPerFill: {}`: the bucket cannot hold one refill",
                     rl.max_tokens, rl.tokens_per_fill
@@ -279,7 +381,7 @@ fn timeouts(ctx: &mut Ctx, ptr: &str, p: &RoutePolicies) {
     }
     ctx.push(
         Diagnostic::new(
-            "timeout/backend-exceeds-request",
+            &TIMEOUT_BACKEND_EXCEEDS_REQUEST,
             format!("`backendRequestTimeout: {be}` is longer than `requestTimeout: {req}`: it never fires"),
         )
         .at(ctx.value(&format!("{ptr}/timeout/backendRequestTimeout")), "per attempt")
@@ -297,7 +399,7 @@ fn credentials(ctx: &mut Ctx, ptr: &str, c: &Cors) {
     };
     ctx.push(
         Diagnostic::new(
-            "cors/credentials-any-origin",
+            &CORS_CREDENTIALS_ANY_ORIGIN,
             "`allowCredentials: true` with `allowOrigins: [\"*\"]`: every website may send credentialed requests and read the answers",
         )
         .at(ctx.value(&format!("{ptr}/allowOrigins/{i}")), "any origin")
@@ -402,7 +504,7 @@ fn mcp_cors(ctx: &mut Ctx) {
         };
         ctx.push(
             Diagnostic::new(
-                "cors/mcp-headers",
+                &CORS_MCP_HEADERS,
                 format!("CORS on an MCP route: {}; browser-based MCP clients will fail", parts.join(" and ")),
             )
             .at(at, "incomplete for MCP")

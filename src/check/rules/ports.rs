@@ -3,12 +3,135 @@
 
 use std::collections::HashMap;
 
-use super::util::{ptr_token, split_host_port};
+use super::util::ptr_token;
 use super::Ctx;
 use crate::config::listener::TlsMode;
+use crate::config::url::split_host_port;
 use crate::config::{BindMode, Gateway, GatewayProtocol, Listener, ListenerProtocol, ServerTls};
 use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
+
+crate::rules! {
+    PORTS_CONFLICT {
+        id: "ports/conflict",
+        severity: Error,
+        summary: "two binds, gateways or shorthands use one port",
+        why: "Each bind, gateway and shorthand (`mcp:` listens on 3000 unless it has `port` or `gateways`) opens its own socket; two on one port make the gateway fail at start-up with \"address in use\". Put the listeners under one bind, or give each its own port. Explicit admin, stats and readiness addresses in `config` count too.",
+        gateway: "",
+        example: "binds:\n- port: 3000\n  listeners: [{routes: []}]\nmcp:\n  targets: [{name: a, stdio: {cmd: my-server}}]",
+        use_instead: "binds:\n- port: 3000\n  listeners: [{routes: []}]\nmcp:\n  port: 3001\n  targets: [{name: a, stdio: {cmd: my-server}}]",
+    }
+
+    PORTS_PROTOCOL_MIX {
+        id: "ports/protocol-mix",
+        severity: Error,
+        summary: "listeners on one port mix protocols that cannot share it",
+        why: "Listeners on one port are told apart by TLS SNI or the HTTP Host header. Plain HTTP and plain TCP cannot be told apart, and neither can TLS and plaintext, so the gateway refuses such a bind. HTTPS and TLS listeners can share a port (by SNI).",
+        gateway: "",
+        example: "binds:\n- port: 8443\n  listeners:\n  - protocol: HTTPS\n    tls: {cert: cert.pem, key: key.pem}\n  - protocol: HTTP",
+        use_instead: "binds:\n- port: 8443\n  listeners:\n  - protocol: HTTPS\n    tls: {cert: cert.pem, key: key.pem}\n- port: 8080\n  listeners:\n  - protocol: HTTP",
+    }
+
+    LISTENERS_HTTPS_WITHOUT_TLS {
+        id: "listeners/https-without-tls",
+        severity: Error,
+        summary: "an HTTPS listener without `tls`",
+        why: "An HTTPS listener terminates TLS and needs a certificate and its key. Add `tls` with `cert` and `key`, or use `protocol: HTTP` when TLS is terminated in front of the gateway.",
+        gateway: "",
+        example: "- protocol: HTTPS\n  routes: []",
+        use_instead: "- protocol: HTTPS\n  tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []",
+    }
+
+    LISTENERS_HTTP_WITH_TLS {
+        id: "listeners/http-with-tls",
+        severity: Warning,
+        summary: "a plain HTTP listener of a bind with `tls`",
+        why: "On a listener under `binds`, `tls` with protocol HTTP (the default there) is ignored: the gateway starts and serves plaintext (agentgateway `types/local.rs`, the listener conversion reads `tls` only for HTTPS and TLS). Most often `protocol: HTTPS` was forgotten, and clients that connect with TLS fail.",
+        gateway: "",
+        example: "- tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []",
+        use_instead: "- protocol: HTTPS\n  tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []",
+    }
+
+    GATEWAYS_PROTOCOL_TLS {
+        id: "gateways/protocol-tls",
+        severity: Error,
+        summary: "a gateway's protocol and `tls` disagree",
+        why: "A gateway, or a listener of a gateway, is HTTPS when it has `tls` and no `protocol`, and HTTP without `tls`. The gateway refuses `protocol: HTTP` or `TCP` with `tls`, and `protocol: HTTPS` without it (agentgateway `types/local.rs`, `effective_gateway_protocol`).",
+        gateway: "",
+        example: "gateways:\n  public:\n    port: 8443\n    protocol: HTTP\n    tls: {cert: cert.pem, key: key.pem}",
+        use_instead: "gateways:\n  public:\n    port: 8443\n    tls: {cert: cert.pem, key: key.pem}",
+    }
+
+    GATEWAYS_LISTENERS_AND_OWN_SETTINGS {
+        id: "gateways/listeners-and-own-settings",
+        severity: Error,
+        summary: "a gateway with `listeners` also sets protocol, tls or a policy",
+        why: "With `listeners`, a gateway sets only `port`; protocol, TLS and policies belong to each listener. The gateway refuses the file: \"cannot set protocol, tls, or policy fields when listeners are configured\" (agentgateway `types/local.rs`).",
+        gateway: "",
+        example: "gateways:\n  public:\n    port: 3000\n    cors: {allowOrigins: ['*']}\n    listeners:\n    - name: api",
+        use_instead: "gateways:\n  public:\n    port: 3000\n    listeners:\n    - name: api\n      cors: {allowOrigins: ['*']}",
+    }
+
+    LISTENERS_ROUTES_AND_TCP_ROUTES {
+        id: "listeners/routes-and-tcp-routes",
+        severity: Error,
+        summary: "HTTP routes and TCP routes mixed up on a listener",
+        why: "An HTTP or HTTPS listener takes `routes`; a TCP or TLS listener takes `tcpRoutes`. A listener with both, or with the kind its protocol does not use, has routes that never see traffic.",
+        gateway: "",
+        example: "- protocol: TCP\n  routes:\n  - backends: [{host: 127.0.0.1:5432}]",
+        use_instead: "- protocol: TCP\n  tcpRoutes:\n  - backends: [{host: 127.0.0.1:5432}]",
+    }
+
+    LISTENERS_TLS_CERT_KEY {
+        id: "listeners/tls-cert-key",
+        severity: Error,
+        summary: "`tls` with a certificate but no key, or a key but no certificate",
+        why: "Serving TLS needs the certificate chain and its private key together.",
+        gateway: "",
+        example: "tls:\n  cert: certs/cert.pem",
+        use_instead: "tls:\n  cert: certs/cert.pem\n  key: certs/key.pem",
+    }
+
+    LISTENERS_MISSING_ROUTES {
+        id: "listeners/missing-routes",
+        severity: Error,
+        summary: "a listener of a bind without `routes` (or `tcpRoutes`)",
+        why: "A listener under `binds` needs `routes` when its protocol is HTTP (the default) or HTTPS, and `tcpRoutes` when it is TCP or TLS; the gateway refuses the file otherwise: \"protocol HTTP requires 'routes'\" (agentgateway `types/local.rs`, `convert_listener`).",
+        gateway: "",
+        example: "binds:\n- port: 3000\n  listeners:\n  - protocol: HTTP",
+        use_instead: "binds:\n- port: 3000\n  listeners:\n  - protocol: HTTP\n    routes: []",
+    }
+
+    LISTENERS_TLS_SPIFFE_EXCLUSIVE {
+        id: "listeners/tls-spiffe-exclusive",
+        severity: Error,
+        summary: "server `tls` with `spiffe` and certificate files or TLS settings beside it",
+        why: "With `spiffe`, the listener's identity and TLS profile come from the SPIFFE Workload API. The gateway refuses `cert`, `key`, `root`, a `mode` other than `static`, `cipherSuites`, `minTLSVersion`, `maxTLSVersion` or `keyExchangeGroups` beside it rather than ignore them (agentgateway `types/local.rs`, `into_server_tls_config_with_resources`).",
+        gateway: "",
+        example: "tls:\n  spiffe: {}\n  cert: certs/cert.pem",
+        use_instead: "tls:\n  spiffe: {}",
+    }
+
+    LISTENERS_TLS_ROOT_DYNAMIC_CA {
+        id: "listeners/tls-root-dynamic-ca",
+        severity: Error,
+        summary: "server `tls` with `mode: dynamicCa` and a client CA `root`",
+        why: "In `dynamicCa` mode the gateway mints leaf certificates from the CA in `cert`/`key`; it does not support verifying client certificates there and refuses a `root` (\"tls.root is not supported with tls.mode=dynamicCa\", agentgateway `types/local.rs`).",
+        gateway: "",
+        example: "tls:\n  mode: dynamicCa\n  cert: ca/cert.pem\n  key: ca/key.pem\n  root: ca/clients.pem",
+        use_instead: "tls:\n  mode: dynamicCa\n  cert: ca/cert.pem\n  key: ca/key.pem",
+    }
+
+    PORTS_WILDCARD_BINDS {
+        id: "ports/wildcard-binds",
+        severity: Error,
+        summary: "more than one internal bind without a port",
+        why: "An internal bind without a port (or with port 0) is the wildcard fallback that serves any destination port in process. The gateway allows one, since lookups would resolve a second one ambiguously, and refuses the file otherwise (agentgateway `types/local.rs`, `validate_local_listener_ports`). An internal bind with a port takes part in the port uniqueness check (`ports/conflict`).",
+        gateway: "",
+        example: "binds:\n- mode: internal\n  listeners: [...]\n- mode: internal\n  listeners: [...]",
+        use_instead: "binds:\n- mode: internal\n  listeners: [...]\n- mode: internal\n  port: 9000\n  listeners: [...]",
+    }
+}
 
 pub fn check(ctx: &mut Ctx) {
     conflicts(ctx);
@@ -40,7 +163,7 @@ fn gateway(ctx: &mut Ctx, base: &str, g: &Gateway) {
             let key = p.rsplit('/').next().unwrap_or_default().to_string();
             ctx.push(
                 Diagnostic::new(
-                    "gateways/listeners-and-own-settings",
+                    &GATEWAYS_LISTENERS_AND_OWN_SETTINGS,
                     format!("a gateway with `listeners` also sets `{key}`: the gateway refuses it"),
                 )
                 .at(ctx.key(&p), "set on the gateway")
@@ -98,7 +221,7 @@ fn gateway_protocol(
         };
         let at = format!("{ptr}/protocol");
         let mut d = Diagnostic::new(
-            "gateways/protocol-tls",
+            &GATEWAYS_PROTOCOL_TLS,
             format!("{problem}: the gateway refuses this gateway"),
         )
         .at(ctx.value(&at), format!("protocol {protocol:?}"))
@@ -250,7 +373,7 @@ fn conflicts(ctx: &mut Ctx) {
             },
         );
         let mut d = Diagnostic::new(
-            "ports/conflict",
+            &PORTS_CONFLICT,
             format!("port {port} is used twice: by {} and by {}", a.what, b.what),
         )
         .at(span_b, label(b))
@@ -285,7 +408,7 @@ fn wildcard_binds(ctx: &mut Ctx, wildcards: &[usize]) {
     for bi in rest {
         ctx.push(
             Diagnostic::new(
-                "ports/wildcard-binds",
+                &PORTS_WILDCARD_BINDS,
                 format!(
                     "{} internal binds without a port: the gateway allows at most one wildcard bind and refuses the file",
                     wildcards.len()
@@ -368,7 +491,7 @@ fn protocol_mix(ctx: &mut Ctx, base: &str, listeners: &[Listener], default: List
         };
         ctx.push(
             Diagnostic::new(
-                "ports/protocol-mix",
+                &PORTS_PROTOCOL_MIX,
                 format!(
                     "listeners on one port mix {} and {}: {why}",
                     proto_name(a.1),
@@ -401,7 +524,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
     if p == ListenerProtocol::HTTPS && l.tls.is_none() {
         ctx.push(
             Diagnostic::new(
-                "listeners/https-without-tls",
+                &LISTENERS_HTTPS_WITHOUT_TLS,
                 "an HTTPS listener has no `tls`: it has no certificate to serve",
             )
             .at(proto_span(ctx), "HTTPS needs `tls`")
@@ -410,7 +533,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
     }
     if p == ListenerProtocol::HTTP && l.tls.is_some() {
         let mut d = Diagnostic::new(
-            "listeners/http-with-tls",
+            &LISTENERS_HTTP_WITH_TLS,
             "a plain HTTP listener has `tls`: the gateway ignores it and serves plaintext",
         )
         .at(
@@ -440,7 +563,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
         let need = if tcp_protocol { "tcpRoutes" } else { "routes" };
         ctx.push(
             Diagnostic::new(
-                "listeners/missing-routes",
+                &LISTENERS_MISSING_ROUTES,
                 format!(
                     "{} {} listener has no `{need}`: the gateway refuses the file",
                     if tcp_protocol { "a" } else { "an" },
@@ -456,7 +579,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
     if has_routes && has_tcp {
         ctx.push(
             Diagnostic::new(
-                "listeners/routes-and-tcp-routes",
+                &LISTENERS_ROUTES_AND_TCP_ROUTES,
                 "a listener has both `routes` and `tcpRoutes`",
             )
             .at(ctx.key(&format!("{ptr}/tcpRoutes")), "TCP routes")
@@ -466,7 +589,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
     } else if has_routes && matches!(p, ListenerProtocol::TCP | ListenerProtocol::TLS) {
         ctx.push(
             Diagnostic::new(
-                "listeners/routes-and-tcp-routes",
+                &LISTENERS_ROUTES_AND_TCP_ROUTES,
                 format!("a {} listener has HTTP `routes`: they are never used", proto_name(p)),
             )
             .at(ctx.key(&format!("{ptr}/routes")), "HTTP routes")
@@ -475,7 +598,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
         );
     } else if has_tcp && matches!(p, ListenerProtocol::HTTP | ListenerProtocol::HTTPS) {
         let mut d = Diagnostic::new(
-            "listeners/routes-and-tcp-routes",
+            &LISTENERS_ROUTES_AND_TCP_ROUTES,
             format!(
                 "an {} listener has `tcpRoutes`: they are never used",
                 proto_name(p)
@@ -501,7 +624,7 @@ fn server_tls(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
     if tls.mode == Some(TlsMode::DynamicCa) && tls.root.is_some() {
         ctx.push(
             Diagnostic::new(
-                "listeners/tls-root-dynamic-ca",
+                &LISTENERS_TLS_ROOT_DYNAMIC_CA,
                 "`tls.root` (client certificate verification) is not supported with `mode: dynamicCa`: the gateway refuses the file",
             )
             .at(ctx.key(&format!("{ptr}/root")), "not with dynamicCa")
@@ -534,7 +657,7 @@ fn spiffe_exclusive(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
         };
         ctx.push(
             Diagnostic::new(
-                "listeners/tls-spiffe-exclusive",
+                &LISTENERS_TLS_SPIFFE_EXCLUSIVE,
                 format!("`tls` sets both `spiffe` and `{key}`: the gateway refuses the file"),
             )
             .at(ctx.key(&at), "not beside `spiffe`")
@@ -554,7 +677,7 @@ fn cert_key(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
     };
     ctx.push(
         Diagnostic::new(
-            "listeners/tls-cert-key",
+            &LISTENERS_TLS_CERT_KEY,
             format!("`tls` has a `{present}` but no `{missing}`"),
         )
         .at(ctx.key(&format!("{ptr}/{present}")), format!("`{missing}` missing beside this"))

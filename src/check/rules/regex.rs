@@ -7,6 +7,18 @@ use regex_syntax::hir::translate::Translator;
 use super::Ctx;
 use crate::diag::Diagnostic;
 
+crate::rules! {
+    REGEX_INVALID {
+        id: "regex/invalid",
+        severity: Error,
+        summary: "a regex of a route match does not compile",
+        why: "Path, header and query regexes use Rust's `regex` syntax and must match the whole value. The gateway refuses a pattern that does not compile; look-around and back-references are not supported.",
+        gateway: "",
+        example: "path:\n  regex: /mcp/(a|b",
+        use_instead: "path:\n  regex: /mcp/(a|b)",
+    }
+}
+
 pub fn check(ctx: &mut Ctx) {
     let mut found: Vec<(String, String, &'static str)> = Vec::new();
     for site in ctx.routes.iter() {
@@ -73,7 +85,7 @@ fn check_one(ctx: &mut Ctx, ptr: &str, pattern: &str, what: &str) {
         ctx.inner(ptr, pattern, last, pattern.len())
     };
     let mut d = Diagnostic::new(
-        "regex/invalid",
+        &REGEX_INVALID,
         format!("the {what} regex `{pattern}` does not compile: {kind}{name}"),
     )
     .at(span, kind.clone());

@@ -9,6 +9,138 @@ use serde_json::Value;
 use super::Ctx;
 use crate::diag::Diagnostic;
 
+crate::rules! {
+    UI_GATEWAYS_MISSING {
+        id: "ui/gateways-missing",
+        severity: Error,
+        summary: "`ui` attached to no gateway",
+        why: "The admin UI's routes attach to the gateways `ui.gateways` names, or, without it, to the gateway named `default` when that gateway has an HTTP listener. With neither, the gateway refuses the file: \"ui.gateways must be set\" (agentgateway `types/local.rs`).",
+        gateway: "",
+        example: "gateways:\n  edge: {port: 8080}\nui: {}",
+        use_instead: "gateways:\n  edge: {port: 8080}\nui:\n  gateways: edge",
+    }
+
+    LLM_GATEWAYS_AND_PORT {
+        id: "llm/gateways-and-port",
+        severity: Error,
+        summary: "`llm` with `gateways` and its own `port` or `tls`",
+        why: "`llm.gateways` serves the LLM routes on the named gateways' listeners, with their ports and TLS; the gateway refuses `llm.port` or `llm.tls` beside it: \"llm.gateways cannot be used with llm.port or llm.tls\" (agentgateway `types/local.rs`).",
+        gateway: "",
+        example: "llm:\n  gateways: default\n  port: 4000",
+        use_instead: "llm:\n  gateways: default",
+    }
+
+    FRONTEND_DEPRECATED_CONFIG {
+        id: "frontend/deprecated-config",
+        severity: Error,
+        summary: "a deprecated `config.logging` or `config.tracing` beside the `frontendPolicies` that replaces it",
+        why: "`config.logging` (its `filter` and `fields`) and `config.tracing` are the deprecated forms of `frontendPolicies.accessLog` and `frontendPolicies.tracing`. The gateway converts the old form into the new one, and refuses the file when both are set (\"cannot use deprecated config.tracing together with frontendPolicies.tracing\", agentgateway `types/local.rs`, `merge_deprecated_frontend_policies`).",
+        gateway: "",
+        example: "config:\n  tracing: {otlpEndpoint: http://otel:4317}\nfrontendPolicies:\n  tracing: {host: otel:4317}",
+        use_instead: "frontendPolicies:\n  tracing: {host: otel:4317}",
+    }
+
+    CONFIG_TRACING_ENDPOINT {
+        id: "config/tracing-endpoint",
+        severity: Error,
+        summary: "a deprecated `config.tracing.otlpEndpoint` the gateway cannot convert",
+        why: "The gateway converts the deprecated `config.tracing` into `frontendPolicies.tracing`; its `otlpEndpoint` must be a URL with the scheme `http`, `https` or `grpc` and a host, or a bare `HOST:PORT`, or the gateway refuses the file (\"unsupported tracing endpoint scheme\", agentgateway `types/local.rs`, `parse_deprecated_tracing_endpoint`).",
+        gateway: "",
+        example: "config:\n  tracing:\n    otlpEndpoint: otel-collector",
+        use_instead: "config:\n  tracing:\n    otlpEndpoint: grpc://otel-collector:4317",
+    }
+
+    FRONTEND_NETWORK_EXT_AUTHZ_PROTOCOL {
+        id: "frontend/network-ext-authz-protocol",
+        severity: Error,
+        summary: "`frontendPolicies.networkExtAuthz` without the HTTP protocol",
+        why: "The network-level external authorization of `frontendPolicies` calls its service over HTTP only; its `protocol` defaults to gRPC, so it must be written `protocol: {http: {}}`, or the gateway refuses the file (\"frontendPolicies.networkExtAuthz only supports protocol.http\", agentgateway `types/local.rs`).",
+        gateway: "",
+        example: "frontendPolicies:\n  networkExtAuthz:\n    host: authz.internal:9000",
+        use_instead: "frontendPolicies:\n  networkExtAuthz:\n    host: authz.internal:9000\n    protocol: {http: {}}",
+    }
+
+    LLM_MODEL_NAME {
+        id: "llm/model-name",
+        severity: Error,
+        summary: "an LLM model name with a wildcard in the middle, or with more than one",
+        why: "`llm.models[].name` is the model name clients request, or a pattern with one `*` at its beginning or end (`gpt-4o*`, `*-mini`, or `*` alone). The gateway refuses any other wildcard (\"model name wildcard must be either at the beginning or the end\", agentgateway `types/local.rs`, `validate_llm_model_pattern`).",
+        gateway: "",
+        example: "models:\n- name: gpt-*-mini",
+        use_instead: "models:\n- name: gpt-4o*",
+    }
+
+    LLM_MODEL_ID {
+        id: "llm/model-id",
+        severity: Error,
+        summary: "an empty or repeated LLM model `id`",
+        why: "A model's `id` must be unique among `llm.models` and not empty; the gateway refuses the file otherwise (\"llm.models contains duplicate model id\", agentgateway `types/local.rs`).",
+        gateway: "",
+        example: "models:\n- name: fast\n  id: chat\n- name: smart\n  id: chat",
+        use_instead: "models:\n- name: fast\n  id: chat-fast\n- name: smart\n  id: chat-smart",
+    }
+
+    LLM_PROVIDER_NAME {
+        id: "llm/provider-name",
+        severity: Error,
+        summary: "two `llm.providers` with one name",
+        why: "Models refer to shared providers by name, so names are unique; the gateway refuses the file otherwise (\"llm.providers contains duplicate provider names\", agentgateway `types/local.rs`).",
+        gateway: "",
+        example: "providers:\n- name: shared\n  provider: openAI\n- name: shared\n  provider: anthropic",
+        use_instead: "providers:\n- name: shared-openai\n  provider: openAI\n- name: shared-anthropic\n  provider: anthropic",
+    }
+
+    LLM_PROVIDER_REFERENCE {
+        id: "llm/provider-reference",
+        severity: Error,
+        summary: "an LLM model's provider reference that the gateway cannot resolve",
+        why: "`provider: {reference: NAME}` takes the provider and its `params` from the entry of `llm.providers` with that name. The gateway refuses the file when no provider has the name (\"references unknown provider\"), when that provider itself refers to another, or when the model sets other `params` than `model` beside the reference (\"can only set params.model\"; agentgateway `types/local.rs`, `apply_provider_reference`).",
+        gateway: "",
+        example: "providers:\n- name: shared\n  provider: openAI\nmodels:\n- name: gpt-4o\n  provider: {reference: shraed}",
+        use_instead: "providers:\n- name: shared\n  provider: openAI\nmodels:\n- name: gpt-4o\n  provider: {reference: shared}",
+    }
+
+    LLM_CUSTOM_PROVIDER {
+        id: "llm/custom-provider",
+        severity: Error,
+        summary: "a custom LLM provider without `formats` or without a base URL",
+        why: "A `custom` provider is any server that speaks one of the API formats the gateway knows; it needs the formats it speaks and the server's `params.baseUrl` (on the model, or on the provider it refers to). The gateway refuses the file without either (\"custom provider ... requires params.baseUrl\", agentgateway `types/local.rs`).",
+        gateway: "",
+        example: "models:\n- name: local\n  provider:\n    custom:\n      formats: [{type: completions}]",
+        use_instead: "models:\n- name: local\n  provider:\n    custom:\n      formats: [{type: completions}]\n  params:\n    baseUrl: http://llm.internal:8000/v1",
+    }
+
+    LLM_BASE_URL {
+        id: "llm/base-url",
+        severity: Error,
+        summary: "an LLM `params.baseUrl` that is not a plain base URL",
+        why: "The gateway splits a model's `baseUrl` into the host, port and path prefix it sends to; it refuses one that is not a URL, that has user info, a query or a fragment, or that gives no port for a scheme without a known default port (anything but http, https, ws, wss and ftp; agentgateway `types/local.rs`, `apply_base_url`).",
+        gateway: "",
+        example: "params:\n  baseUrl: https://proxy.internal/v1?tenant=acme",
+        use_instead: "params:\n  baseUrl: https://proxy.internal/v1",
+    }
+
+    LLM_VIRTUAL_MODEL_ROUTING {
+        id: "llm/virtual-model-routing",
+        severity: Error,
+        summary: "a virtual model without exactly one routing strategy, without targets, or with its conditional fallback before the end",
+        why: "`llm.virtualModels[].routing` sets one of `weighted`, `failover` and `conditional`, with at least one target; a conditional target without `when` is the fallback and must be last. The gateway refuses the file otherwise (agentgateway `types/local.rs`, `LocalLLMVirtualModel::routing_strategy`).",
+        gateway: "",
+        example: "routing:\n  weighted:\n    targets: [{model: gpt-4o}]\n  failover:\n    targets: [{model: gpt-4o, priority: 1}]",
+        use_instead: "routing:\n  weighted:\n    targets: [{model: gpt-4o}]",
+    }
+
+    LLM_VIRTUAL_MODEL_TARGET {
+        id: "llm/virtual-model-target",
+        severity: Error,
+        summary: "a virtual model target that matches no entry of `llm.models`",
+        why: "Each target of a virtual model names a model of `llm.models`: its name, or a name one of its wildcard patterns matches. The gateway refuses the file otherwise (\"virtual model target ... does not match any llm.models entry\", agentgateway `types/local.rs`, `validate_virtual_models`).",
+        gateway: "",
+        example: "models:\n- name: gpt-4o*\nvirtualModels:\n- name: default\n  routing:\n    weighted:\n      targets: [{model: claude-sonnet}]",
+        use_instead: "models:\n- name: gpt-4o*\nvirtualModels:\n- name: default\n  routing:\n    weighted:\n      targets: [{model: gpt-4o-mini}]",
+    }
+}
+
 pub fn check(ctx: &mut Ctx) {
     ui_gateways(ctx);
     llm_gateways(ctx);
@@ -41,7 +173,7 @@ fn ui_gateways(ctx: &mut Ctx) {
     }
     ctx.push(
         Diagnostic::new(
-            "ui/gateways-missing",
+            &UI_GATEWAYS_MISSING,
             "`ui` names no gateway to serve it: the gateway refuses the file (ui.gateways must be set)",
         )
         .at(ctx.key("/ui"), "attached to no gateway")
@@ -61,7 +193,7 @@ fn llm_gateways(ctx: &mut Ctx) {
         if llm.value.get(key).is_some_and(|v| !v.is_null()) {
             ctx.push(
                 Diagnostic::new(
-                    "llm/gateways-and-port",
+                    &LLM_GATEWAYS_AND_PORT,
                     format!("`llm` sets both `gateways` and `{key}`: the gateway refuses the file (llm.gateways cannot be used with llm.port or llm.tls)"),
                 )
                 .at(ctx.key(&format!("/llm/{key}")), "not with `gateways`")
@@ -120,7 +252,7 @@ fn llm_model_names(ctx: &mut Ctx, llm: &Value) {
         {
             ctx.push(
                 Diagnostic::new(
-                    "llm/model-name",
+                    &LLM_MODEL_NAME,
                     format!("{problem}: the gateway refuses the file"),
                 )
                 .at(ctx.value(&format!("{ptr}/name")), "not a model name pattern")
@@ -134,7 +266,7 @@ fn llm_model_names(ctx: &mut Ctx, llm: &Value) {
         if id.is_empty() {
             ctx.push(
                 Diagnostic::new(
-                    "llm/model-id",
+                    &LLM_MODEL_ID,
                     "a model `id` is empty: the gateway refuses the file (llm.models model id cannot be empty)",
                 )
                 .at(at, "empty")
@@ -143,7 +275,7 @@ fn llm_model_names(ctx: &mut Ctx, llm: &Value) {
         } else if let Some(first) = ids.insert(id, i) {
             ctx.push(
                 Diagnostic::new(
-                    "llm/model-id",
+                    &LLM_MODEL_ID,
                     format!("model id `{id}` is used twice: the gateway refuses the file (llm.models contains duplicate model id)"),
                 )
                 .at(at, "second use")
@@ -164,7 +296,7 @@ fn llm_provider_names(ctx: &mut Ctx, llm: &Value) {
         if let Some(first) = seen.insert(name, i) {
             ctx.push(
                 Diagnostic::new(
-                    "llm/provider-name",
+                    &LLM_PROVIDER_NAME,
                     format!("provider name `{name}` is used twice: the gateway refuses the file (llm.providers contains duplicate provider names)"),
                 )
                 .at(ctx.value(&format!("/llm/providers/{i}/name")), "second use")
@@ -197,7 +329,7 @@ fn llm_virtual_models(ctx: &mut Ctx, llm: &Value) {
             .collect();
         let [strategy] = set.as_slice() else {
             let mut d = Diagnostic::new(
-                "llm/virtual-model-routing",
+                &LLM_VIRTUAL_MODEL_ROUTING,
                 format!(
                     "virtual model `{name}` has {} routing strategies: the gateway refuses the file (a virtual model must specify exactly one routing strategy)",
                     set.len()
@@ -215,7 +347,7 @@ fn llm_virtual_models(ctx: &mut Ctx, llm: &Value) {
         if targets.is_empty() {
             ctx.push(
                 Diagnostic::new(
-                    "llm/virtual-model-routing",
+                    &LLM_VIRTUAL_MODEL_ROUTING,
                     format!("virtual model `{name}` has no {strategy} target: the gateway refuses the file"),
                 )
                 .at(ctx.key(&format!("{sptr}/targets")), "empty")
@@ -232,7 +364,7 @@ fn llm_virtual_models(ctx: &mut Ctx, llm: &Value) {
             {
                 ctx.push(
                     Diagnostic::new(
-                        "llm/virtual-model-routing",
+                        &LLM_VIRTUAL_MODEL_ROUTING,
                         format!("the fallback target of virtual model `{name}` (the one without `when`) is not last: the gateway refuses the file"),
                     )
                     .at(ctx.key(&format!("{sptr}/targets/{f}")), "the fallback")
@@ -248,7 +380,7 @@ fn llm_virtual_models(ctx: &mut Ctx, llm: &Value) {
                 continue;
             }
             let mut d = Diagnostic::new(
-                "llm/virtual-model-target",
+                &LLM_VIRTUAL_MODEL_TARGET,
                 format!("virtual model target `{model}` matches no entry of `llm.models`: the gateway refuses the file"),
             )
             .at(ctx.value(&format!("{sptr}/targets/{ti}/model")), "no such model");
@@ -299,7 +431,7 @@ fn frontend_policies(ctx: &mut Ctx) {
         if old && is_set(front.get(new)) {
             ctx.push(
                 Diagnostic::new(
-                    "frontend/deprecated-config",
+                    &FRONTEND_DEPRECATED_CONFIG,
                     format!("`{old_name}` is the deprecated form of `frontendPolicies.{new}`, and both are set: the gateway refuses the file"),
                 )
                 .at(ctx.key(old_ptr), "deprecated")
@@ -317,7 +449,7 @@ fn frontend_policies(ctx: &mut Ctx) {
             };
             ctx.push(
                 Diagnostic::new(
-                    "frontend/network-ext-authz-protocol",
+                    &FRONTEND_NETWORK_EXT_AUTHZ_PROTOCOL,
                     "`frontendPolicies.networkExtAuthz` supports only `protocol: {http: ...}` (the default is gRPC): the gateway refuses the file",
                 )
                 .at(at, "not HTTP")
@@ -352,7 +484,7 @@ fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
         if let Some(r) = m.pointer("/provider/reference").and_then(Value::as_str) {
             let Some(&(pi, p)) = providers.get(r) else {
                 let mut d = Diagnostic::new(
-                    "llm/provider-reference",
+                    &LLM_PROVIDER_REFERENCE,
                     format!("model `{name}` refers to provider `{r}`, which `llm.providers` does not have: the gateway refuses the file"),
                 )
                 .at(ctx.value(&format!("{ptr}/provider/reference")), "no such provider");
@@ -366,7 +498,7 @@ fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
             if p.pointer("/provider/reference").is_some() && chained.insert(pi) {
                 ctx.push(
                     Diagnostic::new(
-                        "llm/provider-reference",
+                        &LLM_PROVIDER_REFERENCE,
                         format!("provider `{r}` refers to another provider: the gateway refuses the file (llm.providers.{r} cannot reference another provider)"),
                     )
                     .at(ctx.value(&format!("/llm/providers/{pi}/provider/reference")), "a reference in a provider")
@@ -379,7 +511,7 @@ fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
                 if k != "model" && set {
                     ctx.push(
                         Diagnostic::new(
-                            "llm/provider-reference",
+                            &LLM_PROVIDER_REFERENCE,
                             format!("model `{name}` refers to provider `{r}` and sets `params.{k}`: the gateway refuses the file (a model that references a provider can only set params.model)"),
                         )
                         .at(ctx.key(&format!("{ptr}/params/{k}")), "comes from the provider")
@@ -401,7 +533,7 @@ fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
             if formats.is_none_or(|f| f.is_empty()) {
                 ctx.push(
                     Diagnostic::new(
-                        "llm/custom-provider",
+                        &LLM_CUSTOM_PROVIDER,
                         format!("the custom provider of model `{name}` lists no `formats`: the gateway refuses the file"),
                     )
                     .at(ctx.key(&format!("{ptr}/provider")), "which API does it speak?")
@@ -413,7 +545,7 @@ fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
             {
                 ctx.push(
                     Diagnostic::new(
-                        "llm/custom-provider",
+                        &LLM_CUSTOM_PROVIDER,
                         format!("the custom provider of model `{name}` has no `params.baseUrl`: the gateway refuses the file"),
                     )
                     .at(ctx.key(&format!("{ptr}/provider")), "where is the server?")
@@ -427,7 +559,7 @@ fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
             {
                 ctx.push(
                     Diagnostic::new(
-                        "llm/base-url",
+                        &LLM_BASE_URL,
                         format!("the `params.baseUrl` model `{name}` uses {problem}: the gateway refuses the file"),
                     )
                     .at(ctx.value(&base_url_ptr), "not a base URL")
@@ -440,7 +572,7 @@ fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
 
 /// Why the gateway refuses a model's `baseUrl`, if it does.
 fn base_url_problem(url: &str) -> Option<&'static str> {
-    let Some(u) = super::util::parse_url(url) else {
+    let Some(u) = crate::config::url::parse_url(url) else {
         return Some("is not a URL");
     };
     let rest = url.split_once("://").map_or("", |(_, r)| r);
@@ -481,7 +613,7 @@ fn tracing_endpoint(ctx: &mut Ctx) {
                 None
             }
         }
-        None => match super::util::split_host_port(ep) {
+        None => match crate::config::url::split_host_port(ep) {
             Some((host, Some(_))) if !host.is_empty() => None,
             _ => Some("is neither a URL nor `HOST:PORT`".to_string()),
         },
@@ -489,7 +621,7 @@ fn tracing_endpoint(ctx: &mut Ctx) {
     if let Some(problem) = problem {
         ctx.push(
             Diagnostic::new(
-                "config/tracing-endpoint",
+                &CONFIG_TRACING_ENDPOINT,
                 format!("`config.tracing.otlpEndpoint` {problem}: the gateway refuses the file"),
             )
             .at(ctx.value("/config/tracing/otlpEndpoint"), "not a tracing endpoint")

@@ -12,6 +12,98 @@ use crate::config::mcp::McpBackend;
 use crate::config::{Gateway, ListenerProtocol};
 use crate::diag::Diagnostic;
 
+crate::rules! {
+    REFS_UNKNOWN_BACKEND {
+        id: "refs/unknown-backend",
+        severity: Error,
+        summary: "`backend: NAME` names no entry of `backends`",
+        why: "A route backend or an MCP target can refer to an entry of the top-level `backends` list by name. The gateway does not check the name when it loads the file; requests then fail at run time. agw checks it and suggests the closest name.",
+        gateway: "",
+        example: "backends:\n- name: billing\n  host: 10.0.0.5:8080\nroutes:\n- gateways: default\n  backends:\n  - backend: biling",
+        use_instead: "backends:\n- name: billing\n  host: 10.0.0.5:8080\nroutes:\n- gateways: default\n  backends:\n  - backend: billing",
+    }
+
+    REFS_UNKNOWN_GATEWAY {
+        id: "refs/unknown-gateway",
+        severity: Error,
+        summary: "`gateways:` names a gateway or listener that does not exist",
+        why: "Top-level `routes`, `tcpRoutes`, and the `mcp:` and `llm:` shorthands attach to gateways by name (`NAME`) or to one listener (`NAME/LISTENER`). A name that matches nothing leaves the route unattached.",
+        gateway: "",
+        example: "gateways:\n  public: {port: 3000}\nroutes:\n- gateways: pubic\n  backends: [{host: 127.0.0.1:8080}]",
+        use_instead: "gateways:\n  public: {port: 3000}\nroutes:\n- gateways: public\n  backends: [{host: 127.0.0.1:8080}]",
+    }
+
+    REFS_ROUTE_WITHOUT_GATEWAYS {
+        id: "refs/route-without-gateways",
+        severity: Error,
+        summary: "a top-level route without `gateways`",
+        why: "Top-level `routes` attach to gateways by name. A route without `gateways` joins the gateway named `default` when it has an HTTP listener; otherwise the gateway refuses the file: \"routes.NAME must set gateways\" (agentgateway `types/local.rs`, `apply_implicit_default_gateway` and `convert`).",
+        gateway: "",
+        example: "gateways:\n  web: {port: 3000}\nroutes:\n- backends: [{host: 127.0.0.1:8080}]",
+        use_instead: "gateways:\n  web: {port: 3000}\nroutes:\n- gateways: web\n  backends: [{host: 127.0.0.1:8080}]",
+    }
+
+    REFS_GATEWAY_KIND {
+        id: "refs/gateway-kind",
+        severity: Error,
+        summary: "a route attached to a gateway without a listener of its kind",
+        why: "HTTP routes (and the `mcp:` and `llm:` shorthands) need an HTTP or HTTPS listener; `tcpRoutes` need a TCP or TLS one. The gateway refuses a reference that reaches none: \"gateway reference REF has no HTTP listeners\" (agentgateway `types/local.rs`, `resolve_gateway_references`).",
+        gateway: "",
+        example: "gateways:\n  db: {port: 5432, protocol: TCP}\nroutes:\n- gateways: db\n  backends: [{host: 127.0.0.1:8080}]",
+        use_instead: "gateways:\n  web: {port: 3000}\nroutes:\n- gateways: web\n  backends: [{host: 127.0.0.1:8080}]",
+    }
+
+    BACKENDS_HOST_PORT {
+        id: "backends/host-port",
+        severity: Error,
+        summary: "a backend `host:` that is not `HOST:PORT`",
+        why: "The gateway reads a backend's `host` as `HOST:PORT`, split at the first `:` (or `unix:/PATH` for a socket), and refuses anything else: a missing port (\"invalid host:port\"), a URL with a scheme, an IPv6 literal, a port over 65535 (agentgateway `types/agent.rs`, `Target`). MCP targets are different: they take a URL (`mcp/host-form`).",
+        gateway: "",
+        example: "backends:\n- host: https://api.internal",
+        use_instead: "backends:\n- host: api.internal:443",
+    }
+
+    BACKENDS_INFERENCE_ROUTING_SCOPE {
+        id: "backends/inference-routing-scope",
+        severity: Error,
+        summary: "`inferenceRouting` anywhere but on a `service:` route backend",
+        why: "Inference routing picks one endpoint among a service's, so the gateway accepts `inferenceRouting` only in the `policies` of a route backend written `service: {name, port}`; on another route backend, on an entry of `backends` or on an AI provider it refuses the file (\"inferenceRouting is only supported on service route backends\", agentgateway `types/local.rs`, `validate_inference_routing_scope`).",
+        gateway: "",
+        example: "backends:\n- name: llm\n  host: vllm.internal:8000\n  policies:\n    inferenceRouting: {...}",
+        use_instead: "routes:\n- backends:\n  - service: {name: default/vllm, port: 8000}\n    policies:\n      inferenceRouting: {...}",
+    }
+
+    NAMES_DUPLICATE_ROUTE {
+        id: "names/duplicate-route",
+        severity: Warning,
+        summary: "two routes on one listener share a name",
+        why: "Route names identify routes in metrics, logs, targeted policies and the admin UI. Two routes with one name on the same listener (or gateway) are indistinguishable there, and a policy that targets the name applies to the wrong one or both.",
+        gateway: "",
+        example: "routes:\n- name: api\n  matches: [{path: {pathPrefix: /v1}}]\n- name: api\n  matches: [{path: {pathPrefix: /v2}}]",
+        use_instead: "routes:\n- name: api-v1\n  matches: [{path: {pathPrefix: /v1}}]\n- name: api-v2\n  matches: [{path: {pathPrefix: /v2}}]",
+    }
+
+    NAMES_DUPLICATE_BACKEND {
+        id: "names/duplicate-backend",
+        severity: Error,
+        summary: "two entries of `backends` share a name",
+        why: "`backend: NAME` references are resolved by name; with two entries of one name, one of them is unreachable and references may go to the wrong host.",
+        gateway: "",
+        example: "backends:\n- name: api\n  host: 10.0.0.1:80\n- name: api\n  host: 10.0.0.2:80",
+        use_instead: "backends:\n- name: api-a\n  host: 10.0.0.1:80\n- name: api-b\n  host: 10.0.0.2:80",
+    }
+
+    NAMES_DUPLICATE_LISTENER {
+        id: "names/duplicate-listener",
+        severity: Warning,
+        summary: "two listeners of one bind or gateway share a name",
+        why: "`gateways: NAME/LISTENER` and targeted policies select a listener by name; with two of one name the selection is ambiguous.",
+        gateway: "",
+        example: "listeners:\n- name: web\n  hostname: a.acme.com\n- name: web\n  hostname: b.acme.com",
+        use_instead: "listeners:\n- name: web-a\n  hostname: a.acme.com\n- name: web-b\n  hostname: b.acme.com",
+    }
+}
+
 pub fn check(ctx: &mut Ctx) {
     routes_without_gateways(ctx);
     backend_hosts(ctx);
@@ -66,7 +158,7 @@ fn unknown_backends(ctx: &mut Ctx) {
             continue;
         }
         let mut d = Diagnostic::new(
-            "refs/unknown-backend",
+            &REFS_UNKNOWN_BACKEND,
             format!("`backend: {name}` names no entry of the top-level `backends` list"),
         )
         .at(ctx.value(&ptr), "no backend has this name");
@@ -130,7 +222,7 @@ fn unknown_gateways(ctx: &mut Ctx) {
         };
         let Some(g) = gateways.get(gw) else {
             let mut d = Diagnostic::new(
-                "refs/unknown-gateway",
+                &REFS_UNKNOWN_GATEWAY,
                 format!("`{r}` names no gateway: the file defines no gateway `{gw}`"),
             )
             .at(ctx.value(&ptr), "unknown gateway");
@@ -166,7 +258,7 @@ fn unknown_gateways(ctx: &mut Ctx) {
             continue;
         }
         let mut d = Diagnostic::new(
-            "refs/unknown-gateway",
+            &REFS_UNKNOWN_GATEWAY,
             format!("`{r}`: gateway `{gw}` has no listener named `{l}`"),
         )
         .at(ctx.value(&ptr), "unknown listener")
@@ -209,7 +301,7 @@ fn route_kind(ctx: &mut Ctx, r: &str, ptr: &str, g: &Gateway, listener: Option<u
     };
     ctx.push(
         Diagnostic::new(
-            "refs/gateway-kind",
+            &REFS_GATEWAY_KIND,
             format!("`{r}` has no {kind} listener: the gateway refuses the file"),
         )
         .at(ctx.value(ptr), format!("needs an {kind} listener"))
@@ -283,7 +375,7 @@ fn inference_routing_scope(ctx: &mut Ctx) {
     for (ptr, place) in found {
         ctx.push(
             Diagnostic::new(
-                "backends/inference-routing-scope",
+                &BACKENDS_INFERENCE_ROUTING_SCOPE,
                 format!("`inferenceRouting` on {place}: the gateway accepts it only in the policies of a `service:` route backend, and refuses the file"),
             )
             .at(ctx.key(&ptr), "not here")
@@ -329,7 +421,7 @@ fn backend_hosts(ctx: &mut Ctx) {
         };
         ctx.push(
             Diagnostic::new(
-                "backends/host-port",
+                &BACKENDS_HOST_PORT,
                 format!("backend host `{host}` is not `HOST:PORT`: the gateway refuses the file ({problem})"),
             )
             .at(ctx.value(&ptr), "not HOST:PORT")
@@ -366,7 +458,7 @@ fn routes_without_gateways(ctx: &mut Ctx) {
         };
         ctx.push(
             Diagnostic::new(
-                "refs/route-without-gateways",
+                &REFS_ROUTE_WITHOUT_GATEWAYS,
                 "a top-level route has no `gateways`: the gateway refuses the file",
             )
             .at(ctx.value(&ptr), "no `gateways`")
@@ -442,7 +534,7 @@ fn duplicate_routes(ctx: &mut Ctx) {
         };
         ctx.push(
             Diagnostic::new(
-                "names/duplicate-route",
+                &NAMES_DUPLICATE_ROUTE,
                 format!("two routes {scope} are named `{name}`"),
             )
             .at(ctx.value(&format!("{ptr}/name")), "second route with this name")
@@ -467,7 +559,7 @@ fn duplicate_backends(ctx: &mut Ctx) {
     for (name, i, first) in found {
         ctx.push(
             Diagnostic::new(
-                "names/duplicate-backend",
+                &NAMES_DUPLICATE_BACKEND,
                 format!("two entries of `backends` are named `{name}`"),
             )
             .at(
@@ -505,7 +597,7 @@ fn duplicate_listeners(ctx: &mut Ctx) {
             let Some(n) = n else { continue };
             if let Some(&first) = seen.get(n.as_str()) {
                 let d = Diagnostic::new(
-                    "names/duplicate-listener",
+                    &NAMES_DUPLICATE_LISTENER,
                     format!("two listeners on one port are named `{n}`"),
                 )
                 .at(

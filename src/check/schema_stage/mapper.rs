@@ -16,6 +16,68 @@ use crate::diag::Diagnostic;
 use crate::source::yaml::push_token;
 use crate::source::{PointerIndex, Span};
 
+crate::rules! {
+    SCHEMA_UNKNOWN_KEY {
+        id: "schema/unknown-key",
+        severity: Refuses,
+        summary: "a key the gateway does not know",
+        why: "Every object of the gateway configuration rejects keys it does not know, so a typo stops the gateway at start-up. The hint names the closest valid key.",
+        gateway: "",
+        example: "policies:\n  mcpAuthentcation:\n    issuer: https://acme.okta.com/oauth2/default",
+        use_instead: "policies:\n  mcpAuthentication:\n    issuer: https://acme.okta.com/oauth2/default",
+    }
+
+    SCHEMA_TYPE {
+        id: "schema/type",
+        severity: Refuses,
+        summary: "a value has the wrong type",
+        why: "The gateway expects another kind of value here (a string, a number, a list, a mapping). YAML 1.2 reads `yes`, `no`, `on` and `off` as strings: write `true` or `false` for booleans.",
+        gateway: "",
+        example: "port: \"3000x\"",
+        use_instead: "port: 3000",
+    }
+
+    SCHEMA_REQUIRED {
+        id: "schema/required",
+        severity: Refuses,
+        summary: "a required key is missing",
+        why: "This object cannot work without the named key.",
+        gateway: "",
+        example: "mcpAuthentication:\n  mode: strict",
+        use_instead: "mcpAuthentication:\n  mode: strict\n  issuer: https://acme.okta.com/oauth2/default",
+    }
+
+    SCHEMA_ENUM {
+        id: "schema/enum",
+        severity: Refuses,
+        summary: "a value is not one of the allowed values",
+        why: "This key takes one of a fixed set of values; the hint lists them and the closest one.",
+        gateway: "",
+        example: "mode: strcit",
+        use_instead: "mode: strict",
+    }
+
+    SCHEMA_ONE_OF {
+        id: "schema/one-of",
+        severity: Refuses,
+        summary: "the keys of an object do not form one of its allowed shapes",
+        why: "Some objects take exactly one of several keys (a route backend is one of `host`, `backend`, `mcp`, ...; a path match is one of `exact`, `pathPrefix`, `regex`). Either none was given, or several were.",
+        gateway: "",
+        example: "path:\n  exact: /mcp\n  pathPrefix: /mcp",
+        use_instead: "path:\n  exact: /mcp",
+    }
+
+    SCHEMA_VALUE {
+        id: "schema/value",
+        severity: Refuses,
+        summary: "a value is outside what the gateway accepts",
+        why: "The value breaks a constraint: a number out of range, a string that does not have the required form (durations like `30s`, MCP target names in lowercase DNS style), a list that is too short.",
+        gateway: "",
+        example: "port: 70000",
+        use_instead: "port: 8080",
+    }
+}
+
 pub(super) struct Mapper<'a> {
     pub(super) root: &'a Value,
     pub(super) release: Release,
@@ -124,7 +186,7 @@ impl<'a> Mapper<'a> {
                 };
                 self.out.push(
                     Diagnostic::new(
-                        "schema/value",
+                        &SCHEMA_VALUE,
                         format!(
                             "{} is {}, but must be {bound} {limit}",
                             describe_value(&ptr),
@@ -137,7 +199,7 @@ impl<'a> Mapper<'a> {
             ValidationErrorKind::FalseSchema => self.other_release(&ptr, &schema_path),
             _ => {
                 self.out.push(
-                    Diagnostic::new("schema/value", format!("{}: {}", describe_value(&ptr), e))
+                    Diagnostic::new(&SCHEMA_VALUE, format!("{}: {}", describe_value(&ptr), e))
                         .at(self.value_span(&ptr), "here"),
                 );
             }
@@ -181,7 +243,7 @@ impl<'a> Mapper<'a> {
             .and_then(Value::as_str)
             .map(first_sentence);
         let mut d = Diagnostic::new(
-            "schema/required",
+            &SCHEMA_REQUIRED,
             format!("{what} is missing the required key `{prop}`"),
         )
         .at(self.key_span(ptr), format!("needs `{prop}`"));
@@ -199,7 +261,7 @@ impl<'a> Mapper<'a> {
         let expected = type_names(kind);
         let found = json_type(instance);
         let mut d = Diagnostic::new(
-            "schema/type",
+            &SCHEMA_TYPE,
             format!(
                 "{} must be {}, found {}",
                 describe_value(ptr),
@@ -274,7 +336,7 @@ impl<'a> Mapper<'a> {
             }
             None => self.out.push(
                 Diagnostic::new(
-                    "schema/one-of",
+                    &SCHEMA_ONE_OF,
                     format!("{} does not have any accepted form", describe_value(ptr)),
                 )
                 .at(self.value_span(ptr), "here"),
@@ -290,7 +352,7 @@ impl<'a> Mapper<'a> {
         } else {
             self.out.push(
                 Diagnostic::new(
-                    "schema/one-of",
+                    &SCHEMA_ONE_OF,
                     format!(
                         "{} matches more than one accepted form",
                         describe_value(ptr)
@@ -324,7 +386,7 @@ impl<'a> Mapper<'a> {
             )
         };
         self.out.push(
-            Diagnostic::new("schema/value", format!("{}: {msg}", describe_value(ptr)))
+            Diagnostic::new(&SCHEMA_VALUE, format!("{}: {msg}", describe_value(ptr)))
                 .at(self.value_span(ptr), "wrong form")
                 .help(help),
         );
@@ -361,7 +423,7 @@ impl<'a> Mapper<'a> {
         };
         self.out.push(
             Diagnostic::new(
-                "schema/unknown-key",
+                &SCHEMA_UNKNOWN_KEY,
                 format!("{what} is not known to gateway release {judged}, which refuses the file"),
             )
             .at(span, label)
@@ -372,7 +434,7 @@ impl<'a> Mapper<'a> {
     fn enum_error(&mut self, ptr: &str, instance: &Value, opts: &[String]) {
         let got = value_text(instance);
         let mut d = Diagnostic::new(
-            "schema/enum",
+            &SCHEMA_ENUM,
             format!(
                 "{} is `{}`, not one of the allowed values",
                 describe_value(ptr),
@@ -442,11 +504,8 @@ impl<'a> Mapper<'a> {
         let key_ptr = push_token(ptr, key);
         let span = self.key_span(&key_ptr);
         let ctx = describe(ptr);
-        let mut d = Diagnostic::new(
-            "schema/unknown-key",
-            format!("unknown key `{key}` in {ctx}"),
-        )
-        .at(span, format!("not a key of {ctx}"));
+        let mut d = Diagnostic::new(&SCHEMA_UNKNOWN_KEY, format!("unknown key `{key}` in {ctx}"))
+            .at(span, format!("not a key of {ctx}"));
         let synonym = SYNONYMS
             .iter()
             .find(|(alias, real)| *alias == key && known.iter().any(|k| k == real))
@@ -517,7 +576,7 @@ impl<'a> Mapper<'a> {
         if present.len() > 1 {
             let names: Vec<&str> = present.iter().map(|g| g[0].as_str()).collect();
             let mut d = Diagnostic::new(
-                "schema/one-of",
+                &SCHEMA_ONE_OF,
                 format!(
                     "{what} sets {}; only one of them is allowed",
                     names
@@ -558,7 +617,7 @@ impl<'a> Mapper<'a> {
                     .push((self.out.len(), ptr.to_string(), k.clone()));
             }
             self.out.push(
-                Diagnostic::new("schema/one-of", format!("{what} needs one of {forms}"))
+                Diagnostic::new(&SCHEMA_ONE_OF, format!("{what} needs one of {forms}"))
                     .at(self.key_span(ptr), "incomplete")
                     .help(help),
             );

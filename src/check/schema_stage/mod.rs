@@ -2,7 +2,7 @@
 //! exact key or value, in the user's own terms: the closest valid key for a typo, the one branch
 //! the user most likely meant for a `oneOf`, the allowed values for an enum.
 
-mod mapper;
+pub(crate) mod mapper;
 mod prune;
 mod words;
 
@@ -143,7 +143,7 @@ fn report(
     let mut seen = std::collections::HashSet::new();
     m.out.retain(|d| {
         seen.insert((
-            d.rule,
+            d.rule.id,
             d.primary().map(|s| (s.start, s.end)),
             d.message.clone(),
         ))
@@ -181,7 +181,7 @@ mod tests {
                     let b = report(&value, &parsed.index, release, whole);
                     let show = |d: &[Diagnostic]| {
                         d.iter()
-                            .map(|d| format!("{} {}", d.rule, d.message))
+                            .map(|d| format!("{} {}", d.rule.id, d.message))
                             .collect::<Vec<_>>()
                     };
                     assert_eq!(show(&a), show(&b), "{}", path.display());
