@@ -379,83 +379,16 @@ async fn post(
     identity: Option<Identity>,
     caller: Caller<'_>,
 ) -> Response<Body> {
-    if !(accepts(&parts, "application/json") && accepts(&parts, "text/event-stream")) {
-        return http_error(
-            StatusCode::NOT_ACCEPTABLE,
-            -32000,
-            "Not Acceptable: the client must accept both application/json and text/event-stream",
-        );
-    }
-    let json_ct = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/json")
-        })
-        .unwrap_or(false);
-    if !json_ct {
-        return http_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            -32000,
-            "Unsupported Media Type: the body must be application/json",
-        );
-    }
-    let bytes = match body.bytes().await {
-        Ok(b) => b,
-        Err(e) => {
-            let (status, text) = match e {
-                body::BodyError::TooLarge => (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "the request body is larger than {} bytes",
-                        shared.limits.max_body_bytes
-                    ),
-                ),
-                body::BodyError::TimedOut => (
-                    StatusCode::REQUEST_TIMEOUT,
-                    "the request body did not arrive within --body-timeout".to_string(),
-                ),
-                body::BodyError::Aborted => (
-                    StatusCode::BAD_REQUEST,
-                    "the request body was not sent whole".to_string(),
-                ),
-            };
-            let mut r = http_error(status, -32000, &text);
-            r.extensions_mut()
-                .insert(super::handler::LogNote(super::handler::note_of(e)));
-            return r;
-        }
+    let msg = match read_message(shared, &parts, body).await {
+        Ok(m) => m,
+        Err(refused) => return refused,
     };
-    let msg: Value = match serde_json::from_slice(&bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            return http_error(
-                StatusCode::BAD_REQUEST,
-                -32700,
-                &format!("Parse error: {e}"),
-            )
-        }
-    };
-    if !msg.is_object() || msg.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        let text = if msg.is_array() {
-            "Invalid Request: JSON-RPC batches are not supported"
-        } else {
-            "Invalid Request: not a JSON-RPC 2.0 message"
-        };
-        return http_error(StatusCode::BAD_REQUEST, -32600, text);
-    }
-    let method = msg.get("method").and_then(Value::as_str).map(str::to_owned);
-    let is_request = method.is_some() && msg.get("id").is_some();
-
     if ctx.stateless {
         return stateless(shared, route, ctx, &parts, msg, identity).await;
     }
-    if method.as_deref() == Some("initialize") {
+    let method = msg.get("method").and_then(Value::as_str);
+    let is_request = method.is_some() && msg.get("id").is_some();
+    if method == Some("initialize") {
         if !is_request {
             return http_error(
                 StatusCode::BAD_REQUEST,
@@ -463,36 +396,7 @@ async fn post(
                 "Invalid Request: initialize must have an id",
             );
         }
-        let id = msg.get("id").cloned().unwrap_or(Value::Null);
-        let params = msg.get("params").cloned().unwrap_or(json!({}));
-        let slot = match shared.sessions.reserve(caller.owner) {
-            Ok(s) => s,
-            Err(why) => {
-                let mut r = body::json(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &rpc_error(id, -32000, &why),
-                );
-                body::retry_after(&mut r);
-                return r;
-            }
-        };
-        let admission = session::Admission {
-            slot: Some(slot),
-            owner: caller.owner.cloned(),
-            fingerprint: caller.fingerprint,
-        };
-        return match Session::start(shared, ctx.clone(), params, admission).await {
-            Ok((session, result)) => {
-                shared.sessions.insert(session.clone());
-                tracing::info!(session = %session.tag, route = %route.label, "MCP session started");
-                let mut r = body::json(StatusCode::OK, &rpc_result(id, result));
-                if let Ok(v) = HeaderValue::from_str(&session.id) {
-                    r.headers_mut().insert(SESSION_HEADER, v);
-                }
-                r
-            }
-            Err(e) => e.response(id),
-        };
+        return initialize(shared, route, ctx, &msg, caller).await;
     }
     let Some(sid) = session_id(&parts) else {
         return missing_session();
@@ -517,6 +421,133 @@ async fn post(
     let r = reply(fut, rx).await;
     session.touch();
     r
+}
+
+/// The JSON-RPC message a POST carries, or the answer that refuses the POST.
+async fn read_message(
+    shared: &Shared,
+    parts: &Parts,
+    body: RequestBody,
+) -> Result<Value, Response<Body>> {
+    if let Some((status, text)) = media_type_refusal(parts) {
+        return Err(http_error(status, -32000, text));
+    }
+    let bytes = body
+        .bytes()
+        .await
+        .map_err(|e| body_error(&shared.limits, e))?;
+    let msg: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        http_error(
+            StatusCode::BAD_REQUEST,
+            -32700,
+            &format!("Parse error: {e}"),
+        )
+    })?;
+    if !msg.is_object() || msg.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        let text = if msg.is_array() {
+            "Invalid Request: JSON-RPC batches are not supported"
+        } else {
+            "Invalid Request: not a JSON-RPC 2.0 message"
+        };
+        return Err(http_error(StatusCode::BAD_REQUEST, -32600, text));
+    }
+    Ok(msg)
+}
+
+/// Why a POST is refused for its media types, if it is: it must accept both JSON and SSE
+/// answers, and send JSON.
+fn media_type_refusal(parts: &Parts) -> Option<(StatusCode, &'static str)> {
+    if !(accepts(parts, "application/json") && accepts(parts, "text/event-stream")) {
+        return Some((
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable: the client must accept both application/json and text/event-stream",
+        ));
+    }
+    let json_ct = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
+        .unwrap_or(false);
+    if !json_ct {
+        return Some((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: the body must be application/json",
+        ));
+    }
+    None
+}
+
+/// The answer to a request body that could not be read, noted for the access log.
+fn body_error(limits: &Limits, e: body::BodyError) -> Response<Body> {
+    let (status, text) = match e {
+        body::BodyError::TooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body is larger than {} bytes",
+                limits.max_body_bytes
+            ),
+        ),
+        body::BodyError::TimedOut => (
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive within --body-timeout".to_string(),
+        ),
+        body::BodyError::Aborted => (
+            StatusCode::BAD_REQUEST,
+            "the request body was not sent whole".to_string(),
+        ),
+    };
+    let mut r = http_error(status, -32000, &text);
+    r.extensions_mut()
+        .insert(super::handler::LogNote(super::handler::note_of(e)));
+    r
+}
+
+/// Opens a session for the client's `initialize` (a request, with an id) and answers with
+/// the targets' initialize result and the session's id.
+async fn initialize(
+    shared: &Arc<Shared>,
+    route: &RouteCtx,
+    ctx: &Arc<McpCtx>,
+    msg: &Value,
+    caller: Caller<'_>,
+) -> Response<Body> {
+    let id = msg.get("id").cloned().unwrap_or(Value::Null);
+    let params = msg.get("params").cloned().unwrap_or(json!({}));
+    let slot = match shared.sessions.reserve(caller.owner) {
+        Ok(s) => s,
+        Err(why) => {
+            let mut r = body::json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &rpc_error(id, -32000, &why),
+            );
+            body::retry_after(&mut r);
+            return r;
+        }
+    };
+    let admission = session::Admission {
+        slot: Some(slot),
+        owner: caller.owner.cloned(),
+        fingerprint: caller.fingerprint,
+    };
+    match Session::start(shared, ctx.clone(), params, admission).await {
+        Ok((session, result)) => {
+            shared.sessions.insert(session.clone());
+            tracing::info!(session = %session.tag, route = %route.label, "MCP session started");
+            let mut r = body::json(StatusCode::OK, &rpc_result(id, result));
+            if let Ok(v) = HeaderValue::from_str(&session.id) {
+                r.headers_mut().insert(SESSION_HEADER, v);
+            }
+            r
+        }
+        Err(e) => e.response(id),
+    }
 }
 
 /// The response to a client request, with the HTTP status it goes out with when it is the only

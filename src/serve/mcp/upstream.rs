@@ -3,7 +3,7 @@
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
@@ -11,10 +11,9 @@ use http::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{ChildStdin, Command};
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio::task::JoinHandle;
 
-use super::session::Session;
 use crate::config::mcp::{HttpTarget, McpTarget, StdioTarget};
 
 /// The longest line a child may write (one JSON-RPC message).
@@ -60,18 +59,49 @@ impl Upstream {
     }
 }
 
+/// What a connection reports to its session, with the index of its target.
+pub enum UpstreamEvent {
+    /// A message the target wrote.
+    Message(usize, Value),
+    /// The connection ended on its own (the child exited, the remote session expired), and why.
+    Ended(usize, String),
+}
+
+/// A connection's way of reporting to its session. Unbounded, because reporting happens where a
+/// connection cannot wait (the remote side reports from synchronous code), and the session's
+/// side never waits either, so the queue is emptied as fast as it fills.
+#[derive(Clone)]
+pub struct Reporter {
+    idx: usize,
+    events: mpsc::UnboundedSender<UpstreamEvent>,
+}
+
+impl Reporter {
+    pub fn new(idx: usize, events: mpsc::UnboundedSender<UpstreamEvent>) -> Reporter {
+        Reporter { idx, events }
+    }
+
+    // A send fails only once the session has stopped listening, when nothing is to be done.
+    fn message(&self, msg: Value) {
+        let _ = self.events.send(UpstreamEvent::Message(self.idx, msg));
+    }
+
+    fn ended(&self, reason: String) {
+        let _ = self.events.send(UpstreamEvent::Ended(self.idx, reason));
+    }
+}
+
 /// Starts the connection to `target` for a session (`session_tag` names it in the log).
 pub fn start(
     target: &McpTarget,
-    idx: usize,
-    session: Weak<Session>,
+    reporter: Reporter,
     session_tag: &str,
     permit: Option<OwnedSemaphorePermit>,
     http: &reqwest::Client,
     cfg_backends: &[crate::config::NamedBackend],
 ) -> Upstream {
     if let Some(s) = &target.stdio {
-        return match StdioConn::spawn(s, &target.name, idx, session, session_tag, permit) {
+        return match StdioConn::spawn(s, &target.name, reporter, session_tag, permit) {
             Ok(c) => Upstream::Stdio(c),
             Err(e) => e,
         };
@@ -96,8 +126,7 @@ pub fn start(
                     url,
                     http.clone(),
                     headers,
-                    idx,
-                    session,
+                    reporter,
                     target.name.clone(),
                 ))
             }
@@ -155,8 +184,7 @@ impl StdioConn {
     fn spawn(
         t: &StdioTarget,
         name: &str,
-        idx: usize,
-        session: Weak<Session>,
+        reporter: Reporter,
         session_tag: &str,
         permit: Option<OwnedSemaphorePermit>,
     ) -> Result<StdioConn, Upstream> {
@@ -222,11 +250,7 @@ impl StdioConn {
                     continue;
                 }
                 match serde_json::from_slice::<Value>(line) {
-                    Ok(msg) => {
-                        if let Some(s) = session.upgrade() {
-                            s.on_message(idx, msg);
-                        }
-                    }
+                    Ok(msg) => reporter.message(msg),
                     Err(_) => {
                         tracing::warn!(session = %sid, mcp_target = %tname, line = %String::from_utf8_lossy(&line[..line.len().min(200)]), "the MCP server wrote a line that is not JSON-RPC on stdout");
                     }
@@ -243,9 +267,7 @@ impl StdioConn {
                 Err(e) => format!("MCP server `{tname}` could not be waited for: {e}"),
             };
             tracing::info!(session = %sid, mcp_target = %tname, "{reason}");
-            if let Some(s) = session.upgrade() {
-                s.upstream_ended(idx, reason);
-            }
+            reporter.ended(reason);
         });
         Ok(StdioConn {
             stdin: tokio::sync::Mutex::new(stdin),
@@ -379,8 +401,7 @@ struct RemoteInner {
     url: String,
     client: reqwest::Client,
     headers: HeaderMap,
-    idx: usize,
-    session: Weak<Session>,
+    reporter: Reporter,
     name: String,
     session_id: Mutex<Option<HeaderValue>>,
     protocol_version: Mutex<Option<HeaderValue>>,
@@ -396,8 +417,7 @@ impl RemoteConn {
         url: String,
         client: reqwest::Client,
         headers: HeaderMap,
-        idx: usize,
-        session: Weak<Session>,
+        reporter: Reporter,
         name: String,
     ) -> RemoteConn {
         RemoteConn {
@@ -405,8 +425,7 @@ impl RemoteConn {
                 url,
                 client,
                 headers,
-                idx,
-                session,
+                reporter,
                 name,
                 session_id: Mutex::new(None),
                 protocol_version: Mutex::new(None),
@@ -460,17 +479,12 @@ impl RemoteInner {
         rb
     }
 
-    fn deliver(&self, msg: Value) {
-        if let Some(s) = self.session.upgrade() {
-            s.on_message(self.idx, msg);
-        }
-    }
-
     /// Answers a request that could not be delivered with a JSON-RPC error.
     fn fail(&self, msg: &Value, text: String) {
         tracing::warn!(mcp_target = %self.name, url = %crate::diag::redact::mask_url_credentials(&self.url), "{text}");
         if let (Some(id), Some(_)) = (msg.get("id"), msg.get("method")) {
-            self.deliver(super::rpc_error(id.clone(), -32000, &text));
+            self.reporter
+                .message(super::rpc_error(id.clone(), -32000, &text));
         }
     }
 
@@ -509,9 +523,7 @@ impl RemoteInner {
         if status == reqwest::StatusCode::NOT_FOUND && self.session_id.lock().unwrap().is_some() {
             let reason = format!("MCP server `{}` ended its session (HTTP 404)", self.name);
             self.fail(&msg, reason.clone());
-            if let Some(s) = self.session.upgrade() {
-                s.upstream_ended(self.idx, reason);
-            }
+            self.reporter.ended(reason);
             return;
         }
         if !status.is_success() {
@@ -575,7 +587,7 @@ impl RemoteInner {
                 *self.protocol_version.lock().unwrap() = Some(v);
             }
         }
-        self.deliver(m);
+        self.reporter.message(m);
     }
 
     /// Reads SSE events until the stream ends; true when a response was among them.
