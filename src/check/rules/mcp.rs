@@ -1,10 +1,8 @@
 //! MCP backends and targets: the forms of a remote target, what a stdio target may carry, how
 //! its command is run, and the `mcp:` shorthand.
 
-use std::collections::HashMap;
-
 use super::Ctx;
-use crate::config::mcp::{HttpTarget, McpBackend, McpTarget, StdioTarget};
+use crate::config::mcp::{HttpTarget, McpTarget, StdioTarget};
 use crate::config::url::parse_url;
 use crate::diag::fix::{Edit, Fix};
 use crate::diag::Diagnostic;
@@ -19,16 +17,6 @@ crate::rules! {
         gateway: "",
         example: "targets:\n- name: tools\n  mcp: {backend: tools-api, path: /mcp}\n  policies:\n    backendTLS: {}",
         use_instead: "backends:\n- name: tools-api\n  host: tools.internal:443\n  policies:\n    backendTLS: {}\n...\n  targets:\n  - name: tools\n    mcp: {backend: tools-api, path: /mcp}",
-    }
-
-    NAMES_DUPLICATE_TARGET {
-        id: "names/duplicate-target",
-        severity: Error,
-        summary: "two targets of one MCP backend share a name",
-        why: "With several targets the gateway prefixes tool and prompt names with the target name (`<target>_<tool>`) and routes calls back by that prefix; two targets of one name make their tools collide.",
-        gateway: "",
-        example: "targets:\n- name: tools\n  stdio: {cmd: server-a}\n- name: tools\n  stdio: {cmd: server-b}",
-        use_instead: "targets:\n- name: tools-a\n  stdio: {cmd: server-a}\n- name: tools-b\n  stdio: {cmd: server-b}",
     }
 
     MCP_HOST_FORM {
@@ -97,7 +85,6 @@ pub fn check(ctx: &mut Ctx) {
     let secrets = secret_refs(ctx.text);
     for (ptr, backend) in backends.iter() {
         let ptr = ptr.as_str();
-        duplicate_targets(ctx, ptr, backend);
         for (ti, t) in backend.targets.iter().enumerate() {
             let tptr = format!("{ptr}/targets/{ti}");
             target_name(ctx, &tptr, &t.name);
@@ -163,30 +150,6 @@ fn reference_with_policies(ctx: &mut Ctx, tptr: &str, t: &McpTarget) {
             "move the policies to the `policies` of backend `{backend}` in `backends`, or write the target's own `host` instead of `backend`"
         )),
     );
-}
-
-fn duplicate_targets(ctx: &mut Ctx, ptr: &str, b: &McpBackend) {
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    let mut found = Vec::new();
-    for (i, t) in b.targets.iter().enumerate() {
-        match seen.get(t.name.as_str()) {
-            Some(&f) => found.push((t.name.clone(), i, f)),
-            None => {
-                seen.insert(&t.name, i);
-            }
-        }
-    }
-    for (name, i, f) in found {
-        ctx.push(
-            Diagnostic::new(
-                &NAMES_DUPLICATE_TARGET,
-                format!("two targets of one MCP backend are named `{name}`"),
-            )
-            .at(ctx.value(&format!("{ptr}/targets/{i}/name")), "second target with this name")
-            .label(ctx.value(&format!("{ptr}/targets/{f}/name")), "first target with this name")
-            .help("give each target its own name: the gateway prefixes tool and prompt names with it (`<target>_<tool>`) and routes calls back by it"),
-        );
-    }
 }
 
 /// A secret the file takes from the environment: `clientSecret: ${OKTA_CLIENT_SECRET}`.

@@ -3,19 +3,29 @@
 //! paths) go through hash maps so that a file with thousands of routes stays fast.
 
 pub(crate) mod auth;
+pub(crate) mod backends;
 pub(crate) mod cel;
+pub(crate) mod config;
+pub(crate) mod cors;
 pub mod expressions;
 pub(crate) mod files;
+pub(crate) mod frontend;
+pub(crate) mod gateways;
 pub(crate) mod headers;
+pub(crate) mod listeners;
+pub(crate) mod llm;
 pub(crate) mod mcp;
+pub(crate) mod names;
 pub(crate) mod oidc;
 pub(crate) mod okta;
 pub(crate) mod placeholder;
 pub(crate) mod policies;
 pub(crate) mod ports;
+pub(crate) mod ratelimit;
+pub(crate) mod refs;
 pub(crate) mod regex;
-pub(crate) mod sections;
-pub(crate) mod structure;
+pub(crate) mod timeout;
+pub(crate) mod ui;
 pub mod util;
 
 use std::borrow::Cow;
@@ -272,17 +282,27 @@ pub fn run(
     opts: &RuleOptions,
 ) -> Vec<Diagnostic> {
     let mut ctx = Ctx::new(cfg, index, text, surface_cel, opts);
-    structure::check(&mut ctx);
+    refs::check(&mut ctx);
+    backends::check(&mut ctx);
+    names::check(&mut ctx);
     ports::check(&mut ctx);
+    listeners::check(&mut ctx);
+    gateways::check(&mut ctx);
     mcp::check(&mut ctx);
     auth::check(&mut ctx);
     okta::check(&mut ctx);
     cel::check(&mut ctx);
     regex::check(&mut ctx);
     policies::check(&mut ctx);
+    cors::check(&mut ctx);
+    ratelimit::check(&mut ctx);
+    timeout::check(&mut ctx);
     headers::check(&mut ctx);
     oidc::check(&mut ctx);
-    sections::check(&mut ctx);
+    ui::check(&mut ctx);
+    llm::check(&mut ctx);
+    frontend::check(&mut ctx);
+    config::check(&mut ctx);
     placeholder::check(&mut ctx);
     files::check(&mut ctx);
     ctx.out

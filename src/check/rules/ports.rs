@@ -1,14 +1,11 @@
-//! Ports and listeners: one owner per port, protocols that can share a port, TLS where the
-//! protocol needs it and nowhere else.
+//! Ports: one owner per port, binds that overlap, and protocols that can share a port.
 
 use std::collections::HashMap;
 
 use super::util::ptr_token;
 use super::Ctx;
-use crate::config::listener::TlsMode;
 use crate::config::url::split_host_port;
-use crate::config::{BindMode, Gateway, GatewayProtocol, Listener, ListenerProtocol, ServerTls};
-use crate::diag::fix::Fix;
+use crate::config::{BindMode, Listener, ListenerProtocol};
 use crate::diag::Diagnostic;
 
 crate::rules! {
@@ -32,96 +29,6 @@ crate::rules! {
         use_instead: "binds:\n- port: 8443\n  listeners:\n  - protocol: HTTPS\n    tls: {cert: cert.pem, key: key.pem}\n- port: 8080\n  listeners:\n  - protocol: HTTP",
     }
 
-    LISTENERS_HTTPS_WITHOUT_TLS {
-        id: "listeners/https-without-tls",
-        severity: Error,
-        summary: "an HTTPS listener without `tls`",
-        why: "An HTTPS listener terminates TLS and needs a certificate and its key. Add `tls` with `cert` and `key`, or use `protocol: HTTP` when TLS is terminated in front of the gateway.",
-        gateway: "",
-        example: "- protocol: HTTPS\n  routes: []",
-        use_instead: "- protocol: HTTPS\n  tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []",
-    }
-
-    LISTENERS_HTTP_WITH_TLS {
-        id: "listeners/http-with-tls",
-        severity: Warning,
-        summary: "a plain HTTP listener of a bind with `tls`",
-        why: "On a listener under `binds`, `tls` with protocol HTTP (the default there) is ignored: the gateway starts and serves plaintext (agentgateway `types/local.rs`, the listener conversion reads `tls` only for HTTPS and TLS). Most often `protocol: HTTPS` was forgotten, and clients that connect with TLS fail.",
-        gateway: "",
-        example: "- tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []",
-        use_instead: "- protocol: HTTPS\n  tls:\n    cert: certs/cert.pem\n    key: certs/key.pem\n  routes: []",
-    }
-
-    GATEWAYS_PROTOCOL_TLS {
-        id: "gateways/protocol-tls",
-        severity: Error,
-        summary: "a gateway's protocol and `tls` disagree",
-        why: "A gateway, or a listener of a gateway, is HTTPS when it has `tls` and no `protocol`, and HTTP without `tls`. The gateway refuses `protocol: HTTP` or `TCP` with `tls`, and `protocol: HTTPS` without it (agentgateway `types/local.rs`, `effective_gateway_protocol`).",
-        gateway: "",
-        example: "gateways:\n  public:\n    port: 8443\n    protocol: HTTP\n    tls: {cert: cert.pem, key: key.pem}",
-        use_instead: "gateways:\n  public:\n    port: 8443\n    tls: {cert: cert.pem, key: key.pem}",
-    }
-
-    GATEWAYS_LISTENERS_AND_OWN_SETTINGS {
-        id: "gateways/listeners-and-own-settings",
-        severity: Error,
-        summary: "a gateway with `listeners` also sets protocol, tls or a policy",
-        why: "With `listeners`, a gateway sets only `port`; protocol, TLS and policies belong to each listener. The gateway refuses the file: \"cannot set protocol, tls, or policy fields when listeners are configured\" (agentgateway `types/local.rs`).",
-        gateway: "",
-        example: "gateways:\n  public:\n    port: 3000\n    cors: {allowOrigins: ['*']}\n    listeners:\n    - name: api",
-        use_instead: "gateways:\n  public:\n    port: 3000\n    listeners:\n    - name: api\n      cors: {allowOrigins: ['*']}",
-    }
-
-    LISTENERS_ROUTES_AND_TCP_ROUTES {
-        id: "listeners/routes-and-tcp-routes",
-        severity: Error,
-        summary: "HTTP routes and TCP routes mixed up on a listener",
-        why: "An HTTP or HTTPS listener takes `routes`; a TCP or TLS listener takes `tcpRoutes`. A listener with both, or with the kind its protocol does not use, has routes that never see traffic.",
-        gateway: "",
-        example: "- protocol: TCP\n  routes:\n  - backends: [{host: 127.0.0.1:5432}]",
-        use_instead: "- protocol: TCP\n  tcpRoutes:\n  - backends: [{host: 127.0.0.1:5432}]",
-    }
-
-    LISTENERS_TLS_CERT_KEY {
-        id: "listeners/tls-cert-key",
-        severity: Error,
-        summary: "`tls` with a certificate but no key, or a key but no certificate",
-        why: "Serving TLS needs the certificate chain and its private key together.",
-        gateway: "",
-        example: "tls:\n  cert: certs/cert.pem",
-        use_instead: "tls:\n  cert: certs/cert.pem\n  key: certs/key.pem",
-    }
-
-    LISTENERS_MISSING_ROUTES {
-        id: "listeners/missing-routes",
-        severity: Error,
-        summary: "a listener of a bind without `routes` (or `tcpRoutes`)",
-        why: "A listener under `binds` needs `routes` when its protocol is HTTP (the default) or HTTPS, and `tcpRoutes` when it is TCP or TLS; the gateway refuses the file otherwise: \"protocol HTTP requires 'routes'\" (agentgateway `types/local.rs`, `convert_listener`).",
-        gateway: "",
-        example: "binds:\n- port: 3000\n  listeners:\n  - protocol: HTTP",
-        use_instead: "binds:\n- port: 3000\n  listeners:\n  - protocol: HTTP\n    routes: []",
-    }
-
-    LISTENERS_TLS_SPIFFE_EXCLUSIVE {
-        id: "listeners/tls-spiffe-exclusive",
-        severity: Error,
-        summary: "server `tls` with `spiffe` and certificate files or TLS settings beside it",
-        why: "With `spiffe`, the listener's identity and TLS profile come from the SPIFFE Workload API. The gateway refuses `cert`, `key`, `root`, a `mode` other than `static`, `cipherSuites`, `minTLSVersion`, `maxTLSVersion` or `keyExchangeGroups` beside it rather than ignore them (agentgateway `types/local.rs`, `into_server_tls_config_with_resources`).",
-        gateway: "",
-        example: "tls:\n  spiffe: {}\n  cert: certs/cert.pem",
-        use_instead: "tls:\n  spiffe: {}",
-    }
-
-    LISTENERS_TLS_ROOT_DYNAMIC_CA {
-        id: "listeners/tls-root-dynamic-ca",
-        severity: Error,
-        summary: "server `tls` with `mode: dynamicCa` and a client CA `root`",
-        why: "In `dynamicCa` mode the gateway mints leaf certificates from the CA in `cert`/`key`; it does not support verifying client certificates there and refuses a `root` (\"tls.root is not supported with tls.mode=dynamicCa\", agentgateway `types/local.rs`).",
-        gateway: "",
-        example: "tls:\n  mode: dynamicCa\n  cert: ca/cert.pem\n  key: ca/key.pem\n  root: ca/clients.pem",
-        use_instead: "tls:\n  mode: dynamicCa\n  cert: ca/cert.pem\n  key: ca/key.pem",
-    }
-
     PORTS_WILDCARD_BINDS {
         id: "ports/wildcard-binds",
         severity: Error,
@@ -137,105 +44,12 @@ pub fn check(ctx: &mut Ctx) {
     conflicts(ctx);
     let cfg = ctx.cfg;
     for (bi, b) in cfg.binds.iter().enumerate() {
-        let base = format!("/binds/{bi}");
-        protocol_mix(ctx, &base, &b.listeners, ListenerProtocol::HTTP);
-        for (i, l) in b.listeners.iter().enumerate() {
-            listener(ctx, &format!("{base}/listeners/{i}"), l);
-        }
-    }
-    for (name, g) in &cfg.gateways {
-        gateway(ctx, &format!("/gateways/{}", ptr_token(name)), g);
-    }
-}
-
-/// A gateway as agentgateway's loader judges it (`types/local.rs`, the gateway loop of the
-/// port checks and `effective_gateway_protocol`): with `listeners`, the gateway itself sets only
-/// `port`; each listener (or the gateway, without listeners) gets HTTPS when it has `tls` and no
-/// `protocol`, and HTTP or TCP with `tls`, or HTTPS without it, is refused.
-fn gateway(ctx: &mut Ctx, base: &str, g: &Gateway) {
-    if !g.listeners.is_empty() {
-        let own = ["protocol", "tls"]
-            .into_iter()
-            .chain(GATEWAY_POLICY_KEYS)
-            .map(|k| format!("{base}/{k}"))
-            .find(|p| ctx.has(p));
-        if let Some(p) = own {
-            let key = p.rsplit('/').next().unwrap_or_default().to_string();
-            ctx.push(
-                Diagnostic::new(
-                    &GATEWAYS_LISTENERS_AND_OWN_SETTINGS,
-                    format!("a gateway with `listeners` also sets `{key}`: the gateway refuses it"),
-                )
-                .at(ctx.key(&p), "set on the gateway")
-                .label(ctx.key(&format!("{base}/listeners")), "listeners are configured")
-                .help(format!(
-                    "with `listeners`, a gateway sets only `port`; move `{key}` into each listener that needs it"
-                )),
-            );
-        }
-        protocol_mix(ctx, base, &g.effective_listeners(), ListenerProtocol::HTTP);
-        for (i, l) in g.listeners.iter().enumerate() {
-            gateway_protocol(
-                ctx,
-                &format!("{base}/listeners/{i}"),
-                l.protocol,
-                l.tls.as_ref(),
-            );
-        }
-    } else {
-        gateway_protocol(ctx, base, g.protocol, g.tls.as_ref());
-    }
-}
-
-/// The policy keys of a gateway or gateway listener.
-const GATEWAY_POLICY_KEYS: [&str; 9] = [
-    "jwtAuth",
-    "oidc",
-    "authorization",
-    "extAuthz",
-    "extProc",
-    "cors",
-    "transformations",
-    "basicAuth",
-    "apiKey",
-];
-
-fn gateway_protocol(
-    ctx: &mut Ctx,
-    ptr: &str,
-    written: Option<GatewayProtocol>,
-    tls: Option<&ServerTls>,
-) {
-    let protocol = GatewayProtocol::effective(written, tls.is_some());
-    let problem = match protocol {
-        GatewayProtocol::HTTP if tls.is_some() => Some("protocol HTTP cannot set tls"),
-        GatewayProtocol::TCP if tls.is_some() => Some("protocol TCP cannot set tls"),
-        GatewayProtocol::HTTPS if tls.is_none() => Some("protocol HTTPS requires tls"),
-        _ => None,
-    };
-    if let Some(problem) = problem {
-        let help = if tls.is_some() {
-            "remove `protocol` (with `tls` it is HTTPS), or set `protocol: HTTPS` or `TLS`; remove `tls` to serve plaintext"
-        } else {
-            "add the certificate and key:\ntls:\n  cert: certs/cert.pem\n  key: certs/key.pem\nor use `protocol: HTTP` behind a TLS-terminating proxy"
-        };
-        let at = format!("{ptr}/protocol");
-        let mut d = Diagnostic::new(
-            &GATEWAYS_PROTOCOL_TLS,
-            format!("{problem}: the gateway refuses this gateway"),
-        )
-        .at(ctx.value(&at), format!("protocol {protocol:?}"))
-        .help(help);
-        if protocol == GatewayProtocol::HTTP && tls.is_some() {
-            d = d.with_fix(Fix::safe(
-                "set `protocol: HTTPS`",
-                Fix::replace(ctx.value(&at), "HTTPS"),
-            ));
-        }
-        ctx.push(d);
-    }
-    if let Some(tls) = tls {
-        server_tls(ctx, &format!("{ptr}/tls"), tls);
+        protocol_mix(
+            ctx,
+            &format!("/binds/{bi}"),
+            &b.listeners,
+            ListenerProtocol::HTTP,
+        );
     }
 }
 
@@ -305,7 +119,7 @@ fn conflicts(ctx: &mut Ctx) {
         let joins_default = ctx.cfg.default_gateway_serves_http()
             && port.is_none()
             && llm.get("tls").is_none_or(|t| t.is_null());
-        if !super::sections::has_gateways(llm) && !joins_default {
+        if !super::util::has_gateways(llm) && !joins_default {
             owners.push((
                 port.map_or(4000, |p| p as u32),
                 PortOwner {
@@ -430,7 +244,7 @@ fn family(p: ListenerProtocol) -> Option<Family> {
     }
 }
 
-fn proto_name(p: ListenerProtocol) -> &'static str {
+pub(super) fn proto_name(p: ListenerProtocol) -> &'static str {
     match p {
         ListenerProtocol::HTTP => "HTTP",
         ListenerProtocol::HTTPS => "HTTPS",
@@ -440,7 +254,12 @@ fn proto_name(p: ListenerProtocol) -> &'static str {
     }
 }
 
-fn protocol_mix(ctx: &mut Ctx, base: &str, listeners: &[Listener], default: ListenerProtocol) {
+pub(super) fn protocol_mix(
+    ctx: &mut Ctx,
+    base: &str,
+    listeners: &[Listener],
+    default: ListenerProtocol,
+) {
     let mut first: HashMap<u8, (usize, ListenerProtocol)> = HashMap::new();
     for (i, l) in listeners.iter().enumerate() {
         let p = l.protocol.unwrap_or(default);
@@ -509,180 +328,4 @@ fn protocol_mix(ctx: &mut Ctx, base: &str, listeners: &[Listener], default: List
             .help("put these listeners on separate ports (a bind or gateway each)"),
         );
     }
-}
-
-fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
-    let p = l.protocol();
-    let proto_span = |ctx: &Ctx| {
-        let pp = format!("{ptr}/protocol");
-        if ctx.has(&pp) {
-            ctx.value(&pp)
-        } else {
-            ctx.value(ptr)
-        }
-    };
-    if p == ListenerProtocol::HTTPS && l.tls.is_none() {
-        ctx.push(
-            Diagnostic::new(
-                &LISTENERS_HTTPS_WITHOUT_TLS,
-                "an HTTPS listener has no `tls`: it has no certificate to serve",
-            )
-            .at(proto_span(ctx), "HTTPS needs `tls`")
-            .help("add the certificate and key:\ntls:\n  cert: certs/cert.pem\n  key: certs/key.pem\nor use `protocol: HTTP` behind a TLS-terminating proxy"),
-        );
-    }
-    if p == ListenerProtocol::HTTP && l.tls.is_some() {
-        let mut d = Diagnostic::new(
-            &LISTENERS_HTTP_WITH_TLS,
-            "a plain HTTP listener has `tls`: the gateway ignores it and serves plaintext",
-        )
-        .at(
-            ctx.key(&format!("{ptr}/tls")),
-            "TLS settings on an HTTP listener",
-        );
-        let fix = if l.protocol.is_some() {
-            d = d.label(proto_span(ctx), "protocol HTTP");
-            Some(Fix::replace(proto_span(ctx), "HTTPS"))
-        } else {
-            d = d.note("`protocol` defaults to HTTP");
-            ctx.insert_after(&format!("{ptr}/tls"), "protocol: HTTPS")
-        };
-        if let Some(edit) = fix {
-            d = d.with_fix(Fix::safe("set `protocol: HTTPS`", edit));
-        }
-        ctx.push(d.help("set `protocol: HTTPS` to terminate TLS here, or remove `tls`"));
-    }
-    if let Some(tls) = &l.tls {
-        server_tls(ctx, &format!("{ptr}/tls"), tls);
-    }
-    let has_routes = l.routes.is_some();
-    let has_tcp = l.tcp_routes.is_some();
-    // agentgateway `convert_listener`: "protocol HTTP requires 'routes'" (TCP/TLS: `tcpRoutes`).
-    let tcp_protocol = matches!(p, ListenerProtocol::TCP | ListenerProtocol::TLS);
-    if p != ListenerProtocol::HBONE && !has_routes && !has_tcp {
-        let need = if tcp_protocol { "tcpRoutes" } else { "routes" };
-        ctx.push(
-            Diagnostic::new(
-                &LISTENERS_MISSING_ROUTES,
-                format!(
-                    "{} {} listener has no `{need}`: the gateway refuses the file",
-                    if tcp_protocol { "a" } else { "an" },
-                    proto_name(p)
-                ),
-            )
-            .at(ctx.value(ptr), format!("no `{need}`"))
-            .help(format!(
-                "add `{need}:` (an empty list `{need}: []` is accepted)"
-            )),
-        );
-    }
-    if has_routes && has_tcp {
-        ctx.push(
-            Diagnostic::new(
-                &LISTENERS_ROUTES_AND_TCP_ROUTES,
-                "a listener has both `routes` and `tcpRoutes`",
-            )
-            .at(ctx.key(&format!("{ptr}/tcpRoutes")), "TCP routes")
-            .label(ctx.key(&format!("{ptr}/routes")), "HTTP routes")
-            .help("an HTTP or HTTPS listener takes `routes`, a TCP or TLS listener takes `tcpRoutes`; split them into two listeners"),
-        );
-    } else if has_routes && matches!(p, ListenerProtocol::TCP | ListenerProtocol::TLS) {
-        ctx.push(
-            Diagnostic::new(
-                &LISTENERS_ROUTES_AND_TCP_ROUTES,
-                format!("a {} listener has HTTP `routes`: they are never used", proto_name(p)),
-            )
-            .at(ctx.key(&format!("{ptr}/routes")), "HTTP routes")
-            .label(proto_span(ctx), format!("protocol {}", proto_name(p)))
-            .help("use `tcpRoutes` on a TCP/TLS listener, or `protocol: HTTP`/`HTTPS` for HTTP routes"),
-        );
-    } else if has_tcp && matches!(p, ListenerProtocol::HTTP | ListenerProtocol::HTTPS) {
-        let mut d = Diagnostic::new(
-            &LISTENERS_ROUTES_AND_TCP_ROUTES,
-            format!(
-                "an {} listener has `tcpRoutes`: they are never used",
-                proto_name(p)
-            ),
-        )
-        .at(ctx.key(&format!("{ptr}/tcpRoutes")), "TCP routes");
-        if l.protocol.is_some() {
-            d = d.label(proto_span(ctx), format!("protocol {}", proto_name(p)));
-        } else {
-            d = d.note("`protocol` defaults to HTTP");
-        }
-        ctx.push(d.help("set `protocol: TCP` (or `TLS`) for TCP routes"));
-    }
-}
-
-/// What the gateway refuses of a server `tls` block when it loads the file (agentgateway
-/// `types/local.rs`, `into_server_tls_config_with_resources`).
-fn server_tls(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
-    if tls.spiffe.is_some() {
-        spiffe_exclusive(ctx, ptr, tls);
-        return;
-    }
-    if tls.mode == Some(TlsMode::DynamicCa) && tls.root.is_some() {
-        ctx.push(
-            Diagnostic::new(
-                &LISTENERS_TLS_ROOT_DYNAMIC_CA,
-                "`tls.root` (client certificate verification) is not supported with `mode: dynamicCa`: the gateway refuses the file",
-            )
-            .at(ctx.key(&format!("{ptr}/root")), "not with dynamicCa")
-            .label(ctx.value(&format!("{ptr}/mode")), "mode dynamicCa")
-            .help("remove `root`, or use `mode: static` with a certificate and key to verify client certificates"),
-        );
-    }
-    cert_key(ctx, ptr, tls);
-}
-
-/// SPIFFE takes its identity and TLS profile from the Workload API; the gateway refuses a file
-/// with certificate files or TLS settings beside it rather than ignore them.
-fn spiffe_exclusive(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
-    let beside = [
-        ("cert", tls.cert.is_some()),
-        ("key", tls.key.is_some()),
-        ("root", tls.root.is_some()),
-        ("mode", tls.mode.is_some_and(|m| m != TlsMode::Static)),
-        ("cipherSuites", tls.cipher_suites.is_some()),
-        ("minTLSVersion", tls.min_tls_version.is_some()),
-        ("maxTLSVersion", tls.max_tls_version.is_some()),
-        ("keyExchangeGroups", tls.key_exchange_groups.is_some()),
-    ];
-    for (key, _) in beside.iter().filter(|(_, set)| *set) {
-        let at = format!("{ptr}/{key}");
-        let at = if ctx.has(&at) {
-            at
-        } else {
-            format!("{ptr}/{}", key.replace("TLS", "Tls"))
-        };
-        ctx.push(
-            Diagnostic::new(
-                &LISTENERS_TLS_SPIFFE_EXCLUSIVE,
-                format!("`tls` sets both `spiffe` and `{key}`: the gateway refuses the file"),
-            )
-            .at(ctx.key(&at), "not beside `spiffe`")
-            .label(ctx.key(&format!("{ptr}/spiffe")), "SPIFFE brings its own identity")
-            .help(format!(
-                "remove `{key}` (SPIFFE certificates come from the Workload API), or remove `spiffe` to serve certificate files"
-            )),
-        );
-    }
-}
-
-fn cert_key(ctx: &mut Ctx, ptr: &str, tls: &ServerTls) {
-    let (present, missing) = match (&tls.cert, &tls.key) {
-        (Some(_), None) => ("cert", "key"),
-        (None, Some(_)) => ("key", "cert"),
-        _ => return,
-    };
-    ctx.push(
-        Diagnostic::new(
-            &LISTENERS_TLS_CERT_KEY,
-            format!("`tls` has a `{present}` but no `{missing}`"),
-        )
-        .at(ctx.key(&format!("{ptr}/{present}")), format!("`{missing}` missing beside this"))
-        .help(format!(
-            "a server certificate needs both the certificate chain (`cert`) and its private key (`key`); add `{missing}:`"
-        )),
-    );
 }

@@ -1,9 +1,10 @@
 //! Small helpers shared by the rule families: URLs, hosts, paths, Okta shapes, and mapping an
 //! offset inside a decoded string back to the text the user wrote.
 
-use crate::config::route::RouteMatch;
+use serde_json::Value;
 
 use super::Ctx;
+use crate::config::route::RouteMatch;
 
 pub const WK_RESOURCE: &str = "/.well-known/oauth-protected-resource";
 pub const WK_AUTH_SERVER: &str = "/.well-known/oauth-authorization-server";
@@ -161,6 +162,15 @@ pub fn each_entry(v: &serde_json::Value, f: &mut impl FnMut(&str, &str, &serde_j
 
 pub fn ptr_token(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
+}
+
+/// Whether a section (`ui`, `llm`) names gateways: `gateways:` with a name or a non-empty list.
+pub fn has_gateways(section: &Value) -> bool {
+    match section.get("gateways") {
+        Some(Value::String(_)) => true,
+        Some(Value::Array(a)) => !a.is_empty(),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -1,25 +1,16 @@
-//! The sections agw keeps as written (`ui`, `llm`, `config`, `frontendPolicies`): what the
-//! gateway's loader refuses of them when it reads the file (agentgateway `types/local.rs`,
+//! The `llm` section: model and provider names, virtual models, base URLs. agw keeps this section as written; these are what the gateway's
+//! loader refuses of it when it reads the file (agentgateway `types/local.rs`,
 //! `NormalizedLocalConfig::from` and what it calls).
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::util::has_gateways;
 use super::Ctx;
 use crate::diag::Diagnostic;
 
 crate::rules! {
-    UI_GATEWAYS_MISSING {
-        id: "ui/gateways-missing",
-        severity: Error,
-        summary: "`ui` attached to no gateway",
-        why: "The admin UI's routes attach to the gateways `ui.gateways` names, or, without it, to the gateway named `default` when that gateway has an HTTP listener. With neither, the gateway refuses the file: \"ui.gateways must be set\" (agentgateway `types/local.rs`).",
-        gateway: "",
-        example: "gateways:\n  edge: {port: 8080}\nui: {}",
-        use_instead: "gateways:\n  edge: {port: 8080}\nui:\n  gateways: edge",
-    }
-
     LLM_GATEWAYS_AND_PORT {
         id: "llm/gateways-and-port",
         severity: Error,
@@ -28,36 +19,6 @@ crate::rules! {
         gateway: "",
         example: "llm:\n  gateways: default\n  port: 4000",
         use_instead: "llm:\n  gateways: default",
-    }
-
-    FRONTEND_DEPRECATED_CONFIG {
-        id: "frontend/deprecated-config",
-        severity: Error,
-        summary: "a deprecated `config.logging` or `config.tracing` beside the `frontendPolicies` that replaces it",
-        why: "`config.logging` (its `filter` and `fields`) and `config.tracing` are the deprecated forms of `frontendPolicies.accessLog` and `frontendPolicies.tracing`. The gateway converts the old form into the new one, and refuses the file when both are set (\"cannot use deprecated config.tracing together with frontendPolicies.tracing\", agentgateway `types/local.rs`, `merge_deprecated_frontend_policies`).",
-        gateway: "",
-        example: "config:\n  tracing: {otlpEndpoint: http://otel:4317}\nfrontendPolicies:\n  tracing: {host: otel:4317}",
-        use_instead: "frontendPolicies:\n  tracing: {host: otel:4317}",
-    }
-
-    CONFIG_TRACING_ENDPOINT {
-        id: "config/tracing-endpoint",
-        severity: Error,
-        summary: "a deprecated `config.tracing.otlpEndpoint` the gateway cannot convert",
-        why: "The gateway converts the deprecated `config.tracing` into `frontendPolicies.tracing`; its `otlpEndpoint` must be a URL with the scheme `http`, `https` or `grpc` and a host, or a bare `HOST:PORT`, or the gateway refuses the file (\"unsupported tracing endpoint scheme\", agentgateway `types/local.rs`, `parse_deprecated_tracing_endpoint`).",
-        gateway: "",
-        example: "config:\n  tracing:\n    otlpEndpoint: otel-collector",
-        use_instead: "config:\n  tracing:\n    otlpEndpoint: grpc://otel-collector:4317",
-    }
-
-    FRONTEND_NETWORK_EXT_AUTHZ_PROTOCOL {
-        id: "frontend/network-ext-authz-protocol",
-        severity: Error,
-        summary: "`frontendPolicies.networkExtAuthz` without the HTTP protocol",
-        why: "The network-level external authorization of `frontendPolicies` calls its service over HTTP only; its `protocol` defaults to gRPC, so it must be written `protocol: {http: {}}`, or the gateway refuses the file (\"frontendPolicies.networkExtAuthz only supports protocol.http\", agentgateway `types/local.rs`).",
-        gateway: "",
-        example: "frontendPolicies:\n  networkExtAuthz:\n    host: authz.internal:9000",
-        use_instead: "frontendPolicies:\n  networkExtAuthz:\n    host: authz.internal:9000\n    protocol: {http: {}}",
     }
 
     LLM_MODEL_NAME {
@@ -142,10 +103,7 @@ crate::rules! {
 }
 
 pub fn check(ctx: &mut Ctx) {
-    ui_gateways(ctx);
     llm_gateways(ctx);
-    frontend_policies(ctx);
-    tracing_endpoint(ctx);
     if let Some(llm) = &ctx.cfg.llm {
         let llm = &llm.value;
         llm_model_names(ctx, llm);
@@ -153,32 +111,6 @@ pub fn check(ctx: &mut Ctx) {
         llm_virtual_models(ctx, llm);
         llm_model_providers(ctx, llm);
     }
-}
-
-/// Whether a section (`ui`, `llm`) names gateways: `gateways:` with a name or a non-empty list.
-pub(super) fn has_gateways(section: &Value) -> bool {
-    match section.get("gateways") {
-        Some(Value::String(_)) => true,
-        Some(Value::Array(a)) => !a.is_empty(),
-        _ => false,
-    }
-}
-
-/// The UI routes attach to the gateways the section names, or to the gateway `default` when it
-/// has an HTTP listener; without either the gateway refuses the file ("ui.gateways must be set").
-fn ui_gateways(ctx: &mut Ctx) {
-    let Some(ui) = &ctx.cfg.ui else { return };
-    if has_gateways(&ui.value) || ctx.cfg.default_gateway_serves_http() {
-        return;
-    }
-    ctx.push(
-        Diagnostic::new(
-            &UI_GATEWAYS_MISSING,
-            "`ui` names no gateway to serve it: the gateway refuses the file (ui.gateways must be set)",
-        )
-        .at(ctx.key("/ui"), "attached to no gateway")
-        .help("add `gateways: NAME` naming a gateway with an HTTP listener, or name that gateway `default`"),
-    );
 }
 
 /// `llm.gateways` attaches the LLM routes to gateways, whose ports and TLS they use; the gateway
@@ -395,70 +327,6 @@ fn llm_virtual_models(ctx: &mut Ctx, llm: &Value) {
     }
 }
 
-/// Whether `v` holds a value that counts as set: not null, not an empty list or mapping.
-fn is_set(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::Object(o)) => !o.is_empty(),
-        Some(_) => true,
-    }
-}
-
-/// `frontendPolicies` beside the deprecated `config.logging`/`config.tracing` it replaces, and a
-/// network `extAuthz` that does not speak HTTP (agentgateway `types/local.rs`,
-/// `merge_deprecated_frontend_policies` and the frontend policy conversion).
-fn frontend_policies(ctx: &mut Ctx) {
-    let Some(front) = &ctx.cfg.frontend_policies else {
-        return;
-    };
-    let front = &front.value;
-    let config = ctx.cfg.config.as_ref().map(|c| &c.value);
-    let logging = config.and_then(|c| c.get("logging"));
-    let old_log = is_set(logging.and_then(|l| l.get("filter")))
-        || is_set(logging.and_then(|l| l.pointer("/fields/add")))
-        || is_set(logging.and_then(|l| l.pointer("/fields/remove")));
-    let conflicts = [
-        (old_log, "/config/logging", "accessLog", "config.logging"),
-        (
-            config.is_some_and(|c| is_set(c.get("tracing"))),
-            "/config/tracing",
-            "tracing",
-            "config.tracing",
-        ),
-    ];
-    for (old, old_ptr, new, old_name) in conflicts {
-        if old && is_set(front.get(new)) {
-            ctx.push(
-                Diagnostic::new(
-                    &FRONTEND_DEPRECATED_CONFIG,
-                    format!("`{old_name}` is the deprecated form of `frontendPolicies.{new}`, and both are set: the gateway refuses the file"),
-                )
-                .at(ctx.key(old_ptr), "deprecated")
-                .label(ctx.key(&format!("/frontendPolicies/{new}")), "its replacement")
-                .help(format!("move what `{old_name}` sets into `frontendPolicies.{new}` and remove it")),
-            );
-        }
-    }
-    if let Some(ext) = front.get("networkExtAuthz").filter(|v| !v.is_null()) {
-        if ext.pointer("/protocol/http").is_none() {
-            let at = if ctx.has("/frontendPolicies/networkExtAuthz/protocol") {
-                ctx.key("/frontendPolicies/networkExtAuthz/protocol")
-            } else {
-                ctx.key("/frontendPolicies/networkExtAuthz")
-            };
-            ctx.push(
-                Diagnostic::new(
-                    &FRONTEND_NETWORK_EXT_AUTHZ_PROTOCOL,
-                    "`frontendPolicies.networkExtAuthz` supports only `protocol: {http: ...}` (the default is gRPC): the gateway refuses the file",
-                )
-                .at(at, "not HTTP")
-                .help("set `protocol: {http: {}}` and point it at an HTTP authorization service"),
-            );
-        }
-    }
-}
-
 /// What the gateway refuses of a model's provider (agentgateway `types/local.rs`,
 /// `apply_provider_reference`, `apply_base_url` and the custom provider's conversion): a
 /// `{reference: NAME}` to a provider `llm.providers` does not have, or to one that itself refers
@@ -586,46 +454,4 @@ fn base_url_problem(url: &str) -> Option<&'static str> {
         "http" | "https" | "ws" | "wss" | "ftp"
     );
     (!known && u.port.is_none()).then_some("has a scheme without a known default port, and no port")
-}
-
-/// The deprecated `config.tracing.otlpEndpoint` is a URL with scheme http, https or grpc, or a
-/// bare `HOST:PORT`; the gateway refuses anything else when it converts it (agentgateway
-/// `types/local.rs`, `parse_deprecated_tracing_endpoint`).
-fn tracing_endpoint(ctx: &mut Ctx) {
-    let Some(ep) = ctx
-        .cfg
-        .config
-        .as_ref()
-        .and_then(|c| c.value.pointer("/tracing/otlpEndpoint"))
-        .and_then(Value::as_str)
-    else {
-        return;
-    };
-    let problem = match ep.split_once("://") {
-        Some((scheme, rest)) => {
-            if !matches!(scheme, "http" | "https" | "grpc") {
-                Some(format!(
-                    "has the scheme `{scheme}`, which the gateway does not support"
-                ))
-            } else if rest.split(['/', '?', '#']).next().is_none_or(str::is_empty) {
-                Some("has no host".to_string())
-            } else {
-                None
-            }
-        }
-        None => match crate::config::url::split_host_port(ep) {
-            Some((host, Some(_))) if !host.is_empty() => None,
-            _ => Some("is neither a URL nor `HOST:PORT`".to_string()),
-        },
-    };
-    if let Some(problem) = problem {
-        ctx.push(
-            Diagnostic::new(
-                &CONFIG_TRACING_ENDPOINT,
-                format!("`config.tracing.otlpEndpoint` {problem}: the gateway refuses the file"),
-            )
-            .at(ctx.value("/config/tracing/otlpEndpoint"), "not a tracing endpoint")
-            .help("write `http://HOST:4318`, `https://HOST`, `grpc://HOST:4317` or `HOST:4317`, or move the tracing settings to `frontendPolicies.tracing`"),
-        );
-    }
 }

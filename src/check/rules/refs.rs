@@ -1,0 +1,288 @@
+//! References that must resolve: `backend:` names, `gateways:` references, and the kind of
+//! listener a reference reaches.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::util::ptr_token;
+use super::Ctx;
+use crate::check::schema_stage::closest;
+use crate::config::mcp::McpBackend;
+use crate::config::{Gateway, ListenerProtocol};
+use crate::diag::Diagnostic;
+
+crate::rules! {
+    REFS_UNKNOWN_BACKEND {
+        id: "refs/unknown-backend",
+        severity: Error,
+        summary: "`backend: NAME` names no entry of `backends`",
+        why: "A route backend or an MCP target can refer to an entry of the top-level `backends` list by name. The gateway does not check the name when it loads the file; requests then fail at run time. agw checks it and suggests the closest name.",
+        gateway: "",
+        example: "backends:\n- name: billing\n  host: 10.0.0.5:8080\nroutes:\n- gateways: default\n  backends:\n  - backend: biling",
+        use_instead: "backends:\n- name: billing\n  host: 10.0.0.5:8080\nroutes:\n- gateways: default\n  backends:\n  - backend: billing",
+    }
+
+    REFS_UNKNOWN_GATEWAY {
+        id: "refs/unknown-gateway",
+        severity: Error,
+        summary: "`gateways:` names a gateway or listener that does not exist",
+        why: "Top-level `routes`, `tcpRoutes`, and the `mcp:` and `llm:` shorthands attach to gateways by name (`NAME`) or to one listener (`NAME/LISTENER`). A name that matches nothing leaves the route unattached.",
+        gateway: "",
+        example: "gateways:\n  public: {port: 3000}\nroutes:\n- gateways: pubic\n  backends: [{host: 127.0.0.1:8080}]",
+        use_instead: "gateways:\n  public: {port: 3000}\nroutes:\n- gateways: public\n  backends: [{host: 127.0.0.1:8080}]",
+    }
+
+    REFS_ROUTE_WITHOUT_GATEWAYS {
+        id: "refs/route-without-gateways",
+        severity: Error,
+        summary: "a top-level route without `gateways`",
+        why: "Top-level `routes` attach to gateways by name. A route without `gateways` joins the gateway named `default` when it has an HTTP listener; otherwise the gateway refuses the file: \"routes.NAME must set gateways\" (agentgateway `types/local.rs`, `apply_implicit_default_gateway` and `convert`).",
+        gateway: "",
+        example: "gateways:\n  web: {port: 3000}\nroutes:\n- backends: [{host: 127.0.0.1:8080}]",
+        use_instead: "gateways:\n  web: {port: 3000}\nroutes:\n- gateways: web\n  backends: [{host: 127.0.0.1:8080}]",
+    }
+
+    REFS_GATEWAY_KIND {
+        id: "refs/gateway-kind",
+        severity: Error,
+        summary: "a route attached to a gateway without a listener of its kind",
+        why: "HTTP routes (and the `mcp:` and `llm:` shorthands) need an HTTP or HTTPS listener; `tcpRoutes` need a TCP or TLS one. The gateway refuses a reference that reaches none: \"gateway reference REF has no HTTP listeners\" (agentgateway `types/local.rs`, `resolve_gateway_references`).",
+        gateway: "",
+        example: "gateways:\n  db: {port: 5432, protocol: TCP}\nroutes:\n- gateways: db\n  backends: [{host: 127.0.0.1:8080}]",
+        use_instead: "gateways:\n  web: {port: 3000}\nroutes:\n- gateways: web\n  backends: [{host: 127.0.0.1:8080}]",
+    }
+}
+
+pub fn check(ctx: &mut Ctx) {
+    routes_without_gateways(ctx);
+    unknown_backends(ctx);
+    unknown_gateways(ctx);
+}
+
+/// Every `backend: NAME` of the file, with its pointer.
+fn backend_refs(ctx: &Ctx) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mcp_refs = |out: &mut Vec<(String, String)>, base: &str, m: &McpBackend| {
+        for (ti, t) in m.targets.iter().enumerate() {
+            let forms = [
+                ("mcp", t.mcp.as_ref().and_then(|h| h.backend.as_ref())),
+                ("sse", t.sse.as_ref().and_then(|h| h.backend.as_ref())),
+                (
+                    "openapi",
+                    t.openapi.as_ref().and_then(|h| h.backend.as_ref()),
+                ),
+            ];
+            for (kind, name) in forms {
+                if let Some(name) = name {
+                    out.push((name.clone(), format!("{base}/targets/{ti}/{kind}/backend")));
+                }
+            }
+        }
+    };
+    for site in ctx.routes.iter() {
+        for (i, b) in site.route.backends.iter().enumerate() {
+            if let Some(name) = &b.backend {
+                out.push((name.clone(), format!("{}/backends/{i}/backend", site.ptr)));
+            }
+            if let Some(m) = &b.mcp {
+                mcp_refs(&mut out, &format!("{}/backends/{i}/mcp", site.ptr), m);
+            }
+        }
+    }
+    if let Some(m) = &ctx.cfg.mcp {
+        mcp_refs(&mut out, "/mcp", &m.backend());
+    }
+    out
+}
+
+fn unknown_backends(ctx: &mut Ctx) {
+    let names: HashSet<&str> = ctx.cfg.backends.iter().map(|b| b.name.as_str()).collect();
+    for (name, ptr) in backend_refs(ctx) {
+        if names.contains(name.as_str()) {
+            continue;
+        }
+        let mut d = Diagnostic::new(
+            &REFS_UNKNOWN_BACKEND,
+            format!("`backend: {name}` names no entry of the top-level `backends` list"),
+        )
+        .at(ctx.value(&ptr), "no backend has this name");
+        d = match closest(&name, names.iter().copied()) {
+            Some(c) => d.help(format!("did you mean `{c}`?")),
+            None if names.is_empty() => d.help(format!(
+                "add it under the top-level `backends:` list:\nbackends:\n- name: {name}\n  host: HOST:PORT"
+            )),
+            None => {
+                let mut known: Vec<&str> = names.iter().copied().collect();
+                known.sort_unstable();
+                d.help(format!("the file defines: {}", known.join(", ")))
+            }
+        };
+        ctx.push(d.note("the gateway starts anyway and fails every request sent to this backend"));
+    }
+}
+
+/// `(reference, pointer)` of every `gateways:` reference in the file.
+fn gateway_refs(ctx: &Ctx) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut from_value = |v: Option<&Value>, ptr: String| match v {
+        Some(Value::String(s)) => out.push((s.clone(), ptr)),
+        Some(Value::Array(a)) => {
+            for (i, x) in a.iter().enumerate() {
+                if let Value::String(s) = x {
+                    out.push((s.clone(), format!("{ptr}/{i}")));
+                }
+            }
+        }
+        _ => {}
+    };
+    for (ri, r) in ctx.cfg.routes.iter().enumerate() {
+        let v = serde_json::to_value(&r.gateways).ok();
+        from_value(v.as_ref(), format!("/routes/{ri}/gateways"));
+    }
+    if let Some(g) = ctx.cfg.mcp.as_ref().and_then(|m| m.gateways.as_ref()) {
+        let v = serde_json::to_value(g).ok();
+        from_value(v.as_ref(), "/mcp/gateways".into());
+    }
+    for (i, r) in ctx.cfg.tcp_routes.iter().enumerate() {
+        from_value(r.value.get("gateways"), format!("/tcpRoutes/{i}/gateways"));
+    }
+    if let Some(llm) = ctx.cfg.llm.as_ref().map(|u| &u.value) {
+        from_value(llm.get("gateways"), "/llm/gateways".into());
+    }
+    out
+}
+
+fn unknown_gateways(ctx: &mut Ctx) {
+    let refs = gateway_refs(ctx);
+    if refs.is_empty() {
+        return;
+    }
+    let gateways = &ctx.cfg.gateways;
+    for (r, ptr) in refs {
+        let (gw, listener) = match r.split_once('/') {
+            Some((g, l)) if !l.contains('/') => (g, Some(l)),
+            Some(_) => continue,
+            None => (r.as_str(), None),
+        };
+        let Some(g) = gateways.get(gw) else {
+            let mut d = Diagnostic::new(
+                &REFS_UNKNOWN_GATEWAY,
+                format!("`{r}` names no gateway: the file defines no gateway `{gw}`"),
+            )
+            .at(ctx.value(&ptr), "unknown gateway");
+            d = match closest(gw, gateways.keys().map(String::as_str)) {
+                Some(c) => d.help(format!("did you mean `{c}`?")),
+                None if gateways.is_empty() => d.help(format!(
+                    "define it under the top-level `gateways:` map:\ngateways:\n  {gw}:\n    port: 3000"
+                )),
+                None => d.help(format!(
+                    "the file defines: {}",
+                    gateways.keys().cloned().collect::<Vec<_>>().join(", ")
+                )),
+            };
+            ctx.push(d);
+            continue;
+        };
+        // A listener without a name is `listener<index>` (agentgateway `types/local.rs`).
+        let names: Vec<String> = g
+            .listeners
+            .iter()
+            .enumerate()
+            .map(|(i, l)| l.name.clone().unwrap_or_else(|| format!("listener{i}")))
+            .collect();
+        let Some(l) = listener else {
+            route_kind(ctx, &r, &ptr, g, None);
+            continue;
+        };
+        if g.listeners.is_empty() {
+            continue;
+        }
+        if let Some(i) = names.iter().position(|n| n == l) {
+            route_kind(ctx, &r, &ptr, g, Some(i));
+            continue;
+        }
+        let mut d = Diagnostic::new(
+            &REFS_UNKNOWN_GATEWAY,
+            format!("`{r}`: gateway `{gw}` has no listener named `{l}`"),
+        )
+        .at(ctx.value(&ptr), "unknown listener")
+        .label(
+            ctx.key(&format!("/gateways/{}", ptr_token(gw))),
+            format!("gateway `{gw}`"),
+        );
+        d = match closest(l, names.iter().map(String::as_str)) {
+            Some(c) => d.help(format!("did you mean `{gw}/{c}`?")),
+            None if names.is_empty() => d.help(format!(
+                "give one of the listeners of `{gw}` the name `{l}`"
+            )),
+            None => d.help(format!("the listeners of `{gw}` are: {}", names.join(", "))),
+        };
+        ctx.push(d);
+    }
+}
+
+/// A reference from an HTTP route (or the `mcp:`/`llm:` shorthands) must reach an HTTP or HTTPS
+/// listener, one from `tcpRoutes` a TCP or TLS one: agentgateway `resolve_gateway_references`
+/// refuses the file with "gateway reference REF has no HTTP listeners" otherwise.
+fn route_kind(ctx: &mut Ctx, r: &str, ptr: &str, g: &Gateway, listener: Option<usize>) {
+    let tcp = ptr.starts_with("/tcpRoutes/");
+    let listeners = g.effective_listeners();
+    let reached = listeners
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| listener.is_none_or(|l| l == *i))
+        .any(|(_, l)| {
+            let is_tcp = matches!(l.protocol(), ListenerProtocol::TCP | ListenerProtocol::TLS);
+            is_tcp == tcp
+        });
+    if reached {
+        return;
+    }
+    let (kind, other) = if tcp {
+        ("TCP", "HTTP")
+    } else {
+        ("HTTP", "TCP")
+    };
+    ctx.push(
+        Diagnostic::new(
+            &REFS_GATEWAY_KIND,
+            format!("`{r}` has no {kind} listener: the gateway refuses the file"),
+        )
+        .at(ctx.value(ptr), format!("needs an {kind} listener"))
+        .help(format!(
+            "attach {} to a gateway or listener with protocol {}, or change the listener's protocol; {other} listeners take {}",
+            if tcp { "a TCP route" } else { "an HTTP route" },
+            if tcp { "TCP or TLS" } else { "HTTP or HTTPS (the default)" },
+            if tcp { "`routes`" } else { "`tcpRoutes`" },
+        )),
+    );
+}
+
+/// Top-level routes without `gateways` join the gateway named `default` (see
+/// `Config::apply_implicit_default_gateway`); without one, the gateway refuses the file:
+/// "routes.NAME must set gateways".
+fn routes_without_gateways(ctx: &mut Ctx) {
+    for (ri, r) in ctx.cfg.routes.iter().enumerate() {
+        if r.gateways.is_some() {
+            continue;
+        }
+        let ptr = format!("/routes/{ri}");
+        let default_note = match ctx.cfg.gateways.get(crate::config::route::DEFAULT_GATEWAY) {
+            Some(_) => "the gateway named `default` has no HTTP listener to take it",
+            None => "a route without `gateways` joins the gateway named `default`, and the file has none",
+        };
+        ctx.push(
+            Diagnostic::new(
+                &REFS_ROUTE_WITHOUT_GATEWAYS,
+                "a top-level route has no `gateways`: the gateway refuses the file",
+            )
+            .at(ctx.value(&ptr), "no `gateways`")
+            .note(default_note)
+            .help(match ctx.cfg.gateways.keys().next() {
+                Some(g) => format!("add `gateways: {g}` (or name a gateway `default`)"),
+                None => "define a gateway and attach the route to it:\ngateways:\n  default:\n    port: 3000".into(),
+            }),
+        );
+    }
+}
