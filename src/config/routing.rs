@@ -126,13 +126,20 @@ fn path_rank(pm: Option<&PathMatch>, path: &str) -> Option<(u8, usize)> {
     None
 }
 
-/// `pathPrefix` on segment boundaries: `/mcp` matches `/mcp` and `/mcp/x`, not `/mcpx`.
+/// Whether the path condition of a match (none: any path) selects `path`, the one test of a
+/// path that route selection, the rules and the runtime share.
+pub fn path_matches(pm: Option<&PathMatch>, path: &str) -> bool {
+    path_rank(pm, path).is_some()
+}
+
+/// `pathPrefix` on segment boundaries: `/mcp` matches `/mcp`, `/mcp/` and `/mcp/x`, not
+/// `/mcpx`. Trailing slashes of both are ignored, as in agentgateway
+/// `crates/agentgateway/src/http/route.rs` (`PathMatch::PathPrefix` of the route matcher).
 pub fn prefix_matches(prefix: &str, path: &str) -> bool {
     let p = prefix.trim_end_matches('/');
-    if p.is_empty() {
-        return path.starts_with('/') || path.is_empty();
-    }
-    path == p || (path.starts_with(p) && path[p.len()..].starts_with('/'))
+    path.trim_end_matches('/')
+        .strip_prefix(p)
+        .is_some_and(|suffix| suffix.is_empty() || suffix.starts_with('/'))
 }
 
 fn value_matches(m: &ValueMatch, v: Option<&str>) -> bool {
@@ -363,6 +370,9 @@ mod tests {
         assert!(prefix_matches("/mcp/", "/mcp/x"));
         assert!(!prefix_matches("/mcp", "/mcpx"));
         assert!(prefix_matches("/", "/anything"));
+        assert!(prefix_matches("/mcp", "/mcp/"));
+        assert!(prefix_matches("/", ""));
+        assert!(!prefix_matches("/mcp", "/mcpx/"));
         assert!(host_matches("*.example.com", "a.b.example.com:8080"));
         assert!(!host_matches("*.example.com", "example.com"));
     }

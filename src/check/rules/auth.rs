@@ -3,13 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::util::{self, match_covers, prefix_covers, served_paths, WK_AUTH_SERVER, WK_RESOURCE};
+use super::util::{self, served_paths, WK_AUTH_SERVER, WK_RESOURCE};
 use super::Ctx;
 use crate::config::policy::auth::{
     AuthMode, AuthorizationLocation, Jwks, JwtAuth, JwtValidationOptions, McpAuthentication,
     Provider,
 };
 use crate::config::route::RouteMatch;
+use crate::config::routing::{path_matches, prefix_matches};
 use crate::config::url::{is_local_host, parse_url, Url};
 use crate::config::walk::{PolicySite, RouteHome};
 use crate::config::{Config, GatewayPolicies, RoutePolicies};
@@ -769,7 +770,7 @@ fn discovery(ctx: &mut Ctx) {
                 needed.push(format!("{WK_AUTH_SERVER}{suffix}"));
             }
             for n in needed {
-                let own = matches.iter().any(|m| match_covers(ctx, m, &n));
+                let own = matches.iter().any(|m| path_matches(m.path.as_ref(), &n));
                 let mut covered = own;
                 if !covered && !scopes_built {
                     scopes_built = true;
@@ -881,7 +882,7 @@ fn resource_path(
             })
         })
         .collect();
-    if served.is_empty() || served.iter().any(|m| match_covers(ctx, m, path)) {
+    if served.is_empty() || served.iter().any(|m| path_matches(m.path.as_ref(), path)) {
         return;
     }
     let rptr = format!("{mptr}/resourceMetadata/resource");
@@ -925,7 +926,7 @@ fn shorthand_resource(ctx: &mut Ctx, auth: &McpAuthentication) {
     };
     let Some(u) = parse_url(resource) else { return };
     let path = if u.path.is_empty() { "/" } else { u.path };
-    if prefix_covers("/mcp", path) || prefix_covers("/sse", path) {
+    if prefix_matches("/mcp", path) || prefix_matches("/sse", path) {
         return;
     }
     let rptr = "/mcp/policies/mcpAuthentication/resourceMetadata/resource";

@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 
-use super::Ctx;
 use crate::config::route::RouteMatch;
 
 pub const WK_RESOURCE: &str = "/.well-known/oauth-protected-resource";
@@ -60,30 +59,6 @@ pub fn align(written: &str, decoded: &str, start: usize, end: usize) -> Option<(
     }
     let a = a.unwrap_or(last_end);
     Some((a, last_end.max(a)))
-}
-
-/// Whether one match of a route selects `path` (looking at the path condition only).
-pub fn match_covers(ctx: &mut Ctx, m: &RouteMatch, path: &str) -> bool {
-    let Some(p) = &m.path else { return true };
-    if let Some(e) = &p.exact {
-        return e == path;
-    }
-    if let Some(prefix) = &p.path_prefix {
-        return prefix_covers(prefix, path);
-    }
-    if let Some(r) = &p.regex {
-        return ctx.regex(r).is_some_and(|re| re.is_match(path));
-    }
-    true
-}
-
-/// `pathPrefix` semantics: whole segments (`/mcp` matches `/mcp` and `/mcp/x`, not `/mcpx`).
-pub fn prefix_covers(prefix: &str, path: &str) -> bool {
-    if prefix == "/" || prefix.is_empty() {
-        return true;
-    }
-    let p = prefix.strip_suffix('/').unwrap_or(prefix);
-    path == p || (path.starts_with(p) && path[p.len()..].starts_with('/'))
 }
 
 /// The MCP endpoint paths a route serves: its exact and prefix paths outside `/.well-known/`.
@@ -194,10 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn prefixes_and_durations() {
-        assert!(prefix_covers("/mcp", "/mcp/x"));
-        assert!(!prefix_covers("/mcp", "/mcpx"));
-        assert!(prefix_covers("/", "/anything"));
+    fn durations() {
         assert_eq!(duration_nanos("1m30s"), Some(90_000_000_000));
         assert_eq!(duration_nanos("500ms"), Some(500_000_000));
         assert_eq!(duration_nanos("x"), None);
