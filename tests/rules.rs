@@ -477,3 +477,46 @@ fn a_shorthand_beside_other_gateways_serves_its_own_port() {
         findings(&l)
     );
 }
+
+/// A rule family has one home: the rules declared in `src/check/rules/FAMILY.rs` (or the folder
+/// `FAMILY/`) are of that family, and no other file there declares one of them.
+#[test]
+fn rule_files_are_named_after_their_family() {
+    let dir = repo().join("src/check/rules");
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            for f in std::fs::read_dir(&p).unwrap() {
+                files.push(f.unwrap().path());
+            }
+        } else {
+            files.push(p);
+        }
+    }
+    let mut wrong = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(&dir).unwrap();
+        let family = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
+        let text = std::fs::read_to_string(&f).unwrap();
+        for line in text.lines() {
+            let Some(id) = line.trim().strip_prefix("id: \"") else {
+                continue;
+            };
+            if !id.starts_with(&format!("{family}/")) {
+                wrong.push(format!("{}: {}", rel.display(), id.trim_end_matches("\",")));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "rules outside their family's file: {wrong:?}"
+    );
+}

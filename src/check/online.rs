@@ -343,9 +343,8 @@ pub fn run(
 /// Whether the network finding `online` is the same problem as the static finding `offline`
 /// (on the same line), told with evidence, so that only the network one is shown.
 pub fn supersedes(online: &Rule, offline: &Rule) -> bool {
-    use crate::check::rules::okta::{
-        AUTH0_ISSUER_TRAILING_SLASH, OKTA_ISSUER_TRAILING_SLASH, OKTA_JWKS_DERIVED, OKTA_JWKS_URL,
-    };
+    use crate::check::rules::auth0::AUTH0_ISSUER_TRAILING_SLASH;
+    use crate::check::rules::okta::{OKTA_ISSUER_TRAILING_SLASH, OKTA_JWKS_DERIVED, OKTA_JWKS_URL};
     let same: &[(&Rule, &[&Rule])] = &[
         (
             &ONLINE_ISSUER_MISMATCH,

@@ -1,5 +1,6 @@
 //! CEL expressions: authorization rules, token locations and computed bodies must compile, and
-//! what they read must exist (MCP fields; claims the issuer really emits).
+//! what they read must exist: MCP fields here, claims in `auth::claims` and Okta's scopes in
+//! `okta`, from the same parse.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -16,26 +17,6 @@ use crate::config::RoutePolicies;
 use crate::diag::{Diagnostic, Severity};
 
 crate::rules! {
-    AUTH_CLAIM_MAY_BE_ABSENT {
-        id: "auth/claim-may-be-absent",
-        severity: Note,
-        summary: "an authorization rule reads a claim that tokens may not carry",
-        why: "Claims such as `groups` or `roles` are in tokens only when the issuer is configured to put them there (Okta: a claim on the authorization server with a filter; it is not in access tokens by default). A rule that reads an absent claim fails: an allow rule then never matches, and a deny rule does not deny (reported as a warning). Check a real token with `agw verify-token`, or guard the claim with `has(jwt.claim)`. With an Okta issuer, every claim outside Okta's standard access token claims is reported.",
-        gateway: "",
-        example: "mcpAuthorization:\n  rules:\n  - 'jwt.groups.exists(g, g == \"admins\")'",
-        use_instead: "mcpAuthorization:\n  rules:\n  - 'has(jwt.groups) && jwt.groups.exists(g, g == \"admins\")'",
-    }
-
-    OKTA_SCOPE_CLAIM {
-        id: "okta/scope-claim",
-        severity: Warning,
-        summary: "a rule reads Okta scopes the wrong way",
-        why: "Okta access tokens carry their scopes in `scp`, a list; there is no `scope` claim. `jwt.scope` is therefore always absent, and `jwt.scp == \"x\"` compares a list with a string and is never true. Test a scope with `\"x\" in jwt.scp`.",
-        gateway: "",
-        example: "mcpAuthorization:\n  rules:\n  - 'jwt.scope == \"mcp:tools\"'",
-        use_instead: "mcpAuthorization:\n  rules:\n  - '\"mcp:tools\" in jwt.scp'",
-    }
-
     CEL_SYNTAX {
         id: "cel/syntax",
         severity: Error,
@@ -58,7 +39,7 @@ crate::rules! {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Where {
+pub(super) enum Where {
     McpAuthz,
     HttpAuthz,
     Location,
@@ -67,13 +48,14 @@ enum Where {
     Other,
 }
 
-struct Expression {
-    ptr: String,
-    text: String,
-    place: Where,
-    kind: RuleKind,
+/// An expression of the file, where it is and what it is for.
+pub(super) struct Expression {
+    pub(super) ptr: String,
+    pub(super) text: String,
+    pub(super) place: Where,
+    pub(super) kind: RuleKind,
     /// The issuer of the same policy block is Okta's.
-    okta: bool,
+    pub(super) okta: bool,
 }
 
 pub fn check(ctx: &mut Ctx) {
@@ -504,14 +486,22 @@ fn hint(text: &str, what: &str) -> String {
 }
 
 /// A field chain read from a variable: `jwt.groups`, `mcp.tool.name`, `jwt["groups"]`.
-struct Ref {
-    path: Vec<String>,
+pub(super) struct Ref {
+    /// The variable and its fields; at least two.
+    pub(super) path: Vec<String>,
     /// Character range of the whole chain in the expression.
     chars: (usize, usize),
     /// Inside `has(...)`.
-    test: bool,
+    pub(super) test: bool,
     /// Compared with `==`/`!=` against a string literal.
-    eq_string: bool,
+    pub(super) eq_string: bool,
+}
+
+impl Ref {
+    /// The byte range of the chain in `text`, the expression it was read from.
+    pub(super) fn bytes(&self, text: &str) -> (usize, usize) {
+        (byte_at(text, self.chars.0), byte_at(text, self.chars.1))
+    }
 }
 
 fn chain(e: &IdedExpr, info: &SourceInfo) -> Option<(Vec<String>, usize, usize, bool)> {
@@ -609,104 +599,21 @@ fn collect(e: &IdedExpr, info: &SourceInfo, out: &mut Vec<Ref>) {
     }
 }
 
-/// Claims Okta puts in every access token of a custom authorization server.
-const OKTA_ACCESS_TOKEN_CLAIMS: &[&str] = &[
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "iat",
-    "nbf",
-    "jti",
-    "cid",
-    "uid",
-    "scp",
-    "ver",
-    "auth_time",
-];
-/// Claims that most issuers emit only when configured to.
-const CONDITIONAL_CLAIMS: &[&str] = &["groups", "roles", "role", "permissions"];
-
 fn semantics(ctx: &mut Ctx, e: &Expression, refs: &[Ref]) {
     // the variables of other expressions (requests, responses, backends) are not checked yet
     if e.place == Where::Other {
         return;
     }
-    let guarded: Vec<&str> = refs
-        .iter()
-        .filter(|r| r.test && r.path.len() == 2 && r.path[0] == "jwt")
-        .map(|r| r.path[1].as_str())
-        .collect();
-    let mut claims_seen: Vec<&str> = Vec::new();
+    let mut claims = Vec::new();
     for r in refs {
-        let span = || {
-            let a = byte_at(&e.text, r.chars.0);
-            let z = byte_at(&e.text, r.chars.1);
-            (a, z)
-        };
         if r.path[0] == "mcp" && e.place == Where::McpAuthz {
-            mcp_field(ctx, e, r, span());
+            mcp_field(ctx, e, r, r.bytes(&e.text));
         }
-        if r.path[0] != "jwt" || r.test {
-            continue;
+        if r.path[0] == "jwt" && !r.test && !(e.okta && super::okta::scope_read(ctx, e, r)) {
+            claims.push(r);
         }
-        let claim = r.path[1].as_str();
-        if e.okta && claim == "scope" {
-            let (a, z) = span();
-            ctx.push(
-                Diagnostic::new(
-                    &OKTA_SCOPE_CLAIM,
-                    "Okta access tokens have no `scope` claim: their scopes are the list `scp`",
-                )
-                .at(
-                    ctx.inner(&e.ptr, &e.text, a, z),
-                    "always absent in Okta tokens",
-                )
-                .help("test a scope with `\"SCOPE\" in jwt.scp`"),
-            );
-            continue;
-        }
-        if e.okta && claim == "scp" && r.path.len() == 2 && r.eq_string {
-            let (a, z) = span();
-            ctx.push(
-                Diagnostic::new(
-                    &OKTA_SCOPE_CLAIM,
-                    "`jwt.scp` is a list in Okta tokens: comparing it with a string is never true",
-                )
-                .at(ctx.inner(&e.ptr, &e.text, a, z), "a list of scopes")
-                .help("test a scope with `\"SCOPE\" in jwt.scp`"),
-            );
-            continue;
-        }
-        let conditional = if e.okta {
-            !OKTA_ACCESS_TOKEN_CLAIMS.contains(&claim) && claim != "rawToken"
-        } else {
-            CONDITIONAL_CLAIMS.contains(&claim)
-        };
-        if !conditional || guarded.contains(&claim) || claims_seen.contains(&claim) {
-            continue;
-        }
-        claims_seen.push(claim);
-        let (a, z) = span();
-        let who = if e.okta {
-            "Okta puts it in access tokens only when a claim is configured for it on the authorization server"
-        } else {
-            "most issuers emit it only when configured to"
-        };
-        let mut d = Diagnostic::new(
-            &AUTH_CLAIM_MAY_BE_ABSENT,
-            format!("the rule reads `jwt.{claim}`: {who}"),
-        )
-        .at(ctx.inner(&e.ptr, &e.text, a, z), "may be absent from tokens")
-        .help(format!(
-            "check that your tokens carry `{claim}` (`agw verify-token` prints the claims), or guard it: `has(jwt.{claim}) && ...`"
-        ));
-        if e.kind == RuleKind::Deny {
-            d.severity = Severity::Warning;
-            d = d.note("in a `deny` rule this matters: a token without the claim makes the rule fail to match, and the request is not denied");
-        }
-        ctx.push(d);
     }
+    super::auth::claims::may_be_absent(ctx, e, refs, &claims);
 }
 
 fn mcp_field(ctx: &mut Ctx, e: &Expression, r: &Ref, (a, _): (usize, usize)) {

@@ -1,7 +1,7 @@
 //! Files the configuration references (JWKS, TLS certificates and keys, OpenAPI schemas). The
 //! gateway reads them relative to its own working directory, which agw cannot know: agw looks
 //! under `--root` (default: the current directory), says so when a file is not there, and checks
-//! the content of what it finds. Inline JWKS documents get the same content check.
+//! the content of what it finds (`jwks.rs`, `tls.rs`).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,26 +24,6 @@ crate::rules! {
         example: "",
         use_instead: "",
     }
-
-    JWKS_INVALID {
-        id: "jwks/invalid",
-        severity: Error,
-        summary: "a JWKS that the gateway cannot use",
-        why: "A JWKS (inline or in a file) is a JSON document `{\"keys\": [...]}` whose keys each have `kty` and a `kid`: the gateway finds the key for a token by its `kid`, so keys without one are useless. A JWKS holds public keys only.",
-        gateway: "",
-        example: "jwks: '{\"keys\": [{\"kty\": \"RSA\", \"n\": \"...\", \"e\": \"AQAB\"}]}'",
-        use_instead: "jwks: '{\"keys\": [{\"kty\": \"RSA\", \"kid\": \"k1\", \"n\": \"...\", \"e\": \"AQAB\"}]}'",
-    }
-
-    TLS_PEM_INVALID {
-        id: "tls/pem-invalid",
-        severity: Error,
-        summary: "a TLS certificate or key file that is not the expected PEM",
-        why: "`cert` and `root` take PEM certificates (`-----BEGIN CERTIFICATE-----`), `key` a PEM private key. A truncated block, a DER file or the wrong kind of block makes the gateway fail at start-up.",
-        gateway: "",
-        example: "",
-        use_instead: "",
-    }
 }
 
 const MAX_FILE: u64 = 8 * 1024 * 1024;
@@ -59,14 +39,9 @@ enum Kind {
 
 pub fn check(ctx: &mut Ctx) {
     let mut refs: Vec<(String, String, Kind)> = Vec::new();
-    let mut inline: Vec<(String, String)> = Vec::new();
     for a in ctx.auth.iter() {
-        match a.jwks {
-            Some(Jwks::File(f)) => {
-                refs.push((format!("{}/jwks/file", a.ptr), f.file.clone(), Kind::Jwks))
-            }
-            Some(Jwks::Inline(s)) => inline.push((format!("{}/jwks", a.ptr), s.clone())),
-            _ => {}
+        if let Some(Jwks::File(f)) = a.jwks {
+            refs.push((format!("{}/jwks/file", a.ptr), f.file.clone(), Kind::Jwks));
         }
     }
     let mut tls = |base: String, t: &Option<ServerTls>| {
@@ -124,39 +99,13 @@ pub fn check(ctx: &mut Ctx) {
         match read(&full) {
             Err(why) => missing(ctx, &ptr, &path, &full, &why),
             Ok(bytes) => match kind {
-                Kind::Jwks => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    if let Err((msg, help)) = jwks_problem(&text) {
-                        ctx.push(
-                            Diagnostic::new(&JWKS_INVALID, format!("the JWKS file `{path}` {msg}"))
-                                .at(ctx.value(&ptr), "read from here")
-                                .help(help)
-                                .note(format!("read {}", full.display())),
-                        );
-                    }
+                Kind::Jwks => super::jwks::file(ctx, &ptr, &path, &full, &bytes),
+                Kind::Cert | Kind::Root => {
+                    super::tls::pem_file(ctx, &ptr, &path, &full, &bytes, false)
                 }
-                Kind::Cert | Kind::Root | Kind::Key => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    if let Err((msg, help)) = pem_problem(&text, kind) {
-                        ctx.push(
-                            Diagnostic::new(&TLS_PEM_INVALID, format!("`{path}` {msg}"))
-                                .at(ctx.value(&ptr), "read from here")
-                                .help(help)
-                                .note(format!("read {}", full.display())),
-                        );
-                    }
-                }
+                Kind::Key => super::tls::pem_file(ctx, &ptr, &path, &full, &bytes, true),
                 Kind::OpenApi => {}
             },
-        }
-    }
-    for (ptr, text) in inline {
-        if let Err((msg, help)) = jwks_problem(&text) {
-            ctx.push(
-                Diagnostic::new(&JWKS_INVALID, format!("the inline JWKS {msg}"))
-                    .at(ctx.value(&ptr), "inline JWKS")
-                    .help(help),
-            );
         }
     }
 }
@@ -194,127 +143,4 @@ fn missing(ctx: &mut Ctx, ptr: &str, path: &str, full: &Path, why: &str) {
         d.severity = Severity::Error;
     }
     ctx.push(d);
-}
-
-type Problem = (String, String);
-
-pub fn jwks_problem(text: &str) -> Result<(), Problem> {
-    let v: Value = serde_json::from_str(text.trim()).map_err(|e| {
-        (
-            format!("is not JSON: {e}"),
-            "a JWKS is a JSON document `{\"keys\": [...]}`; a PEM public key is not accepted here"
-                .to_string(),
-        )
-    })?;
-    let keys = match v.get("keys") {
-        Some(Value::Array(k)) => k,
-        _ if v.get("kty").is_some() => {
-            return Err((
-                "is a single JWK, not a key set".into(),
-                "wrap it: `{\"keys\": [ ...the key... ]}`".into(),
-            ))
-        }
-        _ => {
-            return Err((
-                "has no `keys` list".into(),
-                "a JWKS is `{\"keys\": [...]}`".into(),
-            ))
-        }
-    };
-    if keys.is_empty() {
-        return Err((
-            "has no keys".into(),
-            "add the issuer's public signing keys".into(),
-        ));
-    }
-    for (i, k) in keys.iter().enumerate() {
-        if k.get("kty").and_then(Value::as_str).is_none() {
-            return Err((
-                format!("key {} has no `kty`", i + 1),
-                "every JWK needs `kty` (RSA, EC or OKP)".into(),
-            ));
-        }
-        if k.get("kid").and_then(Value::as_str).is_none() {
-            return Err((
-                format!("key {} has no `kid`", i + 1),
-                "the gateway finds the key by the token's `kid` header and ignores keys without one; add `\"kid\": \"...\"` matching your tokens".into(),
-            ));
-        }
-        if k.get("d").is_some() {
-            return Err((
-                format!("key {} is a private key (it has `d`)", i + 1),
-                "publish only the public part of the key; remove `d` (and `p`, `q`, `dp`, `dq`, `qi`)".into(),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn pem_problem(text: &str, kind: Kind) -> Result<(), Problem> {
-    let mut labels = Vec::new();
-    let mut lines = text.lines().map(str::trim).enumerate();
-    while let Some((_, line)) = lines.next() {
-        let Some(label) = line
-            .strip_prefix("-----BEGIN ")
-            .and_then(|l| l.strip_suffix("-----"))
-        else {
-            continue;
-        };
-        let end = format!("-----END {label}-----");
-        let mut body = String::new();
-        let mut closed = false;
-        for (n, l) in lines.by_ref() {
-            if l == end {
-                closed = true;
-                break;
-            }
-            if l.contains(':') {
-                continue; // RFC 1421 headers of legacy encrypted keys
-            }
-            if !l
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=')
-            {
-                return Err((
-                    format!("has a broken `{label}` block: line {} is not base64", n + 1),
-                    "re-export the file; a PEM body has only base64 characters".into(),
-                ));
-            }
-            body.push_str(l);
-        }
-        if !closed {
-            return Err((
-                format!("has a `{label}` block without its END line"),
-                "the file is truncated; re-export it".into(),
-            ));
-        }
-        if body.is_empty() || !body.len().is_multiple_of(4) {
-            return Err((
-                format!("has a `{label}` block whose base64 body is truncated"),
-                "re-export the file".into(),
-            ));
-        }
-        labels.push(label.to_string());
-    }
-    if labels.is_empty() {
-        return Err((
-            "is not a PEM file (no `-----BEGIN ...-----` line)".into(),
-            "the gateway reads PEM; convert DER with `openssl x509 -inform der -in FILE -out FILE.pem`".into(),
-        ));
-    }
-    let want_key = kind == Kind::Key;
-    let is_key = |l: &String| l.ends_with("PRIVATE KEY");
-    if want_key && !labels.iter().any(is_key) {
-        return Err((
-            format!("holds {} but no private key", labels.join(", ")),
-            "`key` is the private key of the certificate (`-----BEGIN PRIVATE KEY-----`)".into(),
-        ));
-    }
-    if !want_key && !labels.iter().any(|l| l == "CERTIFICATE") {
-        return Err((
-            format!("holds {} but no certificate", labels.join(", ")),
-            "`cert` and `root` take certificates (`-----BEGIN CERTIFICATE-----`); the private key goes in `key`".into(),
-        ));
-    }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 //! paths) go through hash maps so that a file with thousands of routes stays fast.
 
 pub(crate) mod auth;
+pub(crate) mod auth0;
 pub(crate) mod backends;
 pub(crate) mod cel;
 pub(crate) mod config;
@@ -12,11 +13,11 @@ pub(crate) mod files;
 pub(crate) mod frontend;
 pub(crate) mod gateways;
 pub(crate) mod headers;
+pub(crate) mod jwks;
 pub(crate) mod listeners;
 pub(crate) mod llm;
 pub(crate) mod mcp;
 pub(crate) mod names;
-pub(crate) mod oidc;
 pub(crate) mod okta;
 pub(crate) mod placeholder;
 pub(crate) mod policies;
@@ -25,6 +26,7 @@ pub(crate) mod ratelimit;
 pub(crate) mod refs;
 pub(crate) mod regex;
 pub(crate) mod timeout;
+pub(crate) mod tls;
 pub(crate) mod ui;
 pub mod util;
 
@@ -291,6 +293,7 @@ pub fn run(
     mcp::check(&mut ctx);
     auth::check(&mut ctx);
     okta::check(&mut ctx);
+    auth0::check(&mut ctx);
     cel::check(&mut ctx);
     regex::check(&mut ctx);
     policies::check(&mut ctx);
@@ -298,12 +301,13 @@ pub fn run(
     ratelimit::check(&mut ctx);
     timeout::check(&mut ctx);
     headers::check(&mut ctx);
-    oidc::check(&mut ctx);
+    auth::oidc::check(&mut ctx);
     ui::check(&mut ctx);
     llm::check(&mut ctx);
     frontend::check(&mut ctx);
     config::check(&mut ctx);
     placeholder::check(&mut ctx);
     files::check(&mut ctx);
+    jwks::check(&mut ctx);
     ctx.out
 }

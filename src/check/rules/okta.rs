@@ -1,8 +1,8 @@
-//! Identity-provider specifics, Okta first: where its keys live, which of its authorization
-//! servers can be verified locally, and the exact form of its issuer. Auth0's issuer form is
-//! here too.
+//! Okta's specifics: where its keys live, which of its authorization servers can be verified
+//! locally, the exact form of its issuer, and how its tokens carry scopes.
 
 use super::auth::{AuthCfg, AuthKind};
+use super::cel::{Expression, Ref};
 use super::Ctx;
 use crate::config::okta::{is_okta_host, okta_keys_url};
 use crate::config::policy::auth::{Jwks, Provider};
@@ -10,6 +10,15 @@ use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
 
 crate::rules! {
+    OKTA_SCOPE_CLAIM {
+        id: "okta/scope-claim",
+        severity: Warning,
+        summary: "a rule reads Okta scopes the wrong way",
+        why: "Okta access tokens carry their scopes in `scp`, a list; there is no `scope` claim. `jwt.scope` is therefore always absent, and `jwt.scp == \"x\"` compares a list with a string and is never true. Test a scope with `\"x\" in jwt.scp`.",
+        gateway: "",
+        example: "mcpAuthorization:\n  rules:\n  - 'jwt.scope == \"mcp:tools\"'",
+        use_instead: "mcpAuthorization:\n  rules:\n  - '\"mcp:tools\" in jwt.scp'",
+    }
     OKTA_JWKS_DERIVED {
         id: "okta/jwks-derived",
         severity: Warning,
@@ -49,16 +58,6 @@ crate::rules! {
         example: "issuer: https://acme.okta.com/oauth2/default/",
         use_instead: "issuer: https://acme.okta.com/oauth2/default",
     }
-
-    AUTH0_ISSUER_TRAILING_SLASH {
-        id: "auth0/issuer-trailing-slash",
-        severity: Warning,
-        summary: "an Auth0 issuer without its trailing `/`",
-        why: "Auth0 tokens carry `iss: https://TENANT.auth0.com/`, with a trailing slash, and the gateway compares `iss` with `issuer` exactly. Write the issuer as Auth0's discovery document names it.",
-        gateway: "",
-        example: "issuer: https://acme.us.auth0.com",
-        use_instead: "issuer: https://acme.us.auth0.com/",
-    }
 }
 
 pub fn check(ctx: &mut Ctx) {
@@ -69,7 +68,6 @@ pub fn check(ctx: &mut Ctx) {
             jwks(ctx, a);
             org_server(ctx, a);
         }
-        auth0(ctx, a);
     }
 }
 
@@ -188,26 +186,26 @@ fn org_server(ctx: &mut Ctx, a: &AuthCfg) {
     );
 }
 
-fn auth0(ctx: &mut Ctx, a: &AuthCfg) {
-    let Some(u) = &a.iss else { return };
-    let is_auth0 = matches!(a.provider, Some(Provider::Auth0(_)))
-        || u.host.to_ascii_lowercase().ends_with(".auth0.com");
-    if !is_auth0 || a.issuer.ends_with('/') || !u.path.is_empty() {
-        return;
-    }
+/// A read of Okta's scopes the wrong way (`jwt.scope`, or the list `jwt.scp` compared with a
+/// string) in `e`, an expression of a policy block with an Okta issuer; whether it was one.
+pub(super) fn scope_read(ctx: &mut Ctx, e: &Expression, r: &Ref) -> bool {
+    let message = match r.path[1].as_str() {
+        "scope" => "Okta access tokens have no `scope` claim: their scopes are the list `scp`",
+        "scp" if r.path.len() == 2 && r.eq_string => {
+            "`jwt.scp` is a list in Okta tokens: comparing it with a string is never true"
+        }
+        _ => return false,
+    };
+    let label = if r.path[1] == "scope" {
+        "always absent in Okta tokens"
+    } else {
+        "a list of scopes"
+    };
+    let (a, z) = r.bytes(&e.text);
     ctx.push(
-        Diagnostic::new(
-            &AUTH0_ISSUER_TRAILING_SLASH,
-            format!(
-                "issuer `{}` has no trailing `/`, but Auth0 tokens carry `{}/`",
-                a.issuer, a.issuer
-            ),
-        )
-        .at(
-            ctx.value(&format!("{}/issuer", a.ptr)),
-            "Auth0's `iss` ends with `/`",
-        )
-        .help(format!("write `issuer: {}/`", a.issuer))
-        .note("the gateway compares `iss` with `issuer` exactly"),
+        Diagnostic::new(&OKTA_SCOPE_CLAIM, message)
+            .at(ctx.inner(&e.ptr, &e.text, a, z), label)
+            .help("test a scope with `\"SCOPE\" in jwt.scp`"),
     );
+    true
 }

@@ -1,6 +1,9 @@
 //! Authentication and token rules: `mcpAuthentication` and `jwtAuth`, where they sit, what they
 //! accept, and whether MCP clients can discover how to get a token.
 
+pub(crate) mod claims;
+pub(crate) mod oidc;
+
 use std::collections::{HashMap, HashSet};
 
 use super::util::{self, served_paths, WK_AUTH_SERVER, WK_RESOURCE};

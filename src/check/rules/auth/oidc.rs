@@ -3,8 +3,8 @@
 //! with an `oidc` policy when it is not set ("OIDC_COOKIE_SECRET is required when oidc is
 //! configured", agentgateway `types/local.rs`, `split_policies_for_target`; read in `config.rs`).
 
-use super::util::each_entry;
-use super::Ctx;
+use super::super::util::each_entry;
+use super::super::Ctx;
 use crate::diag::Diagnostic;
 
 crate::rules! {
