@@ -300,163 +300,9 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
         diags: Vec::new(),
         duplicates: Vec::new(),
     };
-    let mut documents = 0usize;
-    let mut fatal = false;
-    for item in Parser::new_from_str(text) {
-        let (ev, span) = match item {
-            Ok(x) => x,
-            Err(e) => {
-                let m = e.marker();
-                let off = b.offset(m.line(), m.col(), m.index());
-                b.diags
-                    .push(syntax_error(e.info(), text, off, b.expanded, limits));
-                fatal = true;
-                break;
-            }
-        };
-        match ev {
-            Event::DocumentStart(_) => {
-                documents += 1;
-                if documents == 2 {
-                    let s = b.span(&span);
-                    b.diags.push(
-                        Issue::new(
-                            IssueKind::MultipleDocuments,
-                            "the file holds more than one YAML document",
-                        )
-                        .at(s, "a second document starts here")
-                        .help("the gateway reads one document per file: move this part into its own file, or merge it into the first document"),
-                    );
-                }
-            }
-            Event::Scalar(v, style, anchor, tag) => {
-                if documents > 1 {
-                    continue;
-                }
-                let s = b.span(&span);
-                if v.len() > limits.max_scalar_bytes {
-                    b.diags.push(
-                        Issue::new(
-                            IssueKind::Limit,
-                            format!(
-                                "a value of {} bytes exceeds the {} byte limit for one value",
-                                v.len(),
-                                limits.max_scalar_bytes
-                            ),
-                        )
-                        .at(Span::new(s.start, s.start + 1), "this value")
-                        .help("move large data (JWKS, OpenAPI schemas, certificates) into a file and reference it with `file:`"),
-                    );
-                    fatal = true;
-                    break;
-                }
-                let tag_suffix = tag.as_ref().map(|t| t.suffix.clone());
-                let value = resolve_scalar(v, style, tag_suffix.as_deref());
-                if !b.count(1, s) {
-                    fatal = true;
-                    break;
-                }
-                if anchor > 0 {
-                    b.anchors.insert(anchor, (value.clone(), 1));
-                }
-                b.attach(value, s, style == ScalarStyle::Plain);
-            }
-            Event::Alias(id) => {
-                if documents > 1 {
-                    continue;
-                }
-                let s = b.span(&span);
-                let Some(count) = b.anchors.get(&id).map(|a| a.1) else {
-                    b.diags.push(unknown_alias(text, s.start, b.expanded));
-                    continue;
-                };
-                // Count before copying: an alias bomb must fail before it allocates.
-                if !b.count(count, s) {
-                    fatal = true;
-                    break;
-                }
-                let value = b.anchors.get(&id).map(|a| a.0.clone()).unwrap_or_default();
-                b.attach(value, s, false);
-            }
-            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
-                if documents > 1 {
-                    continue;
-                }
-                let s = b.span(&span);
-                if b.stack.len() >= limits.max_depth {
-                    b.diags.push(
-                        Issue::new(
-                            IssueKind::Limit,
-                            format!("nesting deeper than {} levels", limits.max_depth),
-                        )
-                        .at(Span::new(s.start, s.start + 1), "too deep here")
-                        .help("real gateway configs nest about 15 levels; check for runaway indentation or generated input"),
-                    );
-                    fatal = true;
-                    break;
-                }
-                if !b.count(1, s) {
-                    fatal = true;
-                    break;
-                }
-                let ptr = b.child_ptr();
-                let nodes_before = b.nodes;
-                let frame = if matches!(ev, Event::MappingStart(..)) {
-                    Frame::Map {
-                        map: Map::new(),
-                        ptr,
-                        start: s,
-                        anchor,
-                        nodes_before,
-                        key: None,
-                    }
-                } else {
-                    Frame::Seq {
-                        items: Vec::new(),
-                        ptr,
-                        start: s,
-                        anchor,
-                        nodes_before,
-                    }
-                };
-                b.stack.push(frame);
-            }
-            Event::MappingEnd | Event::SequenceEnd => {
-                if documents > 1 {
-                    continue;
-                }
-                let end = b.span(&span);
-                let Some(frame) = b.stack.pop() else { continue };
-                let (value, start, anchor, nodes_before) = match frame {
-                    Frame::Map {
-                        map,
-                        start,
-                        anchor,
-                        nodes_before,
-                        ..
-                    } => (Value::Object(map), start, anchor, nodes_before),
-                    Frame::Seq {
-                        items,
-                        start,
-                        anchor,
-                        nodes_before,
-                        ..
-                    } => (Value::Array(items), start, anchor, nodes_before),
-                };
-                let whole = Span::new(start.start, end.end.max(start.end));
-                if anchor > 0 {
-                    let count = b.nodes - nodes_before + 1;
-                    b.anchors.insert(anchor, (value.clone(), count));
-                }
-                b.attach(value, whole, false);
-            }
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
-        }
-    }
-    let value = if fatal {
-        None
-    } else {
-        Some(b.root.take().unwrap_or(Value::Null))
+    let value = match b.build() {
+        Ok(()) => Some(b.root.take().unwrap_or(Value::Null)),
+        Err(Stop) => None,
     };
     Parsed {
         value,
@@ -466,7 +312,186 @@ pub fn parse(expanded: &Expanded<'_>, limits: &Limits) -> Parsed {
     }
 }
 
+/// The parse cannot go on (a syntax error or a limit); its issue is recorded.
+struct Stop;
+
 impl Builder<'_> {
+    /// Feeds the event stream into the tree, up to the end of the first document (later ones
+    /// are reported, not read).
+    fn build(&mut self) -> Result<(), Stop> {
+        let mut documents = 0usize;
+        for item in Parser::new_from_str(self.text) {
+            let (ev, span) = match item {
+                Ok(x) => x,
+                Err(e) => {
+                    let m = e.marker();
+                    let off = self.offset(m.line(), m.col(), m.index());
+                    self.diags.push(syntax_error(
+                        e.info(),
+                        self.text,
+                        off,
+                        self.expanded,
+                        self.limits,
+                    ));
+                    return Err(Stop);
+                }
+            };
+            if let Event::DocumentStart(_) = ev {
+                documents += 1;
+                if documents == 2 {
+                    self.second_document(&span);
+                }
+                continue;
+            }
+            if documents > 1 {
+                continue;
+            }
+            match ev {
+                Event::Scalar(v, style, anchor, tag) => {
+                    let tag_suffix = tag.as_ref().map(|t| t.suffix.clone());
+                    self.scalar(v, style, anchor, tag_suffix.as_deref(), &span)?
+                }
+                Event::Alias(id) => self.alias(id, &span)?,
+                Event::MappingStart(anchor, _) => self.open(true, anchor, &span)?,
+                Event::SequenceStart(anchor, _) => self.open(false, anchor, &span)?,
+                Event::MappingEnd | Event::SequenceEnd => self.close(&span),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn second_document(&mut self, span: &YSpan) {
+        let s = self.span(span);
+        self.diags.push(
+            Issue::new(
+                IssueKind::MultipleDocuments,
+                "the file holds more than one YAML document",
+            )
+            .at(s, "a second document starts here")
+            .help("the gateway reads one document per file: move this part into its own file, or merge it into the first document"),
+        );
+    }
+
+    fn scalar(
+        &mut self,
+        v: std::borrow::Cow<'_, str>,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&str>,
+        span: &YSpan,
+    ) -> Result<(), Stop> {
+        let s = self.span(span);
+        if v.len() > self.limits.max_scalar_bytes {
+            self.diags.push(
+                Issue::new(
+                    IssueKind::Limit,
+                    format!(
+                        "a value of {} bytes exceeds the {} byte limit for one value",
+                        v.len(),
+                        self.limits.max_scalar_bytes
+                    ),
+                )
+                .at(Span::new(s.start, s.start + 1), "this value")
+                .help("move large data (JWKS, OpenAPI schemas, certificates) into a file and reference it with `file:`"),
+            );
+            return Err(Stop);
+        }
+        let value = resolve_scalar(v, style, tag);
+        self.count(1, s)?;
+        if anchor > 0 {
+            self.anchors.insert(anchor, (value.clone(), 1));
+        }
+        self.attach(value, s, style == ScalarStyle::Plain);
+        Ok(())
+    }
+
+    fn alias(&mut self, id: usize, span: &YSpan) -> Result<(), Stop> {
+        let s = self.span(span);
+        let Some(count) = self.anchors.get(&id).map(|a| a.1) else {
+            self.diags
+                .push(unknown_alias(self.text, s.start, self.expanded));
+            return Ok(());
+        };
+        // Count before copying: an alias bomb must fail before it allocates.
+        self.count(count, s)?;
+        let value = self
+            .anchors
+            .get(&id)
+            .map(|a| a.0.clone())
+            .unwrap_or_default();
+        self.attach(value, s, false);
+        Ok(())
+    }
+
+    /// The start of a mapping (`map`) or a sequence.
+    fn open(&mut self, map: bool, anchor: usize, span: &YSpan) -> Result<(), Stop> {
+        let s = self.span(span);
+        if self.stack.len() >= self.limits.max_depth {
+            self.diags.push(
+                Issue::new(
+                    IssueKind::Limit,
+                    format!("nesting deeper than {} levels", self.limits.max_depth),
+                )
+                .at(Span::new(s.start, s.start + 1), "too deep here")
+                .help("real gateway configs nest about 15 levels; check for runaway indentation or generated input"),
+            );
+            return Err(Stop);
+        }
+        self.count(1, s)?;
+        let ptr = self.child_ptr();
+        let nodes_before = self.nodes;
+        self.stack.push(if map {
+            Frame::Map {
+                map: Map::new(),
+                ptr,
+                start: s,
+                anchor,
+                nodes_before,
+                key: None,
+            }
+        } else {
+            Frame::Seq {
+                items: Vec::new(),
+                ptr,
+                start: s,
+                anchor,
+                nodes_before,
+            }
+        });
+        Ok(())
+    }
+
+    /// The end of the innermost mapping or sequence: it becomes a value of its parent.
+    fn close(&mut self, span: &YSpan) {
+        let end = self.span(span);
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let (value, start, anchor, nodes_before) = match frame {
+            Frame::Map {
+                map,
+                start,
+                anchor,
+                nodes_before,
+                ..
+            } => (Value::Object(map), start, anchor, nodes_before),
+            Frame::Seq {
+                items,
+                start,
+                anchor,
+                nodes_before,
+                ..
+            } => (Value::Array(items), start, anchor, nodes_before),
+        };
+        let whole = Span::new(start.start, end.end.max(start.end));
+        if anchor > 0 {
+            let count = self.nodes - nodes_before + 1;
+            self.anchors.insert(anchor, (value.clone(), count));
+        }
+        self.attach(value, whole, false);
+    }
+
     fn offset(&self, line: usize, col: usize, char_index: usize) -> usize {
         if self.ascii {
             char_index.min(self.text.len())
@@ -484,7 +509,7 @@ impl Builder<'_> {
         self.expanded.span_to_original(Span::new(a, z))
     }
 
-    fn count(&mut self, n: usize, at: Span) -> bool {
+    fn count(&mut self, n: usize, at: Span) -> Result<(), Stop> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > self.limits.max_nodes {
             self.diags.push(
@@ -498,9 +523,9 @@ impl Builder<'_> {
                 .at(Span::new(at.start, at.start + 1), "limit reached here")
                 .help("aliases that refer to aliases multiply the document (an \"alias bomb\"); expand fewer aliases"),
             );
-            return false;
+            return Err(Stop);
         }
-        true
+        Ok(())
     }
 
     /// The pointer the next value will have.
