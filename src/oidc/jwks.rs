@@ -14,7 +14,8 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 
-/// The algorithms agw accepts: asymmetric only; HMAC and `none` never.
+/// The algorithms agw accepts: asymmetric only; HMAC and `none` never. The RSA ones come first
+/// (`KeyType::algorithms`).
 pub const SUPPORTED_ALGORITHMS: &[Algorithm] = &[
     Algorithm::RS256,
     Algorithm::RS384,
@@ -40,6 +41,18 @@ pub enum KeyType {
     EcP256,
     EcP384,
     Ed25519,
+}
+
+impl KeyType {
+    /// The algorithms a key of this type signs with.
+    pub fn algorithms(self) -> &'static [Algorithm] {
+        match self {
+            KeyType::Rsa { .. } => &SUPPORTED_ALGORITHMS[..6],
+            KeyType::EcP256 => &[Algorithm::ES256],
+            KeyType::EcP384 => &[Algorithm::ES384],
+            KeyType::Ed25519 => &[Algorithm::EdDSA],
+        }
+    }
 }
 
 impl fmt::Display for KeyType {
@@ -76,21 +89,9 @@ impl Key {
     /// The algorithms a token signed with this key may use: the key's own `alg` when present,
     /// else those its type allows.
     pub fn allowed_algorithms(&self) -> Vec<Algorithm> {
-        if let Some(a) = self.alg {
-            return vec![a];
-        }
-        match self.key_type {
-            KeyType::Rsa { .. } => vec![
-                Algorithm::RS256,
-                Algorithm::RS384,
-                Algorithm::RS512,
-                Algorithm::PS256,
-                Algorithm::PS384,
-                Algorithm::PS512,
-            ],
-            KeyType::EcP256 => vec![Algorithm::ES256],
-            KeyType::EcP384 => vec![Algorithm::ES384],
-            KeyType::Ed25519 => vec![Algorithm::EdDSA],
+        match self.alg {
+            Some(a) => vec![a],
+            None => self.key_type.algorithms().to_vec(),
         }
     }
 
@@ -117,127 +118,18 @@ impl Key {
             Some(_) => return Err("`kty` is not a string".into()),
             None => return Err("the key has no `kty`".into()),
         };
-        if let Some(u) = obj.get("use") {
-            if u != "sig" {
-                return Err(format!(
-                    "`use` is {u}: not a signature key (only `sig` keys verify tokens)"
-                ));
-            }
-        }
-        if let Some(ops) = obj.get("key_ops") {
-            let ok = ops
-                .as_array()
-                .is_some_and(|a| a.iter().any(|o| o == "verify"));
-            if !ok {
-                return Err(format!("`key_ops` is {ops}: it does not allow `verify`"));
-            }
-        }
+        for_signatures(obj)?;
         let alg = match obj.get("alg") {
             None => None,
             Some(Value::String(a)) => Some(parse_alg(a)?),
             Some(other) => return Err(format!("`alg` is not a string: {other}")),
         };
-        let b64 = |name: &str| -> Result<Vec<u8>, String> {
-            match obj.get(name) {
-                Some(Value::String(s)) => URL_SAFE_NO_PAD
-                    .decode(s)
-                    .map_err(|e| format!("`{name}` is not base64url: {e}")),
-                Some(_) => Err(format!("`{name}` is not a string")),
-                None => Err(format!("a {kty} key needs `{name}`")),
-            }
-        };
+        let member = |name: &str| b64_member(obj, kty, name);
+        let crv = || obj.get("crv").and_then(Value::as_str).unwrap_or("");
         let (key_type, decoding) = match kty {
-            "RSA" => {
-                let n = strip_zeros(&b64("n")?).to_vec();
-                let e = strip_zeros(&b64("e")?).to_vec();
-                let bits = bit_len(&n);
-                if bits < MIN_RSA_BITS {
-                    return Err(format!(
-                        "the RSA modulus has {bits} bits; at least {MIN_RSA_BITS} are required"
-                    ));
-                }
-                if e.is_empty() || e.len() > 4 || e.last().is_some_and(|b| b % 2 == 0) {
-                    return Err("the RSA public exponent is not a small odd number".into());
-                }
-                let e_val = e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-                if e_val < 3 {
-                    return Err(format!("the RSA public exponent {e_val} is insecure"));
-                }
-                if n.last().is_some_and(|b| b % 2 == 0) {
-                    return Err("the RSA modulus is even".into());
-                }
-                if roca_fingerprint(&n) {
-                    return Err(
-                        "the RSA modulus has the ROCA fingerprint (CVE-2017-15361): the key is \
-                         factorable; replace it"
-                            .into(),
-                    );
-                }
-                // PKCS#1 DER: jsonwebtoken hands it to aws-lc-rs as is, which verifies faster
-                // than rebuilding the key from its components on every token.
-                (
-                    KeyType::Rsa { bits },
-                    DecodingKey::from_rsa_der(&rsa_public_key_der(&n, &e)),
-                )
-            }
-            "EC" => {
-                let crv = obj.get("crv").and_then(Value::as_str).unwrap_or("");
-                let (kt, len, lc_alg): (
-                    _,
-                    _,
-                    &'static aws_lc_rs::signature::EcdsaVerificationAlgorithm,
-                ) = match crv {
-                    "P-256" => (
-                        KeyType::EcP256,
-                        32,
-                        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
-                    ),
-                    "P-384" => (
-                        KeyType::EcP384,
-                        48,
-                        &aws_lc_rs::signature::ECDSA_P384_SHA384_FIXED,
-                    ),
-                    "" => return Err("an EC key needs `crv`".into()),
-                    other => {
-                        return Err(format!(
-                        "curve `{other}` is not supported (the gateway verifies P-256 and P-384)"
-                    ))
-                    }
-                };
-                let x = b64("x")?;
-                let y = b64("y")?;
-                if x.len() != len || y.len() != len {
-                    return Err(format!(
-                        "`x` and `y` of a {crv} key must be {len} bytes (got {} and {})",
-                        x.len(),
-                        y.len()
-                    ));
-                }
-                let mut point = Vec::with_capacity(1 + 2 * len);
-                point.push(4);
-                point.extend_from_slice(&x);
-                point.extend_from_slice(&y);
-                if aws_lc_rs::signature::ParsedPublicKey::new(lc_alg, &point).is_err() {
-                    return Err(format!("the point (x, y) is not on the curve {crv}"));
-                }
-                (kt, DecodingKey::from_ec_der(&point))
-            }
-            "OKP" => {
-                let crv = obj.get("crv").and_then(Value::as_str).unwrap_or("");
-                if crv != "Ed25519" {
-                    return Err(format!(
-                        "OKP curve `{crv}` is not supported (only Ed25519 signs tokens)"
-                    ));
-                }
-                let x = b64("x")?;
-                if x.len() != 32 {
-                    return Err(format!(
-                        "`x` of an Ed25519 key must be 32 bytes (got {})",
-                        x.len()
-                    ));
-                }
-                (KeyType::Ed25519, DecodingKey::from_ed_der(&x))
-            }
+            "RSA" => rsa_key(&member("n")?, &member("e")?)?,
+            "EC" => ec_key(crv(), member)?,
+            "OKP" => okp_key(crv(), member)?,
             "oct" => {
                 return Err(
                     "a symmetric (`oct`) key: HMAC algorithms are never accepted, and a JWKS \
@@ -248,21 +140,7 @@ impl Key {
             other => return Err(format!("key type `{other}` is not supported")),
         };
         if let Some(a) = alg {
-            let fits = match key_type {
-                KeyType::Rsa { .. } => matches!(
-                    a,
-                    Algorithm::RS256
-                        | Algorithm::RS384
-                        | Algorithm::RS512
-                        | Algorithm::PS256
-                        | Algorithm::PS384
-                        | Algorithm::PS512
-                ),
-                KeyType::EcP256 => a == Algorithm::ES256,
-                KeyType::EcP384 => a == Algorithm::ES384,
-                KeyType::Ed25519 => a == Algorithm::EdDSA,
-            };
-            if !fits {
+            if !key_type.algorithms().contains(&a) {
                 return Err(format!("`alg` {a:?} does not fit a {key_type} key"));
             }
         }
@@ -273,6 +151,138 @@ impl Key {
             decoding,
         })
     }
+}
+
+/// A key whose `use` or `key_ops` says it is not for verifying signatures is refused.
+fn for_signatures(obj: &Map<String, Value>) -> Result<(), String> {
+    if let Some(u) = obj.get("use") {
+        if u != "sig" {
+            return Err(format!(
+                "`use` is {u}: not a signature key (only `sig` keys verify tokens)"
+            ));
+        }
+    }
+    if let Some(ops) = obj.get("key_ops") {
+        let ok = ops
+            .as_array()
+            .is_some_and(|a| a.iter().any(|o| o == "verify"));
+        if !ok {
+            return Err(format!("`key_ops` is {ops}: it does not allow `verify`"));
+        }
+    }
+    Ok(())
+}
+
+/// The base64url member `name` of a `kty` key, decoded.
+fn b64_member(obj: &Map<String, Value>, kty: &str, name: &str) -> Result<Vec<u8>, String> {
+    match obj.get(name) {
+        Some(Value::String(s)) => URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|e| format!("`{name}` is not base64url: {e}")),
+        Some(_) => Err(format!("`{name}` is not a string")),
+        None => Err(format!("a {kty} key needs `{name}`")),
+    }
+}
+
+/// An RSA public key from its modulus and exponent, refused when weak or malformed.
+fn rsa_key(n: &[u8], e: &[u8]) -> Result<(KeyType, DecodingKey), String> {
+    let n = strip_zeros(n);
+    let e = strip_zeros(e);
+    let bits = bit_len(n);
+    if bits < MIN_RSA_BITS {
+        return Err(format!(
+            "the RSA modulus has {bits} bits; at least {MIN_RSA_BITS} are required"
+        ));
+    }
+    if e.is_empty() || e.len() > 4 || e.last().is_some_and(|b| b % 2 == 0) {
+        return Err("the RSA public exponent is not a small odd number".into());
+    }
+    let e_val = e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    if e_val < 3 {
+        return Err(format!("the RSA public exponent {e_val} is insecure"));
+    }
+    if n.last().is_some_and(|b| b % 2 == 0) {
+        return Err("the RSA modulus is even".into());
+    }
+    if roca_fingerprint(n) {
+        return Err(
+            "the RSA modulus has the ROCA fingerprint (CVE-2017-15361): the key is \
+             factorable; replace it"
+                .into(),
+        );
+    }
+    // PKCS#1 DER: jsonwebtoken hands it to aws-lc-rs as is, which verifies faster than
+    // rebuilding the key from its components on every token.
+    Ok((
+        KeyType::Rsa { bits },
+        DecodingKey::from_rsa_der(&rsa_public_key_der(n, e)),
+    ))
+}
+
+/// An EC public key of curve `crv`, its point checked to be on the curve.
+fn ec_key(
+    crv: &str,
+    member: impl Fn(&str) -> Result<Vec<u8>, String>,
+) -> Result<(KeyType, DecodingKey), String> {
+    let (kt, len, lc_alg): (
+        _,
+        _,
+        &'static aws_lc_rs::signature::EcdsaVerificationAlgorithm,
+    ) = match crv {
+        "P-256" => (
+            KeyType::EcP256,
+            32,
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
+        ),
+        "P-384" => (
+            KeyType::EcP384,
+            48,
+            &aws_lc_rs::signature::ECDSA_P384_SHA384_FIXED,
+        ),
+        "" => return Err("an EC key needs `crv`".into()),
+        other => {
+            return Err(format!(
+                "curve `{other}` is not supported (the gateway verifies P-256 and P-384)"
+            ))
+        }
+    };
+    let x = member("x")?;
+    let y = member("y")?;
+    if x.len() != len || y.len() != len {
+        return Err(format!(
+            "`x` and `y` of a {crv} key must be {len} bytes (got {} and {})",
+            x.len(),
+            y.len()
+        ));
+    }
+    let mut point = Vec::with_capacity(1 + 2 * len);
+    point.push(4);
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    if aws_lc_rs::signature::ParsedPublicKey::new(lc_alg, &point).is_err() {
+        return Err(format!("the point (x, y) is not on the curve {crv}"));
+    }
+    Ok((kt, DecodingKey::from_ec_der(&point)))
+}
+
+/// An OKP public key: Ed25519 only.
+fn okp_key(
+    crv: &str,
+    member: impl Fn(&str) -> Result<Vec<u8>, String>,
+) -> Result<(KeyType, DecodingKey), String> {
+    if crv != "Ed25519" {
+        return Err(format!(
+            "OKP curve `{crv}` is not supported (only Ed25519 signs tokens)"
+        ));
+    }
+    let x = member("x")?;
+    if x.len() != 32 {
+        return Err(format!(
+            "`x` of an Ed25519 key must be 32 bytes (got {})",
+            x.len()
+        ));
+    }
+    Ok((KeyType::Ed25519, DecodingKey::from_ed_der(&x)))
 }
 
 /// Parses an algorithm name, refusing everything but the supported asymmetric ones.
