@@ -367,7 +367,25 @@ fn check_signature(
 ) {
     // The header's algorithm on its own: `none` and HMAC are refused whatever the key.
     let header_alg = jws::header_algorithm(&c.header);
-    let kid = match c.header.get("kid") {
+    let hit = header_kid(b, c).and_then(|kid| find_key(b, v, policy, &kid, resolve));
+    check_algorithm(b, c, &header_alg, hit.as_ref());
+    match (&header_alg, &hit) {
+        (Ok(_), Some(hit)) => check_key_signature(b, v, c, hit),
+        _ => b.push(
+            5,
+            "signature",
+            Outcome::Skip,
+            None,
+            None,
+            "not checked: no usable key and algorithm",
+        ),
+    }
+    v.key = hit;
+}
+
+/// The header's `kid`, which chooses the key.
+fn header_kid(b: &mut Builder, c: &Compact<'_>) -> Option<String> {
+    match c.header.get("kid") {
         Some(Value::String(k)) => Some(k.clone()),
         Some(other) => {
             b.push(
@@ -391,35 +409,20 @@ fn check_signature(
             );
             None
         }
-    };
-    let hit = kid.as_deref().and_then(|kid| match resolve(kid) {
+    }
+}
+
+/// The key of `kid` in the route's JWKS.
+fn find_key(
+    b: &mut Builder,
+    v: &mut Verdict,
+    policy: &Policy,
+    kid: &str,
+    resolve: &mut dyn FnMut(&str) -> Result<KeyHit, JwksError>,
+) -> Option<KeyHit> {
+    match resolve(kid) {
         Ok(hit) => {
-            let age = hit
-                .snapshot
-                .info
-                .fetched_at
-                .elapsed()
-                .unwrap_or_default();
-            let mut msg = format!(
-                "kid {kid} ({}) found in {}",
-                hit.key.key_type, hit.snapshot.info.source
-            );
-            if matches!(hit.snapshot.info.source, JwksSource::Url(_)) {
-                if age.as_secs() >= 1 {
-                    msg.push_str(&format!(" (cached {} ago)", human_duration(age.as_secs())));
-                } else {
-                    msg.push_str(&format!(
-                        " (fetched in {} ms)",
-                        hit.snapshot.info.elapsed.as_millis()
-                    ));
-                }
-            }
-            if hit.refetched {
-                msg.push_str("; the kid was unknown, so the JWKS was fetched again and it is there now (key rotation)");
-            }
-            if policy.jwks_derived {
-                msg.push_str("; the JWKS location was derived from the issuer");
-            }
+            let msg = key_found(&hit, policy, kid);
             b.push(3, "key", Outcome::Pass, None, Some(kid.to_string()), msg);
             Some(hit)
         }
@@ -438,8 +441,43 @@ fn check_signature(
             );
             None
         }
-    });
-    match (&header_alg, &hit) {
+    }
+}
+
+/// Where the key of `kid` was found, and how fresh the set is.
+fn key_found(hit: &KeyHit, policy: &Policy, kid: &str) -> String {
+    let age = hit.snapshot.info.fetched_at.elapsed().unwrap_or_default();
+    let mut msg = format!(
+        "kid {kid} ({}) found in {}",
+        hit.key.key_type, hit.snapshot.info.source
+    );
+    if matches!(hit.snapshot.info.source, JwksSource::Url(_)) {
+        if age.as_secs() >= 1 {
+            msg.push_str(&format!(" (cached {} ago)", human_duration(age.as_secs())));
+        } else {
+            msg.push_str(&format!(
+                " (fetched in {} ms)",
+                hit.snapshot.info.elapsed.as_millis()
+            ));
+        }
+    }
+    if hit.refetched {
+        msg.push_str("; the kid was unknown, so the JWKS was fetched again and it is there now (key rotation)");
+    }
+    if policy.jwks_derived {
+        msg.push_str("; the JWKS location was derived from the issuer");
+    }
+    msg
+}
+
+/// The token's algorithm: allowed at all, and allowed by the key.
+fn check_algorithm(
+    b: &mut Builder,
+    c: &Compact<'_>,
+    header_alg: &Result<jsonwebtoken::Algorithm, SignatureError>,
+    hit: Option<&KeyHit>,
+) {
+    match (header_alg, hit) {
         (Err(e), _) => b.push(
             2,
             "algorithm",
@@ -486,34 +524,26 @@ fn check_signature(
             ),
         },
     }
-    match (&header_alg, &hit) {
-        (Ok(_), Some(hit)) => match jws::verify_signature(c, &hit.key) {
-            Ok(_) => {
-                v.signature_verified = true;
-                b.push(5, "signature", Outcome::Pass, None, None, "valid");
-            }
-            Err(SignatureError::AlgNotAllowed { .. }) => b.push(
-                5,
-                "signature",
-                Outcome::Skip,
-                None,
-                None,
-                "not checked: the algorithm is not allowed",
-            ),
-            Err(e) => b.push(5, "signature", Outcome::Fail, None, None, e.to_string()),
-        },
-        _ => b.push(
+}
+
+/// The signature, checked with the key found.
+fn check_key_signature(b: &mut Builder, v: &mut Verdict, c: &Compact<'_>, hit: &KeyHit) {
+    match jws::verify_signature(c, &hit.key) {
+        Ok(_) => {
+            v.signature_verified = true;
+            b.push(5, "signature", Outcome::Pass, None, None, "valid");
+        }
+        Err(SignatureError::AlgNotAllowed { .. }) => b.push(
             5,
             "signature",
             Outcome::Skip,
             None,
             None,
-            "not checked: no usable key and algorithm",
+            "not checked: the algorithm is not allowed",
         ),
+        Err(e) => b.push(5, "signature", Outcome::Fail, None, None, e.to_string()),
     }
-    v.key = hit;
 }
-
 /// Reads a NumericDate (seconds; fractions allowed).
 fn numeric_date(v: &Value) -> Option<i64> {
     match v {
