@@ -14,8 +14,8 @@ crate::rules! {
         id: "yaml/duplicate-key",
         severity: Error,
         summary: "a mapping of fixed keys repeats a key",
-        why: "The gateway reads the YAML file as JSON and then its fields; a mapping with fixed keys (a listener, a policy, a route) that has one twice is refused (\"duplicate field\", agentgateway `core/src/serdes.rs`). Only one of them can be meant; keep it and delete the other.",
-        gateway: "",
+        why: "A mapping with fixed keys (a listener, a policy, a route) that has one of them twice stops the gateway from loading the file. Only one of them can be meant; keep it and delete the other.",
+        gateway: "The gateway transcodes the YAML to JSON, repeated keys included, and then reads its types from that; a type with fixed fields refuses a repeated one (\"duplicate field\") (agentgateway `crates/core/src/serdes.rs`, `yamlviajson::from_str`).",
         example: "policies:\n  cors: {}\n  cors: {allowOrigins: ['*']}",
         use_instead: "policies:\n  cors: {allowOrigins: ['*']}",
     }
@@ -24,8 +24,8 @@ crate::rules! {
         id: "yaml/duplicate-map-key",
         severity: Warning,
         summary: "a free-form map repeats a key",
-        why: "In a map whose keys you choose (the names of `gateways`, an `env` of a stdio target, header values) the gateway keeps the last entry of a repeated key and silently ignores the earlier one (agentgateway `core/src/serdes.rs`: the YAML is written out as JSON, where the last entry wins). agw reads the last one too, and warns because the ignored entry is usually a mistake.",
-        gateway: "",
+        why: "In a map whose keys you choose (the names of `gateways`, an `env` of a stdio target, header values) a repeated key silently drops the earlier entry. agw reads the last one too, and warns because the ignored entry is usually a mistake.",
+        gateway: "The gateway accepts the file: the YAML is transcoded to JSON and read from there, and a map keeps the last entry of a repeated key (agentgateway `crates/core/src/serdes.rs`, `yamlviajson::from_str`).",
         example: "env:\n  LOG_LEVEL: debug\n  LOG_LEVEL: info",
         use_instead: "env:\n  LOG_LEVEL: info",
     }

@@ -23,8 +23,8 @@ crate::rules! {
         id: "env/unset",
         severity: Refuses,
         summary: "an environment variable the file uses is not set",
-        why: "The gateway expands `$VAR`, `${VAR}` and `${VAR:-default}` over the whole file before parsing it, comments included, and refuses to start when a variable is not set. Give the value with `-e NAME=VALUE` or `--env-file FILE`, add a default with `${NAME:-default}`, or pass `--allow-unset-env` in a lint step that has no secrets (the finding becomes a warning).",
-        gateway: "",
+        why: "The gateway expands `$VAR`, `${VAR}` and `${VAR:-default}` over the whole file, comments included, and refuses to start when a variable is not set. Give the value with `-e NAME=VALUE` or `--env-file FILE`, add a default with `${NAME:-default}`, or pass `--allow-unset-env` in a lint step that has no secrets (the finding becomes a warning).",
+        gateway: "The gateway runs `shellexpand::full` over the whole text before parsing it (only the `# yaml-language-server: $schema` comment is spared) and fails on a variable that is not set (agentgateway `crates/agentgateway/src/config.rs`, `parse_config`; agentgateway `crates/agentgateway/src/types/local.rs`, `NormalizedLocalConfig::from`).",
         example: "apiKey: $OPENAI_API_KEY   # not set where the gateway runs",
         use_instead: "apiKey: ${OPENAI_API_KEY:-}   # or set OPENAI_API_KEY",
     }
@@ -34,7 +34,7 @@ crate::rules! {
         severity: Refuses,
         summary: "the file is not valid YAML",
         why: "The YAML parser stopped here. Common causes: tabs used for indentation, a value containing `: ` that is not quoted, a list item at the wrong indentation.",
-        gateway: "",
+        gateway: "The gateway parses the file with serde_yaml 0.9 (libyaml) and refuses one that does not parse (agentgateway `crates/core/src/serdes.rs`, `yamlviajson::from_str`).",
         example: "routes:\n\t- name: a",
         use_instead: "routes:\n  - name: a",
     }
@@ -43,8 +43,8 @@ crate::rules! {
         id: "yaml/encoding",
         severity: Refuses,
         summary: "the file is not UTF-8 text",
-        why: "The gateway reads configuration as UTF-8 text. A byte that is not UTF-8, or a NUL byte, usually means the file was saved in another encoding or is not a text file.",
-        gateway: "",
+        why: "The file must be UTF-8 text. A byte that is not UTF-8, or a NUL byte, usually means the file was saved in another encoding or is not a text file.",
+        gateway: "The gateway reads the file into a string and refuses bytes that are not UTF-8 (agentgateway `crates/agentgateway-app/src/lib.rs`, `read_config_contents`, with `read_to_string`).",
         example: "",
         use_instead: "",
     }
@@ -54,7 +54,7 @@ crate::rules! {
         severity: Refuses,
         summary: "the input exceeds a safety limit",
         why: "agw bounds what one file may cost: its size, its nesting depth, the size of one value and the number of nodes after expanding aliases. Real configurations are far below these limits; hitting one usually means generated or hostile input (for example an alias bomb).",
-        gateway: "",
+        gateway: "The limits are agw's own. The gateway's YAML reader, serde_yaml 0.9, has limits of its own: it refuses nesting deeper than 128 (\"recursion limit exceeded\") and alias expansion beyond 100 times the document's events (\"repetition limit exceeded\").",
         example: "",
         use_instead: "",
     }
@@ -63,8 +63,8 @@ crate::rules! {
         id: "yaml/multiple-documents",
         severity: Refuses,
         summary: "the file holds more than one YAML document",
-        why: "The gateway reads one YAML document per file. A `---` line starts a second document, which would be ignored or refused.",
-        gateway: "",
+        why: "The gateway reads one YAML document per file. A `---` line starts a second document, and the file does not load. Keep one document, or split it into files.",
+        gateway: "The gateway's YAML reader, serde_yaml 0.9, refuses a file with more than one document: \"deserializing from YAML containing more than one document is not supported\" (agentgateway `crates/core/src/serdes.rs`, `yamlviajson::from_str`).",
         example: "binds: []\n---\nbinds: []",
         use_instead: "binds: []",
     }
@@ -73,8 +73,8 @@ crate::rules! {
         id: "yaml/empty",
         severity: Warning,
         summary: "the file has no configuration",
-        why: "The file is empty or holds only comments. The gateway would start with nothing to serve.",
-        gateway: "",
+        why: "The file is empty or holds only comments, so there is nothing to serve, and the gateway does not start with it. Write the configuration, or `{}` for an empty one.",
+        gateway: "serde_yaml 0.9 reads an empty document as null, and the gateway refuses null where it expects its configuration, a mapping (\"invalid config\", \"invalid type: null\"; agentgateway `crates/agentgateway/src/config.rs`, `parse_config`).",
         example: "",
         use_instead: "",
     }

@@ -14,8 +14,8 @@ crate::rules! {
         id: "k8s/stdio-target",
         severity: Warning,
         summary: "an MCP stdio target, which a gateway in a cluster cannot run",
-        why: "A stdio target is a child process of the local gateway. An AgentgatewayBackend's MCP targets are `static` hosts or selected Services, with no stdio form, so the target cannot be written. Run the server in its HTTP mode as a Deployment and Service (`agw compile --stdio-as-deployment IMAGE` writes them and points a `static` target at the Service), or keep the local file and run it with the standalone chart.",
-        gateway: "",
+        why: "A stdio target is a child process of the local gateway, and a gateway in a cluster has no way to run it, so the target cannot be written. Run the server in its HTTP mode as a Deployment and Service (`agw compile --stdio-as-deployment IMAGE` writes them and points a `static` target at the Service), or keep the local file and run it with the standalone chart.",
+        gateway: "An AgentgatewayBackend's MCP targets are `static` hosts or `selector`s of Services, with no stdio form (agentgateway `controller/api/v1alpha1/agentgateway/agentgateway_backend_types.go`, `McpTargetSelector`).",
         example: "targets:\n- name: everything\n  stdio: {cmd: npx, args: [-y, '@modelcontextprotocol/server-everything']}",
         use_instead: "targets:\n- name: everything\n  mcp: {host: http://everything.default.svc.cluster.local:3001/mcp}",
     }
@@ -34,8 +34,8 @@ crate::rules! {
         id: "k8s/openapi-target",
         severity: Warning,
         summary: "an OpenAPI target, which AgentgatewayBackend cannot express",
-        why: "The local gateway turns an OpenAPI document into MCP tools; an AgentgatewayBackend's MCP targets are MCP servers (`static` or selected Services) only. Serve the API through an MCP server of its own and point a `static` target at it, or keep this target in a local gateway.",
-        gateway: "",
+        why: "The local gateway turns an OpenAPI document into MCP tools, but a gateway in a cluster can only be pointed at MCP servers, so the target cannot be written. Serve the API through an MCP server of its own and point a `static` target at it, or keep this target in a local gateway.",
+        gateway: "An AgentgatewayBackend's MCP targets are MCP servers, `static` or selected Services, with no OpenAPI form (agentgateway `controller/api/v1alpha1/agentgateway/agentgateway_backend_types.go`, `McpTargetSelector` and `McpTarget`).",
         example: "",
         use_instead: "",
     }

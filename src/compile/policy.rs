@@ -23,8 +23,8 @@ crate::rules! {
         id: "k8s/mcp-auth-mode",
         severity: Warning,
         summary: "`mcpAuthentication` with a mode other than `strict`, which the CRD refuses with `mcp`",
-        why: "In the CRD, `jwtAuthentication.mcp` requires `mode: Strict` (`jwtAuthentication.mcp requires mode Strict`). agw writes `Strict`, so requests without a valid token that pass locally are refused in the cluster.",
-        gateway: "",
+        why: "In the cluster, MCP authentication is always strict, so requests without a valid token that pass locally are refused there. Set `mode: strict` locally too, so that both behave alike.",
+        gateway: "The CRD refuses `jwtAuthentication.mcp` with a mode other than `Strict` (\"jwtAuthentication.mcp requires mode Strict\"), so agw writes `Strict` (agentgateway `controller/api/v1alpha1/agentgateway/agentgateway_policy_types.go`, `JWTAuthentication`).",
         example: "mcpAuthentication:\n  mode: optional",
         use_instead: "mcpAuthentication:\n  mode: strict",
     }
@@ -33,8 +33,8 @@ crate::rules! {
         id: "k8s/jwt-validation-options",
         severity: Warning,
         summary: "`jwtValidationOptions`, which `jwtAuthentication` has no field for",
-        why: "The CRD's providers carry no validation options, so the gateway applies its default (`requiredClaims: [exp]`) besides the signature, the issuer and the audiences; other claims that `jwtValidationOptions.requiredClaims` requires locally are not required in the cluster. Require them with an authorization rule instead (`has(jwt.sub)`).",
-        gateway: "",
+        why: "Claims that `jwtValidationOptions.requiredClaims` requires locally are not required in the cluster, where only the signature, the issuer, the audiences and `exp` are checked. Require them with an authorization rule instead (`has(jwt.sub)`).",
+        gateway: "The CRD's JWT providers have only `issuer`, `audiences` and `jwks` (agentgateway `controller/api/v1alpha1/agentgateway/agentgateway_policy_types.go`, `JWTProvider`), so the gateway applies its default `requiredClaims: [exp]` (`crates/agentgateway/src/http/jwt.rs`, `default_required_claims`).",
         example: "jwtValidationOptions:\n  requiredClaims: [sub]",
         use_instead: "authorization:\n  rules:\n  - require: has(jwt.sub)",
     }
@@ -53,8 +53,8 @@ crate::rules! {
         id: "k8s/jwks-written",
         severity: Note,
         summary: "no `jwks`: the manifest names the JWKS URL",
-        why: "The CRD requires the JWKS. agw writes the URL the local gateway would use (`{issuer}/.well-known/jwks.json`), except for Okta, whose keys are at `{issuer}/v1/keys` (see `okta/jwks-derived`). Write the same `jwks.url` in the local file, so that both agree.",
-        gateway: "",
+        why: "The manifest needs the JWKS, so agw writes the URL the local gateway would use (`{issuer}/.well-known/jwks.json`), except for Okta, whose keys are at `{issuer}/v1/keys` (see `okta/jwks-derived`). Write the same `jwks.url` in the local file, so that both agree.",
+        gateway: "The CRD requires `jwks` on every JWT provider (agentgateway `controller/api/v1alpha1/agentgateway/agentgateway_policy_types.go`, `JWTProvider`). Without `jwks`, the local gateway derives the URL from the issuer (`crates/agentgateway/src/types/agent.rs`, `LocalMcpAuthentication::derived_jwks_url`).",
         example: "",
         use_instead: "",
     }

@@ -8,8 +8,8 @@ crate::rules! {
         id: "backends/host-port",
         severity: Error,
         summary: "a backend `host:` that is not `HOST:PORT`",
-        why: "The gateway reads a backend's `host` as `HOST:PORT`, split at the first `:` (or `unix:/PATH` for a socket), and refuses anything else: a missing port (\"invalid host:port\"), a URL with a scheme, an IPv6 literal, a port over 65535 (agentgateway `types/agent.rs`, `Target`). MCP targets are different: they take a URL (`mcp/host-form`).",
-        gateway: "",
+        why: "A backend `host` needs the port as well as the host; a URL, a bare host name or an IPv6 literal in brackets stops the gateway from loading the file. Write `HOST:PORT` (or `unix:/PATH` for a socket). MCP targets are different: they take a URL (`mcp/host-form`).",
+        gateway: "The gateway reads a backend's `host` as `HOST:PORT`, split at the first `:` with the rest parsed as a port number (or `unix:/PATH` for a socket), and refuses anything else: a missing port (\"invalid host:port\"), a URL with a scheme, an IPv6 literal, a port over 65535 (agentgateway `crates/agentgateway/src/types/agent.rs`, `Target`, its `TryFrom<&str>`).",
         example: "backends:\n- host: https://api.internal",
         use_instead: "backends:\n- host: api.internal:443",
     }
@@ -18,8 +18,8 @@ crate::rules! {
         id: "backends/inference-routing-scope",
         severity: Error,
         summary: "`inferenceRouting` anywhere but on a `service:` route backend",
-        why: "Inference routing picks one endpoint among a service's, so the gateway accepts `inferenceRouting` only in the `policies` of a route backend written `service: {name, port}`; on another route backend, on an entry of `backends` or on an AI provider it refuses the file (\"inferenceRouting is only supported on service route backends\", agentgateway `types/local.rs`, `validate_inference_routing_scope`).",
-        gateway: "",
+        why: "Inference routing picks one endpoint among a service's, so it only works on a route backend written `service: {name, port}`. Anywhere else it stops the gateway from loading the file. Move `inferenceRouting` into the `policies` of such a route backend.",
+        gateway: "The gateway accepts `inferenceRouting` only in the `policies` of a route backend written `service: {name, port}`; on another route backend, on an entry of `backends` or on an AI provider it refuses the file (\"inferenceRouting is only supported on service route backends\", ending \", not named backends\" or \", not AI provider policies\" for those; agentgateway `crates/agentgateway/src/types/local.rs`, `validate_inference_routing_scope`).",
         example: "backends:\n- name: llm\n  host: vllm.internal:8000\n  policies:\n    inferenceRouting: {...}",
         use_instead: "routes:\n- backends:\n  - service: {name: default/vllm, port: 8000}\n    policies:\n      inferenceRouting: {...}",
     }

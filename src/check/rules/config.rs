@@ -12,8 +12,8 @@ crate::rules! {
         id: "config/tracing-endpoint",
         severity: Error,
         summary: "a deprecated `config.tracing.otlpEndpoint` the gateway cannot convert",
-        why: "The gateway converts the deprecated `config.tracing` into `frontendPolicies.tracing`; its `otlpEndpoint` must be a URL with the scheme `http`, `https` or `grpc` and a host, or a bare `HOST:PORT`, or the gateway refuses the file (\"unsupported tracing endpoint scheme\", agentgateway `types/local.rs`, `parse_deprecated_tracing_endpoint`).",
-        gateway: "",
+        why: "The deprecated `config.tracing.otlpEndpoint` must be a URL with the scheme `http`, `https` or `grpc` and a host, or a bare `HOST:PORT`; anything else stops the gateway from loading the file. Fix the endpoint, or move to `frontendPolicies.tracing`.",
+        gateway: "The gateway converts the deprecated `config.tracing` into `frontendPolicies.tracing` and refuses an endpoint it cannot convert: \"failed parsing tracing endpoint\", with \"unsupported tracing endpoint scheme\" or \"must include a host\" (agentgateway `crates/agentgateway/src/types/local.rs`, `parse_deprecated_tracing_endpoint`).",
         example: "config:\n  tracing:\n    otlpEndpoint: otel-collector",
         use_instead: "config:\n  tracing:\n    otlpEndpoint: grpc://otel-collector:4317",
     }

@@ -12,8 +12,8 @@ crate::rules! {
         id: "cors/invalid-name",
         severity: Error,
         summary: "a CORS header or method name that is not valid HTTP",
-        why: "The gateway parses `allowHeaders` and `exposeHeaders` as header names and `allowMethods` as methods when it loads the file, and refuses one that is not (agentgateway `http/cors.rs`). A `*` entry makes the list a wildcard.",
-        gateway: "",
+        why: "A CORS header or method name that is not valid HTTP stops the gateway from loading the file. Fix the name, or use `*` to allow any.",
+        gateway: "The gateway parses `allowHeaders` and `exposeHeaders` as header names and `allowMethods` as methods when it loads the file, and refuses one that is not; a list with a `*` entry is a wildcard and its other entries are not parsed (agentgateway `crates/agentgateway/src/http/cors.rs`, `TryFrom<CorsSerde> for Cors`).",
         example: "cors:\n  allowHeaders: [\"content-type, mcp-session-id\"]",
         use_instead: "cors:\n  allowHeaders: [content-type, mcp-session-id]",
     }
@@ -22,8 +22,8 @@ crate::rules! {
         id: "cors/credentials-any-origin",
         severity: Warning,
         summary: "CORS allows credentials from any origin",
-        why: "With `allowCredentials: true` and `allowOrigins: [\"*\"]` the gateway answers every site with that site's own origin and `Access-Control-Allow-Credentials: true`, so any web page a user visits can send requests with the user's cookies or HTTP credentials and read the answers. List the origins that need credentials.",
-        gateway: "",
+        why: "With credentials allowed for any origin, any web page a user visits can send requests with the user's cookies or HTTP credentials and read the answers. List the origins that need credentials.",
+        gateway: "The gateway accepts the file. With `allowOrigins: [\"*\"]` it answers every request that has an `Origin` with that origin in `Access-Control-Allow-Origin`, and with `allowCredentials: true` it adds `Access-Control-Allow-Credentials: true` (agentgateway `crates/agentgateway/src/http/cors.rs`, `Cors::apply`).",
         example: "cors:\n  allowOrigins: [\"*\"]\n  allowCredentials: true",
         use_instead: "cors:\n  allowOrigins: [\"https://app.acme.com\"]\n  allowCredentials: true",
     }
@@ -32,8 +32,8 @@ crate::rules! {
         id: "cors/mcp-headers",
         severity: Note,
         summary: "CORS on an MCP route misses headers MCP clients need",
-        why: "Browser-based MCP clients (for example the MCP Inspector) send `content-type`, `mcp-protocol-version` and, after initialize, `mcp-session-id` (and `authorization` with a token), and must read `mcp-session-id` from the answer. A CORS policy that does not allow and expose them makes those clients fail, while other clients work.",
-        gateway: "",
+        why: "Browser-based MCP clients (for example the MCP Inspector) send `content-type`, `mcp-protocol-version` and, after initialize, `mcp-session-id` (and `authorization` with a token), and must read `mcp-session-id` from the answer. A CORS policy that does not allow and expose them makes those clients fail, while other clients work. Add them to `allowHeaders` and `exposeHeaders`.",
+        gateway: "The gateway accepts the file and answers preflight and CORS requests with the headers the policy lists, nothing more (agentgateway `crates/agentgateway/src/http/cors.rs`, `Cors::apply`); only its OAuth metadata endpoints add CORS headers of their own (`crates/agentgateway/src/mcp/auth.rs`).",
         example: "cors:\n  allowOrigins: ['*']\n  allowHeaders: [content-type]",
         use_instead: "cors:\n  allowOrigins: ['*']\n  allowHeaders: [content-type, mcp-protocol-version, mcp-session-id, authorization]\n  exposeHeaders: [mcp-session-id]",
     }

@@ -12,8 +12,8 @@ crate::rules! {
         id: "frontend/deprecated-config",
         severity: Error,
         summary: "a deprecated `config.logging` or `config.tracing` beside the `frontendPolicies` that replaces it",
-        why: "`config.logging` (its `filter` and `fields`) and `config.tracing` are the deprecated forms of `frontendPolicies.accessLog` and `frontendPolicies.tracing`. The gateway converts the old form into the new one, and refuses the file when both are set (\"cannot use deprecated config.tracing together with frontendPolicies.tracing\", agentgateway `types/local.rs`, `merge_deprecated_frontend_policies`).",
-        gateway: "",
+        why: "`config.logging` (its `filter` and `fields`) and `config.tracing` are the deprecated forms of `frontendPolicies.accessLog` and `frontendPolicies.tracing`. Both forms at once stop the gateway from loading the file. Keep the `frontendPolicies` form.",
+        gateway: "The gateway converts the old form into the new one, and refuses the file when both are set: \"cannot use deprecated config.tracing together with frontendPolicies.tracing\" (and \"cannot use deprecated config.logging together with frontendPolicies.accessLog\") (agentgateway `crates/agentgateway/src/types/local.rs`, `merge_deprecated_frontend_policies`).",
         example: "config:\n  tracing: {otlpEndpoint: http://otel:4317}\nfrontendPolicies:\n  tracing: {host: otel:4317}",
         use_instead: "frontendPolicies:\n  tracing: {host: otel:4317}",
     }
@@ -22,8 +22,8 @@ crate::rules! {
         id: "frontend/network-ext-authz-protocol",
         severity: Error,
         summary: "`frontendPolicies.networkExtAuthz` without the HTTP protocol",
-        why: "The network-level external authorization of `frontendPolicies` calls its service over HTTP only; its `protocol` defaults to gRPC, so it must be written `protocol: {http: {}}`, or the gateway refuses the file (\"frontendPolicies.networkExtAuthz only supports protocol.http\", agentgateway `types/local.rs`).",
-        gateway: "",
+        why: "The network-level external authorization of `frontendPolicies` calls its service over HTTP only, and its `protocol` defaults to gRPC; without `protocol: {http: {}}` the gateway does not load the file.",
+        gateway: "The gateway refuses any protocol but HTTP: \"frontendPolicies.networkExtAuthz only supports protocol.http\" (agentgateway `crates/agentgateway/src/types/local.rs`, `split_frontend_policies`); an unset protocol is gRPC (agentgateway `crates/agentgateway/src/http/ext_authz.rs`, `Protocol`'s `Default`).",
         example: "frontendPolicies:\n  networkExtAuthz:\n    host: authz.internal:9000",
         use_instead: "frontendPolicies:\n  networkExtAuthz:\n    host: authz.internal:9000\n    protocol: {http: {}}",
     }

@@ -14,8 +14,8 @@ crate::rules! {
         id: "gateways/protocol-tls",
         severity: Error,
         summary: "a gateway's protocol and `tls` disagree",
-        why: "A gateway, or a listener of a gateway, is HTTPS when it has `tls` and no `protocol`, and HTTP without `tls`. The gateway refuses `protocol: HTTP` or `TCP` with `tls`, and `protocol: HTTPS` without it (agentgateway `types/local.rs`, `effective_gateway_protocol`).",
-        gateway: "",
+        why: "A gateway, or a listener of a gateway, is HTTPS when it has `tls` and no `protocol`, and HTTP without `tls`. A `protocol` that contradicts its `tls` stops the gateway from loading the file. Drop `protocol`, or make it agree with `tls`.",
+        gateway: "The gateway refuses `protocol: HTTP` or `TCP` with `tls` (\"protocol HTTP cannot set tls\", \"protocol TCP cannot set tls\") and `protocol: HTTPS` without it (\"protocol HTTPS requires tls\") (agentgateway `crates/agentgateway/src/types/local.rs`, `effective_gateway_protocol`).",
         example: "gateways:\n  public:\n    port: 8443\n    protocol: HTTP\n    tls: {cert: cert.pem, key: key.pem}",
         use_instead: "gateways:\n  public:\n    port: 8443\n    tls: {cert: cert.pem, key: key.pem}",
     }
@@ -24,8 +24,8 @@ crate::rules! {
         id: "gateways/listeners-and-own-settings",
         severity: Error,
         summary: "a gateway with `listeners` also sets protocol, tls or a policy",
-        why: "With `listeners`, a gateway sets only `port`; protocol, TLS and policies belong to each listener. The gateway refuses the file: \"cannot set protocol, tls, or policy fields when listeners are configured\" (agentgateway `types/local.rs`).",
-        gateway: "",
+        why: "With `listeners`, a gateway sets only `port`; protocol, TLS and policies belong to each listener, and setting them on the gateway stops it from loading the file. Move them onto the listeners.",
+        gateway: "The gateway refuses the file: \"gateways.NAME cannot set protocol, tls, or policy fields when listeners are configured\" (agentgateway `crates/agentgateway/src/types/local.rs`, `validate_local_listener_ports`).",
         example: "gateways:\n  public:\n    port: 3000\n    cors: {allowOrigins: ['*']}\n    listeners:\n    - name: api",
         use_instead: "gateways:\n  public:\n    port: 3000\n    listeners:\n    - name: api\n      cors: {allowOrigins: ['*']}",
     }

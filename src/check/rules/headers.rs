@@ -17,8 +17,8 @@ crate::rules! {
         id: "headers/invalid-name",
         severity: Error,
         summary: "a header match, credential location or header modifier whose header name (or value) is not valid HTTP",
-        why: "The gateway parses the `name` of a header match (an HTTP header, or one of the pseudo-headers `:method`, `:scheme`, `:authority`, `:path`, `:status`) and the header of a credential `location: {header: {name}}` as HTTP header names when it loads the file, and refuses one that is not (agentgateway `http/mod.rs`, `HeaderOrPseudo`; `http/auth/mod.rs`, `AuthorizationLocation`). The names and values of `requestHeaderModifier` and `responseHeaderModifier` are parsed when a request passes (`http/filters.rs`, `HeaderModifier::apply`): an invalid one fails every request the modifier applies to.",
-        gateway: "",
+        why: "A header name (or value) that is not valid HTTP either stops the gateway from loading the file (header matches, credential locations) or fails every request a header modifier applies to. Fix the name or value.",
+        gateway: "The gateway parses the `name` of a header match (an HTTP header, or one of the pseudo-headers `:method`, `:scheme`, `:authority`, `:path`, `:status`) and the header of a credential `location: {header: {name}}` as HTTP header names when it loads the file, and refuses one that is not (agentgateway `crates/agentgateway/src/http/mod.rs`, `HeaderOrPseudo`; `crates/agentgateway/src/http/auth/mod.rs`, `AuthorizationLocation`). The names and values of `requestHeaderModifier` and `responseHeaderModifier` are parsed when a request passes, and an invalid one is an error for that request (`crates/agentgateway/src/http/filters.rs`, `HeaderModifier::apply`).",
         example: "matches:\n- headers:\n  - name: \"x tenant\"\n    value: {exact: acme}",
         use_instead: "matches:\n- headers:\n  - name: x-tenant\n    value: {exact: acme}",
     }

@@ -13,8 +13,8 @@ crate::rules! {
         id: "names/duplicate-route",
         severity: Warning,
         summary: "two routes on one listener share a name",
-        why: "Route names identify routes in metrics, logs, targeted policies and the admin UI. Two routes with one name on the same listener (or gateway) are indistinguishable there, and a policy that targets the name applies to the wrong one or both.",
-        gateway: "",
+        why: "Route names identify routes in metrics, logs, targeted policies and the admin UI, and they also identify the route inside the gateway: of two routes with one name on the same listener (or gateway), only the later one is served. Give each route its own name.",
+        gateway: "The gateway accepts the file. It keys a route by its listener, namespace and name (agentgateway `crates/agentgateway/src/types/local.rs`, `convert_route`), and inserting a route whose key is already present replaces the earlier one (agentgateway `crates/agentgateway/src/types/agent.rs`, `RouteSet::insert`): the earlier route serves no traffic.",
         example: "routes:\n- name: api\n  matches: [{path: {pathPrefix: /v1}}]\n- name: api\n  matches: [{path: {pathPrefix: /v2}}]",
         use_instead: "routes:\n- name: api-v1\n  matches: [{path: {pathPrefix: /v1}}]\n- name: api-v2\n  matches: [{path: {pathPrefix: /v2}}]",
     }
@@ -23,8 +23,8 @@ crate::rules! {
         id: "names/duplicate-backend",
         severity: Error,
         summary: "two entries of `backends` share a name",
-        why: "`backend: NAME` references are resolved by name; with two entries of one name, one of them is unreachable and references may go to the wrong host.",
-        gateway: "",
+        why: "`backend: NAME` references are resolved by name; with two entries of one name, only one of them is used and references may go to the wrong host. Rename one of them and update the references that mean it.",
+        gateway: "The gateway accepts the file. It stores backends by name, in the order of the file, so the later entry of a name replaces the earlier one (agentgateway `crates/agentgateway/src/store/binds.rs`, `insert_backend`).",
         example: "backends:\n- name: api\n  host: 10.0.0.1:80\n- name: api\n  host: 10.0.0.2:80",
         use_instead: "backends:\n- name: api-a\n  host: 10.0.0.1:80\n- name: api-b\n  host: 10.0.0.2:80",
     }
@@ -33,8 +33,8 @@ crate::rules! {
         id: "names/duplicate-listener",
         severity: Warning,
         summary: "two listeners of one bind or gateway share a name",
-        why: "`gateways: NAME/LISTENER` and targeted policies select a listener by name; with two of one name the selection is ambiguous.",
-        gateway: "",
+        why: "`gateways: NAME/LISTENER` and targeted policies select a listener by name; with two of one name the selection is ambiguous, and one listener's settings are lost. Give each listener its own name.",
+        gateway: "The gateway accepts the file. It keys a listener by its bind (or gateway) and its name (agentgateway `crates/agentgateway/src/types/local.rs`, `convert_listener` and `convert_gateway_listener`), and a bind's listener set keeps one listener per key (agentgateway `crates/agentgateway/src/types/agent.rs`, `ListenerSet::insert`): the later listener replaces the earlier one, whose hostname, protocol and TLS are gone.",
         example: "listeners:\n- name: web\n  hostname: a.acme.com\n- name: web\n  hostname: b.acme.com",
         use_instead: "listeners:\n- name: web-a\n  hostname: a.acme.com\n- name: web-b\n  hostname: b.acme.com",
     }
@@ -43,8 +43,8 @@ crate::rules! {
         id: "names/duplicate-target",
         severity: Error,
         summary: "two targets of one MCP backend share a name",
-        why: "With several targets the gateway prefixes tool and prompt names with the target name (`<target>_<tool>`) and routes calls back by that prefix; two targets of one name make their tools collide.",
-        gateway: "",
+        why: "With several targets, tool and prompt names carry the target name (`<target>_<tool>`) so that calls can be routed back. Two targets of one name cannot be told apart, and one of them is never used. Give each target its own name.",
+        gateway: "The gateway accepts the file. It keeps one upstream connection per target name (agentgateway `crates/agentgateway/src/mcp/upstream/mod.rs`, `UpstreamGroup::setup_connections`), so the later target of a name replaces the earlier one, whose tools are never listed or called. Names are prefixed with the target name and `_` when there is more than one target (`crates/agentgateway/src/mcp/handler.rs`, `resource_name`).",
         example: "targets:\n- name: tools\n  stdio: {cmd: server-a}\n- name: tools\n  stdio: {cmd: server-b}",
         use_instead: "targets:\n- name: tools-a\n  stdio: {cmd: server-a}\n- name: tools-b\n  stdio: {cmd: server-b}",
     }

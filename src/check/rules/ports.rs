@@ -13,8 +13,8 @@ crate::rules! {
         id: "ports/conflict",
         severity: Error,
         summary: "two binds, gateways or shorthands use one port",
-        why: "Each bind, gateway and shorthand (`mcp:` listens on 3000 unless it has `port` or `gateways`) opens its own socket; two on one port make the gateway fail at start-up with \"address in use\". Put the listeners under one bind, or give each its own port. Explicit admin, stats and readiness addresses in `config` count too.",
-        gateway: "",
+        why: "Each bind, gateway and shorthand (`mcp:` listens on 3000 and `llm:` on 4000 unless they have `port` or `gateways`) opens its own socket, so two of them on one port keep the gateway from starting. Put the listeners under one bind, or give each its own port. Explicit admin, stats and readiness addresses in `config` count too.",
+        gateway: "The gateway refuses the file when binds, gateways and the `llm:` and `mcp:` shorthands share a port: \"port P is configured by both A and B; binds, llm, and mcp must use unique ports\" (agentgateway `crates/agentgateway/src/types/local.rs`, `validate_local_listener_ports`). The admin, stats and readiness addresses of `config` are not part of that check; they are sockets of their own, and two sockets on one port cannot both be bound when the gateway starts.",
         example: "binds:\n- port: 3000\n  listeners: [{routes: []}]\nmcp:\n  targets: [{name: a, stdio: {cmd: my-server}}]",
         use_instead: "binds:\n- port: 3000\n  listeners: [{routes: []}]\nmcp:\n  port: 3001\n  targets: [{name: a, stdio: {cmd: my-server}}]",
     }
@@ -23,8 +23,8 @@ crate::rules! {
         id: "ports/protocol-mix",
         severity: Error,
         summary: "listeners on one port mix protocols that cannot share it",
-        why: "Listeners on one port are told apart by TLS SNI or the HTTP Host header. Plain HTTP and plain TCP cannot be told apart, and neither can TLS and plaintext, so the gateway refuses such a bind. HTTPS and TLS listeners can share a port (by SNI).",
-        gateway: "",
+        why: "Listeners on one port are told apart by TLS SNI or the HTTP Host header. Plain HTTP and plain TCP cannot be told apart, and neither can TLS and plaintext, so some of the listeners cannot work. HTTPS and TLS listeners can share a port (by SNI). Give the listeners that differ a port of their own.",
+        gateway: "Under `gateways`, the gateway refuses such listeners: \"gateway listeners on port P cannot mix HTTP and TCP protocols\" and \"... cannot mix TLS and plaintext\" (agentgateway `crates/agentgateway/src/types/local.rs`, `validate_local_listener_ports`). Under `binds` it accepts the file and gives the whole port one protocol: TLS when any listener is HTTPS or TLS, else TCP when any is TCP, else HTTP (agentgateway `crates/agentgateway/src/types/local.rs`, `detect_bind_protocol`); listeners of another kind do not get the traffic they expect.",
         example: "binds:\n- port: 8443\n  listeners:\n  - protocol: HTTPS\n    tls: {cert: cert.pem, key: key.pem}\n  - protocol: HTTP",
         use_instead: "binds:\n- port: 8443\n  listeners:\n  - protocol: HTTPS\n    tls: {cert: cert.pem, key: key.pem}\n- port: 8080\n  listeners:\n  - protocol: HTTP",
     }
@@ -33,8 +33,8 @@ crate::rules! {
         id: "ports/wildcard-binds",
         severity: Error,
         summary: "more than one internal bind without a port",
-        why: "An internal bind without a port (or with port 0) is the wildcard fallback that serves any destination port in process. The gateway allows one, since lookups would resolve a second one ambiguously, and refuses the file otherwise (agentgateway `types/local.rs`, `validate_local_listener_ports`). An internal bind with a port takes part in the port uniqueness check (`ports/conflict`).",
-        gateway: "",
+        why: "An internal bind without a port (or with port 0) is the wildcard fallback that serves any destination port in process, and there can be only one: a second one stops the gateway from loading the file. Give all but one of them a port. An internal bind with a port takes part in the port uniqueness check (`ports/conflict`).",
+        gateway: "The gateway allows one wildcard bind, since lookups would resolve a second one ambiguously, and refuses the file otherwise: \"at most one wildcard bind (an internal bind without a numeric port) is allowed\" (agentgateway `crates/agentgateway/src/types/local.rs`, `validate_local_listener_ports`).",
         example: "binds:\n- mode: internal\n  listeners: [...]\n- mode: internal\n  listeners: [...]",
         use_instead: "binds:\n- mode: internal\n  listeners: [...]\n- mode: internal\n  port: 9000\n  listeners: [...]",
     }

@@ -9,8 +9,8 @@ crate::rules! {
         id: "ratelimit/max-below-fill",
         severity: Error,
         summary: "a local rate limit whose bucket is smaller than one refill",
-        why: "`localRateLimit` is a token bucket of `maxTokens`, refilled with `tokensPerFill` every `fillInterval`. The gateway refuses a bucket smaller than one refill (\"max tokens cannot be less than the refill amount\").",
-        gateway: "",
+        why: "`localRateLimit` is a token bucket of `maxTokens`, refilled with `tokensPerFill` every `fillInterval`. A bucket smaller than one refill stops the gateway from loading the file. Raise `maxTokens` to at least `tokensPerFill`.",
+        gateway: "The gateway builds the bucket when it loads the file and refuses one smaller than one refill: \"max tokens cannot be less than the refill amount\" (agentgateway `crates/agentgateway/src/http/localratelimit.rs`, the `RateLimit` deserializer and its rate limiter's `MaxTokensTooLow`).",
         example: "localRateLimit:\n- maxTokens: 5\n  tokensPerFill: 10\n  fillInterval: 1s",
         use_instead: "localRateLimit:\n- maxTokens: 10\n  tokensPerFill: 10\n  fillInterval: 1s",
     }

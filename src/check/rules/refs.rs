@@ -17,8 +17,8 @@ crate::rules! {
         id: "refs/unknown-backend",
         severity: Error,
         summary: "`backend: NAME` names no entry of `backends`",
-        why: "A route backend or an MCP target can refer to an entry of the top-level `backends` list by name. The gateway does not check the name when it loads the file; requests then fail at run time. agw checks it and suggests the closest name.",
-        gateway: "",
+        why: "A route backend or an MCP target can refer to an entry of the top-level `backends` list by name. A name that matches no entry starts fine and then fails every request that reaches it. Fix the name; agw suggests the closest one.",
+        gateway: "The gateway keeps `backend: NAME` as a reference and does not look the name up when it loads the file (agentgateway `crates/agentgateway/src/types/local.rs`, `convert_route`, and `McpBackendHost::process` for MCP targets). A request that reaches it fails with \"backend does not exist\", answered with status 500 (agentgateway `crates/agentgateway/src/proxy/mod.rs`, `ProxyError::BackendDoesNotExist`).",
         example: "backends:\n- name: billing\n  host: 10.0.0.5:8080\nroutes:\n- gateways: default\n  backends:\n  - backend: biling",
         use_instead: "backends:\n- name: billing\n  host: 10.0.0.5:8080\nroutes:\n- gateways: default\n  backends:\n  - backend: billing",
     }
@@ -27,8 +27,8 @@ crate::rules! {
         id: "refs/unknown-gateway",
         severity: Error,
         summary: "`gateways:` names a gateway or listener that does not exist",
-        why: "Top-level `routes`, `tcpRoutes`, and the `mcp:` and `llm:` shorthands attach to gateways by name (`NAME`) or to one listener (`NAME/LISTENER`). A name that matches nothing leaves the route unattached.",
-        gateway: "",
+        why: "Top-level `routes`, `tcpRoutes`, and the `mcp:`, `llm:` and `ui:` sections attach to gateways by name (`NAME`) or to one listener (`NAME/LISTENER`). A name that matches nothing stops the gateway from loading the file. Fix the name, or add the gateway or listener it means.",
+        gateway: "The gateway resolves every reference when it loads the file and refuses one that names no gateway and no `NAME/LISTENER`: \"unknown gateway reference REF\" (agentgateway `crates/agentgateway/src/types/local.rs`, `resolve_gateway_references`, called from `convert` for `routes` and `tcpRoutes` and from `convert_attached_llm`, `convert_attached_mcp` and `convert_attached_ui`).",
         example: "gateways:\n  public: {port: 3000}\nroutes:\n- gateways: pubic\n  backends: [{host: 127.0.0.1:8080}]",
         use_instead: "gateways:\n  public: {port: 3000}\nroutes:\n- gateways: public\n  backends: [{host: 127.0.0.1:8080}]",
     }
@@ -37,8 +37,8 @@ crate::rules! {
         id: "refs/route-without-gateways",
         severity: Error,
         summary: "a top-level route without `gateways`",
-        why: "Top-level `routes` attach to gateways by name. A route without `gateways` joins the gateway named `default` when it has an HTTP listener; otherwise the gateway refuses the file: \"routes.NAME must set gateways\" (agentgateway `types/local.rs`, `apply_implicit_default_gateway` and `convert`).",
-        gateway: "",
+        why: "Top-level `routes` attach to gateways by name. A route without `gateways` is served only when there is a gateway named `default` with an HTTP listener; otherwise the file does not load. Set `gateways`, or name the gateway `default`.",
+        gateway: "Before converting, the gateway adds the gateway `default` to every top-level route without `gateways` when that gateway has an HTTP listener (`tcpRoutes`: a TCP or TLS one). A route still without `gateways` is refused: \"routes.NAME must set gateways\" (agentgateway `crates/agentgateway/src/types/local.rs`, `apply_implicit_default_gateway` and `convert`).",
         example: "gateways:\n  web: {port: 3000}\nroutes:\n- backends: [{host: 127.0.0.1:8080}]",
         use_instead: "gateways:\n  web: {port: 3000}\nroutes:\n- gateways: web\n  backends: [{host: 127.0.0.1:8080}]",
     }
@@ -47,8 +47,8 @@ crate::rules! {
         id: "refs/gateway-kind",
         severity: Error,
         summary: "a route attached to a gateway without a listener of its kind",
-        why: "HTTP routes (and the `mcp:` and `llm:` shorthands) need an HTTP or HTTPS listener; `tcpRoutes` need a TCP or TLS one. The gateway refuses a reference that reaches none: \"gateway reference REF has no HTTP listeners\" (agentgateway `types/local.rs`, `resolve_gateway_references`).",
-        gateway: "",
+        why: "HTTP routes (and the `mcp:` and `llm:` shorthands) need an HTTP or HTTPS listener; `tcpRoutes` need a TCP or TLS one. A reference that reaches no listener of the right kind stops the gateway from loading the file. Attach the route to another gateway or listener, or change the listener's protocol.",
+        gateway: "The gateway refuses a reference that reaches no listener of the route's kind: \"gateway reference REF has no HTTP listeners\" (or \"no TCP listeners\") (agentgateway `crates/agentgateway/src/types/local.rs`, `resolve_gateway_references`).",
         example: "gateways:\n  db: {port: 5432, protocol: TCP}\nroutes:\n- gateways: db\n  backends: [{host: 127.0.0.1:8080}]",
         use_instead: "gateways:\n  web: {port: 3000}\nroutes:\n- gateways: web\n  backends: [{host: 127.0.0.1:8080}]",
     }

@@ -12,8 +12,8 @@ crate::rules! {
         id: "regex/invalid",
         severity: Error,
         summary: "a regex of a route match does not compile",
-        why: "Path, header and query regexes use Rust's `regex` syntax and must match the whole value. The gateway refuses a pattern that does not compile; look-around and back-references are not supported.",
-        gateway: "",
+        why: "A path, header or query regex that does not compile stops the gateway from loading the file. The syntax is Rust's `regex`: look-around and back-references are not supported, and a pattern must match the whole value.",
+        gateway: "The gateway compiles path, header and query regexes with the Rust `regex` crate when it loads the file and refuses one that does not compile (agentgateway `crates/agentgateway/src/types/agent.rs`, `PathMatch`, `HeaderValueMatch` and `QueryValueMatch`, read with `serde_regex`); a match must span the whole value (`HeaderValueMatch::matches`, `crates/agentgateway/src/http/route.rs`).",
         example: "path:\n  regex: /mcp/(a|b",
         use_instead: "path:\n  regex: /mcp/(a|b)",
     }

@@ -10,8 +10,8 @@ crate::rules! {
         id: "timeout/backend-exceeds-request",
         severity: Warning,
         summary: "a backend timeout longer than the request timeout",
-        why: "`requestTimeout` bounds the whole request, retries included; `backendRequestTimeout` bounds one attempt. A per-attempt timeout longer than the whole never fires.",
-        gateway: "",
+        why: "`requestTimeout` bounds the whole request, retries included; `backendRequestTimeout` bounds one attempt. A per-attempt timeout longer than the whole never fires. Lower it below `requestTimeout`, or drop it.",
+        gateway: "The gateway accepts the file and applies both: `requestTimeout` as a deadline counted from the start of the request, `backendRequestTimeout` to each call to the backend (agentgateway `crates/agentgateway/src/proxy/httpproxy.rs`, `attempt_upstream`).",
         example: "timeout:\n  requestTimeout: 10s\n  backendRequestTimeout: 30s",
         use_instead: "timeout:\n  requestTimeout: 30s\n  backendRequestTimeout: 10s",
     }

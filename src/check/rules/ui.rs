@@ -11,8 +11,8 @@ crate::rules! {
         id: "ui/gateways-missing",
         severity: Error,
         summary: "`ui` attached to no gateway",
-        why: "The admin UI's routes attach to the gateways `ui.gateways` names, or, without it, to the gateway named `default` when that gateway has an HTTP listener. With neither, the gateway refuses the file: \"ui.gateways must be set\" (agentgateway `types/local.rs`).",
-        gateway: "",
+        why: "The admin UI's routes attach to the gateways `ui.gateways` names, or, without it, to the gateway named `default` when that gateway has an HTTP listener. With neither, the gateway does not load the file. Set `ui.gateways`.",
+        gateway: "The gateway fills in the gateway `default` when it serves HTTP (agentgateway `crates/agentgateway/src/types/local.rs`, `apply_implicit_default_gateway`), then refuses a `ui` still without gateways: \"ui.gateways must be set\" (agentgateway `crates/agentgateway/src/types/local.rs`, `validate_local_listener_ports`).",
         example: "gateways:\n  edge: {port: 8080}\nui: {}",
         use_instead: "gateways:\n  edge: {port: 8080}\nui:\n  gateways: edge",
     }
