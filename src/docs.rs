@@ -21,9 +21,12 @@ pub fn rules_markdown() -> String {
          never changes meaning once published. `agw explain RULE` prints the same text in a \
          terminal and `agw check --list-rules` lists the ids.\n\n\
          Severity: an **error** makes `agw check` exit 1; a **warning** does so only with \
-         `--deny-warnings`; a **note** never does. An error marked **refuses** is a file the gateway \
-         does not load (it does not start, or keeps its previous configuration): such a finding \
-         cannot be silenced with `--allow` or an `# agw: allow` comment.\n\n",
+         `--deny-warnings`; a **note** never does. An error marked **refuses** comes from reading the \
+         file itself (its text, YAML, environment or schema): the gateway does not load such a file \
+         (it does not start, or keeps its previous configuration), and the finding cannot be \
+         silenced with `--allow` or an `# agw: allow` comment. Most other errors mirror a refusal of \
+         the gateway's loader too, as their *What the gateway does* section says; they can be \
+         allowed, so that a file agw misjudges never blocks a deploy.\n\n",
     );
     s.push_str("| rule | severity | summary |\n| --- | --- | --- |\n");
     for r in catalog::all() {

@@ -354,3 +354,66 @@ fn each_distinct_url_is_fetched_once_and_plain_check_stays_offline() {
     }
     assert_eq!(rules(&d).iter().filter(|r| **r == "online/ok").count(), 3);
 }
+
+#[test]
+fn the_derived_key_set_follows_the_provider_and_a_local_key_set_is_not_fetched() {
+    let f = FaultServer::start();
+    let issuer = f.url("/realms/r");
+    let jwks = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]});
+    f.route(
+        "/realms/r/.well-known/openid-configuration",
+        Behavior::Json(
+            200,
+            json!({"issuer": issuer, "jwks_uri": f.url("/realms/r/protocol/openid-connect/certs")}),
+            None,
+        ),
+    );
+    f.route(
+        "/realms/r/protocol/openid-connect/certs",
+        Behavior::Json(200, jwks.clone(), None),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let with = |extra: &str| {
+        format!(
+            "binds:
+- port: 3000
+  listeners:
+  - routes:
+    - matches: [{{path: {{exact: /mcp}}}}]
+      policies:
+        mcpAuthentication:
+          issuer: {issuer}
+          audiences: [x]
+          resourceMetadata: {{}}
+{extra}      backends: [{{host: 127.0.0.1:8080}}]
+"
+        )
+    };
+
+    // Keycloak's keys are at {issuer}/protocol/openid-connect/certs, not /.well-known/jwks.json
+    let cfg = write(
+        &dir,
+        "keycloak.yaml",
+        &with("          provider: {keycloak: {}}\n"),
+    );
+    let (code, d) = online(&cfg, &[]);
+    assert_eq!(code, 0, "{d:#?}");
+    assert_eq!(f.hits("/realms/r/protocol/openid-connect/certs"), 1);
+    assert_eq!(f.hits("/realms/r/.well-known/jwks.json"), 0);
+    assert!(rules(&d).contains(&"online/ok"), "{d:#?}");
+
+    // A key set from a file is read offline: no derived URL is probed, and nothing is reported
+    // about one.
+    std::fs::write(dir.path().join("keys.json"), jwks.to_string()).unwrap();
+    let keys = dir.path().join("keys.json").display().to_string();
+    let cfg = write(
+        &dir,
+        "file.yaml",
+        &with(&format!("          jwks: {{file: {keys}}}\n")),
+    );
+    let (code, d) = online(&cfg, &[]);
+    assert_eq!(code, 0, "{d:#?}");
+    assert_eq!(f.hits("/realms/r/.well-known/jwks.json"), 0);
+    assert!(!rules(&d).contains(&"online/jwks"), "{d:#?}");
+}

@@ -12,7 +12,6 @@ use crate::diag::{Diagnostic, Rule};
 use crate::oidc::discovery::{discover, Attempt, AttemptOutcome, Discovery};
 use crate::oidc::{CachePolicy, HttpClient, HttpError, JwksCache, JwksError, JwksSource, Snapshot};
 use crate::source::{PointerIndex, Span};
-use crate::token::policy::derived_jwks_url;
 
 crate::rules! {
     ONLINE_DISCOVERY {
@@ -92,18 +91,34 @@ struct AuthSite {
     /// Pointer of the `mcpAuthentication`/`jwtAuth` (or provider) object.
     ptr: String,
     issuer: String,
-    /// The configured JWKS URL, or `None` when the gateway derives it from the issuer.
-    jwks_url: Option<String>,
+    keys: SiteKeys,
     /// An Okta authorization server (by host or `provider: okta`), for Okta-specific hints.
     okta: bool,
     scopes: Vec<String>,
 }
 
+/// Where a site's keys are, as far as the network is concerned.
+#[derive(Debug, Clone)]
+enum SiteKeys {
+    /// `jwks.url`.
+    Configured(String),
+    /// No `jwks`: the URL the gateway derives from the issuer and `provider`.
+    Derived(String),
+    /// A file or inline key set (checked offline), or no URL the gateway can derive (refused
+    /// offline): nothing to fetch.
+    Offline,
+}
+
 impl AuthSite {
-    fn jwks_target(&self) -> String {
-        self.jwks_url
-            .clone()
-            .unwrap_or_else(|| derived_jwks_url(&self.issuer))
+    fn jwks_target(&self) -> Option<&str> {
+        match &self.keys {
+            SiteKeys::Configured(u) | SiteKeys::Derived(u) => Some(u),
+            SiteKeys::Offline => None,
+        }
+    }
+
+    fn jwks_configured(&self) -> bool {
+        matches!(self.keys, SiteKeys::Configured(_))
     }
 }
 
@@ -119,7 +134,9 @@ pub fn urls(cfgs: &[&Config]) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut jwks = BTreeSet::new();
     for cfg in cfgs {
         for s in sites(cfg) {
-            jwks.insert(s.jwks_target());
+            if let Some(t) = s.jwks_target() {
+                jwks.insert(t.to_string());
+            }
             issuers.insert(s.issuer);
         }
     }
@@ -207,18 +224,20 @@ pub fn diagnose(cfg: &Config, index: &PointerIndex, probes: &Probes) -> Vec<Diag
             out.extend(scopes(&site, d, index));
         }
         // The key set the gateway will use.
-        let target = site.jwks_target();
-        let jwks_span = if site.jwks_url.is_some() {
+        let Some(target) = site.jwks_target() else {
+            continue;
+        };
+        let jwks_span = if site.jwks_configured() {
             at(&format!("{}/jwks/url", site.ptr))
         } else {
             issuer_span
         };
-        match probes.jwks.get(&target) {
+        match probes.jwks.get(target) {
             Some(Ok(snap)) => {
-                out.extend(unusable_keys(&target, snap, jwks_span));
+                out.extend(unusable_keys(target, snap, jwks_span));
                 if let Some(d) = discovery {
                     if let Some(rec) = &d.jwks_uri {
-                        if rec != &target && site.jwks_url.is_some() {
+                        if rec != target && site.jwks_configured() {
                             out.push(
                                 Diagnostic::new(
                                     &ONLINE_JWKS_DIFFERS,
@@ -235,10 +254,10 @@ pub fn diagnose(cfg: &Config, index: &PointerIndex, probes: &Probes) -> Vec<Diag
                     }
                 }
                 if first {
-                    out.push(ok_note(&site, discovery, &target, snap, issuer_span));
+                    out.push(ok_note(&site, discovery, target, snap, issuer_span));
                 }
             }
-            Some(Err(e)) => out.push(jwks_failed(&site, &target, e, jwks_span, discovery, probes)),
+            Some(Err(e)) => out.push(jwks_failed(&site, target, e, jwks_span, discovery, probes)),
             None => {}
         }
     }
@@ -271,11 +290,12 @@ fn sites(cfg: &Config) -> Vec<AuthSite> {
     out
 }
 
-fn jwks_url(j: Option<&Jwks>) -> Result<Option<String>, ()> {
+/// The keys of a site; `derived` is the URL the gateway derives when `jwks` is omitted.
+fn site_keys(j: Option<&Jwks>, derived: impl FnOnce() -> Option<String>) -> SiteKeys {
     match j {
-        None => Ok(None),
-        Some(Jwks::Url(u)) => Ok(Some(u.url.clone())),
-        Some(_) => Err(()),
+        None => derived().map_or(SiteKeys::Offline, SiteKeys::Derived),
+        Some(Jwks::Url(u)) => SiteKeys::Configured(u.url.clone()),
+        Some(_) => SiteKeys::Offline,
     }
 }
 
@@ -289,7 +309,7 @@ fn mcp_site(ptr: String, a: &McpAuthentication) -> AuthSite {
         ptr,
         issuer: a.issuer.clone(),
         // A file or inline key set is not fetched: probe only the issuer then.
-        jwks_url: jwks_url(a.jwks.as_ref()).unwrap_or(None),
+        keys: site_keys(a.jwks.as_ref(), || a.derived_jwks_url().ok()),
         okta: is_okta_issuer(&a.issuer, a.provider.as_ref()),
         scopes,
     }
@@ -297,11 +317,13 @@ fn mcp_site(ptr: String, a: &McpAuthentication) -> AuthSite {
 
 fn jwt_sites(ptr: String, j: &JwtAuth, out: &mut Vec<AuthSite>) {
     let mut push = |ptr: String, issuer: &str, jwks: Option<&Jwks>| {
-        if let Ok(url) = jwks_url(jwks) {
+        // `jwtAuth` derives no URL: the schema requires its `jwks`
+        let keys = site_keys(jwks, || None);
+        if !matches!(keys, SiteKeys::Offline) {
             out.push(AuthSite {
                 ptr,
                 issuer: issuer.to_string(),
-                jwks_url: url,
+                keys,
                 okta: is_okta_issuer(issuer, None),
                 scopes: Vec::new(),
             });
@@ -515,7 +537,7 @@ fn jwks_failed(
         JwksError::Parse { .. } => "not a usable JWKS".into(),
         _ => "unusable".into(),
     };
-    let derived = site.jwks_url.is_none();
+    let derived = matches!(site.keys, SiteKeys::Derived(_));
     let message = if derived {
         format!("the JWKS derived from the issuer is unusable ({kind}): {e}")
     } else {

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::{Compiler, AGW_API, GATEWAY_API};
 use crate::config::okta::{is_okta_issuer, okta_keys_url};
+use crate::config::policy::auth::derived_jwks_url;
 use crate::config::policy::auth::{
     AuthMode, AuthorizationLocation, Jwks, JwtAuth, McpAuthentication, Provider,
 };
@@ -325,7 +326,9 @@ impl Compiler<'_> {
                 let url = if is_okta_issuer(issuer, provider) {
                     okta_keys_url(issuer)
                 } else {
-                    crate::token::policy::derived_jwks_url(issuer)
+                    // a file whose URL cannot be derived does not pass `agw check`, and only a
+                    // checked file is compiled
+                    derived_jwks_url(issuer, provider).ok()?
                 };
                 self.report(
                     &K8S_JWKS_WRITTEN,

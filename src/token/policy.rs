@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::verify::Policy;
 use crate::config::policy::auth::{
-    AuthMode, Jwks, JwtAuth, JwtValidationOptions, McpAuthentication,
+    derived_jwks_url, AuthMode, Jwks, JwtAuth, JwtValidationOptions, McpAuthentication,
 };
 use crate::oidc::JwksSource;
 
@@ -30,14 +30,9 @@ impl Default for PolicyOptions {
     }
 }
 
-/// The JWKS URL the gateway derives from an issuer when `jwks` is omitted.
-pub fn derived_jwks_url(issuer: &str) -> String {
-    format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'))
-}
-
-/// Where the keys are: the configured `jwks`, or the location derived from the issuer.
-/// Returns the source and whether it was derived.
-pub fn jwks_source(jwks: Option<&Jwks>, issuer: &str, root: &Path) -> (JwksSource, bool) {
+/// Where the keys are: the configured `jwks`, or (`derived`) the URL the gateway derives when
+/// `jwks` is omitted. Returns the source and whether it was derived.
+pub fn jwks_source(jwks: Option<&Jwks>, derived: &str, root: &Path) -> (JwksSource, bool) {
     match jwks {
         Some(Jwks::Inline(text)) => (JwksSource::Inline(Arc::from(text.as_str())), false),
         Some(Jwks::File(f)) => {
@@ -50,7 +45,7 @@ pub fn jwks_source(jwks: Option<&Jwks>, issuer: &str, root: &Path) -> (JwksSourc
             (JwksSource::File(p), false)
         }
         Some(Jwks::Url(u)) => (JwksSource::Url(u.url.clone()), false),
-        None => (JwksSource::Url(derived_jwks_url(issuer)), true),
+        None => (JwksSource::Url(derived.to_string()), true),
     }
 }
 
@@ -65,7 +60,10 @@ pub fn from_mcp_authentication(
     origin: &str,
     opts: &PolicyOptions,
 ) -> Policy {
-    let (jwks, derived) = jwks_source(a.jwks.as_ref(), &a.issuer, &opts.root);
+    // An issuer without a derivable URL is refused when the file is checked
+    // (auth/jwks-url-underivable), so no verdict is given with the placeholder.
+    let derived = a.derived_jwks_url().unwrap_or_default();
+    let (jwks, derived) = jwks_source(a.jwks.as_ref(), &derived, &opts.root);
     let scopes_supported = a
         .resource_metadata
         .as_ref()
@@ -93,7 +91,9 @@ pub fn from_jwt_auth(j: &JwtAuth, origin: &str, opts: &PolicyOptions) -> Vec<Pol
                    jwks: Option<&Jwks>,
                    jvo: Option<&JwtValidationOptions>,
                    origin: String| {
-        let (src, derived) = jwks_source(jwks, issuer, &opts.root);
+        // the schema requires `jwks` here; without a provider the derivation cannot fail
+        let fallback = derived_jwks_url(issuer, None).unwrap_or_default();
+        let (src, derived) = jwks_source(jwks, &fallback, &opts.root);
         let mut p = Policy::new(issuer, src);
         p.audiences = audiences.clone().unwrap_or_default();
         p.jwks_derived = derived;
@@ -139,7 +139,10 @@ pub fn from_flags(
         }
         Some(j) if j.trim_start().starts_with('{') => (JwksSource::Inline(Arc::from(j)), false),
         Some(j) => (JwksSource::File(PathBuf::from(j)), false),
-        None => (JwksSource::Url(derived_jwks_url(issuer)), true),
+        None => (
+            JwksSource::Url(derived_jwks_url(issuer, None).unwrap_or_default()),
+            true,
+        ),
     };
     let mut p = Policy::new(issuer, src);
     p.audiences = audiences.to_vec();
@@ -154,16 +157,72 @@ pub fn from_flags(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::policy::auth::{Empty, Provider};
 
     #[test]
-    fn derived_url() {
+    fn derived_url_follows_the_provider() {
+        let d = |issuer: &str, p: Option<Provider>| derived_jwks_url(issuer, p.as_ref());
         assert_eq!(
-            derived_jwks_url("https://a.okta.com/oauth2/default"),
+            d("https://a.okta.com/oauth2/default", None).unwrap(),
             "https://a.okta.com/oauth2/default/.well-known/jwks.json"
         );
+        // appended as written: the gateway does not trim a trailing `/`
         assert_eq!(
-            derived_jwks_url("https://x.example/"),
-            "https://x.example/.well-known/jwks.json"
+            d("https://x.example/", Some(Provider::Okta(Empty {}))).unwrap(),
+            "https://x.example//.well-known/jwks.json"
         );
+        assert_eq!(
+            d(
+                "https://kc.example/realms/r",
+                Some(Provider::Keycloak(Empty {}))
+            )
+            .unwrap(),
+            "https://kc.example/realms/r/protocol/openid-connect/certs"
+        );
+        assert_eq!(
+            d(
+                "https://ak.example/application/o/app/",
+                Some(Provider::Authentik(Empty {}))
+            )
+            .unwrap(),
+            "https://ak.example/application/o/app/jwks/"
+        );
+        assert_eq!(
+            d(
+                "https://api.descope.com/v1/apps/agentic/P123/S456",
+                Some(Provider::Descope(Empty {}))
+            )
+            .unwrap(),
+            "https://api.descope.com/P123/.well-known/jwks.json"
+        );
+        assert_eq!(
+            d(
+                "https://api.descope.com/P123",
+                Some(Provider::Descope(Empty {}))
+            )
+            .unwrap(),
+            "https://api.descope.com/P123/.well-known/jwks.json"
+        );
+        assert_eq!(
+            d(
+                "https://sts.windows.net/T1/",
+                Some(Provider::Entra(Empty {}))
+            )
+            .unwrap(),
+            "https://login.microsoftonline.com/T1/discovery/v2.0/keys"
+        );
+        assert_eq!(
+            d(
+                "https://login.microsoftonline.us/T2/v2.0",
+                Some(Provider::Entra(Empty {}))
+            )
+            .unwrap(),
+            "https://login.microsoftonline.us/T2/discovery/v2.0/keys"
+        );
+        assert!(d(
+            "https://login.microsoftonline.com/",
+            Some(Provider::Entra(Empty {}))
+        )
+        .is_err());
     }
 }

@@ -158,7 +158,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
         ctx.push(
             Diagnostic::new(
                 &LISTENERS_ROUTES_AND_TCP_ROUTES,
-                "a listener has both `routes` and `tcpRoutes`",
+                "a listener has both `routes` and `tcpRoutes`: the gateway refuses the file",
             )
             .at(ctx.key(&format!("{ptr}/tcpRoutes")), "TCP routes")
             .label(ctx.key(&format!("{ptr}/routes")), "HTTP routes")
@@ -168,7 +168,10 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
         ctx.push(
             Diagnostic::new(
                 &LISTENERS_ROUTES_AND_TCP_ROUTES,
-                format!("a {} listener has HTTP `routes`: they are never used", proto_name(p)),
+                format!(
+                    "a {} listener has HTTP `routes` and no `tcpRoutes`: the gateway refuses the file",
+                    proto_name(p)
+                ),
             )
             .at(ctx.key(&format!("{ptr}/routes")), "HTTP routes")
             .label(proto_span(ctx), format!("protocol {}", proto_name(p)))
@@ -178,7 +181,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
         let mut d = Diagnostic::new(
             &LISTENERS_ROUTES_AND_TCP_ROUTES,
             format!(
-                "an {} listener has `tcpRoutes`: they are never used",
+                "an {} listener has `tcpRoutes` and no `routes`: the gateway refuses the file",
                 proto_name(p)
             ),
         )

@@ -5,7 +5,7 @@ use super::auth::{AuthCfg, AuthKind};
 use super::cel::{Expression, Ref};
 use super::Ctx;
 use crate::config::okta::{is_okta_host, okta_keys_url};
-use crate::config::policy::auth::{Jwks, Provider};
+use crate::config::policy::auth::{derived_jwks_url, Jwks, Provider};
 use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
 
@@ -103,7 +103,9 @@ fn jwks(ctx: &mut Ctx, a: &AuthCfg) {
     let keys = okta_keys_url(a.issuer);
     match a.jwks {
         None if a.kind == AuthKind::Mcp => {
-            let derived = format!("{}/.well-known/jwks.json", a.issuer.trim_end_matches('/'));
+            let Ok(derived) = derived_jwks_url(a.issuer, a.provider) else {
+                return;
+            };
             let why = if matches!(a.provider, Some(Provider::Okta(_))) {
                 "`provider: okta`"
             } else {

@@ -200,7 +200,10 @@ fn conditional_entries(ctx: &mut Ctx) {
     super::util::each_entry(ctx.document(), &mut |ptr, k, x| {
         if CONDITIONAL_POLICIES.contains(&k) {
             if let Some(serde_json::Value::Array(entries)) = x.get("conditional") {
-                found.push((ptr.to_string(), entries.clone()));
+                // the gateway skips an empty rate-limit list before it validates one
+                if !(entries.is_empty() && k == "localRateLimit") {
+                    found.push((ptr.to_string(), entries.clone()));
+                }
             }
         }
     });

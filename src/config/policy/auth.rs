@@ -47,6 +47,53 @@ impl McpAuthentication {
     pub fn mode(&self) -> AuthMode {
         self.mode.unwrap_or(AuthMode::Strict)
     }
+
+    /// The key set URL the gateway reads when `jwks` is omitted.
+    pub fn derived_jwks_url(&self) -> Result<String, String> {
+        derived_jwks_url(&self.issuer, self.provider.as_ref())
+    }
+}
+
+/// The key set URL derived from an issuer and `provider`, as the gateway derives it: appended
+/// to the issuer as written (a trailing `/` included), at the provider's own path for Keycloak,
+/// Authentik, Descope's agentic issuers and Entra (agentgateway
+/// `crates/agentgateway/src/types/agent.rs`, `LocalMcpAuthentication::derived_jwks_url`;
+/// `crates/agentgateway/src/http/oauth.rs`, `entra_endpoints`). An Entra issuer without a
+/// tenant has none, and the gateway refuses the file.
+pub fn derived_jwks_url(issuer: &str, provider: Option<&Provider>) -> Result<String, String> {
+    let url = crate::config::url::parse_url(issuer);
+    Ok(match provider {
+        None | Some(Provider::Auth0(_) | Provider::Okta(_)) => {
+            format!("{issuer}/.well-known/jwks.json")
+        }
+        Some(Provider::Descope(_)) => {
+            let segments: Vec<&str> = url
+                .as_ref()
+                .map(|u| u.path.trim_start_matches('/').split('/').collect())
+                .unwrap_or_default();
+            match (&url, segments.as_slice()) {
+                (Some(u), ["v1", "apps", "agentic", project, _, ..]) => {
+                    format!("{}://{}/{project}/.well-known/jwks.json", u.scheme, u.host)
+                }
+                _ => format!("{issuer}/.well-known/jwks.json"),
+            }
+        }
+        Some(Provider::Keycloak(_)) => format!("{issuer}/protocol/openid-connect/certs"),
+        Some(Provider::Authentik(_)) => format!("{}/jwks/", issuer.trim_end_matches('/')),
+        Some(Provider::Entra(_)) => {
+            let u = url.ok_or_else(|| format!("the Entra issuer `{issuer}` is not a URL"))?;
+            let tenant = u.path.split('/').find(|s| !s.is_empty()).ok_or_else(|| {
+                format!("the Entra issuer `{issuer}` has no tenant (expected https://login.microsoftonline.com/<tenant>/v2.0 or https://sts.windows.net/<tenant>/)")
+            })?;
+            // v1 tokens come from sts.windows.net; the keys live on the login host
+            let host = if u.host.eq_ignore_ascii_case("sts.windows.net") {
+                "login.microsoftonline.com"
+            } else {
+                u.host
+            };
+            format!("https://{host}/{tenant}/discovery/v2.0/keys")
+        }
+    })
 }
 
 /// How strictly tokens are required.

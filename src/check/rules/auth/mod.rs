@@ -61,6 +61,16 @@ crate::rules! {
         use_instead: "mcpAuthentication:\n  issuer: https://acme.okta.com/oauth2/default\n  mode: strict",
     }
 
+    AUTH_JWKS_URL_UNDERIVABLE {
+        id: "auth/jwks-url-underivable",
+        severity: Error,
+        summary: "no `jwks`, and no key set URL can be derived from the issuer",
+        why: "Without `jwks` the gateway derives the URL of the signing keys from the issuer and `provider`. For `provider: entra` it needs the tenant from the issuer's path (`https://login.microsoftonline.com/<tenant>/v2.0`); an issuer without one has no key set, and the file does not load. Write the tenant into the issuer, or give `jwks.url`.",
+        gateway: "The gateway refuses the file: \"Entra issuer URL ... has no tenant path segment\" (agentgateway `crates/agentgateway/src/http/oauth.rs`, `entra_endpoints`, called by `LocalMcpAuthentication::derived_jwks_url` in `crates/agentgateway/src/types/agent.rs`).",
+        example: "mcpAuthentication:\n  issuer: https://login.microsoftonline.com/\n  provider: {entra: {}}",
+        use_instead: "mcpAuthentication:\n  issuer: https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0\n  provider: {entra: {}}",
+    }
+
     AUTH_JWT_AND_MCP_AUTH {
         id: "auth/jwt-and-mcp-auth",
         severity: Error,
@@ -288,6 +298,7 @@ pub fn check(ctx: &mut Ctx) {
             audiences(ctx, &ptr, auth.audiences.as_deref(), &auth.issuer);
             resource_metadata(ctx, &ptr, auth);
             mode(ctx, &ptr, auth);
+            jwks_derivable(ctx, &ptr, auth);
             if p.jwt_auth.is_some() {
                 both(ctx, &site.ptr);
             }
@@ -387,6 +398,25 @@ fn mode(ctx: &mut Ctx, ptr: &str, auth: &McpAuthentication) {
         .at(ctx.value(&format!("{ptr}/mode")), format!("mode {what}"))
         .help("use `mode: strict` (the default) unless `mcpAuthorization` rules deny what anonymous callers must not do")
         .note("MCP clients discover authentication from a 401; with this mode they are never asked for a token"),
+    );
+}
+
+fn jwks_derivable(ctx: &mut Ctx, ptr: &str, auth: &McpAuthentication) {
+    let Err(why) = auth
+        .jwks
+        .is_none()
+        .then(|| auth.derived_jwks_url())
+        .transpose()
+    else {
+        return;
+    };
+    ctx.push(
+        Diagnostic::new(
+            &AUTH_JWKS_URL_UNDERIVABLE,
+            format!("{why}: the gateway cannot derive the key set URL and refuses the file"),
+        )
+        .at(ctx.value(&format!("{ptr}/issuer")), "no key set URL")
+        .help("write the issuer with its tenant, or give `jwks: {url: ...}`"),
     );
 }
 
