@@ -7,6 +7,7 @@ use super::Ctx;
 use crate::config::url::split_host_port;
 use crate::config::{BindMode, Listener, ListenerProtocol};
 use crate::diag::Diagnostic;
+use crate::source::Span;
 
 crate::rules! {
     PORTS_CONFLICT {
@@ -61,54 +62,102 @@ struct PortOwner {
     written: bool,
 }
 
+impl PortOwner {
+    fn at(what: String, ptr: String) -> PortOwner {
+        PortOwner {
+            what,
+            ptr,
+            written: true,
+        }
+    }
+
+    /// A shorthand section (`mcp`, `llm`) whose port is `{section}/port` when written, and
+    /// its default otherwise.
+    fn shorthand(section: &str, written: bool) -> PortOwner {
+        PortOwner {
+            what: format!("the `{section}:` shorthand"),
+            ptr: if written {
+                format!("/{section}/port")
+            } else {
+                format!("/{section}")
+            },
+            written,
+        }
+    }
+
+    fn span(&self, ctx: &Ctx) -> Span {
+        if self.written {
+            ctx.value(&self.ptr)
+        } else {
+            ctx.key(&self.ptr)
+        }
+    }
+
+    fn label(&self, port: u32) -> String {
+        if self.written {
+            format!("{} listens on {port}", self.what)
+        } else {
+            format!("{} listens on {port} by default", self.what)
+        }
+    }
+}
+
 fn conflicts(ctx: &mut Ctx) {
     let mut owners: Vec<(u32, PortOwner)> = Vec::new();
-    // An internal bind without a port (or with port 0) is the wildcard fallback, which opens no
-    // socket; an internal bind with a port takes part in the uniqueness check like any other
-    // (agentgateway `types/local.rs`, `validate_local_listener_ports`).
+    let wildcards = bind_owners(ctx, &mut owners);
+    for (name, g) in &ctx.cfg.gateways {
+        owners.push((
+            g.port,
+            PortOwner::at(
+                format!("gateway `{name}`"),
+                format!("/gateways/{}/port", ptr_token(name)),
+            ),
+        ));
+    }
+    shorthand_owners(ctx, &mut owners);
+    admin_owners(ctx, &mut owners);
+    let mut first: HashMap<u32, usize> = HashMap::new();
+    for (i, (port, _)) in owners.iter().enumerate() {
+        if *port == 0 {
+            continue;
+        }
+        match first.get(port) {
+            Some(&f) => report_conflict(ctx, *port, &owners[f].1, &owners[i].1),
+            None => {
+                first.insert(*port, i);
+            }
+        }
+    }
+    wildcard_binds(ctx, &wildcards);
+}
+
+/// The ports of `binds`; returns the internal binds without a port. Such a bind is the
+/// wildcard fallback, which opens no socket; an internal bind with a port takes part in the
+/// uniqueness check like any other (agentgateway `types/local.rs`,
+/// `validate_local_listener_ports`).
+fn bind_owners(ctx: &Ctx, owners: &mut Vec<(u32, PortOwner)>) -> Vec<usize> {
     let mut wildcards = Vec::new();
     for (bi, b) in ctx.cfg.binds.iter().enumerate() {
         if b.mode == Some(BindMode::Internal) && b.port.unwrap_or(0) == 0 {
             wildcards.push(bi);
-            continue;
-        }
-        if let Some(p) = b.port {
+        } else if let Some(p) = b.port {
             owners.push((
                 p,
-                PortOwner {
-                    what: format!("bind {}", bi + 1),
-                    ptr: format!("/binds/{bi}/port"),
-                    written: true,
-                },
+                PortOwner::at(format!("bind {}", bi + 1), format!("/binds/{bi}/port")),
             ));
         }
     }
-    for (name, g) in &ctx.cfg.gateways {
-        owners.push((
-            g.port,
-            PortOwner {
-                what: format!("gateway `{name}`"),
-                ptr: format!("/gateways/{}/port", ptr_token(name)),
-                written: true,
-            },
-        ));
-    }
+    wildcards
+}
+
+fn shorthand_owners(ctx: &Ctx, owners: &mut Vec<(u32, PortOwner)>) {
     if let Some(m) = &ctx.cfg.mcp {
         // Without `gateways` (the gateway `default` is filled in when it serves HTTP), the
         // shorthand listens on its own port, 3000 unless set.
         if m.gateways.is_none() {
-            let written = m.port.is_some();
             owners.push((
                 m.port.unwrap_or(3000),
-                PortOwner {
-                    what: "the `mcp:` shorthand".into(),
-                    ptr: if written {
-                        "/mcp/port".into()
-                    } else {
-                        "/mcp".into()
-                    },
-                    written,
-                },
+                PortOwner::shorthand("mcp", m.port.is_some()),
             ));
         }
     }
@@ -122,88 +171,44 @@ fn conflicts(ctx: &mut Ctx) {
         if !super::util::has_gateways(llm) && !joins_default {
             owners.push((
                 port.map_or(4000, |p| p as u32),
-                PortOwner {
-                    what: "the `llm:` shorthand".into(),
-                    ptr: if port.is_some() {
-                        "/llm/port".into()
-                    } else {
-                        "/llm".into()
-                    },
-                    written: port.is_some(),
-                },
+                PortOwner::shorthand("llm", port.is_some()),
             ));
         }
     }
-    if let Some(cfg) = ctx.cfg.config.as_ref().map(|u| &u.value) {
-        for key in ["adminAddr", "statsAddr", "readinessAddr"] {
-            let Some(addr) = cfg.get(key).and_then(|v| v.as_str()) else {
-                continue;
-            };
-            if let Some((_, Some(p))) = split_host_port(addr) {
-                owners.push((
-                    u32::from(p),
-                    PortOwner {
-                        what: format!("`config.{key}`"),
-                        ptr: format!("/config/{key}"),
-                        written: true,
-                    },
-                ));
-            }
+}
+
+fn admin_owners(ctx: &Ctx, owners: &mut Vec<(u32, PortOwner)>) {
+    let Some(cfg) = ctx.cfg.config.as_ref().map(|u| &u.value) else {
+        return;
+    };
+    for key in ["adminAddr", "statsAddr", "readinessAddr"] {
+        let addr = cfg.get(key).and_then(|v| v.as_str());
+        if let Some((_, Some(p))) = addr.and_then(split_host_port) {
+            owners.push((
+                u32::from(p),
+                PortOwner::at(format!("`config.{key}`"), format!("/config/{key}")),
+            ));
         }
     }
-    let mut first: HashMap<u32, usize> = HashMap::new();
-    let mut found = Vec::new();
-    for (i, (port, _)) in owners.iter().enumerate() {
-        if *port == 0 {
-            continue;
-        }
-        match first.get(port) {
-            Some(&f) => found.push((f, i)),
-            None => {
-                first.insert(*port, i);
-            }
+}
+
+/// `b` asks for the port `a` already has.
+fn report_conflict(ctx: &mut Ctx, port: u32, a: &PortOwner, b: &PortOwner) {
+    let mut d = Diagnostic::new(
+        &PORTS_CONFLICT,
+        format!("port {port} is used twice: by {} and by {}", a.what, b.what),
+    )
+    .at(b.span(ctx), b.label(port))
+    .label(a.span(ctx), a.label(port))
+    .help(format!(
+        "the gateway cannot bind port {port} twice and refuses to start; give one of them another port, or put both sets of listeners under one bind"
+    ));
+    for (section, default) in [("mcp", 3000), ("llm", 4000)] {
+        if !b.written && b.what.contains(section) {
+            d = d.note(format!("the `{section}:` shorthand listens on {default} unless it has `port:` or `gateways:` (or there is a gateway named `default`)"));
         }
     }
-    for (f, i) in found {
-        let (port, a) = &owners[f];
-        let (_, b) = &owners[i];
-        let label = |o: &PortOwner| {
-            if o.written {
-                format!("{} listens on {port}", o.what)
-            } else {
-                format!("{} listens on {port} by default", o.what)
-            }
-        };
-        let (span_a, span_b) = (
-            if a.written {
-                ctx.value(&a.ptr)
-            } else {
-                ctx.key(&a.ptr)
-            },
-            if b.written {
-                ctx.value(&b.ptr)
-            } else {
-                ctx.key(&b.ptr)
-            },
-        );
-        let mut d = Diagnostic::new(
-            &PORTS_CONFLICT,
-            format!("port {port} is used twice: by {} and by {}", a.what, b.what),
-        )
-        .at(span_b, label(b))
-        .label(span_a, label(a))
-        .help(format!(
-            "the gateway cannot bind port {port} twice and refuses to start; give one of them another port, or put both sets of listeners under one bind"
-        ));
-        if !b.written && b.what.contains("mcp") {
-            d = d.note("the `mcp:` shorthand listens on 3000 unless it has `port:` or `gateways:` (or there is a gateway named `default`)");
-        }
-        if !b.written && b.what.contains("llm") {
-            d = d.note("the `llm:` shorthand listens on 4000 unless it has `port:` or `gateways:` (or there is a gateway named `default`)");
-        }
-        ctx.push(d);
-    }
-    wildcard_binds(ctx, &wildcards);
+    ctx.push(d);
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
