@@ -133,13 +133,28 @@ impl Paint {
     }
 }
 
+const WIDTH: usize = 100;
+const NAME_WIDTH: usize = 11;
+/// Where a check's message starts: two spaces, the outcome, two spaces, the name, one space.
+const BODY_INDENT: usize = 2 + 4 + 2 + NAME_WIDTH + 1;
+
 /// The report for people.
 pub fn human(r: &Report, style: Style) -> String {
-    const WIDTH: usize = 100;
     let paint = Paint(style.color);
-    let v = r.verdict;
     let mut out = String::new();
-    // header line
+    out.push_str(&token_lines(r));
+    out.push_str(&policy_lines(r));
+    out.push('\n');
+    out.push_str(&check_lines(r, &paint));
+    out.push('\n');
+    out.push_str(&wrap_text(&verdict_line(r, &paint), WIDTH, WIDTH, 0));
+    out.push('\n');
+    out
+}
+
+/// The token's header and claims, the times relative to now.
+fn token_lines(r: &Report) -> String {
+    let v = r.verdict;
     let mut items = Vec::new();
     if let Some(h) = &v.header {
         if let Some(a) = h.get("alg") {
@@ -152,64 +167,63 @@ pub fn human(r: &Report, style: Style) -> String {
         }
     }
     items.push(format!("({}, {} bytes)", v.token_prefix, v.token_bytes));
-    out.push_str(&wrap_items("token ", &items, WIDTH));
-    if let Some(c) = &v.claims {
-        let order = ["iss", "sub", "cid", "client_id", "aud", "scp", "scope"];
-        let mut items: Vec<String> = order
-            .iter()
-            .filter_map(|k| c.get(*k).map(|val| format!("{k}={}", short(val))))
-            .collect();
-        for (k, val) in c {
-            if order.contains(&k.as_str()) || ["exp", "iat", "nbf"].contains(&k.as_str()) {
-                continue;
-            }
+    let mut out = wrap_items("token ", &items, WIDTH);
+    let Some(c) = &v.claims else {
+        return out;
+    };
+    let order = ["iss", "sub", "cid", "client_id", "aud", "scp", "scope"];
+    let times = ["exp", "nbf", "iat"];
+    let mut items: Vec<String> = order
+        .iter()
+        .filter_map(|k| c.get(*k).map(|val| format!("{k}={}", short(val))))
+        .collect();
+    for (k, val) in c {
+        if !order.contains(&k.as_str()) && !times.contains(&k.as_str()) {
             items.push(format!("{}={}", safe(k), short(val)));
         }
-        for k in ["exp", "nbf", "iat"] {
-            if let Some(val) = c.get(k) {
-                items.push(time_claim(k, val, v.now));
-            }
-        }
-        out.push_str(&wrap_items("claims", &items, WIDTH));
-        if !v.signature_verified {
-            out.push_str("       (unverified: the signature was not verified)\n");
+    }
+    for k in times {
+        if let Some(val) = c.get(k) {
+            items.push(time_claim(k, val, v.now));
         }
     }
-    let mut pol = format!("policy {}", r.policy.origin);
+    out.push_str(&wrap_items("claims", &items, WIDTH));
+    if !v.signature_verified {
+        out.push_str("       (unverified: the signature was not verified)\n");
+    }
+    out
+}
+
+/// Which policy judged the token, for which route, and the notes on how it was found.
+fn policy_lines(r: &Report) -> String {
+    let mut out = format!("policy {}\n", r.policy.origin);
     if let Some(route) = &r.route {
-        pol.push_str(&format!("\n       for {route}"));
+        out.push_str(&format!("       for {route}\n"));
     }
-    out.push_str(&pol);
-    out.push('\n');
     for n in &r.notes {
         out.push_str(&format!("       {n}\n"));
     }
-    out.push('\n');
-    let name_w = 11;
-    let body_indent = 2 + 4 + 2 + name_w + 1;
-    let mut line = |outcome: Outcome, name: &str, msg: &str| {
-        let msg = safe(msg);
-        let text = wrap_text(&msg, WIDTH - body_indent, WIDTH, body_indent);
-        out.push_str(&format!(
-            "  {}  {:<name_w$} {}\n",
-            paint.outcome(outcome),
-            name,
-            text
-        ));
+    out
+}
+
+/// One line per check, then the authorization rules one by one.
+fn check_lines(r: &Report, paint: &Paint) -> String {
+    let mut out = String::new();
+    let mut line = |outcome: Option<Outcome>, name: &str, msg: &str| {
+        let text = wrap_text(&safe(msg), WIDTH - BODY_INDENT, WIDTH, BODY_INDENT);
+        let outcome = outcome.map_or_else(|| " ".repeat(4), |o| paint.outcome(o));
+        out.push_str(&format!("  {outcome}  {name:<NAME_WIDTH$} {text}\n"));
     };
-    for c in &v.checks {
-        line(c.outcome, c.name, &c.message);
+    for c in &r.verdict.checks {
+        line(Some(c.outcome), c.name, &c.message);
     }
     if let Some(a) = &r.authz {
-        line(
-            if a.allowed {
-                Outcome::Pass
-            } else {
-                Outcome::Fail
-            },
-            "authz",
-            &a.reason,
-        );
+        let outcome = if a.allowed {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        };
+        line(Some(outcome), "authz", &a.reason);
         for e in &a.rules {
             let res = match &e.result {
                 RuleResult::Matched => "matched".to_string(),
@@ -217,20 +231,21 @@ pub fn human(r: &Report, style: Style) -> String {
                 RuleResult::Error(m) => format!("error: {m}"),
             };
             let msg = format!("rule {} {} {}: {res}", e.index, e.kind, e.expression);
-            let text = wrap_text(&safe(&msg), WIDTH - body_indent, WIDTH, body_indent);
-            out.push_str(&format!("  {:4}  {:<name_w$} {}\n", "", "", text));
+            line(None, "", &msg);
         }
     }
-    out.push('\n');
-    let d = r.decision();
-    let verdict_line = match &d {
+    out
+}
+
+/// What the gateway would do, in one sentence, with the exit code.
+fn verdict_line(r: &Report, paint: &Paint) -> String {
+    match &r.decision() {
         Decision::Accepted => {
-            let what = match (&r.authz, r.policy.mode, v.token_valid) {
+            let what = match (&r.authz, r.policy.mode, r.verdict.token_valid) {
                 (Some(_), _, _) => "the gateway would accept this token and allow the call",
-                (None, crate::config::policy::auth::AuthMode::Strict, _) => {
+                (None, crate::config::policy::auth::AuthMode::Strict, _) | (None, _, true) => {
                     "the gateway would accept this token"
                 }
-                (None, _, true) => "the gateway would accept this token",
                 (None, _, false) => {
                     "the gateway would let the request through, although the token is not valid"
                 }
@@ -262,10 +277,7 @@ pub fn human(r: &Report, style: Style) -> String {
             paint.bold("UNDECIDED"),
             safe(reason)
         ),
-    };
-    out.push_str(&wrap_text(&verdict_line, WIDTH, WIDTH, 0));
-    out.push('\n');
-    out
+    }
 }
 
 /// The report for scripts.
