@@ -204,7 +204,6 @@ async fn through_route(
     body: RequestBody,
     log: &mut ReqLog,
 ) -> Response<Body> {
-    let mut identity = None;
     let own_path = route
         .auth
         .as_ref()
@@ -213,62 +212,10 @@ async fn through_route(
     if let Some(m) = own_path {
         return wellknown::handle(shared, m, parts, body).await;
     }
-    // A listener's jwtAuth runs first, for every route (and strips the token it validates).
-    if let Some(a) = listener_auth {
-        match a.extract(&parts) {
-            None if a.mode == AuthMode::Strict => {
-                log.note = Some("no token (listener jwtAuth)".into());
-                return wellknown::jwt_unauthorized(false);
-            }
-            None => {}
-            Some(token) => match shared.verifier.verify(a, &token).await {
-                Outcome::Valid(id) => {
-                    a.strip(&mut parts);
-                    log.identity = Some(id.clone());
-                    identity = Some(id);
-                }
-                Outcome::Invalid(reason) if a.mode != AuthMode::Permissive => {
-                    log.note = Some(format!("listener jwtAuth: {reason}"));
-                    return wellknown::jwt_unauthorized(true);
-                }
-                Outcome::Invalid(reason) => log.note = Some(format!("permissive: {reason}")),
-            },
-        }
-    }
-    if let Some(a) = &route.auth {
-        if let (Some(m), Some(_)) = (a.mcp(), &identity) {
-            // As the gateway: the token was already validated and removed before routing.
-            log.note =
-                Some("mcpAuthentication after a listener jwtAuth that removed the token".into());
-            return wellknown::unauthorized(m, &parts, true);
-        }
-        let refuse = |invalid: bool, parts: &Parts| match &a.kind {
-            AuthKind::Mcp(m) => wellknown::unauthorized(m, parts, invalid),
-            AuthKind::Jwt(_) => wellknown::jwt_unauthorized(invalid),
-        };
-        match a.extract(&parts) {
-            None => {
-                if a.mode == AuthMode::Strict {
-                    log.note = Some("no token".into());
-                    return refuse(false, &parts);
-                }
-            }
-            Some(token) => match shared.verifier.verify(a, &token).await {
-                Outcome::Valid(id) => {
-                    a.strip(&mut parts);
-                    log.identity = Some(id.clone());
-                    identity = Some(id);
-                }
-                Outcome::Invalid(reason) => {
-                    if a.mode != AuthMode::Permissive {
-                        log.note = Some(reason);
-                        return refuse(true, &parts);
-                    }
-                    log.note = Some(format!("permissive: {reason}"));
-                }
-            },
-        }
-    }
+    let identity = match authenticate(shared, route, listener_auth, &mut parts, log).await {
+        Ok(identity) => identity,
+        Err(refusal) => return refusal,
+    };
     if let Some(authz) = &route.policies.authorization {
         let d = super::auth::authorize_request(&authz.rules, identity.as_ref(), &parts);
         if !d.allowed {
@@ -288,27 +235,7 @@ async fn through_route(
         return super::rewrite::redirect(rr, &parts, matched_prefix);
     }
     if let Some(d) = &route.policies.direct_response {
-        let mut r = body::full(
-            d.body
-                .as_ref()
-                .map(crate::config::policy::Body::to_bytes)
-                .unwrap_or_default(),
-        );
-        let status = d
-            .status
-            .and_then(|s| StatusCode::from_u16(s as u16).ok())
-            .unwrap_or(StatusCode::OK);
-        let mut resp = Response::new(std::mem::replace(&mut r, body::empty()));
-        *resp.status_mut() = status;
-        for (k, v) in &d.headers {
-            if let (Ok(k), Ok(v)) = (
-                HeaderName::from_bytes(k.as_bytes()),
-                HeaderValue::from_str(v),
-            ) {
-                resp.headers_mut().insert(k, v);
-            }
-        }
-        return resp;
+        return direct_response(d);
     }
     match &route.backend {
         Backend::Mcp(ctx) => {
@@ -323,6 +250,97 @@ async fn through_route(
             &serde_json::json!({"error": "not_found", "error_description": "the route has no backend"}),
         ),
     }
+}
+
+/// The listener's `jwtAuth` first, for every route, then the route's own authentication: the
+/// caller's identity (each validated token is removed from the request), or the gateway's refusal.
+async fn authenticate(
+    shared: &Arc<Shared>,
+    route: &RouteCtx,
+    listener_auth: Option<&AuthCtx>,
+    parts: &mut Parts,
+    log: &mut ReqLog,
+) -> Result<Option<Identity>, Response<Body>> {
+    let mut identity = None;
+    if let Some(a) = listener_auth {
+        identity = run_auth(shared, a, parts, log, Some("listener jwtAuth"))
+            .await
+            .map_err(wellknown::jwt_unauthorized)?;
+    }
+    let Some(a) = &route.auth else {
+        return Ok(identity);
+    };
+    if let (Some(m), Some(_)) = (a.mcp(), &identity) {
+        // As the gateway: the token was already validated and removed before routing.
+        log.note = Some("mcpAuthentication after a listener jwtAuth that removed the token".into());
+        return Err(wellknown::unauthorized(m, parts, true));
+    }
+    match run_auth(shared, a, parts, log, None).await {
+        Ok(found) => Ok(found.or(identity)),
+        Err(invalid) => Err(match &a.kind {
+            AuthKind::Mcp(m) => wellknown::unauthorized(m, parts, invalid),
+            AuthKind::Jwt(_) => wellknown::jwt_unauthorized(invalid),
+        }),
+    }
+}
+
+/// One authentication policy on the request: the identity of a valid token (then removed from the
+/// request), `None` when the policy lets the request through without one, or `Err(invalid)` when
+/// the gateway refuses it (`invalid`: a token was sent and is not valid). `label` names a policy
+/// other than the route's in the log.
+async fn run_auth(
+    shared: &Arc<Shared>,
+    a: &AuthCtx,
+    parts: &mut Parts,
+    log: &mut ReqLog,
+    label: Option<&str>,
+) -> Result<Option<Identity>, bool> {
+    let Some(token) = a.extract(parts) else {
+        if a.mode != AuthMode::Strict {
+            return Ok(None);
+        }
+        log.note = Some(label.map_or_else(|| "no token".into(), |l| format!("no token ({l})")));
+        return Err(false);
+    };
+    match shared.verifier.verify(a, &token).await {
+        Outcome::Valid(id) => {
+            a.strip(parts);
+            log.identity = Some(id.clone());
+            Ok(Some(id))
+        }
+        Outcome::Invalid(reason) if a.mode == AuthMode::Permissive => {
+            log.note = Some(format!("permissive: {reason}"));
+            Ok(None)
+        }
+        Outcome::Invalid(reason) => {
+            log.note = Some(label.map_or_else(|| reason.clone(), |l| format!("{l}: {reason}")));
+            Err(true)
+        }
+    }
+}
+
+/// The route's `directResponse`: its status, headers and body, without a backend.
+fn direct_response(d: &crate::config::policy::DirectResponse) -> Response<Body> {
+    let status = d
+        .status
+        .and_then(|s| StatusCode::from_u16(s as u16).ok())
+        .unwrap_or(StatusCode::OK);
+    let content = d
+        .body
+        .as_ref()
+        .map(crate::config::policy::Body::to_bytes)
+        .unwrap_or_default();
+    let mut resp = Response::new(body::full(content));
+    *resp.status_mut() = status;
+    for (k, v) in &d.headers {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    resp
 }
 
 /// The `pathPrefix` of the match that selected `route` (no path condition counts as `/`), for
