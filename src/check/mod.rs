@@ -141,54 +141,15 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         Ok(t) => t,
         Err((shown, e)) => {
             let src = SourceFile::new(name, shown);
-            let rule = match e.kind {
-                source::DecodeErrorKind::TooLarge => &YAML_LIMIT,
-                source::DecodeErrorKind::Encoding => &YAML_ENCODING,
-            };
-            let d = Diagnostic::new(rule, e.message)
-                .at(Span::new(e.offset, e.offset + 1), "here")
-                .help(e.help);
-            return finish(
-                src,
-                vec![d],
-                None,
-                PointerIndex::default(),
-                started,
-                opts,
-                Default::default(),
-            );
+            let d = decode_finding(e);
+            let index = PointerIndex::default();
+            return finish(src, vec![d], None, index, started, opts, Default::default());
         }
     };
     let src = SourceFile::new(name, text);
     let expanded = source::env::expand(&src.text, &opts.env);
     let redactions = crate::diag::redact::Redactions::new(expanded.env_values(&src.text));
-    let mut diags: Vec<Diagnostic> = expanded
-        .unset
-        .iter()
-        .map(|u| {
-            let mut d = Diagnostic::new(
-                &ENV_UNSET,
-                format!("environment variable `{}` is not set", u.name),
-            )
-            .at(
-                u.span,
-                if u.in_comment {
-                    "in a comment, but the gateway expands variables there too"
-                } else {
-                    "not set"
-                },
-            )
-            .help(format!(
-                "set it with `-e {0}=VALUE` or `--env-file FILE`, or give a default: `${{{0}:-VALUE}}`",
-                u.name
-            ));
-            if opts.env.allow_unset {
-                d.severity = Severity::Warning;
-                d = d.note(format!("checked with the placeholder `agw-unset-{}`", u.name));
-            }
-            d
-        })
-        .collect();
+    let mut diags = unset_findings(&expanded.unset, opts);
     let parsed = source::yaml::parse(&expanded, &opts.limits);
     diags.extend(parsed.issues.into_iter().map(yaml_finding));
     diags.extend(duplicates::findings(
@@ -219,39 +180,85 @@ pub fn check_bytes(name: &str, bytes: Vec<u8>, opts: &CheckOptions) -> Loaded {
         })
     });
     diags.extend(schema_diags);
-    let surface_cel = if schema_ok {
-        rules::expressions::surface_expressions(&value)
-    } else {
-        Vec::new()
-    };
-    let config = if schema_ok {
-        // Consuming the value moves its strings into the model instead of copying them, which
-        // keeps the peak memory of a large file to one tree.
-        match <Config as serde::Deserialize>::deserialize(value) {
-            Ok(mut c) => {
-                c.apply_implicit_default_gateway();
-                Some(c)
-            }
-            Err(e) => {
-                diags.push(Diagnostic::new(
-                    &crate::check::schema_stage::mapper::SCHEMA_TYPE,
-                    format!("the configuration does not fit the gateway's model: {e}"),
-                ));
-                None
-            }
-        }
-    } else {
-        None
-    };
-    if let Some(cfg) = &config {
-        let mut rule_opts = opts.rules.clone();
-        rule_opts.gateway_env.oidc_cookie_secret = opts
-            .env
-            .lookup("OIDC_COOKIE_SECRET")
-            .is_some_and(|v| !v.trim().is_empty());
-        diags.extend(rules::run(cfg, &index, &src.text, &surface_cel, &rule_opts));
+    if !schema_ok {
+        return finish(src, diags, None, index, started, opts, redactions);
     }
-    finish(src, diags, config, index, started, opts, redactions)
+    let surface_cel = rules::expressions::surface_expressions(&value);
+    let Some(config) = typed(value, &mut diags) else {
+        return finish(src, diags, None, index, started, opts, redactions);
+    };
+    let mut rule_opts = opts.rules.clone();
+    rule_opts.gateway_env.oidc_cookie_secret = opts
+        .env
+        .lookup("OIDC_COOKIE_SECRET")
+        .is_some_and(|v| !v.trim().is_empty());
+    diags.extend(rules::run(
+        &config,
+        &index,
+        &src.text,
+        &surface_cel,
+        &rule_opts,
+    ));
+    finish(src, diags, Some(config), index, started, opts, redactions)
+}
+
+/// A file that cannot be read as text (too large, not UTF-8, a NUL byte) as its rule's finding.
+fn decode_finding(e: source::DecodeError) -> Diagnostic {
+    let rule = match e.kind {
+        source::DecodeErrorKind::TooLarge => &YAML_LIMIT,
+        source::DecodeErrorKind::Encoding => &YAML_ENCODING,
+    };
+    Diagnostic::new(rule, e.message)
+        .at(Span::new(e.offset, e.offset + 1), "here")
+        .help(e.help)
+}
+
+/// One `env/unset` finding per variable the file names that has no value (a warning with
+/// `--allow-unset`, which checks the file with a placeholder).
+fn unset_findings(unset: &[source::env::UnsetVar], opts: &CheckOptions) -> Vec<Diagnostic> {
+    unset
+        .iter()
+        .map(|u| {
+            let label = if u.in_comment {
+                "in a comment, but the gateway expands variables there too"
+            } else {
+                "not set"
+            };
+            let mut d = Diagnostic::new(
+                &ENV_UNSET,
+                format!("environment variable `{}` is not set", u.name),
+            )
+            .at(u.span, label)
+            .help(format!(
+                "set it with `-e {0}=VALUE` or `--env-file FILE`, or give a default: `${{{0}:-VALUE}}`",
+                u.name
+            ));
+            if opts.env.allow_unset {
+                d.severity = Severity::Warning;
+                d = d.note(format!("checked with the placeholder `agw-unset-{}`", u.name));
+            }
+            d
+        })
+        .collect()
+}
+
+/// The typed model of a file that matched the schema, with the gateway's implicit defaults, or
+/// the finding of why it does not fit the model. Consuming the value moves its strings into the model instead of copying them, which keeps the
+/// peak memory of a large file to one tree.
+fn typed(value: serde_json::Value, diags: &mut Vec<Diagnostic>) -> Option<Config> {
+    match <Config as serde::Deserialize>::deserialize(value) {
+        Ok(mut c) => {
+            c.apply_implicit_default_gateway();
+            Some(c)
+        }
+        Err(e) => {
+            diags.push(Diagnostic::new(
+                &crate::check::schema_stage::mapper::SCHEMA_TYPE,
+                format!("the configuration does not fit the gateway's model: {e}"),
+            ));
+            None
+        }
+    }
 }
 
 /// A problem of the YAML text as the finding of its rule.

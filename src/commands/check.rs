@@ -12,27 +12,8 @@ use crate::source::EnvOptions;
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
 
 pub fn run(a: CheckArgs) -> i32 {
-    if a.list_rules && a.format == Format::Markdown {
-        return super::write_stdout(crate::docs::rules_markdown().as_bytes());
-    }
-    if a.format == Format::Markdown {
-        eprintln!("agw: --format markdown is only for --list-rules (the rule reference)");
-        return EXIT_CANNOT_RUN;
-    }
-    if a.list_rules {
-        let width = catalog::all().iter().map(|r| r.id.len()).max().unwrap_or(0);
-        let list: String = catalog::all()
-            .iter()
-            .map(|r| {
-                format!(
-                    "{:<width$}  {:<14} {}\n",
-                    r.id,
-                    r.severity_text(),
-                    r.summary
-                )
-            })
-            .collect();
-        return super::write_stdout(list.as_bytes());
+    if let Some(code) = list_rules(&a) {
+        return code;
     }
     let opts = match options(&a) {
         Ok(o) => o,
@@ -41,21 +22,110 @@ pub fn run(a: CheckArgs) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
-    let (inputs, mut failures) = expand_inputs(&a.files);
-    let mut loaded = Vec::new();
-    let mut found_in_dir: std::collections::HashMap<&str, usize> = Default::default();
-    let mut fixable_files = 0;
+    let mut batch = check_inputs(&a, &opts);
+    if a.diff {
+        for f in &batch.failures {
+            eprintln!("agw: {f}");
+        }
+        return match (batch.failures.is_empty(), batch.fixable_files) {
+            (false, _) => EXIT_CANNOT_RUN,
+            (true, 0) => EXIT_OK,
+            _ => EXIT_FINDINGS,
+        };
+    }
+    for dir in &a.files {
+        let found = batch.found_in_dir.get(dir.as_str()).copied().unwrap_or(0);
+        if std::path::Path::new(dir).is_dir() && found == 0 {
+            batch.failures.push(format!(
+                "no gateway configuration under {dir}: no YAML file there has the gateway's top-level keys (`binds:`, `mcp:`, ...) or agw's schema modeline"
+            ));
+        }
+    }
+    if a.online {
+        if let Err(e) = online(&a, &opts, &mut batch.loaded) {
+            batch.failures.push(e);
+        }
+    }
+    let reports: Vec<FileReport> = batch.loaded.into_iter().map(Loaded::into_report).collect();
+    if write_report(&a, &reports) != EXIT_OK {
+        return EXIT_CANNOT_RUN;
+    }
+    for f in &batch.failures {
+        eprintln!("agw: {f}");
+    }
+    if !batch.failures.is_empty() {
+        return EXIT_CANNOT_RUN;
+    }
+    let errors: usize = reports.iter().map(|r| r.count(Severity::Error)).sum();
+    let warnings: usize = reports.iter().map(|r| r.count(Severity::Warning)).sum();
+    if errors > 0 || (a.deny_warnings && warnings > 0) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// `--list-rules` (as a table, or as the Markdown reference), and the refusal of `--format
+/// markdown` anywhere else; `None` when the files are to be checked.
+fn list_rules(a: &CheckArgs) -> Option<i32> {
+    if a.list_rules && a.format == Format::Markdown {
+        return Some(super::write_stdout(
+            crate::docs::rules_markdown().as_bytes(),
+        ));
+    }
+    if a.format == Format::Markdown {
+        eprintln!("agw: --format markdown is only for --list-rules (the rule reference)");
+        return Some(EXIT_CANNOT_RUN);
+    }
+    if !a.list_rules {
+        return None;
+    }
+    let width = catalog::all().iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let list: String = catalog::all()
+        .iter()
+        .map(|r| {
+            format!(
+                "{:<width$}  {:<14} {}\n",
+                r.id,
+                r.severity_text(),
+                r.summary
+            )
+        })
+        .collect();
+    Some(super::write_stdout(list.as_bytes()))
+}
+
+/// What checking the inputs gave.
+#[derive(Default)]
+struct Batch {
+    loaded: Vec<Loaded>,
+    /// Inputs that could not be checked, and why.
+    failures: Vec<String>,
+    /// For each directory argument, how many gateway configurations were found under it.
+    found_in_dir: std::collections::HashMap<String, usize>,
+    /// `--diff`: how many files have something to fix.
+    fixable_files: usize,
+}
+
+/// Reads and checks every input (fixing it first with `--fix`/`--diff`); a YAML file found in a
+/// directory is checked only when its text is a gateway configuration.
+fn check_inputs(a: &CheckArgs, opts: &CheckOptions) -> Batch {
+    let (inputs, failures) = expand_inputs(&a.files);
+    let mut batch = Batch {
+        failures,
+        ..Batch::default()
+    };
     for Input { path: input, dir } in &inputs {
         let input = input.as_str();
         let bytes = match load::read(load::Input::arg(input), opts.limits.max_file_bytes) {
             Ok(b) => b,
             Err(e) => {
-                failures.push(e);
+                batch.failures.push(e);
                 continue;
             }
         };
         if let Some(dir) = dir {
-            let n = found_in_dir.entry(dir.as_str()).or_default();
+            let n = batch.found_in_dir.entry(dir.clone()).or_default();
             if !crate::check::detect::is_gateway_config(&String::from_utf8_lossy(&bytes)) {
                 continue;
             }
@@ -66,44 +136,25 @@ pub fn run(a: CheckArgs) -> i32 {
             _ => input,
         };
         if a.fix || a.diff {
-            match fix_one(&a, input, name, bytes, &opts) {
-                Ok(Fixed::Report(b)) => loaded.push(check_bytes(name, b, &opts)),
-                Ok(Fixed::Diff(changed)) => fixable_files += usize::from(changed),
+            match fix_one(a, input, name, bytes, opts) {
+                Ok(Fixed::Report(b)) => batch.loaded.push(check_bytes(name, b, opts)),
+                Ok(Fixed::Diff(changed)) => batch.fixable_files += usize::from(changed),
                 Ok(Fixed::Printed) => {}
-                Err(e) => failures.push(e),
+                Err(e) => batch.failures.push(e),
             }
             continue;
         }
-        let mut l = check_bytes(name, bytes, &opts);
+        let mut l = check_bytes(name, bytes, opts);
         if a.target.is_some() {
-            super::compile::portability(&mut l, &opts);
+            super::compile::portability(&mut l, opts);
         }
-        loaded.push(l);
+        batch.loaded.push(l);
     }
-    if a.diff {
-        for f in &failures {
-            eprintln!("agw: {f}");
-        }
-        return match (failures.is_empty(), fixable_files) {
-            (false, _) => EXIT_CANNOT_RUN,
-            (true, 0) => EXIT_OK,
-            _ => EXIT_FINDINGS,
-        };
-    }
-    for a in &a.files {
-        if std::path::Path::new(a).is_dir() && found_in_dir.get(a.as_str()).is_none_or(|n| *n == 0)
-        {
-            failures.push(format!(
-                "no gateway configuration under {a}: no YAML file there has the gateway's top-level keys (`binds:`, `mcp:`, ...) or agw's schema modeline"
-            ));
-        }
-    }
-    if a.online {
-        if let Err(e) = online(&a, &opts, &mut loaded) {
-            failures.push(e);
-        }
-    }
-    let reports: Vec<FileReport> = loaded.into_iter().map(Loaded::into_report).collect();
+    batch
+}
+
+/// Renders the reports in the chosen format to standard output.
+fn write_report(a: &CheckArgs, reports: &[FileReport]) -> i32 {
     let color = match a.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -117,25 +168,9 @@ pub fn run(a: CheckArgs) -> i32 {
         Format::Json => diag::json::render,
         Format::Sarif => diag::sarif::render,
         Format::Github => diag::github::render,
-        Format::Markdown => unreachable!("refused above"),
+        Format::Markdown => unreachable!("refused by list_rules"),
     };
-    let out = render(&reports, diag::Style { color });
-    if super::write_stdout(out.as_bytes()) != EXIT_OK {
-        return EXIT_CANNOT_RUN;
-    }
-    for f in &failures {
-        eprintln!("agw: {f}");
-    }
-    if !failures.is_empty() {
-        return EXIT_CANNOT_RUN;
-    }
-    let errors: usize = reports.iter().map(|r| r.count(Severity::Error)).sum();
-    let warnings: usize = reports.iter().map(|r| r.count(Severity::Warning)).sum();
-    if errors > 0 || (a.deny_warnings && warnings > 0) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    }
+    super::write_stdout(render(reports, diag::Style { color }).as_bytes())
 }
 
 /// What `--fix`/`--diff` did with one input.
