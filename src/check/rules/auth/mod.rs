@@ -15,7 +15,7 @@ use crate::config::policy::auth::{
 use crate::config::route::RouteMatch;
 use crate::config::routing::{path_matches, prefix_matches};
 use crate::config::url::{is_local_host, parse_url, Url};
-use crate::config::walk::{PolicySite, RouteHome};
+use crate::config::walk::{PolicySite, RouteHome, RouteSite};
 use crate::config::{Config, GatewayPolicies, RoutePolicies};
 use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
@@ -582,69 +582,36 @@ fn location_key(l: Option<&AuthorizationLocation>) -> String {
     }
 }
 
+/// `auth/gateway-jwt-strips-token`: an `mcpAuthentication` behind a gateway-level `jwtAuth` that
+/// reads the token from the same place, validates it and removes it first.
 fn strips_token(ctx: &mut Ctx) {
-    // Gateway-level jwtAuth by the listener scope it covers.
-    let mut by_bind_listener: HashMap<(usize, usize), (String, &JwtAuth)> = HashMap::new();
-    for (bi, b) in ctx.cfg.binds.iter().enumerate() {
-        for (li, l) in b.listeners.iter().enumerate() {
-            if let Some(j) = l.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) {
-                by_bind_listener.insert(
-                    (bi, li),
-                    (format!("/binds/{bi}/listeners/{li}/policies/jwtAuth"), j),
-                );
-            }
-        }
-    }
-    let gateway_jwt_for = |r: &str| -> Option<(String, &JwtAuth)> {
-        let (gw, listener) = match r.split_once('/') {
-            Some((g, l)) => (g, Some(l)),
-            None => (r, None),
-        };
-        let g = ctx.cfg.gateways.get(gw)?;
-        let base = format!("/gateways/{}", util::ptr_token(gw));
-        if let Some(j) = g.policies.jwt_auth.as_ref() {
-            return Some((format!("{base}/jwtAuth"), j));
-        }
-        for (li, l) in g.listeners.iter().enumerate() {
-            if listener.is_some() && l.name.as_deref() != listener {
-                continue;
-            }
-            if let Some(j) = l.policies.jwt_auth.as_ref() {
-                return Some((format!("{base}/listeners/{li}/jwtAuth"), j));
-            }
-        }
-        None
-    };
+    // (mcpAuthentication, jwtAuth) pointers
     let mut found: Vec<(String, String)> = Vec::new();
-    let check = |found: &mut Vec<(String, String)>,
-                 mptr: String,
-                 m: &McpAuthentication,
-                 jptr: String,
-                 j: &JwtAuth| {
+    let mut check = |mptr: String, m: &McpAuthentication, jptr: String, j: &JwtAuth| {
         if location_key(m.authorization_location.as_ref()) == location_key(j.location.as_ref()) {
             found.push((mptr, jptr));
         }
     };
     for (bi, b) in ctx.cfg.binds.iter().enumerate() {
         for (li, l) in b.listeners.iter().enumerate() {
-            let Some((jptr, j)) = by_bind_listener.get(&(bi, li)) else {
+            let Some(j) = l.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) else {
                 continue;
             };
+            let base = format!("/binds/{bi}/listeners/{li}");
             for (ri, r) in l.routes.iter().flatten().enumerate() {
                 if let Some(m) = r
                     .policies
                     .as_ref()
                     .and_then(|p| p.mcp_authentication.as_ref())
                 {
-                    let mptr = format!(
-                        "/binds/{bi}/listeners/{li}/routes/{ri}/policies/mcpAuthentication"
-                    );
-                    check(&mut found, mptr, m, jptr.clone(), j);
+                    let mptr = format!("{base}/routes/{ri}/policies/mcpAuthentication");
+                    check(mptr, m, format!("{base}/policies/jwtAuth"), j);
                 }
             }
         }
     }
-    for (ri, r) in ctx.cfg.routes.iter().enumerate() {
+    let cfg = ctx.cfg;
+    for (ri, r) in cfg.routes.iter().enumerate() {
         let Some(m) = r
             .policies
             .as_ref()
@@ -652,14 +619,12 @@ fn strips_token(ctx: &mut Ctx) {
         else {
             continue;
         };
-        if let Some((jptr, j)) = r
-            .gateways
-            .iter()
-            .flat_map(|g| g.refs())
-            .find_map(gateway_jwt_for)
+        let refs = r.gateways.iter().flat_map(|g| g.refs());
+        if let Some((jptr, j)) = refs
+            .into_iter()
+            .find_map(|g| referenced_gateway_jwt(cfg, g))
         {
             check(
-                &mut found,
                 format!("/routes/{ri}/policies/mcpAuthentication"),
                 m,
                 jptr,
@@ -667,23 +632,14 @@ fn strips_token(ctx: &mut Ctx) {
             );
         }
     }
-    if let Some(sh) = &ctx.cfg.mcp {
-        if let (Some(refs), Some(m)) = (
-            shorthand_gateways(ctx),
-            sh.policies
-                .as_ref()
-                .and_then(|p| p.mcp_authentication.as_ref()),
-        ) {
-            if let Some((jptr, j)) = refs.iter().map(String::as_str).find_map(gateway_jwt_for) {
-                check(
-                    &mut found,
-                    "/mcp/policies/mcpAuthentication".into(),
-                    m,
-                    jptr,
-                    j,
-                );
-            }
-        }
+    let shorthand_auth = cfg.mcp.as_ref().and_then(|sh| {
+        let m = sh.policies.as_ref()?.mcp_authentication.as_ref()?;
+        let refs = shorthand_gateways(ctx)?;
+        let (jptr, j) = refs.iter().find_map(|g| referenced_gateway_jwt(cfg, g))?;
+        Some((m, jptr, j))
+    });
+    if let Some((m, jptr, j)) = shorthand_auth {
+        check("/mcp/policies/mcpAuthentication".into(), m, jptr, j);
     }
     for (mptr, jptr) in found {
         ctx.push(
@@ -696,6 +652,28 @@ fn strips_token(ctx: &mut Ctx) {
             .help("validate MCP tokens in one place: remove the listener's `jwtAuth`, or move it onto the non-MCP routes that need it"),
         );
     }
+}
+
+/// The `jwtAuth` a gateway reference (`gw` or `gw/listener`) runs before routing, with its
+/// pointer: the gateway's own, else the first of its (named) listeners'.
+fn referenced_gateway_jwt<'c>(cfg: &'c Config, r: &str) -> Option<(String, &'c JwtAuth)> {
+    let (gw, listener) = match r.split_once('/') {
+        Some((g, l)) => (g, Some(l)),
+        None => (r, None),
+    };
+    let g = cfg.gateways.get(gw)?;
+    let base = format!("/gateways/{}", util::ptr_token(gw));
+    if let Some(j) = g.policies.jwt_auth.as_ref() {
+        return Some((format!("{base}/jwtAuth"), j));
+    }
+    g.listeners
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| listener.is_none() || l.name.as_deref() == listener)
+        .find_map(|(li, l)| {
+            let j = l.policies.jwt_auth.as_ref()?;
+            Some((format!("{base}/listeners/{li}/jwtAuth"), j))
+        })
 }
 
 /// What one scope (listener or gateway reference) serves on routes with `mcpAuthentication`,
@@ -751,11 +729,13 @@ impl Served {
     }
 }
 
-fn discovery(ctx: &mut Ctx) {
-    let routes = ctx.routes.clone();
-    // scope -> what routes with mcpAuthentication serve there
-    let mut scopes: HashMap<String, Served> = HashMap::new();
-    let scope_keys = |home: &RouteHome, ptr: &str| -> Vec<String> {
+/// What routes with `mcpAuthentication` serve in each scope (a listener's pointer, or `gw:` and a
+/// gateway reference). Built on first use: only when some route does not match its own discovery
+/// paths.
+struct Scopes<'r, 'a>(&'r [RouteSite<'a>], Option<HashMap<String, Served>>);
+
+impl Scopes<'_, '_> {
+    fn keys(home: &RouteHome, ptr: &str) -> Vec<String> {
         match home {
             RouteHome::Bind { .. } => {
                 let cut = ptr.rfind("/routes/").unwrap_or(ptr.len());
@@ -763,38 +743,43 @@ fn discovery(ctx: &mut Ctx) {
             }
             RouteHome::Gateways(g) => g.iter().map(|s| format!("gw:{s}")).collect(),
         }
-    };
-    // Built only when some route does not match its own discovery paths.
-    let mut scopes_built = false;
-    let build = |scopes: &mut HashMap<String, Served>| {
-        for r in routes.iter() {
-            if r.route
-                .policies
-                .as_ref()
-                .and_then(|p| p.mcp_authentication.as_ref())
-                .is_none()
-            {
-                continue;
+    }
+
+    /// Whether a route with `mcpAuthentication` in one of `keys` matches `path`.
+    fn cover(&mut self, ctx: &mut Ctx, keys: &[String], path: &str) -> bool {
+        let routes = self.0;
+        let scopes = self.1.get_or_insert_with(|| {
+            let mut scopes: HashMap<String, Served> = HashMap::new();
+            for r in routes.iter().filter(|r| mcp_auth(r).is_some()) {
+                let matches = r.route.effective_matches();
+                for k in Self::keys(&r.home, &r.ptr) {
+                    scopes.entry(k).or_default().add(&matches);
+                }
             }
-            let matches = r.route.effective_matches();
-            for k in scope_keys(&r.home, &r.ptr) {
-                scopes.entry(k).or_default().add(&matches);
-            }
-        }
-    };
+            scopes
+        });
+        keys.iter()
+            .any(|k| scopes.get(k).is_some_and(|s| s.covers(ctx, path)))
+    }
+}
+
+fn mcp_auth<'r>(r: &'r RouteSite) -> Option<&'r McpAuthentication> {
+    r.route
+        .policies
+        .as_ref()
+        .and_then(|p| p.mcp_authentication.as_ref())
+}
+
+fn discovery(ctx: &mut Ctx) {
+    let routes = ctx.routes.clone();
+    let mut scopes = Scopes(&routes, None);
     for r in routes.iter() {
-        let Some(auth) = r
-            .route
-            .policies
-            .as_ref()
-            .and_then(|p| p.mcp_authentication.as_ref())
-        else {
+        let Some(auth) = mcp_auth(r) else {
             continue;
         };
         let matches = r.route.effective_matches();
         let paths = served_paths(&matches);
-        let keys = scope_keys(&r.home, &r.ptr);
-        let mptr = format!("{}/policies/mcpAuthentication", r.ptr);
+        let keys = Scopes::keys(&r.home, &r.ptr);
         let mut missing: Vec<String> = Vec::new();
         for p in &paths {
             let suffix = if p == "/" { "" } else { p.as_str() };
@@ -803,64 +788,16 @@ fn discovery(ctx: &mut Ctx) {
                 needed.push(format!("{WK_AUTH_SERVER}{suffix}"));
             }
             for n in needed {
-                let own = matches.iter().any(|m| path_matches(m.path.as_ref(), &n));
-                let mut covered = own;
-                if !covered && !scopes_built {
-                    scopes_built = true;
-                    build(&mut scopes);
-                }
-                if !covered {
-                    for k in &keys {
-                        let Some(s) = scopes.remove(k) else { continue };
-                        covered = s.covers(ctx, &n);
-                        scopes.insert(k.clone(), s);
-                        if covered {
-                            break;
-                        }
-                    }
-                }
+                let covered = matches.iter().any(|m| path_matches(m.path.as_ref(), &n))
+                    || scopes.cover(ctx, &keys, &n);
                 if !covered && !missing.contains(&n) {
                     missing.push(n);
                 }
             }
         }
+        let mptr = format!("{}/policies/mcpAuthentication", r.ptr);
         if !missing.is_empty() {
-            let at = if r.route.matches.is_some() {
-                ctx.key(&format!("{}/matches", r.ptr))
-            } else {
-                ctx.value(&r.ptr)
-            };
-            let add = missing
-                .iter()
-                .map(|m| format!("- path:\n    exact: {m}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let list = missing
-                .iter()
-                .map(|m| format!("`{m}`"))
-                .collect::<Vec<_>>()
-                .join(" and ");
-            let mut d = Diagnostic::new(
-                &AUTH_METADATA_PATH_MISSING,
-                format!("the route protects {} with `mcpAuthentication` but does not match {list}: clients cannot discover how to get a token", paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")),
-            )
-            .at(at, "no match for the discovery path")
-            .label(ctx.key(&mptr), "answers 401 and points clients to the metadata")
-            .help(format!("add to `matches`:\n{add}"));
-            let items: Vec<String> = missing
-                .iter()
-                .map(|m| format!("path:\n  exact: {m}"))
-                .collect();
-            if let Some(edit) = ctx.append_items(&format!("{}/matches", r.ptr), &items) {
-                d = d.with_fix(Fix::safe(format!("add the matches of {list}"), edit));
-            }
-            if auth.provider.is_some() {
-                d = d.note(format!(
-                    "with `provider: {}` the gateway also serves the authorization server metadata under `{WK_AUTH_SERVER}`",
-                    auth.provider.as_ref().map(|p| p.name()).unwrap_or_default()
-                ));
-            }
-            ctx.push(d);
+            report_missing_paths(ctx, r, auth, &paths, &missing);
         }
         resource_path(ctx, &mptr, auth, &r.ptr, &matches, &paths);
     }
@@ -875,6 +812,59 @@ fn discovery(ctx: &mut Ctx) {
             shorthand_resource(ctx, auth);
         }
     }
+}
+
+/// `auth/metadata-path-missing`: the discovery paths no route of the scope matches, with the
+/// matches to add.
+fn report_missing_paths(
+    ctx: &mut Ctx,
+    r: &RouteSite,
+    auth: &McpAuthentication,
+    paths: &[String],
+    missing: &[String],
+) {
+    let at = if r.route.matches.is_some() {
+        ctx.key(&format!("{}/matches", r.ptr))
+    } else {
+        ctx.value(&r.ptr)
+    };
+    let add = missing
+        .iter()
+        .map(|m| format!("- path:\n    exact: {m}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let list = missing
+        .iter()
+        .map(|m| format!("`{m}`"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let protected = paths
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mptr = format!("{}/policies/mcpAuthentication", r.ptr);
+    let mut d = Diagnostic::new(
+        &AUTH_METADATA_PATH_MISSING,
+        format!("the route protects {protected} with `mcpAuthentication` but does not match {list}: clients cannot discover how to get a token"),
+    )
+    .at(at, "no match for the discovery path")
+    .label(ctx.key(&mptr), "answers 401 and points clients to the metadata")
+    .help(format!("add to `matches`:\n{add}"));
+    let items: Vec<String> = missing
+        .iter()
+        .map(|m| format!("path:\n  exact: {m}"))
+        .collect();
+    if let Some(edit) = ctx.append_items(&format!("{}/matches", r.ptr), &items) {
+        d = d.with_fix(Fix::safe(format!("add the matches of {list}"), edit));
+    }
+    if let Some(p) = &auth.provider {
+        d = d.note(format!(
+            "with `provider: {}` the gateway also serves the authorization server metadata under `{WK_AUTH_SERVER}`",
+            p.name()
+        ));
+    }
+    ctx.push(d);
 }
 
 /// The gateways the `mcp:` shorthand attaches to: its `gateways` (which the implicit `default`
