@@ -1,10 +1,8 @@
-use std::io::IsTerminal;
-
 use crate::check::catalog;
 use crate::check::rules::RuleOptions;
 use crate::check::suppress::RulePolicy;
 use crate::check::{check_bytes, load, CheckOptions, Loaded};
-use crate::cli::{CheckArgs, ColorChoice, Format};
+use crate::cli::{CheckArgs, Format};
 use crate::diag::{self, FileReport, Severity};
 use crate::oidc::HttpOptions;
 use crate::source::EnvOptions;
@@ -155,14 +153,7 @@ fn check_inputs(a: &CheckArgs, opts: &CheckOptions) -> Batch {
 
 /// Renders the reports in the chosen format to standard output.
 fn write_report(a: &CheckArgs, reports: &[FileReport]) -> i32 {
-    let color = match a.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let color = super::use_color(a.color);
     let render: diag::Render<[FileReport]> = match a.format {
         Format::Human => diag::human::render,
         Format::Json => diag::json::render,

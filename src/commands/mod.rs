@@ -31,6 +31,20 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Whether output to standard output is colored: `--color`, else a terminal without `NO_COLOR`.
+fn use_color(c: crate::cli::ColorChoice) -> bool {
+    use crate::cli::ColorChoice;
+    use std::io::IsTerminal;
+    match c {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
 /// Writes generated text to standard output; a closed pipe (`agw man | head`) is not an error
 /// worth a panic, any other failure is reported.
 fn write_stdout(bytes: &[u8]) -> i32 {

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::check::{load, CheckOptions};
-use crate::cli::{ColorChoice, ModeArg, TokenFormat, VerifyTokenArgs};
+use crate::cli::{ModeArg, TokenFormat, VerifyTokenArgs};
 use crate::config::policy::auth::{AuthMode, JwtAuth};
 use crate::config::policy::authz::AuthzRule;
 use crate::config::routing::{self, Selected};
@@ -51,29 +51,7 @@ fn run_inner(a: &VerifyTokenArgs) -> Result<i32, String> {
             loaded_cfg = load_config(a, path)?;
             select_policies(a, &loaded_cfg, &opts)?
         }
-        None => {
-            let issuer = a
-                .issuer
-                .as_deref()
-                .ok_or("give --config FILE or --issuer URL")?;
-            let mode = match a.mode {
-                ModeArg::Strict => AuthMode::Strict,
-                ModeArg::Optional => AuthMode::Optional,
-                ModeArg::Permissive => AuthMode::Permissive,
-            };
-            Applied {
-                policies: vec![policy::from_flags(
-                    issuer,
-                    &a.audiences,
-                    a.jwks.as_deref(),
-                    mode,
-                    &opts,
-                )],
-                label: None,
-                selected: None,
-                notes: Vec::new(),
-            }
-        }
+        None => flag_policy(a, &opts)?,
     };
     notes.append(&mut applied.notes);
     if applied.policies.is_empty() {
@@ -85,40 +63,7 @@ fn run_inner(a: &VerifyTokenArgs) -> Result<i32, String> {
         super::write_stdout(line.as_bytes());
         return Ok(EXIT_ACCEPTED);
     }
-    let timeout = Duration::from_secs(a.timeout.max(1));
-    let client = HttpClient::new(HttpOptions {
-        connect_timeout: timeout,
-        timeout,
-        ..Default::default()
-    })
-    .map_err(|e| e.to_string())?;
-    let cache = JwksCache::new(client, CachePolicy::default());
-    let now = a.now.unwrap_or_else(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-    });
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let (verdict, policy) = rt.block_on(async {
-        let mut first: Option<(Verdict, Policy)> = None;
-        for p in &applied.policies {
-            let v = verify::verify_with_cache(&token, p, &cache, now).await;
-            let key_found = v
-                .check("key")
-                .is_some_and(|c| c.outcome == verify::Outcome::Pass);
-            if key_found || applied.policies.len() == 1 {
-                return (v, p.clone());
-            }
-            if first.is_none() {
-                first = Some((v, p.clone()));
-            }
-        }
-        first.expect("at least one policy")
-    });
+    let (verdict, policy) = judge(a, &token, &applied.policies)?;
     if applied.policies.len() > 1 {
         notes.push(format!(
             "{} providers; the one whose key set holds the token's kid applies ({})",
@@ -138,25 +83,72 @@ fn run_inner(a: &VerifyTokenArgs) -> Result<i32, String> {
         TokenFormat::Human => diag::token::human as diag::Render<Report>,
         TokenFormat::Json => diag::token::json as diag::Render<Report>,
     };
-    let out = render(
-        &report,
-        diag::Style {
-            color: use_color(a.color),
-        },
-    );
-    super::write_stdout(out.as_bytes());
+    let style = diag::Style {
+        color: super::use_color(a.color),
+    };
+    super::write_stdout(render(&report, style).as_bytes());
     Ok(report.decision().exit_code())
 }
 
-fn use_color(c: ColorChoice) -> bool {
-    match c {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// The policy of `--issuer`, `--audience`, `--jwks` and `--mode`, without a file.
+fn flag_policy(a: &VerifyTokenArgs, opts: &PolicyOptions) -> Result<Applied<'static>, String> {
+    let issuer = a
+        .issuer
+        .as_deref()
+        .ok_or("give --config FILE or --issuer URL")?;
+    let mode = match a.mode {
+        ModeArg::Strict => AuthMode::Strict,
+        ModeArg::Optional => AuthMode::Optional,
+        ModeArg::Permissive => AuthMode::Permissive,
+    };
+    let policy = policy::from_flags(issuer, &a.audiences, a.jwks.as_deref(), mode, opts);
+    Ok(Applied {
+        policies: vec![policy],
+        label: None,
+        selected: None,
+        notes: Vec::new(),
+    })
+}
+
+/// Verifies the token against the policies (at least one): the first whose key set holds the
+/// token's key applies; when none does, the first is reported.
+fn judge(
+    a: &VerifyTokenArgs,
+    token: &str,
+    policies: &[Policy],
+) -> Result<(Verdict, Policy), String> {
+    let timeout = Duration::from_secs(a.timeout.max(1));
+    let client = HttpClient::new(HttpOptions {
+        connect_timeout: timeout,
+        timeout,
+        ..Default::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let cache = JwksCache::new(client, CachePolicy::default());
+    let now = a.now.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    rt.block_on(async {
+        let mut first: Option<(Verdict, Policy)> = None;
+        for p in policies {
+            let v = verify::verify_with_cache(token, p, &cache, now).await;
+            let key_found = v
+                .check("key")
+                .is_some_and(|c| c.outcome == verify::Outcome::Pass);
+            if key_found || policies.len() == 1 {
+                return Ok((v, p.clone()));
+            }
+            first.get_or_insert((v, p.clone()));
         }
-    }
+        first.ok_or_else(|| "the route has no token policy".to_string())
+    })
 }
 
 /// The token, from the argument, a file or standard input; a pasted `Bearer ` prefix is removed.

@@ -202,91 +202,16 @@ fn evaluate_bound(
         bind(&mut ctx, "mcp", &call.to_value());
     }
     bind(&mut ctx, "request", &request.to_value());
-
     let evals: Vec<RuleEval> = rules
         .iter()
         .enumerate()
-        .map(|(i, r)| {
-            let (kind, expr) = r.parts();
-            let result = match cel::Program::compile(expr) {
-                Err(e) => RuleResult::Error(format!("does not compile: {e}")),
-                Ok(p) => match p.execute(&ctx) {
-                    Ok(cel::Value::Bool(true)) => RuleResult::Matched,
-                    Ok(cel::Value::Bool(false)) => RuleResult::NotMatched,
-                    Ok(other) => RuleResult::Error(format!("returned {other:?}, not a bool")),
-                    Err(e) => RuleResult::Error(explain_error(&e, claims.is_some())),
-                },
-            };
-            RuleEval {
-                index: i + 1,
-                kind: kind_name(kind),
-                expression: expr.to_string(),
-                result,
-            }
-        })
+        .map(|(i, r)| evaluate_rule(i + 1, r, &ctx, claims.is_some()))
         .collect();
-
     let what = match call {
         Some(c) => c.describe(),
         None => format!("{} {}", request.method, request.path),
     };
-    let first = |kind: &str, want: bool| {
-        evals
-            .iter()
-            .find(|e| e.kind == kind && e.result.matched() == want)
-    };
-    let (allowed, rule, reason) = if evals.is_empty() {
-        (true, None, format!("{what} allowed: no rules"))
-    } else if let Some(d) = first("deny", true) {
-        (
-            false,
-            Some(d.index),
-            format!("{what} denied by rule {}: {}", d.index, d.expression),
-        )
-    } else if let Some(r) = first("require", false) {
-        (
-            false,
-            Some(r.index),
-            format!(
-                "{what} denied: require rule {} does not hold: {}{}",
-                r.index,
-                r.expression,
-                error_suffix(&r.result)
-            ),
-        )
-    } else if let Some(a) = first("allow", true) {
-        (
-            true,
-            Some(a.index),
-            format!("{what} allowed by rule {}: {}", a.index, a.expression),
-        )
-    } else if evals.iter().any(|e| e.kind == "allow") {
-        let errors: Vec<String> = evals
-            .iter()
-            .filter_map(|e| match &e.result {
-                RuleResult::Error(msg) => Some(format!("rule {}: {msg}", e.index)),
-                _ => None,
-            })
-            .collect();
-        (
-            false,
-            None,
-            format!(
-                "{what} denied: no allow rule matches{}",
-                if errors.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", errors.join("; "))
-                }
-            ),
-        )
-    } else {
-        (
-            true,
-            None,
-            format!("{what} allowed: no deny rule matches and there are no allow rules"),
-        )
-    };
+    let (allowed, rule, reason) = decide(&evals, &what);
     AuthzDecision {
         allowed,
         rule,
@@ -294,6 +219,78 @@ fn evaluate_bound(
         rules: evals,
         denied_as: None,
     }
+}
+
+/// One rule against the bound variables; a rule that fails to run is an error, not a match.
+fn evaluate_rule(index: usize, r: &AuthzRule, ctx: &cel::Context, have_claims: bool) -> RuleEval {
+    let (kind, expr) = r.parts();
+    let result = match cel::Program::compile(expr) {
+        Err(e) => RuleResult::Error(format!("does not compile: {e}")),
+        Ok(p) => match p.execute(ctx) {
+            Ok(cel::Value::Bool(true)) => RuleResult::Matched,
+            Ok(cel::Value::Bool(false)) => RuleResult::NotMatched,
+            Ok(other) => RuleResult::Error(format!("returned {other:?}, not a bool")),
+            Err(e) => RuleResult::Error(explain_error(&e, have_claims)),
+        },
+    };
+    RuleEval {
+        index,
+        kind: kind_name(kind),
+        expression: expr.to_string(),
+        result,
+    }
+}
+
+/// The gateway's order: a matching deny denies, a require that does not hold denies, a matching
+/// allow allows; with allow rules and none matching the call is denied, without any it is
+/// allowed. Returns whether `what` is allowed, the deciding rule and the reason.
+fn decide(evals: &[RuleEval], what: &str) -> (bool, Option<usize>, String) {
+    let first = |kind: &str, want: bool| {
+        evals
+            .iter()
+            .find(|e| e.kind == kind && e.result.matched() == want)
+    };
+    if evals.is_empty() {
+        return (true, None, format!("{what} allowed: no rules"));
+    }
+    if let Some(d) = first("deny", true) {
+        let reason = format!("{what} denied by rule {}: {}", d.index, d.expression);
+        return (false, Some(d.index), reason);
+    }
+    if let Some(r) = first("require", false) {
+        let reason = format!(
+            "{what} denied: require rule {} does not hold: {}{}",
+            r.index,
+            r.expression,
+            error_suffix(&r.result)
+        );
+        return (false, Some(r.index), reason);
+    }
+    if let Some(a) = first("allow", true) {
+        let reason = format!("{what} allowed by rule {}: {}", a.index, a.expression);
+        return (true, Some(a.index), reason);
+    }
+    if !evals.iter().any(|e| e.kind == "allow") {
+        let reason = format!("{what} allowed: no deny rule matches and there are no allow rules");
+        return (true, None, reason);
+    }
+    let errors: Vec<String> = evals
+        .iter()
+        .filter_map(|e| match &e.result {
+            RuleResult::Error(msg) => Some(format!("rule {}: {msg}", e.index)),
+            _ => None,
+        })
+        .collect();
+    let errors = if errors.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", errors.join("; "))
+    };
+    (
+        false,
+        None,
+        format!("{what} denied: no allow rule matches{errors}"),
+    )
 }
 
 fn error_suffix(r: &RuleResult) -> String {

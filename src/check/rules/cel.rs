@@ -234,74 +234,24 @@ fn rules_of(out: &mut Vec<Expression>, ptr: &str, a: &Authorization, place: Wher
     }
 }
 
+impl Expression {
+    /// An expression that is not an authorization rule (a token location, a response body).
+    fn other(ptr: String, text: &str, place: Where) -> Self {
+        Expression {
+            ptr,
+            text: text.to_string(),
+            place,
+            kind: RuleKind::Allow,
+            okta: false,
+        }
+    }
+}
+
+/// Every CEL expression of the file, with its pointer and what it is evaluated against.
 fn expressions(ctx: &Ctx) -> Vec<Expression> {
     let mut out = Vec::new();
-    let location = |out: &mut Vec<Expression>, ptr: String, e: &Option<String>| {
-        if let Some(e) = e {
-            out.push(Expression {
-                ptr,
-                text: e.clone(),
-                place: Where::Location,
-                kind: RuleKind::Allow,
-                okta: false,
-            });
-        }
-    };
     for site in ctx.sites.iter() {
-        let p = site.policies;
-        let okta = okta_block(p);
-        if let Some(a) = &p.mcp_authorization {
-            rules_of(
-                &mut out,
-                &format!("{}/mcpAuthorization", site.ptr),
-                a,
-                Where::McpAuthz,
-                okta,
-            );
-        }
-        if let Some(a) = &p.authorization {
-            rules_of(
-                &mut out,
-                &format!("{}/authorization", site.ptr),
-                a,
-                Where::HttpAuthz,
-                okta,
-            );
-        }
-        if let Some(l) = p
-            .mcp_authentication
-            .as_ref()
-            .and_then(|m| m.authorization_location.as_ref())
-        {
-            location(
-                &mut out,
-                format!(
-                    "{}/mcpAuthentication/authorizationLocation/expression",
-                    site.ptr
-                ),
-                &l.expression,
-            );
-        }
-        if let Some(l) = p.jwt_auth.as_ref().and_then(|j| j.location.as_ref()) {
-            location(
-                &mut out,
-                format!("{}/jwtAuth/location/expression", site.ptr),
-                &l.expression,
-            );
-        }
-        if let Some(b) = p
-            .direct_response
-            .as_ref()
-            .and_then(|d| d.body_expression.as_ref())
-        {
-            out.push(Expression {
-                ptr: format!("{}/directResponse/bodyExpression", site.ptr),
-                text: b.clone(),
-                place: Where::Body,
-                kind: RuleKind::Allow,
-                okta: false,
-            });
-        }
+        policy_expressions(&mut out, &site.ptr, site.policies);
     }
     for site in ctx.routes.iter() {
         let okta = site.route.policies.as_deref().is_some_and(okta_block);
@@ -311,13 +261,8 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
                 .as_ref()
                 .and_then(|p| p.mcp_authorization.as_ref())
             {
-                rules_of(
-                    &mut out,
-                    &format!("{}/backends/{i}/policies/mcpAuthorization", site.ptr),
-                    a,
-                    Where::McpAuthz,
-                    okta,
-                );
+                let ptr = format!("{}/backends/{i}/policies/mcpAuthorization", site.ptr);
+                rules_of(&mut out, &ptr, a, Where::McpAuthz, okta);
             }
         }
     }
@@ -327,25 +272,67 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
             .as_ref()
             .and_then(|p| p.mcp_authorization.as_ref())
         {
-            rules_of(
-                &mut out,
-                &format!("/backends/{i}/policies/mcpAuthorization"),
-                a,
-                Where::McpAuthz,
-                false,
-            );
+            let ptr = format!("/backends/{i}/policies/mcpAuthorization");
+            rules_of(&mut out, &ptr, a, Where::McpAuthz, false);
         }
     }
     for (ptr, j) in super::auth::gateway_jwt(ctx.cfg) {
-        if let Some(l) = &j.location {
-            location(
-                &mut out,
-                format!("{ptr}/location/expression"),
-                &l.expression,
-            );
+        if let Some(e) = j.location.as_ref().and_then(|l| l.expression.as_deref()) {
+            let ptr = format!("{ptr}/location/expression");
+            out.push(Expression::other(ptr, e, Where::Location));
         }
     }
     out
+}
+
+/// The expressions of one route's policies: its authorization rules, where its tokens are read
+/// from, and its response body.
+fn policy_expressions(out: &mut Vec<Expression>, ptr: &str, p: &RoutePolicies) {
+    let okta = okta_block(p);
+    if let Some(a) = &p.mcp_authorization {
+        rules_of(
+            out,
+            &format!("{ptr}/mcpAuthorization"),
+            a,
+            Where::McpAuthz,
+            okta,
+        );
+    }
+    if let Some(a) = &p.authorization {
+        rules_of(
+            out,
+            &format!("{ptr}/authorization"),
+            a,
+            Where::HttpAuthz,
+            okta,
+        );
+    }
+    let mcp_location = p
+        .mcp_authentication
+        .as_ref()
+        .and_then(|m| m.authorization_location.as_ref())
+        .and_then(|l| l.expression.as_deref());
+    if let Some(e) = mcp_location {
+        let ptr = format!("{ptr}/mcpAuthentication/authorizationLocation/expression");
+        out.push(Expression::other(ptr, e, Where::Location));
+    }
+    let jwt_location = p
+        .jwt_auth
+        .as_ref()
+        .and_then(|j| j.location.as_ref())
+        .and_then(|l| l.expression.as_deref());
+    if let Some(e) = jwt_location {
+        let ptr = format!("{ptr}/jwtAuth/location/expression");
+        out.push(Expression::other(ptr, e, Where::Location));
+    }
+    let body = p
+        .direct_response
+        .as_ref()
+        .and_then(|d| d.body_expression.as_deref());
+    if let Some(e) = body {
+        let ptr = format!("{ptr}/directResponse/bodyExpression");
+        out.push(Expression::other(ptr, e, Where::Body));
+    }
 }
 
 /// Byte offset of a character index.
