@@ -132,73 +132,64 @@ fn mcp_cors(ctx: &mut Ctx) {
         }
     }
     for (ptr, p, stateful) in sites {
-        let Some(c) = &p.cors else { continue };
-        if c.allow_origins.is_empty() {
-            continue;
-        }
-        let has =
-            |list: &[String], h: &str| list.iter().any(|x| x == "*" || x.eq_ignore_ascii_case(h));
-        let mut missing_allow: Vec<&str> = Vec::new();
-        for h in ["content-type", "mcp-protocol-version"] {
-            if !has(&c.allow_headers, h) {
-                missing_allow.push(h);
-            }
-        }
-        if stateful && !has(&c.allow_headers, "mcp-session-id") {
-            missing_allow.push("mcp-session-id");
-        }
-        let authn = p.mcp_authentication.is_some() || p.jwt_auth.is_some();
-        if authn && !has(&c.allow_headers, "authorization") {
-            missing_allow.push("authorization");
-        }
-        let missing_expose = stateful && !has(&c.expose_headers, "mcp-session-id");
-        if missing_allow.is_empty() && !missing_expose {
-            continue;
-        }
-        let cptr = format!("{ptr}/cors");
-        let mut parts = Vec::new();
-        if !missing_allow.is_empty() {
-            parts.push(format!(
-                "`allowHeaders` lacks {}",
-                missing_allow
-                    .iter()
-                    .map(|h| format!("`{h}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        if missing_expose {
-            parts.push("`exposeHeaders` lacks `mcp-session-id`".into());
-        }
-        let mut help = String::new();
-        if !missing_allow.is_empty() {
-            let mut all: Vec<String> = c.allow_headers.clone();
-            all.extend(missing_allow.iter().map(|s| s.to_string()));
-            help.push_str(&format!("allowHeaders: [{}]", all.join(", ")));
-        }
-        if missing_expose {
-            if !help.is_empty() {
-                help.push('\n');
-            }
-            let mut all: Vec<String> = c.expose_headers.clone();
-            all.push("mcp-session-id".into());
-            help.push_str(&format!("exposeHeaders: [{}]", all.join(", ")));
-        }
-        let at = if !missing_allow.is_empty() && ctx.has(&format!("{cptr}/allowHeaders")) {
-            ctx.key(&format!("{cptr}/allowHeaders"))
-        } else if missing_expose && ctx.has(&format!("{cptr}/exposeHeaders")) {
-            ctx.key(&format!("{cptr}/exposeHeaders"))
-        } else {
-            ctx.key(&cptr)
-        };
-        ctx.push(
-            Diagnostic::new(
-                &CORS_MCP_HEADERS,
-                format!("CORS on an MCP route: {}; browser-based MCP clients will fail", parts.join(" and ")),
-            )
-            .at(at, "incomplete for MCP")
-            .help(help)
-            .note("MCP clients send `content-type`, `mcp-protocol-version`, `mcp-session-id` (and `authorization` with a token), and must read `mcp-session-id` from the initialize response"),
-        );
+        mcp_site_cors(ctx, &ptr, p, stateful);
     }
+}
+
+/// The headers an MCP client sends and reads that one route's CORS policy leaves out.
+fn mcp_site_cors(ctx: &mut Ctx, ptr: &str, p: &RoutePolicies, stateful: bool) {
+    let Some(c) = &p.cors else { return };
+    if c.allow_origins.is_empty() {
+        return;
+    }
+    let has = |list: &[String], h: &str| list.iter().any(|x| x == "*" || x.eq_ignore_ascii_case(h));
+    let mut missing_allow: Vec<&str> = Vec::new();
+    for h in ["content-type", "mcp-protocol-version"] {
+        if !has(&c.allow_headers, h) {
+            missing_allow.push(h);
+        }
+    }
+    if stateful && !has(&c.allow_headers, "mcp-session-id") {
+        missing_allow.push("mcp-session-id");
+    }
+    let authn = p.mcp_authentication.is_some() || p.jwt_auth.is_some();
+    if authn && !has(&c.allow_headers, "authorization") {
+        missing_allow.push("authorization");
+    }
+    let missing_expose = stateful && !has(&c.expose_headers, "mcp-session-id");
+    if missing_allow.is_empty() && !missing_expose {
+        return;
+    }
+    let cptr = format!("{ptr}/cors");
+    let mut parts = Vec::new();
+    let mut help = Vec::new();
+    if !missing_allow.is_empty() {
+        let quoted: Vec<String> = missing_allow.iter().map(|h| format!("`{h}`")).collect();
+        parts.push(format!("`allowHeaders` lacks {}", quoted.join(", ")));
+        let mut all: Vec<String> = c.allow_headers.clone();
+        all.extend(missing_allow.iter().map(|s| s.to_string()));
+        help.push(format!("allowHeaders: [{}]", all.join(", ")));
+    }
+    if missing_expose {
+        parts.push("`exposeHeaders` lacks `mcp-session-id`".into());
+        let mut all: Vec<String> = c.expose_headers.clone();
+        all.push("mcp-session-id".into());
+        help.push(format!("exposeHeaders: [{}]", all.join(", ")));
+    }
+    let at = if !missing_allow.is_empty() && ctx.has(&format!("{cptr}/allowHeaders")) {
+        ctx.key(&format!("{cptr}/allowHeaders"))
+    } else if missing_expose && ctx.has(&format!("{cptr}/exposeHeaders")) {
+        ctx.key(&format!("{cptr}/exposeHeaders"))
+    } else {
+        ctx.key(&cptr)
+    };
+    ctx.push(
+        Diagnostic::new(
+            &CORS_MCP_HEADERS,
+            format!("CORS on an MCP route: {}; browser-based MCP clients will fail", parts.join(" and ")),
+        )
+        .at(at, "incomplete for MCP")
+        .help(help.join("\n"))
+        .note("MCP clients send `content-type`, `mcp-protocol-version`, `mcp-session-id` (and `authorization` with a token), and must read `mcp-session-id` from the initialize response"),
+    );
 }

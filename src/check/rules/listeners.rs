@@ -7,6 +7,7 @@ use crate::config::listener::TlsMode;
 use crate::config::{Listener, ListenerProtocol, ServerTls};
 use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
+use crate::source::Span;
 
 crate::rules! {
     LISTENERS_HTTPS_WITHOUT_TLS {
@@ -90,22 +91,30 @@ pub fn check(ctx: &mut Ctx) {
 }
 
 fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
+    listener_tls(ctx, ptr, l);
+    listener_routes(ctx, ptr, l);
+}
+
+/// The listener's `protocol` value, or the listener itself when the protocol is the default.
+fn proto_span(ctx: &Ctx, ptr: &str) -> Span {
+    let pp = format!("{ptr}/protocol");
+    if ctx.has(&pp) {
+        ctx.value(&pp)
+    } else {
+        ctx.value(ptr)
+    }
+}
+
+/// `tls` that an HTTPS listener lacks or an HTTP listener ignores, and the `tls` block itself.
+fn listener_tls(ctx: &mut Ctx, ptr: &str, l: &Listener) {
     let p = l.protocol();
-    let proto_span = |ctx: &Ctx| {
-        let pp = format!("{ptr}/protocol");
-        if ctx.has(&pp) {
-            ctx.value(&pp)
-        } else {
-            ctx.value(ptr)
-        }
-    };
     if p == ListenerProtocol::HTTPS && l.tls.is_none() {
         ctx.push(
             Diagnostic::new(
                 &LISTENERS_HTTPS_WITHOUT_TLS,
                 "an HTTPS listener has no `tls`: it has no certificate to serve",
             )
-            .at(proto_span(ctx), "HTTPS needs `tls`")
+            .at(proto_span(ctx, ptr), "HTTPS needs `tls`")
             .help("add the certificate and key:\ntls:\n  cert: certs/cert.pem\n  key: certs/key.pem\nor use `protocol: HTTP` behind a TLS-terminating proxy"),
         );
     }
@@ -119,8 +128,8 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
             "TLS settings on an HTTP listener",
         );
         let fix = if l.protocol.is_some() {
-            d = d.label(proto_span(ctx), "protocol HTTP");
-            Some(Fix::replace(proto_span(ctx), "HTTPS"))
+            d = d.label(proto_span(ctx, ptr), "protocol HTTP");
+            Some(Fix::replace(proto_span(ctx, ptr), "HTTPS"))
         } else {
             d = d.note("`protocol` defaults to HTTP");
             ctx.insert_after(&format!("{ptr}/tls"), "protocol: HTTPS")
@@ -133,6 +142,11 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
     if let Some(tls) = &l.tls {
         server_tls(ctx, &format!("{ptr}/tls"), tls);
     }
+}
+
+/// The routes of the listener's kind: `routes` for HTTP and HTTPS, `tcpRoutes` for TCP and TLS.
+fn listener_routes(ctx: &mut Ctx, ptr: &str, l: &Listener) {
+    let p = l.protocol();
     let has_routes = l.routes.is_some();
     let has_tcp = l.tcp_routes.is_some();
     // agentgateway `convert_listener`: "protocol HTTP requires 'routes'" (TCP/TLS: `tcpRoutes`).
@@ -174,7 +188,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
                 ),
             )
             .at(ctx.key(&format!("{ptr}/routes")), "HTTP routes")
-            .label(proto_span(ctx), format!("protocol {}", proto_name(p)))
+            .label(proto_span(ctx, ptr), format!("protocol {}", proto_name(p)))
             .help("use `tcpRoutes` on a TCP/TLS listener, or `protocol: HTTP`/`HTTPS` for HTTP routes"),
         );
     } else if has_tcp && matches!(p, ListenerProtocol::HTTP | ListenerProtocol::HTTPS) {
@@ -187,7 +201,7 @@ fn listener(ctx: &mut Ctx, ptr: &str, l: &Listener) {
         )
         .at(ctx.key(&format!("{ptr}/tcpRoutes")), "TCP routes");
         if l.protocol.is_some() {
-            d = d.label(proto_span(ctx), format!("protocol {}", proto_name(p)));
+            d = d.label(proto_span(ctx, ptr), format!("protocol {}", proto_name(p)));
         } else {
             d = d.note("`protocol` defaults to HTTP");
         }

@@ -397,29 +397,7 @@ fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
             base_url_ptr = format!("/llm/providers/{pi}/params/baseUrl");
         }
         if let Some(custom) = provider.and_then(|p| p.get("custom")) {
-            let formats = custom.get("formats").and_then(Value::as_array);
-            if formats.is_none_or(|f| f.is_empty()) {
-                ctx.push(
-                    Diagnostic::new(
-                        &LLM_CUSTOM_PROVIDER,
-                        format!("the custom provider of model `{name}` lists no `formats`: the gateway refuses the file"),
-                    )
-                    .at(ctx.key(&format!("{ptr}/provider")), "which API does it speak?")
-                    .help("add `formats:` with the API formats the server speaks, such as `- type: completions`"),
-                );
-            }
-            if params.get("baseUrl").is_none_or(Value::is_null)
-                && params.get("hostOverride").is_none_or(Value::is_null)
-            {
-                ctx.push(
-                    Diagnostic::new(
-                        &LLM_CUSTOM_PROVIDER,
-                        format!("the custom provider of model `{name}` has no `params.baseUrl`: the gateway refuses the file"),
-                    )
-                    .at(ctx.key(&format!("{ptr}/provider")), "where is the server?")
-                    .help("add `params: {baseUrl: https://HOST/PATH}` to the model (or to the provider it refers to)"),
-                );
-            }
+            custom_provider(ctx, &ptr, name, custom, &params);
         }
         if let Some(url) = params.get("baseUrl").and_then(Value::as_str) {
             if let Some(problem) =
@@ -435,6 +413,34 @@ fn llm_model_providers(ctx: &mut Ctx, llm: &Value) {
                 );
             }
         }
+    }
+}
+
+/// A custom provider needs the API `formats` it speaks and where it is (`baseUrl` or
+/// `hostOverride`, of the model or of the provider it refers to).
+fn custom_provider(ctx: &mut Ctx, ptr: &str, name: &str, custom: &Value, params: &Value) {
+    let formats = custom.get("formats").and_then(Value::as_array);
+    if formats.is_none_or(|f| f.is_empty()) {
+        ctx.push(
+            Diagnostic::new(
+                &LLM_CUSTOM_PROVIDER,
+                format!("the custom provider of model `{name}` lists no `formats`: the gateway refuses the file"),
+            )
+            .at(ctx.key(&format!("{ptr}/provider")), "which API does it speak?")
+            .help("add `formats:` with the API formats the server speaks, such as `- type: completions`"),
+        );
+    }
+    if params.get("baseUrl").is_none_or(Value::is_null)
+        && params.get("hostOverride").is_none_or(Value::is_null)
+    {
+        ctx.push(
+            Diagnostic::new(
+                &LLM_CUSTOM_PROVIDER,
+                format!("the custom provider of model `{name}` has no `params.baseUrl`: the gateway refuses the file"),
+            )
+            .at(ctx.key(&format!("{ptr}/provider")), "where is the server?")
+            .help("add `params: {baseUrl: https://HOST/PATH}` to the model (or to the provider it refers to)"),
+        );
     }
 }
 

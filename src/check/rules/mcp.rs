@@ -455,10 +455,9 @@ fn host_only(
 ) -> Option<Diagnostic> {
     let default_path = if kind == "sse" { "/sse" } else { "/mcp" };
     let hptr = format!("{ptr}/host");
-    let is_url = host.contains("://");
     match (port, path) {
         (Some(p), Some(pa)) => {
-            if is_url {
+            if host.contains("://") {
                 let u = parse_url(host);
                 let bare = u.as_ref().map(|u| u.host).unwrap_or(host);
                 return Some(
@@ -505,52 +504,60 @@ fn host_only(
                 .help(help),
             )
         }
-        (None, None) => {
-            if is_url {
-                let Some(u) = parse_url(host) else {
-                    return Some(
-                        Diagnostic::new(&MCP_HOST_FORM, format!("`{host}` is not a valid URL"))
-                            .at(ctx.value(&hptr), "not a URL")
-                            .help(format!("write `http://HOST:PORT{default_path}`")),
-                    );
-                };
-                let scheme = u.scheme.to_ascii_lowercase();
-                if scheme != "http" && scheme != "https" {
-                    let rest = &host[u.scheme.len()..];
-                    return Some(
-                        Diagnostic::new(
-                            &MCP_HOST_FORM,
-                            format!("`{host}` uses the scheme `{}`: MCP targets speak HTTP", u.scheme),
-                        )
-                        .at(ctx.inner(&hptr, host, 0, u.scheme.len()), "only `http` and `https`")
-                        .help(format!("write `http{rest}` or `https{rest}`")),
-                    );
-                }
-                if u.host.is_empty() {
-                    return Some(
-                        Diagnostic::new(&MCP_HOST_FORM, format!("`{host}` has no host name"))
-                            .at(ctx.value(&hptr), "no host")
-                            .help(format!("write `{scheme}://HOST:PORT{default_path}`")),
-                    );
-                }
-                None
-            } else {
-                match crate::config::url::split_host_port(host) {
-                    Some((_, Some(_))) => None,
-                    _ => Some(
-                        Diagnostic::new(
-                            &MCP_HOST_FORM,
-                            format!("`host: {host}` has no port and no scheme"),
-                        )
-                        .at(ctx.value(&hptr), "which port?")
-                        .help(format!(
-                            "write a URL (`http://{host}:PORT{default_path}`) or `HOST:PORT`"
-                        )),
-                    ),
-                }
-            }
-        }
+        (None, None) => lone_host(ctx, &hptr, host, default_path),
     }
+}
+
+/// `host` alone: a URL with the `http` or `https` scheme and a host name, or `HOST:PORT`.
+fn lone_host(ctx: &Ctx, hptr: &str, host: &str, default_path: &str) -> Option<Diagnostic> {
+    if !host.contains("://") {
+        if let Some((_, Some(_))) = crate::config::url::split_host_port(host) {
+            return None;
+        }
+        return Some(
+            Diagnostic::new(
+                &MCP_HOST_FORM,
+                format!("`host: {host}` has no port and no scheme"),
+            )
+            .at(ctx.value(hptr), "which port?")
+            .help(format!(
+                "write a URL (`http://{host}:PORT{default_path}`) or `HOST:PORT`"
+            )),
+        );
+    }
+    let Some(u) = parse_url(host) else {
+        return Some(
+            Diagnostic::new(&MCP_HOST_FORM, format!("`{host}` is not a valid URL"))
+                .at(ctx.value(hptr), "not a URL")
+                .help(format!("write `http://HOST:PORT{default_path}`")),
+        );
+    };
+    let scheme = u.scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        let rest = &host[u.scheme.len()..];
+        return Some(
+            Diagnostic::new(
+                &MCP_HOST_FORM,
+                format!(
+                    "`{host}` uses the scheme `{}`: MCP targets speak HTTP",
+                    u.scheme
+                ),
+            )
+            .at(
+                ctx.inner(hptr, host, 0, u.scheme.len()),
+                "only `http` and `https`",
+            )
+            .help(format!("write `http{rest}` or `https{rest}`")),
+        );
+    }
+    if u.host.is_empty() {
+        return Some(
+            Diagnostic::new(&MCP_HOST_FORM, format!("`{host}` has no host name"))
+                .at(ctx.value(hptr), "no host")
+                .help(format!("write `{scheme}://HOST:PORT{default_path}`")),
+        );
+    }
+    None
 }
 
 fn shorthand(ctx: &mut Ctx) {
