@@ -300,12 +300,7 @@ impl Compiler<'_> {
                 json!({"inline": text})
             }
             Some(Jwks::File(f)) => {
-                let path = std::path::Path::new(&f.file);
-                let path = if path.is_absolute() {
-                    path.to_path_buf()
-                } else {
-                    self.opts.root.join(path)
-                };
+                let path = crate::config::resolve_path(&self.opts.root, &f.file);
                 match std::fs::read_to_string(&path) {
                     Ok(text) => {
                         self.use_ptr(&jptr);

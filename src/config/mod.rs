@@ -185,6 +185,17 @@ pub(crate) fn optional_duration_schema(g: &mut schemars::SchemaGenerator) -> sch
     s
 }
 
+/// A file path as the configuration writes it (certificates, key sets, OpenAPI schemas), read
+/// from `root` unless it is absolute.
+pub fn resolve_path(root: &std::path::Path, path: &str) -> std::path::PathBuf {
+    let p = std::path::Path::new(path.strip_prefix("./").unwrap_or(path));
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        root.join(p)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

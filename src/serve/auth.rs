@@ -174,17 +174,6 @@ impl AuthCtx {
             root: root.to_path_buf(),
             ..PolicyOptions::default()
         };
-        let file_of = |j: Option<&crate::config::policy::auth::Jwks>| match j {
-            Some(crate::config::policy::auth::Jwks::File(f)) => {
-                let p = Path::new(&f.file);
-                Some(if p.is_absolute() {
-                    p.to_path_buf()
-                } else {
-                    root.join(p)
-                })
-            }
-            _ => None,
-        };
         if let Some(m) = &p.mcp_authentication {
             let origin = format!("{route_ptr}/policies/mcpAuthentication");
             return Ok(Some(AuthCtx {
@@ -192,7 +181,7 @@ impl AuthCtx {
                 location: location(m.authorization_location.as_ref())?,
                 policies: vec![token::from_mcp_authentication(m, &origin, &popts)],
                 origin,
-                jwks_files: file_of(m.jwks.as_ref()).into_iter().collect(),
+                jwks_files: jwks_file(m.jwks.as_ref(), root).into_iter().collect(),
                 kind: AuthKind::Mcp(Box::new(m.clone())),
             }));
         }
@@ -209,20 +198,9 @@ impl AuthCtx {
             root: root.to_path_buf(),
             ..PolicyOptions::default()
         };
-        let file_of = |j: &crate::config::policy::auth::Jwks| match j {
-            crate::config::policy::auth::Jwks::File(f) => {
-                let p = Path::new(&f.file);
-                Some(if p.is_absolute() {
-                    p.to_path_buf()
-                } else {
-                    root.join(p)
-                })
-            }
-            _ => None,
-        };
-        let mut files: Vec<PathBuf> = j.jwks.as_ref().and_then(file_of).into_iter().collect();
+        let mut files: Vec<PathBuf> = jwks_file(j.jwks.as_ref(), root).into_iter().collect();
         for pr in j.providers.iter().flatten() {
-            files.extend(file_of(&pr.jwks));
+            files.extend(jwks_file(Some(&pr.jwks), root));
         }
         Ok(AuthCtx {
             mode: j.mode(),
@@ -489,6 +467,16 @@ pub fn authorize_request(
 pub struct Decision {
     pub allowed: bool,
     pub reason: String,
+}
+
+/// The key set file a policy reads (watched for changes), if its keys are in a file.
+fn jwks_file(j: Option<&crate::config::policy::auth::Jwks>, root: &Path) -> Option<PathBuf> {
+    match j? {
+        crate::config::policy::auth::Jwks::File(f) => {
+            Some(crate::config::resolve_path(root, &f.file))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -35,15 +35,10 @@ impl Default for PolicyOptions {
 pub fn jwks_source(jwks: Option<&Jwks>, derived: &str, root: &Path) -> (JwksSource, bool) {
     match jwks {
         Some(Jwks::Inline(text)) => (JwksSource::Inline(Arc::from(text.as_str())), false),
-        Some(Jwks::File(f)) => {
-            let p = Path::new(&f.file);
-            let p = if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                root.join(p)
-            };
-            (JwksSource::File(p), false)
-        }
+        Some(Jwks::File(f)) => (
+            JwksSource::File(crate::config::resolve_path(root, &f.file)),
+            false,
+        ),
         Some(Jwks::Url(u)) => (JwksSource::Url(u.url.clone()), false),
         None => (JwksSource::Url(derived.to_string()), true),
     }

@@ -692,7 +692,11 @@ fn describe_expiry(
     now: i64,
 ) -> Described {
     let leeway = leeway(policy);
-    let Some(e) = claims.get("exp") else {
+    let exp = match claim_date(claims, "exp") {
+        Ok(exp) => exp,
+        Err(described) => return described,
+    };
+    let Some(exp) = exp else {
         return if outcome == Outcome::Fail {
             let msg = "the token has no `exp`, which is required (the token would never expire)";
             (Some("an `exp` claim".into()), None, msg.into())
@@ -703,10 +707,6 @@ fn describe_expiry(
                 "no `exp` claim (not required by this route)".into(),
             )
         };
-    };
-    let Some(exp) = numeric_date(e) else {
-        let msg = "`exp` is not a number of seconds".to_string();
-        return (Some("a NumericDate".into()), Some(e.to_string()), msg);
     };
     let msg = if outcome == Outcome::Fail {
         let msg = format!(
@@ -730,6 +730,21 @@ fn describe_expiry(
         )
     };
     (None, Some(exp.to_string()), msg)
+}
+
+/// The date of a time claim: `Ok(None)` when the token has none, `Err` with the description of a
+/// value that is not a number of seconds.
+fn claim_date(claims: &Map<String, Value>, claim: &str) -> Result<Option<i64>, Described> {
+    let Some(v) = claims.get(claim) else {
+        return Ok(None);
+    };
+    match numeric_date(v) {
+        Some(t) => Ok(Some(t)),
+        None => {
+            let msg = format!("`{claim}` is not a number of seconds");
+            Err((Some("a NumericDate".into()), Some(v.to_string()), msg))
+        }
+    }
 }
 
 /// `nbf` and `iat`: absent, or a date no later than now (with the leeway).
@@ -772,12 +787,10 @@ fn describe_date(
     now: i64,
 ) -> Described {
     let leeway = leeway(policy);
-    let Some(v) = claims.get(w.claim) else {
-        return (None, None, w.absent.into());
-    };
-    let Some(t) = numeric_date(v) else {
-        let msg = format!("`{}` is not a number of seconds", w.claim);
-        return (Some("a NumericDate".into()), Some(v.to_string()), msg);
+    let t = match claim_date(claims, w.claim) {
+        Ok(Some(t)) => t,
+        Ok(None) => return (None, None, w.absent.into()),
+        Err(described) => return described,
     };
     if outcome == Outcome::Fail {
         let msg = (w.ahead)(human_duration((t - now) as u64), leeway);

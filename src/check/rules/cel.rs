@@ -307,23 +307,23 @@ fn policy_expressions(out: &mut Vec<Expression>, ptr: &str, p: &RoutePolicies) {
             okta,
         );
     }
-    let mcp_location = p
-        .mcp_authentication
-        .as_ref()
-        .and_then(|m| m.authorization_location.as_ref())
-        .and_then(|l| l.expression.as_deref());
-    if let Some(e) = mcp_location {
-        let ptr = format!("{ptr}/mcpAuthentication/authorizationLocation/expression");
-        out.push(Expression::other(ptr, e, Where::Location));
-    }
-    let jwt_location = p
-        .jwt_auth
-        .as_ref()
-        .and_then(|j| j.location.as_ref())
-        .and_then(|l| l.expression.as_deref());
-    if let Some(e) = jwt_location {
-        let ptr = format!("{ptr}/jwtAuth/location/expression");
-        out.push(Expression::other(ptr, e, Where::Location));
+    let locations = [
+        (
+            "mcpAuthentication/authorizationLocation",
+            p.mcp_authentication
+                .as_ref()
+                .and_then(|m| m.authorization_location.as_ref()),
+        ),
+        (
+            "jwtAuth/location",
+            p.jwt_auth.as_ref().and_then(|j| j.location.as_ref()),
+        ),
+    ];
+    for (at, l) in locations {
+        if let Some(e) = l.and_then(|l| l.expression.as_deref()) {
+            let ptr = format!("{ptr}/{at}/expression");
+            out.push(Expression::other(ptr, e, Where::Location));
+        }
     }
     let body = p
         .direct_response

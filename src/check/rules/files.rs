@@ -91,11 +91,7 @@ pub fn check(ctx: &mut Ctx) {
         if path.contains("agw-unset-") {
             continue;
         }
-        let full = if Path::new(&path).is_absolute() {
-            PathBuf::from(&path)
-        } else {
-            root.join(path.strip_prefix("./").unwrap_or(&path))
-        };
+        let full = crate::config::resolve_path(&root, &path);
         match read(&full) {
             Err(why) => missing(ctx, &ptr, &path, &full, &why),
             Ok(bytes) => match kind {
