@@ -56,7 +56,7 @@ fn inference_routing_scope(ctx: &mut Ctx) {
                 }
             }
         };
-    for site in ctx.routes.iter() {
+    for site in ctx.topology.sites.iter() {
         for (i, b) in site.route.backends.iter().enumerate() {
             let base = format!("{}/backends/{i}", site.ptr);
             let set = b
@@ -104,7 +104,7 @@ fn inference_routing_scope(ctx: &mut Ctx) {
 /// not a number up to 65535 make the gateway refuse the file.
 fn backend_hosts(ctx: &mut Ctx) {
     let mut found = Vec::new();
-    for site in ctx.routes.iter() {
+    for site in ctx.topology.sites.iter() {
         for (i, b) in site.route.backends.iter().enumerate() {
             if let Some(h) = &b.host {
                 found.push((format!("{}/backends/{i}/host", site.ptr), h.clone()));

@@ -253,7 +253,7 @@ fn expressions(ctx: &Ctx) -> Vec<Expression> {
     for site in ctx.sites.iter() {
         policy_expressions(&mut out, &site.ptr, site.policies);
     }
-    for site in ctx.routes.iter() {
+    for site in ctx.topology.sites.iter() {
         let okta = site.route.policies.as_deref().is_some_and(okta_block);
         for (i, b) in site.route.backends.iter().enumerate() {
             if let Some(a) = b

@@ -100,7 +100,8 @@ fn credentials(ctx: &mut Ctx, ptr: &str, c: &Cors) {
 
 fn mcp_cors(ctx: &mut Ctx) {
     let cfg = ctx.cfg;
-    let routes = ctx.routes.clone();
+    let topology = ctx.topology.clone();
+    let routes = &topology.sites;
     let mut sites: Vec<(String, &RoutePolicies, bool)> = Vec::new();
     for site in routes.iter() {
         let Some(p) = &site.route.policies else {

@@ -29,7 +29,7 @@ const PSEUDO_HEADERS: [&str; 5] = [":method", ":scheme", ":authority", ":path", 
 pub fn check(ctx: &mut Ctx) {
     let mut bad: Vec<(String, String, &'static str)> = Vec::new();
     let mut modifiers: Vec<(String, String, bool)> = Vec::new();
-    for site in ctx.routes.iter() {
+    for site in ctx.topology.sites.iter() {
         for (mi, m) in site.route.matches.iter().flatten().enumerate() {
             for (hi, h) in m.headers.iter().enumerate() {
                 if !is_http_token(&h.name) && !PSEUDO_HEADERS.contains(&h.name.as_str()) {

@@ -36,7 +36,8 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use crate::config::mcp::McpBackend;
-use crate::config::walk::{self, PolicySite, RouteSite};
+use crate::config::topology::{self, Topology};
+use crate::config::walk::{self, PolicySite};
 use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::source::{PointerIndex, Span};
@@ -68,9 +69,10 @@ pub struct Ctx<'a> {
     pub opts: &'a RuleOptions,
     pub out: Vec<Diagnostic>,
     regexes: HashMap<String, Option<::regex::Regex>>,
-    /// Every route, every route-level policy block, every MCP backend and every issuer
-    /// configuration, enumerated once and shared by the rule families.
-    pub routes: Rc<Vec<RouteSite<'a>>>,
+    /// Where the gateway serves each route (its sites, the listeners and ports they are
+    /// served on), every route-level policy block, every MCP backend and every issuer
+    /// configuration, resolved once and shared by the rule families.
+    pub topology: Rc<Topology<'a>>,
     pub sites: Rc<Vec<PolicySite<'a>>>,
     pub mcp: Rc<Vec<(String, Cow<'a, McpBackend>)>>,
     pub auth: Rc<Vec<auth::AuthCfg<'a>>>,
@@ -90,10 +92,10 @@ impl<'a> Ctx<'a> {
         surface_cel: &'a [(String, String)],
         opts: &'a RuleOptions,
     ) -> Self {
-        let routes = walk::routes(cfg);
+        let topology = topology::resolve(cfg);
         let sites = walk::route_policies(cfg);
         let mut mcp_backends = Vec::new();
-        for site in &routes {
+        for site in &topology.sites {
             for (i, b) in site.route.backends.iter().enumerate() {
                 if let Some(m) = &b.mcp {
                     let m = match &site.route {
@@ -123,7 +125,7 @@ impl<'a> Ctx<'a> {
             opts,
             out: Vec::new(),
             regexes: HashMap::new(),
-            routes: Rc::new(routes),
+            topology: Rc::new(topology),
             sites: Rc::new(sites),
             mcp: Rc::new(mcp_backends),
             auth: Rc::new(auth),

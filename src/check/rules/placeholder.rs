@@ -120,7 +120,8 @@ pub fn check(ctx: &mut Ctx) {
             }
         }
     }
-    let routes = ctx.routes.clone();
+    let topology = ctx.topology.clone();
+    let routes = &topology.sites;
     for site in routes.iter() {
         for (i, b) in site.route.backends.iter().enumerate() {
             if let Some(h) = &b.host {

@@ -151,15 +151,8 @@ fn bind_owners(ctx: &Ctx, owners: &mut Vec<(u32, PortOwner)>) -> Vec<usize> {
 }
 
 fn shorthand_owners(ctx: &Ctx, owners: &mut Vec<(u32, PortOwner)>) {
-    if let Some(m) = &ctx.cfg.mcp {
-        // Without `gateways` (the gateway `default` is filled in when it serves HTTP), the
-        // shorthand listens on its own port, 3000 unless set.
-        if m.gateways.is_none() {
-            owners.push((
-                m.port.unwrap_or(3000),
-                PortOwner::shorthand("mcp", m.port.is_some()),
-            ));
-        }
+    if let (Some(m), Some(port)) = (&ctx.cfg.mcp, ctx.topology.shorthand_port) {
+        owners.push((port, PortOwner::shorthand("mcp", m.port.is_some())));
     }
     if let Some(llm) = ctx.cfg.llm.as_ref().map(|u| &u.value) {
         // Likewise the `llm:` shorthand on 4000, unless it names gateways or, with no port or

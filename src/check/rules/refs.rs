@@ -80,7 +80,7 @@ fn backend_refs(ctx: &Ctx) -> Vec<(String, String)> {
             }
         }
     };
-    for site in ctx.routes.iter() {
+    for site in ctx.topology.sites.iter() {
         for (i, b) in site.route.backends.iter().enumerate() {
             if let Some(name) = &b.backend {
                 out.push((name.clone(), format!("{}/backends/{i}/backend", site.ptr)));

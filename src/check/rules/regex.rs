@@ -21,7 +21,7 @@ crate::rules! {
 
 pub fn check(ctx: &mut Ctx) {
     let mut found: Vec<(String, String, &'static str)> = Vec::new();
-    for site in ctx.routes.iter() {
+    for site in ctx.topology.sites.iter() {
         for (mi, m) in site.route.matches.iter().flatten().enumerate() {
             let base = format!("{}/matches/{mi}", site.ptr);
             if let Some(r) = m.path.as_ref().and_then(|p| p.regex.as_ref()) {

@@ -4,7 +4,7 @@
 pub(crate) mod claims;
 pub(crate) mod oidc;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::util::{self, served_paths, WK_AUTH_SERVER, WK_RESOURCE};
 use super::Ctx;
@@ -14,8 +14,9 @@ use crate::config::policy::auth::{
 };
 use crate::config::route::RouteMatch;
 use crate::config::routing::{path_matches, prefix_matches};
+use crate::config::topology::Topology;
 use crate::config::url::{is_local_host, parse_url, Url};
-use crate::config::walk::{PolicySite, RouteHome, RouteSite};
+use crate::config::walk::{PolicySite, RouteSite};
 use crate::config::{Config, GatewayPolicies, RoutePolicies};
 use crate::diag::fix::Fix;
 use crate::diag::Diagnostic;
@@ -582,64 +583,52 @@ fn location_key(l: Option<&AuthorizationLocation>) -> String {
     }
 }
 
-/// `auth/gateway-jwt-strips-token`: an `mcpAuthentication` behind a gateway-level `jwtAuth` that
-/// reads the token from the same place, validates it and removes it first.
+/// `auth/gateway-jwt-strips-token`: an `mcpAuthentication` behind a listener's `jwtAuth` (of a
+/// bind's listener, a gateway or a gateway's listener) that reads the token from the same place,
+/// validates it and removes it first. Where a route is served comes from the topology; a route
+/// on several such listeners is reported once, at the first.
 fn strips_token(ctx: &mut Ctx) {
+    let topology = ctx.topology.clone();
     // (mcpAuthentication, jwtAuth) pointers
     let mut found: Vec<(String, String)> = Vec::new();
-    let mut check = |mptr: String, m: &McpAuthentication, jptr: String, j: &JwtAuth| {
-        if location_key(m.authorization_location.as_ref()) == location_key(j.location.as_ref()) {
-            found.push((mptr, jptr));
-        }
-    };
-    for (bi, b) in ctx.cfg.binds.iter().enumerate() {
-        for (li, l) in b.listeners.iter().enumerate() {
-            let Some(j) = l.policies.as_ref().and_then(|p| p.jwt_auth.as_ref()) else {
-                continue;
-            };
-            let base = format!("/binds/{bi}/listeners/{li}");
-            for (ri, r) in l.routes.iter().flatten().enumerate() {
-                if let Some(m) = r
-                    .policies
-                    .as_ref()
-                    .and_then(|p| p.mcp_authentication.as_ref())
-                {
-                    let mptr = format!("{base}/routes/{ri}/policies/mcpAuthentication");
-                    check(mptr, m, format!("{base}/policies/jwtAuth"), j);
-                }
-            }
-        }
-    }
-    let cfg = ctx.cfg;
-    for (ri, r) in cfg.routes.iter().enumerate() {
-        let Some(m) = r
+    let shorthand_auth = ctx
+        .cfg
+        .mcp
+        .as_ref()
+        .and_then(|m| m.policies.as_ref()?.mcp_authentication.as_ref());
+    for l in &topology.listeners {
+        let Some(j) = l
+            .listener
             .policies
             .as_ref()
-            .and_then(|p| p.mcp_authentication.as_ref())
+            .and_then(|p| p.jwt_auth.as_ref())
         else {
             continue;
         };
-        let refs = r.gateways.iter().flat_map(|g| g.refs());
-        if let Some((jptr, j)) = refs
-            .into_iter()
-            .find_map(|g| referenced_gateway_jwt(cfg, g))
-        {
-            check(
-                format!("/routes/{ri}/policies/mcpAuthentication"),
-                m,
-                jptr,
-                j,
-            );
+        let jptr = match l.gateway {
+            None => format!("{}/policies/jwtAuth", l.ptr),
+            Some(_) => format!("{}/jwtAuth", l.ptr),
+        };
+        let routes = l
+            .routes
+            .iter()
+            .map(|&i| &topology.sites[i])
+            .filter_map(|r| {
+                Some((
+                    format!("{}/policies/mcpAuthentication", r.ptr),
+                    mcp_auth(r)?,
+                ))
+            });
+        let shorthand = shorthand_auth
+            .filter(|_| l.shorthand)
+            .map(|m| ("/mcp/policies/mcpAuthentication".to_string(), m));
+        for (mptr, m) in routes.chain(shorthand) {
+            let same_place = location_key(m.authorization_location.as_ref())
+                == location_key(j.location.as_ref());
+            if same_place && !found.iter().any(|(f, _)| *f == mptr) {
+                found.push((mptr, jptr.clone()));
+            }
         }
-    }
-    let shorthand_auth = cfg.mcp.as_ref().and_then(|sh| {
-        let m = sh.policies.as_ref()?.mcp_authentication.as_ref()?;
-        let refs = shorthand_gateways(ctx)?;
-        let (jptr, j) = refs.iter().find_map(|g| referenced_gateway_jwt(cfg, g))?;
-        Some((m, jptr, j))
-    });
-    if let Some((m, jptr, j)) = shorthand_auth {
-        check("/mcp/policies/mcpAuthentication".into(), m, jptr, j);
     }
     for (mptr, jptr) in found {
         ctx.push(
@@ -652,28 +641,6 @@ fn strips_token(ctx: &mut Ctx) {
             .help("validate MCP tokens in one place: remove the listener's `jwtAuth`, or move it onto the non-MCP routes that need it"),
         );
     }
-}
-
-/// The `jwtAuth` a gateway reference (`gw` or `gw/listener`) runs before routing, with its
-/// pointer: the gateway's own, else the first of its (named) listeners'.
-fn referenced_gateway_jwt<'c>(cfg: &'c Config, r: &str) -> Option<(String, &'c JwtAuth)> {
-    let (gw, listener) = match r.split_once('/') {
-        Some((g, l)) => (g, Some(l)),
-        None => (r, None),
-    };
-    let g = cfg.gateways.get(gw)?;
-    let base = format!("/gateways/{}", util::ptr_token(gw));
-    if let Some(j) = g.policies.jwt_auth.as_ref() {
-        return Some((format!("{base}/jwtAuth"), j));
-    }
-    g.listeners
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| listener.is_none() || l.name.as_deref() == listener)
-        .find_map(|(li, l)| {
-            let j = l.policies.jwt_auth.as_ref()?;
-            Some((format!("{base}/listeners/{li}/jwtAuth"), j))
-        })
 }
 
 /// What one scope (listener or gateway reference) serves on routes with `mcpAuthentication`,
@@ -729,37 +696,33 @@ impl Served {
     }
 }
 
-/// What routes with `mcpAuthentication` serve in each scope (a listener's pointer, or `gw:` and a
-/// gateway reference). Built on first use: only when some route does not match its own discovery
-/// paths.
-struct Scopes<'r, 'a>(&'r [RouteSite<'a>], Option<HashMap<String, Served>>);
+/// What routes with `mcpAuthentication` serve on each listener of the topology, and the
+/// listeners each route is served on. Built on first use: only when some route does not match
+/// its own discovery paths.
+struct Scopes<'t, 'a> {
+    topology: &'t Topology<'a>,
+    built: Option<(Vec<Served>, Vec<Vec<usize>>)>,
+}
 
 impl Scopes<'_, '_> {
-    fn keys(home: &RouteHome, ptr: &str) -> Vec<String> {
-        match home {
-            RouteHome::Bind { .. } => {
-                let cut = ptr.rfind("/routes/").unwrap_or(ptr.len());
-                vec![ptr[..cut].to_string()]
-            }
-            RouteHome::Gateways(g) => g.iter().map(|s| format!("gw:{s}")).collect(),
-        }
-    }
-
-    /// Whether a route with `mcpAuthentication` in one of `keys` matches `path`.
-    fn cover(&mut self, ctx: &mut Ctx, keys: &[String], path: &str) -> bool {
-        let routes = self.0;
-        let scopes = self.1.get_or_insert_with(|| {
-            let mut scopes: HashMap<String, Served> = HashMap::new();
-            for r in routes.iter().filter(|r| mcp_auth(r).is_some()) {
-                let matches = r.route.effective_matches();
-                for k in Self::keys(&r.home, &r.ptr) {
-                    scopes.entry(k).or_default().add(&matches);
+    /// Whether a route with `mcpAuthentication` on a listener that serves the route `site`
+    /// (an index into the topology's sites) matches `path`.
+    fn cover(&mut self, ctx: &mut Ctx, site: usize, path: &str) -> bool {
+        let t = self.topology;
+        let (served, on) = self.built.get_or_insert_with(|| {
+            let mut on = vec![Vec::new(); t.sites.len()];
+            let mut served: Vec<Served> = t.listeners.iter().map(|_| Served::default()).collect();
+            for (li, l) in t.listeners.iter().enumerate() {
+                for &ri in &l.routes {
+                    on[ri].push(li);
+                    if mcp_auth(&t.sites[ri]).is_some() {
+                        served[li].add(&t.sites[ri].route.effective_matches());
+                    }
                 }
             }
-            scopes
+            (served, on)
         });
-        keys.iter()
-            .any(|k| scopes.get(k).is_some_and(|s| s.covers(ctx, path)))
+        on[site].iter().any(|&li| served[li].covers(ctx, path))
     }
 }
 
@@ -771,15 +734,18 @@ fn mcp_auth<'r>(r: &'r RouteSite) -> Option<&'r McpAuthentication> {
 }
 
 fn discovery(ctx: &mut Ctx) {
-    let routes = ctx.routes.clone();
-    let mut scopes = Scopes(&routes, None);
-    for r in routes.iter() {
+    let topology = ctx.topology.clone();
+    let routes = &topology.sites;
+    let mut scopes = Scopes {
+        topology: &topology,
+        built: None,
+    };
+    for (i, r) in routes.iter().enumerate() {
         let Some(auth) = mcp_auth(r) else {
             continue;
         };
         let matches = r.route.effective_matches();
         let paths = served_paths(&matches);
-        let keys = Scopes::keys(&r.home, &r.ptr);
         let mut missing: Vec<String> = Vec::new();
         for p in &paths {
             let suffix = if p == "/" { "" } else { p.as_str() };
@@ -789,7 +755,7 @@ fn discovery(ctx: &mut Ctx) {
             }
             for n in needed {
                 let covered = matches.iter().any(|m| path_matches(m.path.as_ref(), &n))
-                    || scopes.cover(ctx, &keys, &n);
+                    || scopes.cover(ctx, i, &n);
                 if !covered && !missing.contains(&n) {
                     missing.push(n);
                 }
