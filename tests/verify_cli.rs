@@ -385,3 +385,54 @@ fn a_token_that_is_not_utf8_is_a_malformed_token() {
         assert_eq!(v["checks"][0]["outcome"], "fail");
     }
 }
+
+/// One port, a listener without hostname whose route matches exactly `/mcp` (the token's
+/// issuer) and a listener for `api.example.test` whose route matches the prefix `/mcp` (another
+/// issuer): as `serve` does, the listener of the host is chosen first, then its route.
+#[test]
+fn the_listener_of_the_host_is_chosen_before_its_route() {
+    let s = setup();
+    let dir = std::path::Path::new(&s.cfg).parent().unwrap();
+    let cfg = dir.join("hosts.yaml");
+    let route = |name: &str, matches: &str, issuer: &str| {
+        format!(
+            "    - name: {name}\n      matches:\n      - path: {matches}\n      backends:\n      - host: 127.0.0.1:9000\n      policies:\n        mcpAuthentication:\n          issuer: {issuer}\n          audiences: [{AUDIENCE}]\n          jwks: {{file: keys.json}}\n          resourceMetadata: {{}}\n"
+        )
+    };
+    let text = format!(
+        "binds:\n- port: 3000\n  listeners:\n  - name: any\n    routes:\n{}  - name: api\n    hostname: api.example.test\n    routes:\n{}",
+        route("exact-a", "{exact: /mcp}", ISSUER),
+        route("prefix-b", "{pathPrefix: /mcp}", "https://other.test"),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let cfg = cfg.display().to_string();
+    let r = root(&s);
+    let t = s.key.token(&good_claims());
+    let run = |host: Option<&str>| {
+        let mut args = vec![
+            "verify-token",
+            "--config",
+            &cfg,
+            "--root",
+            &r,
+            "--route",
+            "/mcp",
+        ];
+        if let Some(h) = host {
+            args.extend(["--host", h]);
+        }
+        agw(&args, &t)
+    };
+    let (code, out, err) = run(Some("api.example.test"));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("route `prefix-b`") && out.contains("FAIL  issuer"),
+        "{out}"
+    );
+    let (code, out, err) = run(Some("API.Example.Test:3000"));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("route `prefix-b`"), "{out}");
+    let (code, out, err) = run(None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("route `exact-a`"), "{out}");
+}
