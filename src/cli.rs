@@ -283,6 +283,17 @@ pub enum TokenFormat {
     Json,
 }
 
+/// The `provider` of an `mcpAuthentication` block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    Okta,
+    Keycloak,
+    Auth0,
+    Descope,
+    Authentik,
+    Entra,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ModeArg {
     Strict,
@@ -329,6 +340,10 @@ pub struct VerifyTokenArgs {
     /// Without a config: the authentication mode
     #[arg(long, value_enum, default_value_t = ModeArg::Strict, requires = "issuer")]
     pub mode: ModeArg,
+    /// Without a config: the identity provider, which decides the key set URL the gateway
+    /// derives from the issuer when `--jwks` is not given
+    #[arg(long, value_enum, value_name = "IDP", requires = "issuer")]
+    pub provider: Option<ProviderArg>,
     /// Evaluate the route's mcpAuthorization rules for a call of this tool
     #[arg(long, value_name = "NAME")]
     pub tool: Option<String>,

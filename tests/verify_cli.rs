@@ -436,3 +436,51 @@ fn the_listener_of_the_host_is_chosen_before_its_route() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("route `exact-a`"), "{out}");
 }
+
+/// Without a config, `--provider` decides the key set URL derived from the issuer, as the
+/// provider of an `mcpAuthentication` block does; one that cannot be derived is said, not guessed.
+#[test]
+fn the_provider_flag_decides_the_derived_key_set_url() {
+    let s = setup();
+    let t = s.key.token(&good_claims());
+    // nothing listens on port 9 and the token has another issuer: rejected, with the policy
+    let issuer = "http://127.0.0.1:9/realms/acme";
+    let flags = [
+        "verify-token",
+        "--issuer",
+        issuer,
+        "--format",
+        "json",
+        "--timeout",
+        "1",
+    ];
+    let (code, out, err) = agw(&[&flags[..], &["--provider", "keycloak"]].concat(), &t);
+    assert_eq!(code, 1, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["policy"]["jwks"],
+        json!(format!("{issuer}/protocol/openid-connect/certs"))
+    );
+    assert_eq!(v["policy"]["jwks_derived"], json!(true));
+    let (_, out, _) = agw(&flags, &t);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["policy"]["jwks"],
+        json!(format!("{issuer}/.well-known/jwks.json"))
+    );
+    let (code, out, err) = agw(
+        &[
+            "verify-token",
+            "--issuer",
+            "https://login.microsoftonline.com/",
+            "--provider",
+            "entra",
+        ],
+        &t,
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("has no tenant") && err.contains("--jwks"),
+        "{err}"
+    );
+}

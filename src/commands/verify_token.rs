@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::check::{load, CheckOptions};
-use crate::cli::{ModeArg, TokenFormat, VerifyTokenArgs};
-use crate::config::policy::auth::{AuthMode, JwtAuth};
+use crate::cli::{ModeArg, ProviderArg, TokenFormat, VerifyTokenArgs};
+use crate::config::policy::auth::{AuthMode, Empty, JwtAuth, Provider};
 use crate::config::policy::authz::AuthzRule;
 use crate::config::routing::{self, Selected};
 use crate::config::walk::{self, RouteHome};
@@ -101,7 +101,16 @@ fn flag_policy(a: &VerifyTokenArgs, opts: &PolicyOptions) -> Result<Applied<'sta
         ModeArg::Optional => AuthMode::Optional,
         ModeArg::Permissive => AuthMode::Permissive,
     };
-    let policy = policy::from_flags(issuer, &a.audiences, a.jwks.as_deref(), mode, opts);
+    let provider = a.provider.map(|p| match p {
+        ProviderArg::Okta => Provider::Okta(Empty {}),
+        ProviderArg::Keycloak => Provider::Keycloak(Empty {}),
+        ProviderArg::Auth0 => Provider::Auth0(Empty {}),
+        ProviderArg::Descope => Provider::Descope(Empty {}),
+        ProviderArg::Authentik => Provider::Authentik(Empty {}),
+        ProviderArg::Entra => Provider::Entra(Empty {}),
+    });
+    let jwks = a.jwks.as_deref();
+    let policy = policy::from_flags(issuer, &a.audiences, jwks, provider.as_ref(), mode, opts)?;
     Ok(Applied {
         policies: vec![policy],
         label: None,

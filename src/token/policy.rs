@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::verify::Policy;
 use crate::config::policy::auth::{
-    derived_jwks_url, AuthMode, Jwks, JwtAuth, JwtValidationOptions, McpAuthentication,
+    derived_jwks_url, AuthMode, Jwks, JwtAuth, JwtValidationOptions, McpAuthentication, Provider,
 };
 use crate::oidc::JwksSource;
 
@@ -125,19 +125,21 @@ pub fn from_flags(
     issuer: &str,
     audiences: &[String],
     jwks: Option<&str>,
+    provider: Option<&Provider>,
     mode: AuthMode,
     opts: &PolicyOptions,
-) -> Policy {
+) -> Result<Policy, String> {
     let (src, derived) = match jwks {
         Some(j) if j.starts_with("http://") || j.starts_with("https://") => {
             (JwksSource::Url(j.to_string()), false)
         }
         Some(j) if j.trim_start().starts_with('{') => (JwksSource::Inline(Arc::from(j)), false),
         Some(j) => (JwksSource::File(PathBuf::from(j)), false),
-        None => (
-            JwksSource::Url(derived_jwks_url(issuer, None).unwrap_or_default()),
-            true,
-        ),
+        None => {
+            let url = derived_jwks_url(issuer, provider)
+                .map_err(|why| format!("{why}; give the key set with --jwks URL|FILE"))?;
+            (JwksSource::Url(url), true)
+        }
     };
     let mut p = Policy::new(issuer, src);
     p.audiences = audiences.to_vec();
@@ -146,7 +148,7 @@ pub fn from_flags(
     p.mode = mode;
     p.required_scopes = opts.required_scopes.clone();
     p.origin = "command-line flags".into();
-    p
+    Ok(p)
 }
 
 #[cfg(test)]
