@@ -80,6 +80,7 @@ fn binds_with_hostnames_pick_the_same_route_in_serve_and_verify_token() {
         {"name": "plain", "routes": [
             route("exact", json!([{"path": {"exact": "/mcp"}}])),
             route("regex", json!([{"path": {"regex": "/a[0-9]"}}])),
+            route("alternation", json!([{"path": {"regex": "/ss|/sse"}}])),
         ]},
         {"name": "api", "hostname": "api.example.test", "routes": [
             route("prefix", json!([{"path": {"pathPrefix": "/mcp"}}])),

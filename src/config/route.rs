@@ -144,7 +144,8 @@ pub struct PathMatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = &"/mcp")]
     pub path_prefix: Option<String>,
-    /// A Rust `regex` that must match the whole path.
+    /// A Rust `regex` whose leftmost match must cover the whole path, as the gateway matches it:
+    /// write the longer alternative first (`/a/b|/a`, not `/a|/a/b`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regex: Option<String>,
 }

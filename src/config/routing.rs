@@ -91,8 +91,8 @@ pub fn best_match<'m>(matches: &'m [RouteMatch], req: &Request) -> Option<&'m Ro
         .map(|(_, m)| m)
 }
 
-/// Compiled once per pattern (anchored to match the whole value); an invalid one is `None`.
-fn whole_match_regex(r: &str) -> Option<regex::Regex> {
+/// Compiled once per pattern, as written; an invalid one is `None`.
+fn compiled(r: &str) -> Option<regex::Regex> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static CACHE: OnceLock<Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
@@ -104,9 +104,19 @@ fn whole_match_regex(r: &str) -> Option<regex::Regex> {
     if c.len() > 4096 {
         c.clear();
     }
-    let re = regex::Regex::new(&format!("^(?:{r})$")).ok();
+    let re = regex::Regex::new(r).ok();
     c.insert(r.to_string(), re.clone());
     re
+}
+
+/// Whether a path, header or query regex selects `value`, as the gateway's route matcher decides
+/// it (agentgateway `crates/agentgateway/src/http/route.rs`, `matches_request`, and
+/// `HeaderValueMatch::matches`): the leftmost match must cover the whole value. This is not
+/// `^(?:r)$`: for `/a|/a/b` the leftmost match of `/a/b` is `/a`, so the gateway does not select
+/// it.
+pub fn regex_covers(re: &regex::Regex, value: &str) -> bool {
+    re.find(value)
+        .is_some_and(|m| m.start() == 0 && m.end() == value.len())
 }
 
 fn path_rank(pm: Option<&PathMatch>, path: &str) -> Option<(u8, usize)> {
@@ -120,8 +130,8 @@ fn path_rank(pm: Option<&PathMatch>, path: &str) -> Option<(u8, usize)> {
         return prefix_matches(p, path).then_some((1, usize::MAX - p.len()));
     }
     if let Some(r) = &pm.regex {
-        let re = whole_match_regex(r)?;
-        return re.is_match(path).then_some((2, 0));
+        let re = compiled(r)?;
+        return regex_covers(&re, path).then_some((2, 0));
     }
     None
 }
@@ -148,7 +158,7 @@ fn value_matches(m: &ValueMatch, v: Option<&str>) -> bool {
         return e == v;
     }
     if let Some(r) = &m.regex {
-        return whole_match_regex(r).is_some_and(|re| re.is_match(v));
+        return compiled(r).is_some_and(|re| regex_covers(&re, v));
     }
     false
 }
@@ -362,6 +372,18 @@ mod tests {
             Some("re")
         );
         assert_eq!(name(select_route(&c, None, "/a1/x", "GET")), None);
+        // the leftmost match must cover the path, as in the gateway: `/a` is found first
+        let c = cfg(serde_json::json!([
+            {"name": "alt", "matches": [{"path": {"regex": "/a|/a/b"}}]},
+        ]));
+        assert_eq!(name(select_route(&c, None, "/a/b", "GET")), None);
+        assert_eq!(
+            name(select_route(&c, None, "/a", "GET")).as_deref(),
+            Some("alt")
+        );
+        let re = regex::Regex::new("[a-z]+|[a-z]+-[0-9]").unwrap();
+        assert!(regex_covers(&re, "tenant"));
+        assert!(!regex_covers(&re, "tenant-1"));
     }
 
     #[test]

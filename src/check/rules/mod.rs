@@ -260,11 +260,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Compiles a regex once per distinct pattern; `None` when it does not compile.
+    /// Compiles a regex once per distinct pattern, as written; `None` when it does not compile.
+    /// Test a route's path with `config::routing::regex_covers`, as the gateway does.
     pub fn regex(&mut self, pattern: &str) -> Option<&::regex::Regex> {
         self.regexes
             .entry(pattern.to_string())
-            .or_insert_with(|| ::regex::Regex::new(&format!("^(?:{pattern})$")).ok())
+            .or_insert_with(|| ::regex::Regex::new(pattern).ok())
             .as_ref()
     }
 

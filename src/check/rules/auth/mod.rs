@@ -13,7 +13,7 @@ use crate::config::policy::auth::{
     Provider,
 };
 use crate::config::route::RouteMatch;
-use crate::config::routing::{path_matches, prefix_matches};
+use crate::config::routing::{path_matches, prefix_matches, regex_covers};
 use crate::config::topology::Topology;
 use crate::config::url::{is_local_host, parse_url, Url};
 use crate::config::walk::{PolicySite, RouteSite};
@@ -692,7 +692,7 @@ impl Served {
         }
         self.regexes
             .iter()
-            .any(|r| ctx.regex(r).is_some_and(|re| re.is_match(path)))
+            .any(|r| ctx.regex(r).is_some_and(|re| regex_covers(re, path)))
     }
 }
 
