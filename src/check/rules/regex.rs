@@ -1,7 +1,10 @@
 //! Regexes of route matches (path, header and query values) must compile with Rust's `regex`,
-//! the engine the gateway uses; an error points at the offending character.
+//! the engine the gateway uses; an error points at the offending character. A literal
+//! alternative that an earlier one shadows can never be selected, since the gateway takes the
+//! leftmost match and requires it to cover the whole value.
 
 use regex_syntax::ast::parse::Parser;
+use regex_syntax::ast::Ast;
 use regex_syntax::hir::translate::Translator;
 
 use super::Ctx;
@@ -16,6 +19,15 @@ crate::rules! {
         gateway: "The gateway compiles path, header and query regexes with the Rust `regex` crate when it loads the file and refuses one that does not compile (agentgateway `crates/agentgateway/src/types/agent.rs`, `PathMatch`, `HeaderValueMatch` and `QueryValueMatch`, read with `serde_regex`); a match must span the whole value (`HeaderValueMatch::matches`, `crates/agentgateway/src/http/route.rs`).",
         example: "path:\n  regex: /mcp/(a|b",
         use_instead: "path:\n  regex: /mcp/(a|b)",
+    }
+    REGEX_ALTERNATIVE_SHADOWED {
+        id: "regex/alternative-shadowed",
+        severity: Warning,
+        summary: "an alternative of a route match regex can never be selected",
+        why: "In `/mcp|/mcp/admin` the engine tries the alternatives from the left and stops at the first that matches: for `/mcp/admin` it finds `/mcp`, which does not cover the whole path, so the route is not selected for `/mcp/admin` at all. Put the longer alternative first.",
+        gateway: "The gateway selects a path, header or query regex when its leftmost match starts at the beginning of the value and ends at its end (agentgateway `crates/agentgateway/src/http/route.rs`, `matches_request`; `HeaderValueMatch::matches` in `crates/agentgateway/src/types/agent.rs`). Rust's `regex` prefers the earlier alternative, so a literal alternative that begins with an earlier one never covers its value.",
+        example: "path:\n  regex: /mcp|/mcp/admin",
+        use_instead: "path:\n  regex: /mcp/admin|/mcp",
     }
 }
 
@@ -39,6 +51,53 @@ pub fn check(ctx: &mut Ctx) {
     }
     for (ptr, pattern, what) in found {
         check_one(ctx, &ptr, &pattern, what);
+        shadowed_alternatives(ctx, &ptr, &pattern, what);
+    }
+}
+
+/// The text of an alternative made of literal characters only.
+fn literal(ast: &Ast) -> Option<String> {
+    match ast {
+        Ast::Literal(l) => Some(l.c.to_string()),
+        Ast::Concat(c) => c.asts.iter().map(literal).collect(),
+        _ => None,
+    }
+}
+
+/// `regex/alternative-shadowed`: at the top level of the pattern, a literal alternative that
+/// begins with an earlier literal alternative.
+fn shadowed_alternatives(ctx: &mut Ctx, ptr: &str, pattern: &str, what: &str) {
+    let Ok(ast) = Parser::new().parse(pattern) else {
+        return;
+    };
+    let Ast::Alternation(alt) = &ast else {
+        return;
+    };
+    let literals: Vec<Option<String>> = alt.asts.iter().map(literal).collect();
+    for (j, later) in literals.iter().enumerate() {
+        let Some(later) = later else { continue };
+        let earlier = literals[..j].iter().position(|e| {
+            e.as_ref()
+                .is_some_and(|e| later.len() > e.len() && later.starts_with(e.as_str()))
+        });
+        let Some(i) = earlier else { continue };
+        let mut written: Vec<&str> = alt
+            .asts
+            .iter()
+            .map(|a| &pattern[a.span().start.offset..a.span().end.offset])
+            .collect();
+        let (earlier, later) = (written[i], written[j]);
+        let moved = written.remove(j);
+        written.insert(i, moved);
+        let span = alt.asts[j].span();
+        ctx.push(
+            Diagnostic::new(
+                &REGEX_ALTERNATIVE_SHADOWED,
+                format!("the {what} regex `{pattern}` never selects `{later}`: the earlier alternative `{earlier}` matches first and does not cover it"),
+            )
+            .at(ctx.inner(ptr, pattern, span.start.offset, span.end.offset), "never selected")
+            .help(format!("put the longer alternative first: `{}`", written.join("|"))),
+        );
     }
 }
 
